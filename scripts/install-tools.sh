@@ -1,0 +1,160 @@
+#!/usr/bin/env bash
+# Installs Flotilla's pinned toolchain (tools/versions.json) into one folder per
+# tool and version under $FLOTILLA_TOOLS (default ~/.cache/flotilla/tools), so a
+# second run is instant and a fresh machine builds once. Safe to run repeatedly
+# and concurrently (a lock serialises installers).
+#
+# Order of preference for each tool: already cached; on PATH at the pinned
+# version (linked into the cache); built from the Go module proxy; downloaded
+# from the project's release page (only when there is no Go toolchain).
+set -euo pipefail
+
+repo=$(cd "$(dirname "$0")/.." && pwd)
+tools=${FLOTILLA_TOOLS:-$HOME/.cache/flotilla/tools}
+mkdir -p "$tools"
+
+version() { node -p "require('$repo/tools/versions.json')['$1']"; }
+TEMPORAL=$(version temporal)
+KWOK=$(version kwok)
+HELM=$(version helm)
+KUBE=$(version kubernetes)
+ETCD=$(version etcd)
+
+log() { printf '[tools] %s\n' "$*" >&2; }
+
+# Runs a long command, printing a line every 30 s so a first build on a slow
+# machine visibly makes progress instead of looking hung.
+with_progress() {
+  local what=$1; shift
+  local start=$SECONDS
+  log "$what: started (first build takes minutes; cached afterwards)"
+  "$@" &
+  local pid=$!
+  while kill -0 "$pid" 2>/dev/null; do
+    sleep 5
+    if (( (SECONDS - start) % 30 < 5 )) && kill -0 "$pid" 2>/dev/null; then
+      log "$what: still working ($((SECONDS - start)) s)"
+    fi
+  done
+  wait "$pid" || { log "$what: FAILED"; return 1; }
+  log "$what: done in $((SECONDS - start)) s"
+}
+
+# Links a tool from PATH into the cache when it reports the pinned version.
+from_path() { # <binary> <dest-dir> <version> <version-args...>
+  local bin=$1 dest=$2 want=$3; shift 3
+  local found
+  found=$(command -v "$bin" 2>/dev/null) || return 1
+  "$found" "$@" 2>/dev/null | grep -q -- "${want#v}" || return 1
+  mkdir -p "$dest" && ln -sf "$found" "$dest/$bin"
+  log "$bin $want: using $found"
+}
+
+have_go() { command -v go >/dev/null 2>&1; }
+
+os=$(uname -s | tr '[:upper:]' '[:lower:]')
+arch=$(uname -m); case $arch in x86_64) arch=amd64 ;; aarch64) arch=arm64 ;; esac
+
+fetch() { # <url> <file>
+  curl -fsSL --retry 3 -o "$2" "$1"
+}
+
+go_install() { # <dest-dir> <module/cmd@version...>
+  local dest=$1; shift
+  mkdir -p "$dest.tmp"
+  GOBIN="$dest.tmp" GOFLAGS=-buildvcs=false go install "$@"
+  rm -rf "$dest" && mv "$dest.tmp" "$dest"
+}
+
+install_temporal() {
+  local dest="$tools/temporal-$TEMPORAL"
+  [ -x "$dest/temporal" ] && return
+  from_path temporal "$dest" "$TEMPORAL" --version && return
+  if have_go; then
+    with_progress "temporal $TEMPORAL" go_install "$dest" "github.com/temporalio/cli/cmd/temporal@$TEMPORAL"
+  else
+    mkdir -p "$dest" && fetch "https://temporal.download/cli/archive/$TEMPORAL?platform=$os&arch=$arch" "$dest/cli.tgz"
+    tar -xzf "$dest/cli.tgz" -C "$dest" temporal && rm "$dest/cli.tgz"
+  fi
+}
+
+install_kwok() {
+  local dest="$tools/kwok-$KWOK"
+  [ -x "$dest/kwokctl" ] && [ -x "$dest/kwok" ] && return
+  if have_go; then
+    with_progress "kwok $KWOK" go_install "$dest" "sigs.k8s.io/kwok/cmd/kwok@$KWOK" "sigs.k8s.io/kwok/cmd/kwokctl@$KWOK"
+  else
+    mkdir -p "$dest"
+    for b in kwok kwokctl; do
+      fetch "https://github.com/kubernetes-sigs/kwok/releases/download/$KWOK/$b-$os-$arch" "$dest/$b" && chmod +x "$dest/$b"
+    done
+  fi
+}
+
+install_helm() {
+  local dest="$tools/helm-$HELM"
+  [ -x "$dest/helm" ] && return
+  from_path helm "$dest" "$HELM" version --short && return
+  if have_go; then
+    with_progress "helm $HELM" go_install "$dest" "helm.sh/helm/v3/cmd/helm@$HELM"
+  else
+    mkdir -p "$dest" && fetch "https://get.helm.sh/helm-$HELM-$os-$arch.tar.gz" "$dest/helm.tgz"
+    tar -xzf "$dest/helm.tgz" -C "$dest" --strip-components=1 "$os-$arch/helm" && rm "$dest/helm.tgz"
+  fi
+}
+
+# etcd 3.5 and the Kubernetes control plane are built inside small wrapper
+# modules of our own (tools/etcd, tools/k8s) whose go.sum pins every dependency.
+go_build_in() { # <module-dir> <dest-dir> <ldflags> <package...>
+  local dir=$1 dest=$2 ldflags=$3; shift 3
+  mkdir -p "$dest.tmp"
+  (cd "$dir" && GOSUMDB=off GOFLAGS="-buildvcs=false -mod=mod" go build -trimpath -ldflags "$ldflags" -o "$dest.tmp/" "$@")
+  rm -rf "$dest" && mv "$dest.tmp" "$dest"
+}
+
+install_etcd() {
+  local dest="$tools/etcd-$ETCD"
+  [ -x "$dest/etcd" ] && return
+  if have_go; then
+    build_etcd() {
+      go_build_in "$repo/tools/etcd" "$dest" "-s -w" go.etcd.io/etcd/server/v3
+      mv "$dest/v3" "$dest/etcd"
+    }
+    with_progress "etcd $ETCD" build_etcd
+  else
+    mkdir -p "$dest" && fetch "https://github.com/etcd-io/etcd/releases/download/$ETCD/etcd-$ETCD-$os-$arch.tar.gz" "$dest/etcd.tgz"
+    tar -xzf "$dest/etcd.tgz" -C "$dest" --strip-components=1 "etcd-$ETCD-$os-$arch/etcd" && rm "$dest/etcd.tgz"
+  fi
+}
+
+install_kubernetes() {
+  local dest="$tools/kubernetes-$KUBE"
+  local cmds=(kube-apiserver kube-controller-manager kube-scheduler)
+  local ok=1 c
+  for c in "${cmds[@]}"; do [ -x "$dest/$c" ] || ok=0; done
+  (( ok )) && return
+  if have_go; then
+    local minor=${KUBE#v1.}; minor=${minor%%.*}
+    local v ldflags="-s -w"
+    # kwokctl checks `<binary> --version`, so stamp the version the way Kubernetes' own build does.
+    for v in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
+      ldflags+=" -X $v.gitVersion=$KUBE -X $v.gitMajor=1 -X $v.gitMinor=$minor -X $v.gitTreeState=clean -X $v.buildDate=1970-01-01T00:00:00Z"
+    done
+    local pkgs=() ; for c in "${cmds[@]}"; do pkgs+=("k8s.io/kubernetes/cmd/$c"); done
+    with_progress "kubernetes $KUBE (${cmds[*]})" go_build_in "$repo/tools/k8s" "$dest" "$ldflags" "${pkgs[@]}"
+  else
+    mkdir -p "$dest"
+    for c in "${cmds[@]}"; do
+      fetch "https://dl.k8s.io/release/$KUBE/bin/$os/$arch/$c" "$dest/$c" && chmod +x "$dest/$c"
+    done
+  fi
+}
+
+exec 9>"$tools/.lock"
+flock 9
+install_temporal
+install_helm
+install_kwok
+install_etcd
+install_kubernetes
+log "all tools ready in $tools"

@@ -1,0 +1,79 @@
+import type { ClusterSpec, ClusterStatus, NodePoolSpec } from './cluster.js';
+import type { Operation } from './operations.js';
+
+/** The whole of a cluster entity's state: carried across continue-as-new. */
+export interface ClusterState {
+  org: string;
+  /** Desired state: updated when a request is accepted, before it runs. */
+  spec: ClusterSpec;
+  status: ClusterStatus;
+  message?: string;
+  /** Observed node count per pool, as the provider last reported it. */
+  currentCounts: Record<string, number>;
+  /** Queued, running and the most recent finished operations, oldest first. */
+  operations: Operation[];
+  nextSeq: number;
+  /** Request ID → operation ID of recent requests, so a retried request is not applied twice. */
+  requests: Record<string, string>;
+  createRequestId: string;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface NodePoolView extends NodePoolSpec {
+  desiredCount: number;
+  currentCount: number | null;
+}
+
+export interface OperationSummary {
+  id: string;
+  type: Operation['type'];
+  state: Operation['state'];
+  currentStep?: string;
+}
+
+export interface ClusterView {
+  org: string;
+  name: string;
+  provider: ClusterSpec['provider'];
+  region: string;
+  kubernetesVersion: string;
+  secretId?: string;
+  status: ClusterStatus;
+  message?: string;
+  nodePools: NodePoolView[];
+  /** The operation running now, if any. */
+  operation?: OperationSummary;
+  queuedOperations: number;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export function summarizeOperation(op: Operation): OperationSummary {
+  const current = [...op.steps].reverse().find((s) => s.state === 'RUNNING');
+  return { id: op.id, type: op.type, state: op.state, ...(current ? { currentStep: current.name } : {}) };
+}
+
+export function clusterView(state: ClusterState): ClusterView {
+  const { spec } = state;
+  const running = state.operations.find((op) => op.state === 'RUNNING');
+  return {
+    org: state.org,
+    name: spec.name,
+    provider: spec.provider,
+    region: spec.region,
+    kubernetesVersion: spec.kubernetesVersion,
+    ...(spec.secretId ? { secretId: spec.secretId } : {}),
+    status: state.status,
+    ...(state.message ? { message: state.message } : {}),
+    nodePools: spec.nodePools.map((pool) => ({
+      ...pool,
+      desiredCount: pool.count,
+      currentCount: state.currentCounts[pool.name] ?? null,
+    })),
+    ...(running ? { operation: summarizeOperation(running) } : {}),
+    queuedOperations: state.operations.filter((op) => op.state === 'QUEUED').length,
+    createdAt: state.createdAt,
+    updatedAt: state.updatedAt,
+  };
+}

@@ -1,0 +1,88 @@
+import { LOCAL_INSTANCE_TYPES, type InstanceType } from './instance-types.js';
+
+/** What each provider offers; the API and the workflows accept only these. */
+export interface ProviderInfo {
+  instanceTypes: readonly InstanceType[];
+  defaultRegion: string;
+  defaultKubernetesVersion: string;
+  /** Nodes in one pool; the local providers simulate nodes and stay small. */
+  maxNodesPerPool: number;
+}
+
+export const PROVIDERS = {
+  kwok: { instanceTypes: LOCAL_INSTANCE_TYPES, defaultRegion: 'local', defaultKubernetesVersion: '1.32', maxNodesPerPool: 100 },
+  sim: { instanceTypes: LOCAL_INSTANCE_TYPES, defaultRegion: 'sim-1', defaultKubernetesVersion: '1.32', maxNodesPerPool: 1000 },
+} as const satisfies Record<string, ProviderInfo>;
+
+export type ProviderName = keyof typeof PROVIDERS;
+export const PROVIDER_NAMES = Object.keys(PROVIDERS) as ProviderName[];
+
+export function isProviderName(value: string): value is ProviderName {
+  return Object.prototype.hasOwnProperty.call(PROVIDERS, value);
+}
+
+export const TAINT_EFFECTS = ['NoSchedule', 'PreferNoSchedule', 'NoExecute'] as const;
+export type TaintEffect = (typeof TAINT_EFFECTS)[number];
+
+export interface Taint {
+  key: string;
+  value?: string;
+  effect: TaintEffect;
+}
+
+export interface NodePoolSpec {
+  name: string;
+  instanceType: string;
+  count: number;
+  minCount?: number;
+  maxCount?: number;
+  autoscaling?: boolean;
+  spot?: boolean;
+  labels?: Record<string, string>;
+  taints?: Taint[];
+}
+
+/** The mutable part of a pool: PUT /nodepools/{pool}. Instance type and spot are fixed at creation. */
+export type NodePoolChanges = Partial<Pick<NodePoolSpec, 'count' | 'minCount' | 'maxCount' | 'autoscaling' | 'labels' | 'taints'>>;
+
+export interface ClusterSpec {
+  name: string;
+  provider: ProviderName;
+  region: string;
+  kubernetesVersion: string;
+  secretId?: string;
+  nodePools: NodePoolSpec[];
+}
+
+/** A create request as the API accepts it: defaults not yet applied. */
+export type ClusterRequest = Omit<ClusterSpec, 'region' | 'kubernetesVersion'> & {
+  region?: string;
+  kubernetesVersion?: string;
+};
+
+export function withDefaults(request: ClusterRequest): ClusterSpec {
+  const provider = PROVIDERS[request.provider];
+  return {
+    ...request,
+    region: request.region ?? provider.defaultRegion,
+    kubernetesVersion: request.kubernetesVersion ?? provider.defaultKubernetesVersion,
+  };
+}
+
+export const CLUSTER_STATUSES = ['CREATING', 'RUNNING', 'UPDATING', 'DELETING', 'DELETED', 'ERROR', 'WARNING'] as const;
+export type ClusterStatus = (typeof CLUSTER_STATUSES)[number];
+
+/** What a provider activity needs to find a cluster: no secrets, only references. */
+export interface ClusterRef {
+  org: string;
+  name: string;
+  provider: ProviderName;
+  region: string;
+  kubernetesVersion: string;
+  secretId?: string;
+}
+
+export function clusterRef(org: string, spec: ClusterSpec): ClusterRef {
+  const { name, provider, region, kubernetesVersion, secretId } = spec;
+  return { org, name, provider, region, kubernetesVersion, ...(secretId ? { secretId } : {}) };
+}

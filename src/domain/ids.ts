@@ -1,0 +1,43 @@
+/**
+ * Readable, deterministic workflow IDs: the entity and each of its steps can be
+ * found by name in the Web UI, and a repeated start lands on the same ID.
+ */
+export function clusterWorkflowId(org: string, name: string): string {
+  return `cluster/${org}/${name}`;
+}
+
+export function provisionWorkflowId(org: string, name: string): string {
+  return `${clusterWorkflowId(org, name)}/provision`;
+}
+
+export function deleteWorkflowId(org: string, name: string, requestId: string): string {
+  return `${clusterWorkflowId(org, name)}/delete/${requestId}`;
+}
+
+export function nodePoolWorkflowId(org: string, name: string, pool: string, action: string, requestId: string): string {
+  return `${clusterWorkflowId(org, name)}/nodepool/${pool}/${action}/${requestId}`;
+}
+
+/**
+ * Operation IDs name their entity, so the API can find an operation from its
+ * ID alone: `cluster.<name>.<seq>`. Names are DNS labels, so '.' cannot clash.
+ */
+export function clusterOperationId(name: string, seq: number): string {
+  return `cluster.${name}.${seq}`;
+}
+
+export function parseOperationId(id: string): { kind: 'cluster'; name: string; seq: number } | undefined {
+  const match = /^cluster\.([a-z0-9-]{1,63})\.([1-9][0-9]{0,9})$/.exec(id);
+  return match ? { kind: 'cluster', name: match[1]!, seq: Number(match[2]) } : undefined;
+}
+
+/** Idempotency keys become update IDs and parts of workflow IDs, so they stay tame. */
+export const REQUEST_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
+
+/** Task queue of a provider's activities (DESIGN decision 3). */
+export function providerTaskQueue(provider: string): string {
+  return `provider-${provider}`;
+}
+
+/** Task queue of all Flotilla workflows (they are provider-agnostic). */
+export const WORKFLOW_TASK_QUEUE = 'flotilla';

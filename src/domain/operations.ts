@@ -1,0 +1,45 @@
+import type { NodePoolSpec } from './cluster.js';
+
+export const OPERATION_TYPES = ['provision', 'addNodePool', 'updateNodePool', 'removeNodePool', 'delete'] as const;
+export type OperationType = (typeof OPERATION_TYPES)[number];
+export type OperationState = 'QUEUED' | 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'CANCELLED';
+
+export interface Step {
+  name: string;
+  state: 'RUNNING' | 'DONE' | 'FAILED';
+  startedAt: string;
+  finishedAt?: string;
+  message?: string;
+}
+
+/** One accepted request on an entity, from the queue to its outcome. */
+export interface Operation {
+  id: string;
+  type: OperationType;
+  state: OperationState;
+  requestId: string;
+  /** The child workflow that carries it out (readable, shown in the Web UI). */
+  workflowId: string;
+  /** add/update: the pool as it should be afterwards; remove: the pool's name only. */
+  nodePool?: NodePoolSpec | { name: string };
+  force?: boolean;
+  steps: Step[];
+  error?: string;
+  /** What a forced delete could not remove. */
+  leftovers?: string[];
+  createdAt: string;
+  startedAt?: string;
+  finishedAt?: string;
+}
+
+/** What a step child workflow hands back to its entity. */
+export interface StepsResult {
+  steps: Step[];
+  /** Node counts observed per pool after the operation. */
+  currentCounts?: Record<string, number>;
+  leftovers?: string[];
+}
+
+export function isFinished(op: Pick<Operation, 'state'>): boolean {
+  return op.state === 'SUCCEEDED' || op.state === 'FAILED' || op.state === 'CANCELLED';
+}

@@ -1,0 +1,392 @@
+import {
+  allHandlersFinished,
+  ApplicationFailure,
+  CancellationScope,
+  condition,
+  continueAsNew,
+  executeChild,
+  isCancellation,
+  setCurrentDetails,
+  setHandler,
+  upsertMemo,
+  upsertSearchAttributes,
+  workflowInfo,
+} from '@temporalio/workflow';
+import { clusterView, summarizeOperation, type ClusterState, type ClusterView, type OperationSummary } from '../domain/cluster-state.js';
+import type { ClusterSpec, ClusterStatus, NodePoolSpec } from '../domain/cluster.js';
+import { clusterOperationId, deleteWorkflowId, nodePoolWorkflowId, provisionWorkflowId } from '../domain/ids.js';
+import { isFinished, type Operation, type OperationType, type Step, type StepsResult } from '../domain/operations.js';
+import { FailureType, type Problem } from '../domain/problems.js';
+import { applyNodePoolChanges, MAX_NODE_POOLS, nodePoolProblems } from '../domain/validation.js';
+import { deleteClusterWorkflow } from './delete.js';
+import {
+  addNodePoolUpdate,
+  clusterStateQuery,
+  deleteClusterUpdate,
+  operationQuery,
+  removeNodePoolUpdate,
+  updateNodePoolUpdate,
+} from './messages.js';
+import { nodePoolWorkflow, type NodePoolAction } from './nodepool.js';
+import { provisionClusterWorkflow } from './provision.js';
+import { FlotillaStatus } from './search-attributes.js';
+import { rootMessage } from './steps.js';
+
+export interface ClusterWorkflowInput {
+  org: string;
+  spec: ClusterSpec;
+  /** The create request's idempotency key. */
+  requestId: string;
+  /** Set when continuing as new: everything the entity knew. */
+  state?: ClusterState;
+  /** Continue as new past this many history events, to keep each run short to replay and read. */
+  historyLimit?: number;
+}
+
+const DEFAULT_HISTORY_LIMIT = 2000;
+const KEEP_FINISHED_OPERATIONS = 50;
+const KEEP_REQUEST_IDS = 200;
+
+/**
+ * The cluster entity (DESIGN decision 1): `cluster/<org>/<name>`. Provisions on
+ * start, then serves node pool changes and deletion, one at a time in arrival
+ * order, each as a child workflow. Requests are Updates whose validators reject
+ * bad ones before anything is written to history.
+ */
+export async function clusterWorkflow(input: ClusterWorkflowInput): Promise<ClusterView> {
+  return new ClusterEntity(input).run();
+}
+
+function now(): string {
+  return new Date().toISOString();
+}
+
+function reject(type: FailureType, message: string, problems: Problem[] = []): never {
+  throw ApplicationFailure.create({ type, message, details: problems.length ? [problems] : [], nonRetryable: true });
+}
+
+/** The steps a failed child recorded, carried in its failure's details. */
+function stepsOf(err: unknown): Step[] {
+  let current: unknown = err;
+  while (current instanceof Error) {
+    if (current instanceof ApplicationFailure && current.type === FailureType.stepFailed) {
+      return (current.details?.[0] as Step[] | undefined) ?? [];
+    }
+    current = (current as Error & { cause?: unknown }).cause;
+  }
+  return [];
+}
+
+class ClusterEntity {
+  private readonly state: ClusterState;
+  private readonly historyLimit: number;
+  private running?: { op: Operation; scope: CancellationScope };
+  private published?: { status: ClusterStatus; memo: string };
+
+  constructor(input: ClusterWorkflowInput) {
+    this.historyLimit = input.historyLimit ?? DEFAULT_HISTORY_LIMIT;
+    const createdAt = now();
+    this.state = input.state ?? {
+      org: input.org,
+      spec: input.spec,
+      status: 'CREATING',
+      currentCounts: {},
+      operations: [],
+      nextSeq: 1,
+      requests: {},
+      createRequestId: input.requestId,
+      createdAt,
+      updatedAt: createdAt,
+    };
+    if (!input.state) this.enqueue('provision', input.requestId);
+    this.registerHandlers();
+  }
+
+  async run(): Promise<ClusterView> {
+    this.publish();
+    for (;;) {
+      await condition(() => this.nextQueued() !== undefined || this.shouldContinueAsNew());
+      if (this.shouldContinueAsNew()) {
+        await condition(allHandlersFinished);
+        return continueAsNew<typeof clusterWorkflow>({
+          org: this.state.org,
+          spec: this.state.spec,
+          requestId: this.state.createRequestId,
+          state: this.state,
+          historyLimit: this.historyLimit,
+        });
+      }
+      await this.execute(this.nextQueued()!);
+      if (this.state.status === 'DELETED') {
+        await condition(allHandlersFinished);
+        return clusterView(this.state);
+      }
+    }
+  }
+
+  private registerHandlers(): void {
+    setHandler(clusterStateQuery, () => this.state);
+    setHandler(operationQuery, (id) => this.state.operations.find((op) => op.id === id) ?? null);
+
+    setHandler(
+      addNodePoolUpdate,
+      ({ requestId, pool }) => this.known(requestId) ?? this.accept('addNodePool', requestId, pool, () => this.state.spec.nodePools.push(pool)),
+      {
+        validator: ({ requestId, pool }) => {
+          if (this.known(requestId)) return;
+          this.assertAcceptingChanges();
+          if (this.findPool(pool.name)) reject(FailureType.conflict, `node pool '${pool.name}' already exists`);
+          if (this.state.spec.nodePools.length >= MAX_NODE_POOLS) reject(FailureType.invalid, `a cluster has at most ${MAX_NODE_POOLS} node pools`);
+          const problems = nodePoolProblems(pool, this.state.spec.provider, '').map(stripLeadingDot);
+          if (problems.length) reject(FailureType.invalid, 'invalid node pool', problems);
+        },
+      },
+    );
+
+    setHandler(
+      updateNodePoolUpdate,
+      ({ requestId, pool, changes }) =>
+        this.known(requestId) ??
+        (() => {
+          const next = applyNodePoolChanges(this.findPool(pool)!, changes);
+          return this.accept('updateNodePool', requestId, next, () => this.replacePool(next));
+        })(),
+      {
+        validator: ({ requestId, pool, changes }) => {
+          if (this.known(requestId)) return;
+          this.assertAcceptingChanges();
+          const current = this.findPool(pool);
+          if (!current) reject(FailureType.notFound, `node pool '${pool}' not found`);
+          const problems = nodePoolProblems(applyNodePoolChanges(current, changes), this.state.spec.provider, '').map(stripLeadingDot);
+          if (problems.length) reject(FailureType.invalid, 'invalid node pool change', problems);
+        },
+      },
+    );
+
+    setHandler(
+      removeNodePoolUpdate,
+      ({ requestId, pool }) =>
+        this.known(requestId) ??
+        this.accept('removeNodePool', requestId, { name: pool }, () => {
+          this.state.spec.nodePools = this.state.spec.nodePools.filter((p) => p.name !== pool);
+        }),
+      {
+        validator: ({ requestId, pool }) => {
+          if (this.known(requestId)) return;
+          this.assertAcceptingChanges();
+          if (!this.findPool(pool)) reject(FailureType.notFound, `node pool '${pool}' not found`);
+        },
+      },
+    );
+
+    setHandler(deleteClusterUpdate, ({ requestId, force }) => this.known(requestId) ?? this.acceptDelete(requestId, force ?? false), {
+      validator: ({ requestId }) => {
+        if (this.known(requestId)) return;
+        if (this.state.status === 'DELETED') reject(FailureType.notFound, 'cluster is already deleted');
+      },
+    });
+  }
+
+  /** A retried request gets the operation its first attempt created. */
+  private known(requestId: string): OperationSummary | undefined {
+    const id = this.state.requests[requestId];
+    const op = id ? this.state.operations.find((o) => o.id === id) : undefined;
+    return op ? summarizeOperation(op) : undefined;
+  }
+
+  private assertAcceptingChanges(): void {
+    if (this.pendingDelete()) reject(FailureType.conflict, 'cluster is being deleted');
+    if (this.state.status === 'DELETED') reject(FailureType.notFound, 'cluster is deleted');
+    if (this.state.status === 'ERROR') {
+      reject(FailureType.conflict, `cluster is in ERROR (${this.state.message ?? 'unknown cause'}); delete it, with force=true if need be`);
+    }
+  }
+
+  private accept(type: OperationType, requestId: string, nodePool: Operation['nodePool'], applyDesired: () => void): OperationSummary {
+    applyDesired();
+    const op = this.enqueue(type, requestId, nodePool);
+    this.publish();
+    return summarizeOperation(op);
+  }
+
+  private acceptDelete(requestId: string, force: boolean): OperationSummary {
+    const pending = this.pendingDelete();
+    // A second plain delete joins the first; a forced one supersedes everything.
+    if (pending && (!force || pending.force)) {
+      this.state.requests[requestId] = pending.id;
+      return summarizeOperation(pending);
+    }
+    if (force) {
+      for (const op of this.state.operations) {
+        if (op.state === 'QUEUED') {
+          op.state = 'CANCELLED';
+          op.error = 'superseded by a forced delete';
+          op.finishedAt = now();
+        }
+      }
+      this.running?.scope.cancel();
+    }
+    const op = this.enqueue('delete', requestId, undefined, force);
+    this.publish();
+    return summarizeOperation(op);
+  }
+
+  private enqueue(type: OperationType, requestId: string, nodePool?: Operation['nodePool'], force?: boolean): Operation {
+    const { org, spec } = this.state;
+    const seq = this.state.nextSeq++;
+    const action = type === 'addNodePool' ? 'add' : type === 'updateNodePool' ? 'update' : 'remove';
+    const workflowId =
+      type === 'provision'
+        ? provisionWorkflowId(org, spec.name)
+        : type === 'delete'
+          ? deleteWorkflowId(org, spec.name, requestId)
+          : nodePoolWorkflowId(org, spec.name, nodePool!.name, action, requestId);
+    const op: Operation = {
+      id: clusterOperationId(spec.name, seq),
+      type,
+      state: 'QUEUED',
+      requestId,
+      workflowId,
+      ...(nodePool ? { nodePool } : {}),
+      ...(force !== undefined ? { force } : {}),
+      steps: [],
+      createdAt: now(),
+    };
+    this.state.operations.push(op);
+    this.state.requests[requestId] = op.id;
+    this.trim();
+    return op;
+  }
+
+  private async execute(op: Operation): Promise<void> {
+    op.state = 'RUNNING';
+    op.startedAt = now();
+    this.setStatus(op.type === 'provision' ? 'CREATING' : op.type === 'delete' ? 'DELETING' : 'UPDATING');
+    const scope = new CancellationScope();
+    this.running = { op, scope };
+    try {
+      const result = await scope.run(() => this.startChild(op));
+      op.steps = result.steps;
+      op.state = 'SUCCEEDED';
+      Object.assign(this.state.currentCounts, result.currentCounts ?? {});
+      if (op.type === 'removeNodePool') delete this.state.currentCounts[op.nodePool!.name];
+      if (op.type === 'delete') {
+        this.state.currentCounts = {};
+        if (result.leftovers?.length) op.leftovers = result.leftovers;
+        this.setStatus('DELETED', result.leftovers?.length ? `forced delete left behind: ${result.leftovers.join('; ')}` : undefined);
+      } else {
+        this.setStatus('RUNNING');
+      }
+    } catch (err) {
+      if (isCancellation(err)) {
+        op.state = 'CANCELLED';
+        op.error = 'cancelled by a forced delete';
+      } else {
+        op.state = 'FAILED';
+        op.error = rootMessage(err);
+        op.steps = stepsOf(err);
+        // A failed create or delete leaves the cluster unusable; a failed pool change does not.
+        const broken = op.type === 'provision' || op.type === 'delete';
+        this.setStatus(broken ? 'ERROR' : 'WARNING', `${op.type} failed: ${op.error}`);
+      }
+    } finally {
+      op.finishedAt = now();
+      this.running = undefined;
+      this.trim();
+      this.publish();
+    }
+  }
+
+  private startChild(op: Operation): Promise<StepsResult> {
+    const { org, spec } = this.state;
+    const options = { workflowId: op.workflowId };
+    switch (op.type) {
+      case 'provision':
+        return executeChild(provisionClusterWorkflow, {
+          ...options,
+          args: [{ org, spec }],
+          staticSummary: `Provision ${spec.provider} cluster ${spec.name} with ${spec.nodePools.length} node pools`,
+        });
+      case 'delete':
+        return executeChild(deleteClusterWorkflow, {
+          ...options,
+          args: [{ org, spec, force: op.force ?? false }],
+          staticSummary: `${op.force ? 'Force-delete' : 'Delete'} cluster ${spec.name}`,
+        });
+      default: {
+        const action: NodePoolAction =
+          op.type === 'addNodePool'
+            ? { type: 'add', pool: op.nodePool as NodePoolSpec }
+            : op.type === 'updateNodePool'
+              ? { type: 'update', pool: op.nodePool as NodePoolSpec }
+              : { type: 'remove', pool: op.nodePool!.name };
+        return executeChild(nodePoolWorkflow, {
+          ...options,
+          args: [{ org, spec, action }],
+          staticSummary: `${action.type} node pool ${op.nodePool!.name}${'count' in op.nodePool! ? ` (count ${op.nodePool.count})` : ''}`,
+        });
+      }
+    }
+  }
+
+  private nextQueued(): Operation | undefined {
+    return this.state.operations.find((op) => op.state === 'QUEUED');
+  }
+
+  private pendingDelete(): Operation | undefined {
+    return this.state.operations.find((op) => op.type === 'delete' && !isFinished(op));
+  }
+
+  private findPool(name: string): NodePoolSpec | undefined {
+    return this.state.spec.nodePools.find((p) => p.name === name);
+  }
+
+  private replacePool(next: NodePoolSpec): void {
+    this.state.spec.nodePools = this.state.spec.nodePools.map((p) => (p.name === next.name ? next : p));
+  }
+
+  private shouldContinueAsNew(): boolean {
+    const info = workflowInfo();
+    return info.continueAsNewSuggested || info.historyLength > this.historyLimit;
+  }
+
+  private setStatus(status: ClusterStatus, message?: string): void {
+    this.state.status = status;
+    if (message === undefined) delete this.state.message;
+    else this.state.message = message;
+    this.state.updatedAt = now();
+  }
+
+  /** Keeps the history small: all unfinished operations, the latest finished ones, recent request IDs. */
+  private trim(): void {
+    const finished = this.state.operations.filter(isFinished);
+    const drop = new Set(finished.slice(0, Math.max(0, finished.length - KEEP_FINISHED_OPERATIONS)));
+    if (drop.size) this.state.operations = this.state.operations.filter((op) => !drop.has(op));
+    const ids = Object.keys(this.state.requests);
+    for (const id of ids.slice(0, Math.max(0, ids.length - KEEP_REQUEST_IDS))) delete this.state.requests[id];
+  }
+
+  /** Search attributes and memo for lists and the Web UI's filter; current details for the run page. */
+  private publish(): void {
+    const view = clusterView(this.state);
+    const memo = JSON.stringify(view);
+    if (this.published?.status !== view.status) upsertSearchAttributes([{ key: FlotillaStatus, value: view.status }]);
+    if (this.published?.memo !== memo) upsertMemo({ cluster: view });
+    this.published = { status: view.status, memo };
+    setCurrentDetails(describe(view));
+  }
+}
+
+function stripLeadingDot(problem: Problem): Problem {
+  return { ...problem, path: problem.path.replace(/^\./, '') };
+}
+
+function describe(view: ClusterView): string {
+  const pools = view.nodePools.map((p) => `- ${p.name} (${p.instanceType}): ${p.currentCount ?? '–'} of ${p.desiredCount} nodes`);
+  const now = view.operation ? `Now: ${view.operation.type}${view.operation.currentStep ? ` — ${view.operation.currentStep}` : ''}` : 'Idle';
+  return [
+    `**${view.provider} cluster ${view.org}/${view.name}** — ${view.status}${view.message ? `: ${view.message}` : ''}`,
+    now + (view.queuedOperations ? `, ${view.queuedOperations} queued` : ''),
+    ...pools,
+  ].join('\n');
+}

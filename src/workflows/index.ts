@@ -1,0 +1,5 @@
+// Everything the worker bundles into the workflow sandbox.
+export { clusterWorkflow } from './cluster.js';
+export { provisionClusterWorkflow } from './provision.js';
+export { deleteClusterWorkflow } from './delete.js';
+export { nodePoolWorkflow } from './nodepool.js';

@@ -1,0 +1,27 @@
+import { clusterRef, type ClusterSpec } from '../domain/cluster.js';
+import type { StepsResult } from '../domain/operations.js';
+import { providerActivities } from './provider.js';
+import { StepTracker } from './steps.js';
+
+export interface ProvisionInput {
+  org: string;
+  spec: ClusterSpec;
+}
+
+/** Child of the cluster entity: network, control plane, then every pool in parallel. */
+export async function provisionClusterWorkflow({ org, spec }: ProvisionInput): Promise<StepsResult> {
+  const tracker = new StepTracker(`Provision ${spec.provider} cluster ${org}/${spec.name}`);
+  const cloud = providerActivities(spec.provider);
+  const ref = clusterRef(org, spec);
+
+  await tracker.run('ensure network', () => cloud.ensureNetwork(ref));
+  await tracker.run('create control plane', () => cloud.createControlPlane(ref));
+  await tracker.run('await control plane', () => cloud.awaitControlPlane(ref));
+  const counts = await Promise.all(
+    spec.nodePools.map((pool) => tracker.run(`create node pool ${pool.name}`, () => cloud.createNodePool(ref, pool))),
+  );
+  return {
+    steps: tracker.steps,
+    currentCounts: Object.fromEntries(spec.nodePools.map((pool, i) => [pool.name, counts[i]!])),
+  };
+}
