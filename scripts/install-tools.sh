@@ -118,7 +118,7 @@ install_etcd() {
   if have_go; then
     build_etcd() {
       go_build_in "$repo/tools/etcd" "$dest" "-s -w" go.etcd.io/etcd/server/v3
-      mv "$dest/v3" "$dest/etcd"
+      mv "$dest/server" "$dest/etcd"  # go names the binary after the package folder
     }
     with_progress "etcd $ETCD" build_etcd
   else

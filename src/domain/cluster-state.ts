@@ -29,6 +29,8 @@ export interface OperationSummary {
   id: string;
   type: Operation['type'];
   state: Operation['state'];
+  /** The child workflow that carries it out. */
+  workflowId: string;
   currentStep?: string;
 }
 
@@ -51,7 +53,7 @@ export interface ClusterView {
 
 export function summarizeOperation(op: Operation): OperationSummary {
   const current = [...op.steps].reverse().find((s) => s.state === 'RUNNING');
-  return { id: op.id, type: op.type, state: op.state, ...(current ? { currentStep: current.name } : {}) };
+  return { id: op.id, type: op.type, state: op.state, workflowId: op.workflowId, ...(current ? { currentStep: current.name } : {}) };
 }
 
 export function clusterView(state: ClusterState): ClusterView {

@@ -32,13 +32,13 @@ export function labelValueProblem(value: string): string | undefined {
   return undefined;
 }
 
-export function labelProblems(labels: Record<string, string>, path: string): Problem[] {
+export function labelProblems(labels: Record<string, string>, path: Problem['path']): Problem[] {
   const problems: Problem[] = [];
   for (const [key, value] of Object.entries(labels)) {
     const keyProblem = labelKeyProblem(key);
-    if (keyProblem) problems.push({ path: `${path}.${key}`, message: keyProblem });
+    if (keyProblem) problems.push({ path: [...path, key], message: keyProblem });
     const valueProblem = labelValueProblem(value);
-    if (valueProblem) problems.push({ path: `${path}.${key}`, message: valueProblem });
+    if (valueProblem) problems.push({ path: [...path, key], message: valueProblem });
   }
   return problems;
 }

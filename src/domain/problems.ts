@@ -1,7 +1,16 @@
-/** One thing wrong with a request: where (a dotted path into the body) and why. */
+/** One thing wrong with a request: where (a path into the body) and why. */
 export interface Problem {
-  path: string;
+  path: (string | number)[];
   message: string;
+}
+
+/** `nodePools[0].labels["app.kubernetes.io/name"]`: a path as a person reads it. */
+export function formatPath(path: readonly PropertyKey[]): string {
+  return path
+    .map((part, i) =>
+      typeof part === 'number' ? `[${part}]` : /^[A-Za-z_$][\w$]*$/.test(String(part)) ? `${i ? '.' : ''}${String(part)}` : `[${JSON.stringify(String(part))}]`,
+    )
+    .join('');
 }
 
 /**

@@ -10,9 +10,10 @@ export const MAX_NODE_POOLS = 20;
  * Semantic checks of one pool: the rules a JSON schema cannot say. Run by the
  * API (inside zod) and again by the workflow's update validators.
  */
-export function nodePoolProblems(pool: NodePoolSpec, provider: ProviderName, path: string): Problem[] {
+export function nodePoolProblems(pool: NodePoolSpec, provider: ProviderName, path: Problem['path'] = []): Problem[] {
   const problems: Problem[] = [];
-  const add = (field: string, message: string) => problems.push({ path: `${path}.${field}`, message });
+  const add = (field: string | (string | number)[], message: string) =>
+    problems.push({ path: [...path, ...(Array.isArray(field) ? field : [field])], message });
   const info = PROVIDERS[provider];
 
   const nameProblem = dnsLabelProblem(pool.name);
@@ -32,12 +33,12 @@ export function nodePoolProblems(pool: NodePoolSpec, provider: ProviderName, pat
   if (pool.autoscaling && (pool.minCount === undefined || pool.maxCount === undefined)) {
     add('autoscaling', 'needs minCount and maxCount');
   }
-  if (pool.labels) problems.push(...labelProblems(pool.labels, `${path}.labels`));
+  if (pool.labels) problems.push(...labelProblems(pool.labels, [...path, 'labels']));
   pool.taints?.forEach((taint, i) => {
     const keyProblem = labelKeyProblem(taint.key);
-    if (keyProblem) add(`taints.${i}.key`, keyProblem);
+    if (keyProblem) add(['taints', i, 'key'], keyProblem);
     const valueProblem = taint.value === undefined ? undefined : labelValueProblem(taint.value);
-    if (valueProblem) add(`taints.${i}.value`, valueProblem);
+    if (valueProblem) add(['taints', i, 'value'], valueProblem);
   });
   return problems;
 }
@@ -45,15 +46,15 @@ export function nodePoolProblems(pool: NodePoolSpec, provider: ProviderName, pat
 export function clusterRequestProblems(request: ClusterRequest): Problem[] {
   const problems: Problem[] = [];
   const nameProblem = dnsLabelProblem(request.name);
-  if (nameProblem) problems.push({ path: 'name', message: nameProblem });
+  if (nameProblem) problems.push({ path: ['name'], message: nameProblem });
   if (request.nodePools.length > MAX_NODE_POOLS) {
-    problems.push({ path: 'nodePools', message: `at most ${MAX_NODE_POOLS} node pools` });
+    problems.push({ path: ['nodePools'], message: `at most ${MAX_NODE_POOLS} node pools` });
   }
   const seen = new Set<string>();
   request.nodePools.forEach((pool, i) => {
-    if (seen.has(pool.name)) problems.push({ path: `nodePools.${i}.name`, message: `duplicate node pool name '${pool.name}'` });
+    if (seen.has(pool.name)) problems.push({ path: ['nodePools', i, 'name'], message: `duplicate node pool name '${pool.name}'` });
     seen.add(pool.name);
-    problems.push(...nodePoolProblems(pool, request.provider, `nodePools.${i}`));
+    problems.push(...nodePoolProblems(pool, request.provider, ['nodePools', i]));
   });
   return problems;
 }

@@ -137,7 +137,7 @@ class ClusterEntity {
           this.assertAcceptingChanges();
           if (this.findPool(pool.name)) reject(FailureType.conflict, `node pool '${pool.name}' already exists`);
           if (this.state.spec.nodePools.length >= MAX_NODE_POOLS) reject(FailureType.invalid, `a cluster has at most ${MAX_NODE_POOLS} node pools`);
-          const problems = nodePoolProblems(pool, this.state.spec.provider, '').map(stripLeadingDot);
+          const problems = nodePoolProblems(pool, this.state.spec.provider);
           if (problems.length) reject(FailureType.invalid, 'invalid node pool', problems);
         },
       },
@@ -157,7 +157,7 @@ class ClusterEntity {
           this.assertAcceptingChanges();
           const current = this.findPool(pool);
           if (!current) reject(FailureType.notFound, `node pool '${pool}' not found`);
-          const problems = nodePoolProblems(applyNodePoolChanges(current, changes), this.state.spec.provider, '').map(stripLeadingDot);
+          const problems = nodePoolProblems(applyNodePoolChanges(current, changes), this.state.spec.provider);
           if (problems.length) reject(FailureType.invalid, 'invalid node pool change', problems);
         },
       },
@@ -375,10 +375,6 @@ class ClusterEntity {
     this.published = { status: view.status, memo };
     setCurrentDetails(describe(view));
   }
-}
-
-function stripLeadingDot(problem: Problem): Problem {
-  return { ...problem, path: problem.path.replace(/^\./, '') };
 }
 
 function describe(view: ClusterView): string {

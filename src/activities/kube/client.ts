@@ -1,0 +1,14 @@
+import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
+
+/** A CoreV1 client for a cluster, from its kubeconfig text (never stored by us). */
+export function coreApi(kubeconfig: string): CoreV1Api {
+  const config = new KubeConfig();
+  config.loadFromString(kubeconfig);
+  return config.makeApiClient(CoreV1Api);
+}
+
+/** HTTP status of a failed Kubernetes API call, if it was one. */
+export function kubeStatus(err: unknown): number | undefined {
+  const code = (err as { code?: unknown } | undefined)?.code;
+  return typeof code === 'number' ? code : undefined;
+}

@@ -1,0 +1,100 @@
+import { ApplicationFailure } from '@temporalio/activity';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { ClusterRef, NodePoolSpec } from '../../../domain/cluster.js';
+import { FailureType } from '../../../domain/problems.js';
+import type { ToolPaths } from '../../../toolchain.js';
+import { coreApi } from '../../kube/client.js';
+import { withHeartbeat } from '../../heartbeat.js';
+import type { ProviderActivities } from '../../provider.js';
+import { Kwokctl } from './kwokctl.js';
+import { deletePoolNodes, ensurePoolNodes } from './nodes.js';
+
+/**
+ * The embedded default provider: a real Kubernetes control plane per cluster
+ * (kwokctl, binary runtime) whose nodes are simulated by the kwok controller.
+ */
+export class KwokProvider {
+  readonly kwokctl: Kwokctl;
+
+  constructor(tools: ToolPaths, workdir: string) {
+    this.kwokctl = new Kwokctl(tools, workdir);
+  }
+
+  async kubeconfig(ref: Pick<ClusterRef, 'org' | 'name'>): Promise<string> {
+    return this.kwokctl.kubeconfig(Kwokctl.clusterName(ref));
+  }
+
+  /** Starts every control plane in the work directory again (after a restart of Flotilla). */
+  async startAll(log: (message: string) => void = () => {}): Promise<void> {
+    for (const name of await this.kwokctl.list()) {
+      log(`starting KWOK control plane ${name}`);
+      await this.kwokctl.start(name);
+    }
+  }
+
+  async stopAll(): Promise<void> {
+    for (const name of await this.kwokctl.list()) await this.kwokctl.stop(name);
+  }
+
+  activities(): ProviderActivities {
+    const api = async (ref: ClusterRef) => coreApi(await this.kubeconfig(ref));
+    const noControlPlane = async (ref: ClusterRef) => !(await this.kwokctl.exists(Kwokctl.clusterName(ref)));
+
+    return {
+      // A local cluster has no network of its own to make.
+      ensureNetwork: async () => {},
+      deleteNetwork: async () => {},
+
+      createControlPlane: (ref) =>
+        withHeartbeat(async (signal) => {
+          const name = Kwokctl.clusterName(ref);
+          if (await this.kwokctl.exists(name)) {
+            // Made by an earlier attempt: keep it if it answers, else it was half-made by a crash.
+            try {
+              await this.kwokctl.start(name);
+              await (await api(ref)).readNamespace({ name: 'default' });
+              return;
+            } catch {
+              await this.kwokctl.delete(name, signal);
+            }
+          }
+          await this.kwokctl.create(name, signal);
+        }),
+
+      awaitControlPlane: (ref) =>
+        withHeartbeat(async (signal) => {
+          // Pods need the default service account, which the controller manager creates.
+          for (;;) {
+            signal.throwIfAborted();
+            try {
+              await (await api(ref)).readNamespacedServiceAccount({ name: 'default', namespace: 'default' });
+              return;
+            } catch {
+              await sleep(1_000, undefined, { signal });
+            }
+          }
+        }),
+
+      createNodePool: (ref, pool) => this.ensurePool(ref, pool),
+      updateNodePool: (ref, pool) => this.ensurePool(ref, pool),
+
+      deleteNodePool: async (ref, poolName) => {
+        if (await noControlPlane(ref)) return;
+        await deletePoolNodes(await api(ref), poolName);
+      },
+
+      deleteControlPlane: (ref) =>
+        withHeartbeat(async (signal) => {
+          if (await noControlPlane(ref)) return;
+          await this.kwokctl.delete(Kwokctl.clusterName(ref), signal);
+        }),
+    };
+  }
+
+  private async ensurePool(ref: ClusterRef, pool: NodePoolSpec): Promise<number> {
+    if (!(await this.kwokctl.exists(Kwokctl.clusterName(ref)))) {
+      throw ApplicationFailure.nonRetryable(`KWOK cluster ${ref.org}/${ref.name} has no control plane`, FailureType.nonRetryableCloud);
+    }
+    return withHeartbeat(async () => ensurePoolNodes(coreApi(await this.kubeconfig(ref)), pool));
+  }
+}

@@ -1,0 +1,70 @@
+import { createHash } from 'node:crypto';
+import type { ClusterRef } from '../../../domain/cluster.js';
+import type { ToolPaths } from '../../../toolchain.js';
+import { run } from '../../exec.js';
+
+/**
+ * kwokctl with the binary runtime and our locally built control plane, every
+ * cluster's files under one work directory (the data directory's `kwok/`).
+ */
+export class Kwokctl {
+  constructor(
+    private readonly tools: ToolPaths,
+    private readonly workdir: string,
+  ) {}
+
+  /** kwokctl names are global to the work directory; a hash keeps org/name pairs apart. */
+  static clusterName(ref: Pick<ClusterRef, 'org' | 'name'>): string {
+    const hash = createHash('sha256').update(`${ref.org}/${ref.name}`).digest('hex').slice(0, 8);
+    return `${ref.name.slice(0, 40)}-${hash}`;
+  }
+
+  async list(): Promise<string[]> {
+    const out = await this.kwokctl(['get', 'clusters']);
+    return out.split('\n').map((l) => l.trim()).filter(Boolean);
+  }
+
+  async exists(name: string): Promise<boolean> {
+    return (await this.list()).includes(name);
+  }
+
+  create(name: string, signal?: AbortSignal): Promise<string> {
+    const t = this.tools;
+    return this.kwokctl(
+      [
+        'create', 'cluster', '--name', name, '--runtime', 'binary',
+        '--kube-apiserver-binary', t.kubeApiserver,
+        '--kube-controller-manager-binary', t.kubeControllerManager,
+        '--kube-scheduler-binary', t.kubeScheduler,
+        '--kwok-controller-binary', t.kwok,
+        '--etcd-binary', t.etcd,
+        '--wait', '3m',
+      ],
+      signal,
+    );
+  }
+
+  start(name: string): Promise<string> {
+    return this.kwokctl(['start', 'cluster', '--name', name, '--wait', '3m']);
+  }
+
+  stop(name: string): Promise<string> {
+    return this.kwokctl(['stop', 'cluster', '--name', name]);
+  }
+
+  delete(name: string, signal?: AbortSignal): Promise<string> {
+    return this.kwokctl(['delete', 'cluster', '--name', name], signal);
+  }
+
+  kubeconfig(name: string): Promise<string> {
+    return this.kwokctl(['get', 'kubeconfig', '--name', name]);
+  }
+
+  private kwokctl(args: string[], signal?: AbortSignal): Promise<string> {
+    return run(this.tools.kwokctl, args, {
+      signal,
+      timeoutMs: 5 * 60_000,
+      env: { KWOK_WORKDIR: this.workdir, KWOK_KUBE_VERSION: this.tools.kubernetesVersion, KWOK_RUNTIME: 'binary' },
+    });
+  }
+}

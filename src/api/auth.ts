@@ -1,0 +1,54 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { RequestHandler } from 'express';
+import { HttpError, notFound } from './errors.js';
+
+/** `token:org,token:org` → lookup by token. Compared as digests in constant time. */
+export class TokenTable {
+  private readonly entries: { digest: Buffer; org: string }[];
+
+  constructor(spec: string) {
+    this.entries = spec
+      .split(',')
+      .map((pair) => pair.trim())
+      .filter(Boolean)
+      .map((pair) => {
+        const at = pair.lastIndexOf(':');
+        if (at <= 0 || at === pair.length - 1) throw new Error(`FLOTILLA_API_TOKENS: '${pair.slice(0, 4)}…' is not token:org`);
+        return { digest: digest(pair.slice(0, at)), org: pair.slice(at + 1) };
+      });
+    if (this.entries.length === 0) throw new Error('FLOTILLA_API_TOKENS holds no token');
+  }
+
+  orgOf(token: string): string | undefined {
+    const d = digest(token);
+    let org: string | undefined;
+    for (const entry of this.entries) if (timingSafeEqual(entry.digest, d)) org = entry.org;
+    return org;
+  }
+}
+
+function digest(token: string): Buffer {
+  return createHash('sha256').update(token).digest();
+}
+
+declare module 'express-serve-static-core' {
+  interface Request {
+    org?: string;
+  }
+}
+
+/** Bearer auth; a token for one org sees another org's resources as absent (404), not forbidden. */
+export function requireOrg(tokens: TokenTable): RequestHandler {
+  return (req, res, next) => {
+    const header = req.get('authorization') ?? '';
+    const match = /^Bearer (\S+)$/i.exec(header);
+    const org = match ? tokens.orgOf(match[1]!) : undefined;
+    if (!org) {
+      res.set('WWW-Authenticate', 'Bearer');
+      throw new HttpError(401, 'unauthorized', 'a valid bearer token is required (Authorization: Bearer <token>)');
+    }
+    if (req.params.org !== org) throw notFound(`organization '${req.params.org}'`);
+    req.org = org;
+    next();
+  };
+}

@@ -1,0 +1,88 @@
+import {
+  ServiceError,
+  WorkflowExecutionAlreadyStartedError,
+  WorkflowNotFoundError,
+  WorkflowUpdateFailedError,
+} from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
+import type { ErrorRequestHandler } from 'express';
+import { z } from 'zod';
+import { FailureType, formatPath, type Problem } from '../domain/problems.js';
+
+export interface ErrorDetail {
+  field: string;
+  path: (string | number)[];
+  message: string;
+}
+
+/** An error the API answers with as it is: `{ error: { code, message, details } }`. */
+export class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly details: ErrorDetail[] = [],
+    readonly extra: Record<string, unknown> = {},
+  ) {
+    super(message);
+  }
+}
+
+export function detailsOf(problems: readonly Problem[]): ErrorDetail[] {
+  return problems.map((p) => ({ field: formatPath(p.path), path: p.path, message: p.message }));
+}
+
+export function invalid(problems: readonly Problem[], what = 'invalid request'): HttpError {
+  const details = detailsOf(problems);
+  return new HttpError(400, 'invalid_request', `${what}: ${details.map((d) => `${d.field || '(body)'}: ${d.message}`).join('; ')}`, details);
+}
+
+export function fromZod(error: z.ZodError, where?: string): HttpError {
+  return invalid(
+    error.issues.map((issue) => ({
+      path: [...(where ? [where] : []), ...issue.path.map((p) => (typeof p === 'symbol' ? String(p) : p))],
+      message: issue.message,
+    })),
+  );
+}
+
+export const notFound = (what: string) => new HttpError(404, 'not_found', `${what} not found`);
+
+const STATUS_OF_FAILURE: Record<string, [number, string]> = {
+  [FailureType.invalid]: [400, 'invalid_request'],
+  [FailureType.notFound]: [404, 'not_found'],
+  [FailureType.conflict]: [409, 'conflict'],
+};
+
+/** Maps what Temporal says to HTTP: validator rejections keep their 4xx, an absent workflow is a 404. */
+export function fromTemporal(err: unknown, what: string): HttpError | undefined {
+  if (err instanceof WorkflowUpdateFailedError && err.cause instanceof ApplicationFailure) {
+    const mapped = STATUS_OF_FAILURE[err.cause.type ?? ''];
+    if (mapped) {
+      const problems = (err.cause.details?.[0] as Problem[] | undefined) ?? [];
+      return problems.length && mapped[0] === 400 ? invalid(problems, err.cause.message) : new HttpError(mapped[0], mapped[1], err.cause.message);
+    }
+  }
+  if (err instanceof WorkflowNotFoundError) return notFound(what);
+  if (err instanceof WorkflowExecutionAlreadyStartedError) return new HttpError(409, 'conflict', `${what} already exists`);
+  if (err instanceof ServiceError) {
+    const code = (err.cause as { code?: number } | undefined)?.code;
+    if (code === 5) return notFound(what); // gRPC NOT_FOUND: e.g. an update to a finished entity
+    if (code === 14 || code === 4) return new HttpError(503, 'unavailable', 'Temporal is not reachable; try again');
+  }
+  return undefined;
+}
+
+/** The last handler: known errors as they are, body parser errors as 400s, anything else a 500 without internals. */
+export const errorHandler: ErrorRequestHandler = (err, _req, res, _next) => {
+  let http: HttpError;
+  if (err instanceof HttpError) http = err;
+  else if (err?.type === 'entity.parse.failed') http = new HttpError(400, 'invalid_json', `request body is not valid JSON: ${err.message}`);
+  else if (err?.type === 'entity.too.large') http = new HttpError(413, 'too_large', `request body exceeds ${err.limit} bytes`);
+  else if (typeof err?.status === 'number' && err.status >= 400 && err.status < 500) http = new HttpError(err.status, 'bad_request', String(err.message));
+  else {
+    http = fromTemporal(err, 'resource') ?? new HttpError(500, 'internal', 'internal error');
+    if (http.status >= 500) console.error('request failed:', err);
+  }
+  res.status(http.status).json({ error: { code: http.code, message: http.message, details: http.details, ...http.extra } });
+};

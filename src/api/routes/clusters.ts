@@ -1,0 +1,71 @@
+import { Router } from 'express';
+import { withDefaults, type ClusterRequest } from '../../domain/cluster.js';
+import { addNodePoolUpdate, deleteClusterUpdate, removeNodePoolUpdate, updateNodePoolUpdate } from '../../workflows/messages.js';
+import type { ClusterGateway } from '../cluster-gateway.js';
+import { HttpError } from '../errors.js';
+import type { KubeconfigSource } from '../kubeconfig.js';
+import { requestIdOf } from '../request-id.js';
+import { ClusterCreate, ClusterListQuery, dnsLabel, ForceQuery, NodePool, NodePoolUpdate } from '../schemas.js';
+import { parse } from '../validate.js';
+
+/** /clusters and /clusters/{name}/nodepools: validate, then hand over to the cluster entity. */
+export function clusterRoutes(clusters: ClusterGateway, kubeconfigs: KubeconfigSource): Router {
+  const router = Router({ mergeParams: true });
+  const name = (params: Record<string, string>) => parse(dnsLabel, params.name, 'name');
+  const pool = (params: Record<string, string>) => parse(dnsLabel, params.pool, 'pool');
+
+  router.post('/clusters', async (req, res) => {
+    const requestId = requestIdOf(req);
+    const spec = withDefaults(parse(ClusterCreate, req.body) as ClusterRequest);
+    res.status(202).json(await clusters.create(req.org!, spec, requestId));
+  });
+
+  router.get('/clusters', async (req, res) => {
+    const filter = parse(ClusterListQuery, req.query);
+    res.json({ items: await clusters.list(req.org!, filter) });
+  });
+
+  router.get('/clusters/:name', async (req, res) => {
+    res.json(await clusters.get(req.org!, name(req.params)));
+  });
+
+  router.delete('/clusters/:name', async (req, res) => {
+    const force = parse(ForceQuery, req.query).force === 'true';
+    const requestId = requestIdOf(req);
+    res.status(202).json(await clusters.update(req.org!, name(req.params), deleteClusterUpdate, { requestId, force }, requestId));
+  });
+
+  router.get('/clusters/:name/kubeconfig', async (req, res) => {
+    const cluster = await clusters.get(req.org!, name(req.params));
+    if (!['RUNNING', 'UPDATING', 'WARNING'].includes(cluster.status)) {
+      throw new HttpError(409, 'conflict', `cluster '${cluster.name}' is ${cluster.status}; its kubeconfig is available once it is RUNNING`);
+    }
+    res.type('application/yaml').send(await kubeconfigs.kubeconfig(cluster));
+  });
+
+  router.get('/clusters/:name/nodepools', async (req, res) => {
+    res.json({ items: (await clusters.get(req.org!, name(req.params))).nodePools });
+  });
+
+  router.post('/clusters/:name/nodepools', async (req, res) => {
+    const requestId = requestIdOf(req);
+    const cluster = name(req.params);
+    const body = parse(NodePool, req.body);
+    res.status(202).json(await clusters.update(req.org!, cluster, addNodePoolUpdate, { requestId, pool: body }, requestId));
+  });
+
+  router.put('/clusters/:name/nodepools/:pool', async (req, res) => {
+    const requestId = requestIdOf(req);
+    const cluster = name(req.params);
+    const changes = parse(NodePoolUpdate, req.body);
+    res.status(202).json(await clusters.update(req.org!, cluster, updateNodePoolUpdate, { requestId, pool: pool(req.params), changes }, requestId));
+  });
+
+  router.delete('/clusters/:name/nodepools/:pool', async (req, res) => {
+    const requestId = requestIdOf(req);
+    const cluster = name(req.params);
+    res.status(202).json(await clusters.update(req.org!, cluster, removeNodePoolUpdate, { requestId, pool: pool(req.params) }, requestId));
+  });
+
+  return router;
+}

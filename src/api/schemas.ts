@@ -1,0 +1,70 @@
+import { z } from 'zod';
+import { CLUSTER_STATUSES, PROVIDER_NAMES, TAINT_EFFECTS, type ClusterRequest } from '../domain/cluster.js';
+import { dnsLabelProblem } from '../domain/names.js';
+import type { Problem } from '../domain/problems.js';
+import { clusterRequestProblems, MAX_NODE_POOLS } from '../domain/validation.js';
+
+// Shapes here; the rules a schema cannot express live in src/domain/validation.ts
+// and run inside the schema, so one 400 lists every problem.
+
+function addProblems(ctx: z.RefinementCtx, problems: Problem[]): void {
+  for (const p of problems) ctx.addIssue({ code: 'custom', path: p.path, message: p.message });
+}
+
+export const dnsLabel = z.string().superRefine((value, ctx) => {
+  const problem = dnsLabelProblem(value);
+  if (problem) ctx.addIssue({ code: 'custom', message: problem });
+});
+
+const count = z.number().int().min(0);
+
+export const Taint = z.strictObject({
+  key: z.string().min(1).max(317),
+  value: z.string().max(63).optional(),
+  effect: z.enum(TAINT_EFFECTS),
+});
+
+const labels = z.record(z.string().max(317), z.string().max(63));
+
+export const NodePool = z.strictObject({
+  name: z.string().max(63),
+  instanceType: z.string().min(1).max(64),
+  count,
+  minCount: count.optional(),
+  maxCount: count.optional(),
+  autoscaling: z.boolean().optional(),
+  spot: z.boolean().optional(),
+  labels: labels.optional(),
+  taints: z.array(Taint).max(50).optional(),
+});
+
+export const ClusterCreate = z
+  .strictObject({
+    name: z.string().max(63),
+    provider: z.enum(PROVIDER_NAMES),
+    region: z.string().min(1).max(64).regex(/^[a-z0-9-]+$/, 'lower-case letters, digits and -').optional(),
+    kubernetesVersion: z.string().regex(/^1\.\d{1,2}(\.\d{1,3})?$/, 'a Kubernetes version like 1.32').optional(),
+    secretId: z.string().min(1).max(128).optional(),
+    nodePools: z.array(NodePool).min(1).max(MAX_NODE_POOLS),
+  })
+  .superRefine((request, ctx) => addProblems(ctx, clusterRequestProblems(request as ClusterRequest)));
+
+export const NodePoolUpdate = z
+  .strictObject({
+    count: count.optional(),
+    minCount: count.optional(),
+    maxCount: count.optional(),
+    autoscaling: z.boolean().optional(),
+    labels: labels.optional(),
+    taints: z.array(Taint).max(50).optional(),
+  })
+  .refine((changes) => Object.keys(changes).length > 0, { message: 'nothing to change: give count, minCount, maxCount, autoscaling, labels or taints' });
+
+export const ClusterListQuery = z.strictObject({
+  provider: z.enum(PROVIDER_NAMES).optional(),
+  status: z.enum(CLUSTER_STATUSES).optional(),
+});
+
+export const ForceQuery = z.strictObject({
+  force: z.enum(['true', 'false']).optional(),
+});

@@ -1,0 +1,46 @@
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** Everything Flotilla reads from its environment, in one place. */
+export interface Config {
+  /** State of the embedded default: Temporal's SQLite file, KWOK clusters, the generated token. */
+  dataDir: string;
+  host: string;
+  port: number;
+  /** An existing Temporal to use instead of starting the dev server. */
+  temporalAddress?: string;
+  namespace: string;
+  temporalPort: number;
+  uiPort: number;
+  /** Base URL of the Temporal Web UI, for links to runs. */
+  uiUrl?: string;
+  /** `token:org,token:org`. */
+  apiTokens?: string;
+}
+
+const repoRoot = fileURLToPath(new URL('..', import.meta.url));
+
+function port(value: string | undefined, fallback: number, name: string): number {
+  if (value === undefined || value === '') return fallback;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new Error(`${name} must be a port number, got '${value}'`);
+  return n;
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  return {
+    dataDir: resolve(env.FLOTILLA_DATA_DIR ?? join(repoRoot, '.flotilla')),
+    host: env.HOST ?? '127.0.0.1',
+    port: port(env.PORT, 8080, 'PORT'),
+    ...(env.TEMPORAL_ADDRESS ? { temporalAddress: env.TEMPORAL_ADDRESS } : {}),
+    namespace: env.TEMPORAL_NAMESPACE ?? 'default',
+    temporalPort: port(env.TEMPORAL_PORT, 7233, 'TEMPORAL_PORT'),
+    uiPort: port(env.TEMPORAL_UI_PORT, 8233, 'TEMPORAL_UI_PORT'),
+    ...(env.FLOTILLA_UI_URL ? { uiUrl: env.FLOTILLA_UI_URL } : {}),
+    ...(env.FLOTILLA_API_TOKENS ? { apiTokens: env.FLOTILLA_API_TOKENS } : {}),
+  };
+}
+
+export function kwokWorkdir(config: Pick<Config, 'dataDir'>): string {
+  return join(config.dataDir, 'kwok');
+}

@@ -1,0 +1,52 @@
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const repoRoot = fileURLToPath(new URL('..', import.meta.url));
+const versions = JSON.parse(readFileSync(join(repoRoot, 'tools', 'versions.json'), 'utf8')) as Record<
+  'temporal' | 'kwok' | 'helm' | 'kubernetes' | 'etcd',
+  string
+>;
+
+/** Where scripts/install-tools.sh caches the pinned tools, one folder per name and version. */
+export function toolsDir(): string {
+  return process.env.FLOTILLA_TOOLS ?? join(homedir(), '.cache', 'flotilla', 'tools');
+}
+
+export interface ToolPaths {
+  temporal: string;
+  kwok: string;
+  kwokctl: string;
+  helm: string;
+  etcd: string;
+  kubeApiserver: string;
+  kubeControllerManager: string;
+  kubeScheduler: string;
+  kubernetesVersion: string;
+}
+
+export function toolPaths(): ToolPaths {
+  const dir = (name: keyof typeof versions) => join(toolsDir(), `${name}-${versions[name]}`);
+  return {
+    temporal: join(dir('temporal'), 'temporal'),
+    kwok: join(dir('kwok'), 'kwok'),
+    kwokctl: join(dir('kwok'), 'kwokctl'),
+    helm: join(dir('helm'), 'helm'),
+    etcd: join(dir('etcd'), 'etcd'),
+    kubeApiserver: join(dir('kubernetes'), 'kube-apiserver'),
+    kubeControllerManager: join(dir('kubernetes'), 'kube-controller-manager'),
+    kubeScheduler: join(dir('kubernetes'), 'kube-scheduler'),
+    kubernetesVersion: versions.kubernetes,
+  };
+}
+
+/** Runs the installer (instant when everything is cached), its progress on stderr. */
+export function ensureTools(): Promise<ToolPaths> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('bash', [join(repoRoot, 'scripts', 'install-tools.sh')], { stdio: ['ignore', 'inherit', 'inherit'] });
+    child.on('error', reject);
+    child.on('exit', (code) => (code === 0 ? resolve(toolPaths()) : reject(new Error(`scripts/install-tools.sh exited with ${code}`))));
+  });
+}

@@ -1,0 +1,74 @@
+import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import type { ProviderActivities } from './activities/provider.js';
+import { KwokProvider } from './activities/providers/kwok/index.js';
+import { SimCloud } from './activities/providers/sim/index.js';
+import { kwokWorkdir, loadConfig } from './config.js';
+import type { ProviderName } from './domain/cluster.js';
+import { providerTaskQueue, WORKFLOW_TASK_QUEUE } from './domain/ids.js';
+import { toolPaths } from './toolchain.js';
+
+export interface FlotillaWorkerOptions {
+  connection: NativeConnection;
+  namespace: string;
+  /** The providers this process serves, each on its own task queue. */
+  providers: Partial<Record<ProviderName, ProviderActivities>>;
+  /** Serve the workflow task queue too (the embedded default does; a provider-only worker does not). */
+  workflows?: boolean;
+  /** A prebuilt workflow bundle (tests build it once); otherwise the workflows are bundled at start. */
+  workflowBundlePath?: string;
+}
+
+const workflowsPath = fileURLToPath(new URL('./workflows/index.ts', import.meta.url));
+
+/** One Temporal worker per task queue: the workflows' queue and `provider-<name>` per provider. */
+export async function createWorkers(options: FlotillaWorkerOptions): Promise<Worker[]> {
+  const common: Pick<WorkerOptions, 'connection' | 'namespace'> = { connection: options.connection, namespace: options.namespace };
+  const workers: Promise<Worker>[] = [];
+  if (options.workflows ?? true) {
+    workers.push(
+      Worker.create({
+        ...common,
+        taskQueue: WORKFLOW_TASK_QUEUE,
+        ...(options.workflowBundlePath ? { workflowBundle: { codePath: options.workflowBundlePath } } : { workflowsPath }),
+      }),
+    );
+  }
+  for (const [name, activities] of Object.entries(options.providers)) {
+    workers.push(Worker.create({ ...common, taskQueue: providerTaskQueue(name), activities: { ...activities } }));
+  }
+  return Promise.all(workers);
+}
+
+/** Runs workers until one fails or all are shut down. */
+export async function runWorkers(workers: Worker[]): Promise<void> {
+  try {
+    await Promise.all(workers.map((w) => w.run()));
+  } finally {
+    for (const w of workers) if (w.getState() === 'RUNNING') w.shutdown();
+  }
+}
+
+/** A worker process on its own: `tsx src/worker.ts`, with TEMPORAL_ADDRESS and FLOTILLA_PROVIDERS (default kwok). */
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const connection = await NativeConnection.connect({ address: config.temporalAddress ?? `127.0.0.1:${config.temporalPort}` });
+  const wanted = (process.env.FLOTILLA_PROVIDERS ?? 'kwok').split(',').map((p) => p.trim());
+  const providers: FlotillaWorkerOptions['providers'] = {};
+  if (wanted.includes('kwok')) {
+    const kwok = new KwokProvider(toolPaths(), kwokWorkdir(config));
+    providers.kwok = kwok.activities();
+  }
+  if (wanted.includes('sim')) providers.sim = new SimCloud({ latencyMs: Number(process.env.FLOTILLA_SIM_LATENCY_MS ?? 0) }).activities();
+  const workers = await createWorkers({ connection, namespace: config.namespace, providers, workflows: process.env.FLOTILLA_WORKFLOWS !== 'false' });
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => workers.forEach((w) => w.shutdown()));
+  await runWorkers(workers);
+  await connection.close();
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  main().catch((err) => {
+    console.error(err);
+    process.exit(1);
+  });
+}

@@ -1,0 +1,106 @@
+import { Client, Connection } from '@temporalio/client';
+import { NativeConnection } from '@temporalio/worker';
+import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
+import type { ProviderActivities } from '../../src/activities/provider.js';
+import { createApp } from '../../src/api/app.js';
+import { TokenTable } from '../../src/api/auth.js';
+import { kubeconfigSource, type KubeconfigSource } from '../../src/api/kubeconfig.js';
+import type { ProviderName } from '../../src/domain/cluster.js';
+import { createWorkers, runWorkers } from '../../src/worker.js';
+
+export interface ApiResponse<T = any> {
+  status: number;
+  body: T;
+  headers: Headers;
+  text: string;
+}
+
+export interface Stack {
+  client: Client;
+  baseUrl: string;
+  /** Calls the API as `token` (default: the first org's token). */
+  api<T = any>(method: string, path: string, options?: { body?: unknown; raw?: string; token?: string; headers?: Record<string, string> }): Promise<ApiResponse<T>>;
+  stop(): Promise<void>;
+}
+
+export const TOKENS = { acme: 'token-acme', globex: 'token-globex' };
+
+/**
+ * The real thing, in-process: workers on the shared dev server (with the
+ * providers given) and the API on a free port.
+ */
+export async function startStack(options: {
+  providers: Partial<Record<ProviderName, ProviderActivities>>;
+  kubeconfigs?: KubeconfigSource;
+}): Promise<Stack> {
+  const address = process.env.TEMPORAL_ADDRESS!;
+  const connection = await Connection.connect({ address });
+  const client = new Client({ connection });
+  const workerConnection = await NativeConnection.connect({ address });
+  const workers = await createWorkers({
+    connection: workerConnection,
+    namespace: 'default',
+    providers: options.providers,
+    workflowBundlePath: process.env.FLOTILLA_WORKFLOW_BUNDLE!,
+  });
+  const running = runWorkers(workers);
+
+  const app = createApp({
+    client,
+    tokens: new TokenTable(`${TOKENS.acme}:acme,${TOKENS.globex}:globex`),
+    links: { namespace: 'default', uiUrl: 'http://127.0.0.1:8233' },
+    kubeconfigs: options.kubeconfigs ?? kubeconfigSource({}),
+  });
+  const server = await new Promise<Server>((resolve) => {
+    const s = app.listen(0, '127.0.0.1', () => resolve(s));
+  });
+  const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+
+  return {
+    client,
+    baseUrl,
+    async api(method, path, { body, raw, token = TOKENS.acme, headers = {} } = {}) {
+      const response = await fetch(`${baseUrl}${path}`, {
+        method,
+        headers: {
+          ...(token ? { authorization: `Bearer ${token}` } : {}),
+          ...(body !== undefined || raw !== undefined ? { 'content-type': 'application/json' } : {}),
+          ...headers,
+        },
+        ...(body !== undefined ? { body: JSON.stringify(body) } : raw !== undefined ? { body: raw } : {}),
+      });
+      const text = await response.text();
+      let parsed: unknown = text;
+      try {
+        parsed = JSON.parse(text);
+      } catch {
+        // YAML and other text stay as they are
+      }
+      return { status: response.status, body: parsed as any, headers: response.headers, text };
+    },
+    async stop() {
+      await new Promise((resolve) => server.close(resolve));
+      for (const w of workers) if (w.getState() === 'RUNNING') w.shutdown();
+      await running;
+      await workerConnection.close();
+      await connection.close();
+    },
+  };
+}
+
+/** Polls until `check` returns a value (not undefined), or fails with the last value seen. */
+export async function eventually<T>(check: () => Promise<T | undefined>, what: string, timeoutMs = 60_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const value = await check();
+      if (value !== undefined) return value;
+    } catch (err) {
+      last = err;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
