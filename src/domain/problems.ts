@@ -7,9 +7,12 @@ export interface Problem {
 /** `nodePools[0].labels["app.kubernetes.io/name"]`: a path as a person reads it. */
 export function formatPath(path: readonly PropertyKey[]): string {
   return path
-    .map((part, i) =>
-      typeof part === 'number' ? `[${part}]` : /^[A-Za-z_$][\w$]*$/.test(String(part)) ? `${i ? '.' : ''}${String(part)}` : `[${JSON.stringify(String(part))}]`,
-    )
+    .map((part, i) => {
+      if (typeof part === 'number') return `[${part}]`;
+      const name = String(part);
+      if (i === 0) return name;
+      return /^[A-Za-z_$][\w$]*$/.test(name) ? `.${name}` : `[${JSON.stringify(name)}]`;
+    })
     .join('');
 }
 

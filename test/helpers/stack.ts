@@ -1,5 +1,5 @@
 import { Client, Connection } from '@temporalio/client';
-import { NativeConnection } from '@temporalio/worker';
+import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import type { ProviderActivities } from '../../src/activities/provider.js';
@@ -25,6 +25,13 @@ export interface Stack {
 }
 
 export const TOKENS = { acme: 'token-acme', globex: 'token-globex' };
+
+// Activity and workflow failures are what many tests provoke: keep their logs out of the output.
+try {
+  Runtime.install({ logger: new DefaultLogger('ERROR') });
+} catch {
+  // already installed by an earlier suite in this process
+}
 
 /**
  * The real thing, in-process: workers on the shared dev server (with the

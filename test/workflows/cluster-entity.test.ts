@@ -1,4 +1,4 @@
-import { WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
+import { WorkflowUpdateFailedError, type WorkflowHandle, type WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { SimCloud } from '../../src/activities/providers/sim/index.js';
 import type { ClusterState } from '../../src/domain/cluster-state.js';
@@ -31,7 +31,7 @@ const pools = (): NodePoolSpec[] => [
   { name: 'batch', instanceType: 'standard-4', count: 1, labels: { tier: 'batch' }, taints: [{ key: 'batch', value: 'true', effect: 'NoSchedule' }] },
 ];
 
-async function startCluster(name: string, historyLimit?: number): Promise<WorkflowHandle<typeof clusterWorkflow>> {
+async function startCluster(name: string, historyLimit?: number): Promise<WorkflowHandleWithFirstExecutionRunId<typeof clusterWorkflow>> {
   const spec = withDefaults({ name, provider: 'sim', nodePools: pools() });
   return stack.client.workflow.start(clusterWorkflow, {
     workflowId: clusterWorkflowId(ORG, name),
