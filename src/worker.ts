@@ -16,7 +16,7 @@ export interface FlotillaWorkerOptions {
   /** Serve the workflow task queue too (the embedded default does; a provider-only worker does not). */
   workflows?: boolean;
   /** A prebuilt workflow bundle (tests build it once); otherwise the workflows are bundled at start. */
-  workflowBundlePath?: string;
+  workflowBundlePath?: string | undefined;
 }
 
 const workflowsPath = fileURLToPath(new URL('./workflows/index.ts', import.meta.url));

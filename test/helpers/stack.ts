@@ -49,7 +49,7 @@ export async function startStack(options: {
     connection: workerConnection,
     namespace: 'default',
     providers: options.providers,
-    workflowBundlePath: process.env.FLOTILLA_WORKFLOW_BUNDLE!,
+    workflowBundlePath: process.env.FLOTILLA_WORKFLOW_BUNDLE,
   });
   const running = runWorkers(workers);
 

@@ -1,0 +1,92 @@
+// Records histories of every workflow type, for the replay test
+// (test/replay): `npx tsx scripts/record-histories.ts`. Run it when a
+// workflow changes on purpose, with the change behind `patched()` where old
+// runs may still be live; commit the new histories next to the old ones.
+import type { WorkflowHandle } from '@temporalio/client';
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { SimCloud } from '../src/activities/providers/sim/index.js';
+import type { ClusterState } from '../src/domain/cluster-state.js';
+import { withDefaults } from '../src/domain/cluster.js';
+import { clusterWorkflowId, WORKFLOW_TASK_QUEUE } from '../src/domain/ids.js';
+import { toolPaths } from '../src/toolchain.js';
+import { clusterWorkflow } from '../src/workflows/cluster.js';
+import { addNodePoolUpdate, clusterStateQuery, deleteClusterUpdate, removeNodePoolUpdate, updateNodePoolUpdate } from '../src/workflows/messages.js';
+import { SEARCH_ATTRIBUTES } from '../src/workflows/search-attributes.js';
+import { eventually, startStack } from '../test/helpers/stack.js';
+
+const out = fileURLToPath(new URL('../test/replay/histories/', import.meta.url));
+const ORG = 'replay';
+
+const env = await TestWorkflowEnvironment.createLocal({
+  server: { executable: { type: 'existing-path', path: toolPaths().temporal }, searchAttributes: SEARCH_ATTRIBUTES, ip: '127.0.0.1' },
+});
+process.env.TEMPORAL_ADDRESS = env.address;
+const sim = new SimCloud({ latencyMs: 5 });
+const stack = await startStack({ providers: { sim: sim.activities() } });
+
+async function start(name: string, historyLimit?: number) {
+  return stack.client.workflow.start(clusterWorkflow, {
+    workflowId: clusterWorkflowId(ORG, name),
+    taskQueue: WORKFLOW_TASK_QUEUE,
+    args: [{ org: ORG, spec: withDefaults({ name, provider: 'sim', nodePools: [
+      { name: 'web', instanceType: 'standard-2', count: 2, minCount: 1, maxCount: 6 },
+      { name: 'batch', instanceType: 'standard-4', count: 1, taints: [{ key: 'batch', effect: 'NoSchedule' }] },
+    ] }), requestId: `create-${name}`, ...(historyLimit ? { historyLimit } : {}) }],
+  });
+}
+
+const idle = (s: ClusterState) => s.operations.every((op) => !['QUEUED', 'RUNNING'].includes(op.state));
+async function until(handle: WorkflowHandle, ready: (s: ClusterState) => boolean) {
+  await eventually(async () => (ready(await stack.client.workflow.getHandle(handle.workflowId).query(clusterStateQuery)) ? true : undefined), 'state');
+}
+
+// A whole life: provision, add, scale, remove, delete.
+const life = await start('lifecycle');
+await life.executeUpdate(addNodePoolUpdate, { args: [{ requestId: 'add', pool: { name: 'gpu', instanceType: 'gpu-8', count: 1, spot: true } }] });
+await life.executeUpdate(updateNodePoolUpdate, { args: [{ requestId: 'scale', pool: 'web', changes: { count: 4 } }] });
+await life.executeUpdate(removeNodePoolUpdate, { args: [{ requestId: 'remove', pool: 'batch' }] });
+await until(life, (s) => s.status === 'RUNNING' && idle(s));
+await life.executeUpdate(deleteClusterUpdate, { args: [{ requestId: 'delete' }] });
+await life.result();
+
+// A failed create, then a forced delete.
+sim.inject('createNodePool', { kind: 'reject', message: 'Quota exceeded (simulated)' });
+const failed = await start('failed');
+await until(failed, (s) => s.status === 'ERROR');
+sim.clear();
+await failed.executeUpdate(deleteClusterUpdate, { args: [{ requestId: 'force', force: true }] });
+await failed.result();
+
+// A stuck create, preempted by a forced delete.
+sim.inject('awaitControlPlane', { kind: 'hang' });
+const stuck = await start('stuck');
+await until(stuck, (s) => s.operations[0]!.state === 'RUNNING');
+await stuck.executeUpdate(deleteClusterUpdate, { args: [{ requestId: 'force', force: true }] });
+await stuck.result();
+sim.clear();
+
+// Continue-as-new.
+const long = await start('long', 40);
+await until(long, (s) => s.status === 'RUNNING');
+for (let count = 1; count <= 4; count++) {
+  await stack.client.workflow.getHandle(long.workflowId).executeUpdate(updateNodePoolUpdate, { args: [{ requestId: `scale-${count}`, pool: 'web', changes: { count } }] });
+  await until(long, idle);
+}
+await stack.client.workflow.getHandle(long.workflowId).executeUpdate(deleteClusterUpdate, { args: [{ requestId: 'delete' }] });
+await stack.client.workflow.getHandle(long.workflowId).result();
+
+mkdirSync(out, { recursive: true });
+let saved = 0;
+for await (const execution of stack.client.workflow.list()) {
+  const history = await stack.client.workflow.getHandle(execution.workflowId, execution.runId).fetchHistory();
+  const file = `${execution.type}--${execution.workflowId.replaceAll('/', '_')}--${execution.runId}.json`;
+  // protobufjs' JSON form: what Worker.runReplayHistories reads back.
+  writeFileSync(join(out, file), JSON.stringify(history));
+  saved++;
+}
+console.log(`saved ${saved} histories to ${out}`);
+await stack.stop();
+await env.teardown();

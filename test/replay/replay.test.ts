@@ -1,0 +1,31 @@
+import { temporal } from '@temporalio/proto';
+import { Worker } from '@temporalio/worker';
+import { readdirSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import * as workflows from '../../src/workflows/index.js';
+
+// Recorded by scripts/record-histories.ts. Replaying them against the current
+// workflow code fails on any change that is not deterministic for runs that
+// are already under way.
+const dir = fileURLToPath(new URL('./histories/', import.meta.url));
+const files = readdirSync(dir).filter((f) => f.endsWith('.json'));
+
+describe('replay of recorded histories', () => {
+  it('covers every workflow type', () => {
+    const types = new Set(files.map((f) => f.split('--')[0]));
+    expect([...types].sort()).toEqual(Object.keys(workflows).sort());
+  });
+
+  it('replays every history against the current code without non-determinism', async () => {
+    const histories = files.map((file) => ({
+      workflowId: file,
+      history: temporal.api.history.v1.History.fromObject(JSON.parse(readFileSync(`${dir}${file}`, 'utf8'))),
+    }));
+    const failures: string[] = [];
+    for await (const result of Worker.runReplayHistories({ workflowBundle: { codePath: process.env.FLOTILLA_WORKFLOW_BUNDLE! } }, histories)) {
+      if (result.error) failures.push(`${result.workflowId}: ${result.error.message}`);
+    }
+    expect(failures).toEqual([]);
+    expect(histories.length).toBeGreaterThanOrEqual(15);
+  });
+});
