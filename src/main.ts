@@ -3,14 +3,11 @@
 // TEMPORAL_ADDRESS points elsewhere), restarts the KWOK control planes of
 // earlier runs, then runs one worker for every task queue and the API.
 import { Client, Connection } from '@temporalio/client';
-import { NativeConnection } from '@temporalio/worker';
+import { DefaultLogger, NativeConnection, Runtime, type LogEntry } from '@temporalio/worker';
 import { mkdirSync } from 'node:fs';
-import type { Server } from 'node:http';
 import { KwokProvider } from './activities/providers/kwok/index.js';
 import { SimCloud } from './activities/providers/sim/index.js';
-import { createApp } from './api/app.js';
-import { TokenTable } from './api/auth.js';
-import { kubeconfigSource } from './api/kubeconfig.js';
+import { startApi } from './api/server.js';
 import { defaultTokenSpec } from './api/tokens.js';
 import { kwokWorkdir, loadConfig } from './config.js';
 import { startDevServer, type DevServer } from './temporal/dev-server.js';
@@ -19,6 +16,14 @@ import { ensureTools } from './toolchain.js';
 import { createWorkers, runWorkers } from './worker.js';
 
 const log = (message: string) => console.log(`[flotilla] ${message}`);
+
+// The SDK's warnings and errors, without its start-up chatter (bundle sizes, queues with nothing to poll).
+Runtime.install({
+  logger: new DefaultLogger((process.env.FLOTILLA_LOG_LEVEL ?? 'WARN') as 'WARN', (entry: LogEntry) => {
+    if (/not polling/.test(entry.message)) return;
+    console.error(`[temporal] ${entry.level} ${entry.message}`, entry.meta ? JSON.stringify(entry.meta) : '');
+  }),
+});
 
 async function main(): Promise<void> {
   const config = loadConfig();
@@ -55,16 +60,7 @@ async function main(): Promise<void> {
   const running = runWorkers(workers);
 
   const generated = config.apiTokens ? undefined : defaultTokenSpec(config.dataDir);
-  const app = createApp({
-    client,
-    tokens: new TokenTable(config.apiTokens ?? generated!.spec),
-    links: { namespace: config.namespace, ...(uiUrl ? { uiUrl } : {}) },
-    kubeconfigs: kubeconfigSource({ kwok: (ref) => kwok.kubeconfig(ref) }),
-  });
-  const server = await new Promise<Server>((resolve, reject) => {
-    const s = app.listen(config.port, config.host, () => resolve(s));
-    s.once('error', reject);
-  });
+  const server = await startApi({ config, client, tokens: config.apiTokens ?? generated!.spec, ...(uiUrl ? { uiUrl } : {}), kwok });
 
   const apiUrl = `http://${config.host}:${config.port}`;
   console.log(

@@ -1,4 +1,4 @@
-import { temporal } from '@temporalio/proto';
+import proto from '@temporalio/proto';
 import { Worker } from '@temporalio/worker';
 import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -19,7 +19,7 @@ describe('replay of recorded histories', () => {
   it('replays every history against the current code without non-determinism', async () => {
     const histories = files.map((file) => ({
       workflowId: file,
-      history: temporal.api.history.v1.History.fromObject(JSON.parse(readFileSync(`${dir}${file}`, 'utf8'))),
+      history: proto.temporal.api.history.v1.History.fromObject(JSON.parse(readFileSync(`${dir}${file}`, 'utf8'))),
     }));
     const failures: string[] = [];
     for await (const result of Worker.runReplayHistories({ workflowBundle: { codePath: process.env.FLOTILLA_WORKFLOW_BUNDLE! } }, histories)) {

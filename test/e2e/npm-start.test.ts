@@ -1,0 +1,103 @@
+import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { eventually } from '../helpers/stack.js';
+import { freePort } from '../helpers/ports.js';
+
+// The embedded default as a newcomer runs it: `npm start` (here its script,
+// `tsx src/main.ts`), stopped with Ctrl-C and started again on the same data.
+const repo = fileURLToPath(new URL('../..', import.meta.url));
+const dataDir = mkdtempSync(join(process.env.FLOTILLA_TEST_DIR!, 'start-'));
+let ports: { api: number; temporal: number; ui: number };
+let child: ChildProcess | undefined;
+let output = '';
+
+function start(): Promise<void> {
+  output = '';
+  child = spawn(join(repo, 'node_modules', '.bin', 'tsx'), ['src/main.ts'], {
+    cwd: repo,
+    env: {
+      ...process.env,
+      TEMPORAL_ADDRESS: '',
+      FLOTILLA_DATA_DIR: dataDir,
+      PORT: String(ports.api),
+      TEMPORAL_PORT: String(ports.temporal),
+      TEMPORAL_UI_PORT: String(ports.ui),
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  child.stdout!.on('data', (d) => (output += d));
+  child.stderr!.on('data', (d) => (output += d));
+  return eventually(async () => (output.includes('Flotilla is up.') ? true : undefined), `npm start to come up:\n${output}`, 120_000).then(() => undefined);
+}
+
+function stop(): Promise<number | null> {
+  return new Promise((resolve) => {
+    child!.once('exit', (code) => resolve(code));
+    child!.kill('SIGINT');
+  });
+}
+
+async function api(method: string, path: string, body?: unknown): Promise<{ status: number; body: any; text: string }> {
+  const token = readFileSync(join(dataDir, 'api-token'), 'utf8').trim();
+  const res = await fetch(`http://127.0.0.1:${ports.api}/api/v1/orgs/default${path}`, {
+    method,
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+    ...(body ? { body: JSON.stringify(body) } : {}),
+  });
+  const text = await res.text();
+  return { status: res.status, text, body: text.startsWith('{') ? JSON.parse(text) : text };
+}
+
+const running = () =>
+  eventually(async () => {
+    const res = await api('GET', '/clusters/first');
+    return res.body.status === 'RUNNING' && !res.body.operation ? res.body : undefined;
+  }, 'cluster RUNNING', 120_000);
+
+beforeAll(async () => {
+  ports = { api: await freePort(), temporal: await freePort(), ui: await freePort() };
+});
+afterAll(async () => {
+  if (child && child.exitCode === null) await stop();
+});
+
+describe('npm start', () => {
+  it('comes up with the dev server, Web UI, worker and API, printing where they are and a token', async () => {
+    await start();
+    const token = readFileSync(join(dataDir, 'api-token'), 'utf8').trim();
+    expect(output).toContain(`API:     http://127.0.0.1:${ports.api}/api/v1/orgs/default`);
+    expect(output).toContain(`Web UI:  http://127.0.0.1:${ports.ui}`);
+    expect(output).toContain(`Token:   ${token}`);
+    const ui = await fetch(`http://127.0.0.1:${ports.ui}/`);
+    expect(ui.status).toBe(200);
+    expect((await fetch(`http://127.0.0.1:${ports.api}/readyz`)).status).toBe(200);
+  });
+
+  it('creates a KWOK cluster, then stops everything cleanly on Ctrl-C', async () => {
+    const created = await api('POST', '/clusters', { name: 'first', provider: 'kwok', nodePools: [{ name: 'pool', instanceType: 'standard-2', count: 2 }] });
+    expect(created.status).toBe(202);
+    await running();
+    expect(await stop()).toBe(0);
+    expect(output).toContain('[flotilla] stopped');
+    await expect(fetch(`http://127.0.0.1:${ports.api}/healthz`)).rejects.toBeDefined();
+  });
+
+  it('finds the earlier state on a second start, with the control plane answering again', async () => {
+    await start();
+    expect(output).toMatch(/starting KWOK control plane first-/);
+    const list = await api('GET', '/clusters');
+    expect(list.body.items.map((c: any) => [c.name, c.status])).toEqual([['first', 'RUNNING']]);
+    const kubeconfig = await api('GET', '/clusters/first/kubeconfig');
+    const config = new KubeConfig();
+    config.loadFromString(kubeconfig.text);
+    const nodes = await config.makeApiClient(CoreV1Api).listNode();
+    expect(nodes.items.map((n) => n.metadata!.name).sort()).toEqual(['pool-0', 'pool-1']);
+
+    expect((await api('DELETE', '/clusters/first')).status).toBe(202);
+    await eventually(async () => ((await api('GET', '/clusters/first')).body.status === 'DELETED' ? true : undefined), 'DELETED', 120_000);
+    expect(await stop()).toBe(0);
+  });
+});
