@@ -217,13 +217,7 @@ class ClusterEntity {
       return summarizeOperation(pending);
     }
     if (force) {
-      for (const op of this.state.operations) {
-        if (op.state === 'QUEUED') {
-          op.state = 'CANCELLED';
-          op.error = 'superseded by a forced delete';
-          op.finishedAt = now();
-        }
-      }
+      this.cancelQueued(() => true, 'superseded by a forced delete');
       this.running?.scope.cancel();
     }
     const op = this.enqueue('delete', requestId, undefined, force);
@@ -288,6 +282,7 @@ class ClusterEntity {
         // A failed create or delete leaves the cluster unusable; a failed pool change does not.
         const broken = op.type === 'provision' || op.type === 'delete';
         this.setStatus(broken ? 'ERROR' : 'WARNING', `${op.type} failed: ${op.error}`);
+        if (broken) this.cancelQueued((queued) => queued.type !== 'delete', 'cluster went to ERROR before this ran');
       }
     } finally {
       op.finishedAt = now();
@@ -325,6 +320,16 @@ class ClusterEntity {
           args: [{ org, spec, action }],
           staticSummary: `${action.type} node pool ${op.nodePool!.name}${'count' in op.nodePool! ? ` (count ${op.nodePool.count})` : ''}`,
         });
+      }
+    }
+  }
+
+  private cancelQueued(which: (op: Operation) => boolean, why: string): void {
+    for (const op of this.state.operations) {
+      if (op.state === 'QUEUED' && which(op)) {
+        op.state = 'CANCELLED';
+        op.error = why;
+        op.finishedAt = now();
       }
     }
   }

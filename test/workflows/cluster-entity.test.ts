@@ -146,7 +146,13 @@ describe('cluster entity workflow (sim provider, real dev server)', () => {
   it('goes to ERROR naming the failed step, refuses changes, and force-deletes leaving nothing', async () => {
     sim.inject('createNodePool', { kind: 'reject', message: 'Quota exceeded for resource CPUS (simulated)' });
     const handle = await startCluster('echo');
-    const failed = await stateWhen(handle, (s) => s.status === 'ERROR', 'ERROR');
+    // Accepted while creating; cancelled when the create fails, so it cannot mask the ERROR.
+    await handle.executeUpdate(updateNodePoolUpdate, { args: [{ requestId: 'early', pool: 'web', changes: { count: 3 } }] });
+    const failed = await stateWhen(handle, (s) => s.status === 'ERROR' && allDone(s), 'ERROR');
+    expect(failed.operations.map((op) => [op.type, op.state])).toEqual([
+      ['provision', 'FAILED'],
+      ['updateNodePool', 'CANCELLED'],
+    ]);
     expect(failed.message).toMatch(/^provision failed: create node pool (web|batch) failed: Quota exceeded for resource CPUS/);
     expect(failed.operations[0]!.steps.some((s) => s.state === 'FAILED' && /Quota exceeded/.test(s.message ?? ''))).toBe(true);
     sim.clear();
@@ -175,6 +181,24 @@ describe('cluster entity workflow (sim provider, real dev server)', () => {
       ['delete', 'SUCCEEDED'],
     ]);
     expect(sim.resources({ org: ORG, name: 'foxtrot' })).toEqual({ networks: 0, controlPlanes: 0, nodePools: 0 });
+  });
+
+  it('force-deletes a cluster stuck in DELETING', async () => {
+    const handle = await startCluster('india');
+    await stateWhen(handle, (s) => s.status === 'RUNNING', 'RUNNING');
+    sim.inject('deleteControlPlane', { kind: 'hang' });
+    await handle.executeUpdate(deleteClusterUpdate, { args: [{ requestId: 'plain' }] });
+    await stateWhen(handle, (s) => s.status === 'DELETING' && s.operations.at(-1)!.steps.length === 0, 'DELETING');
+    await eventually(async () => ((sim.calls.get('deleteControlPlane') ?? 0) > 0 ? true : undefined), 'delete stuck');
+    sim.clear();
+    await handle.executeUpdate(deleteClusterUpdate, { args: [{ requestId: 'force', force: true }] });
+    expect((await handle.result()).status).toBe('DELETED');
+    const state = await handle.query(clusterStateQuery);
+    expect(state.operations.slice(-2).map((op) => [op.type, op.force, op.state])).toEqual([
+      ['delete', false, 'CANCELLED'],
+      ['delete', true, 'SUCCEEDED'],
+    ]);
+    expect(sim.resources({ org: ORG, name: 'india' })).toEqual({ networks: 0, controlPlanes: 0, nodePools: 0 });
   });
 
   it('deletes in reverse order and completes as DELETED; a plain delete joins a pending one', async () => {
