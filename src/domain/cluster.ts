@@ -1,4 +1,4 @@
-import { LOCAL_INSTANCE_TYPES, type InstanceType } from './instance-types.js';
+import { AKS_INSTANCE_TYPES, EKS_INSTANCE_TYPES, GKE_INSTANCE_TYPES, LOCAL_INSTANCE_TYPES, type InstanceType } from './instance-types.js';
 
 /** What each provider offers; the API and the workflows accept only these. */
 export interface ProviderInfo {
@@ -7,12 +7,32 @@ export interface ProviderInfo {
   defaultKubernetesVersion: string;
   /** Nodes in one pool; the local providers simulate nodes and stay small. */
   maxNodesPerPool: number;
+  /** Node pools are made by Flotilla (false: read from an existing cluster). */
+  managesNodePools: boolean;
+  /** The secret type a cluster of this provider may name in `secretId`, and whether it must. */
+  secret?: { type: SecretType; required: boolean };
 }
 
+const cloud = { defaultKubernetesVersion: '1.32', maxNodesPerPool: 1000, managesNodePools: true } as const;
+
 export const PROVIDERS = {
-  kwok: { instanceTypes: LOCAL_INSTANCE_TYPES, defaultRegion: 'local', defaultKubernetesVersion: '1.32', maxNodesPerPool: 100 },
-  sim: { instanceTypes: LOCAL_INSTANCE_TYPES, defaultRegion: 'sim-1', defaultKubernetesVersion: '1.32', maxNodesPerPool: 1000 },
+  kwok: { instanceTypes: LOCAL_INSTANCE_TYPES, defaultRegion: 'local', defaultKubernetesVersion: '1.32', maxNodesPerPool: 100, managesNodePools: true },
+  sim: { instanceTypes: LOCAL_INSTANCE_TYPES, defaultRegion: 'sim-1', defaultKubernetesVersion: '1.32', maxNodesPerPool: 1000, managesNodePools: true },
+  eks: { ...cloud, instanceTypes: EKS_INSTANCE_TYPES, defaultRegion: 'us-east-1', secret: { type: 'aws', required: false } },
+  gke: { ...cloud, instanceTypes: GKE_INSTANCE_TYPES, defaultRegion: 'us-central1', secret: { type: 'gcp', required: false } },
+  aks: { ...cloud, instanceTypes: AKS_INSTANCE_TYPES, defaultRegion: 'eastus', secret: { type: 'azure', required: false } },
+  imported: {
+    instanceTypes: [],
+    defaultRegion: 'imported',
+    defaultKubernetesVersion: 'imported',
+    maxNodesPerPool: 0,
+    managesNodePools: false,
+    secret: { type: 'kubeconfig', required: true },
+  },
 } as const satisfies Record<string, ProviderInfo>;
+
+export const SECRET_TYPES = ['aws', 'gcp', 'azure', 'kubeconfig'] as const;
+export type SecretType = (typeof SECRET_TYPES)[number];
 
 export type ProviderName = keyof typeof PROVIDERS;
 export const PROVIDER_NAMES = Object.keys(PROVIDERS) as ProviderName[];

@@ -1,0 +1,9 @@
+import type { ClusterRef, SecretType } from '../../domain/cluster.js';
+import type { SecretValuesByType } from '../../domain/secrets.js';
+
+/**
+ * How a provider adapter gets the credentials a cluster names (`secretId`),
+ * inside an activity. `undefined` means the cluster names none: use the SDK's
+ * default credential chain.
+ */
+export type CredentialResolver = <T extends SecretType>(ref: ClusterRef, type: T) => Promise<SecretValuesByType[T] | undefined>;
