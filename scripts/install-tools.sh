@@ -19,6 +19,7 @@ KWOK=$(version kwok)
 HELM=$(version helm)
 KUBE=$(version kubernetes)
 ETCD=$(version etcd)
+MOTO=$(version moto)
 
 log() { printf '[tools] %s\n' "$*" >&2; }
 
@@ -150,6 +151,19 @@ install_kubernetes() {
   fi
 }
 
+# moto, the AWS API emulator the EKS tests run against, in a virtualenv of its own.
+install_moto() {
+  local dest="$tools/moto-$MOTO"
+  [ -f "$dest/.complete" ] && return
+  command -v python3 >/dev/null || { log "moto: no python3; the EKS tests need it"; return 1; }
+  build_moto() {
+    rm -rf "$dest" && python3 -m venv "$dest"
+    "$dest/bin/pip" install --quiet --disable-pip-version-check "moto[server]==$MOTO"
+    touch "$dest/.complete"
+  }
+  with_progress "moto $MOTO" build_moto
+}
+
 exec 9>"$tools/.lock"
 flock 9
 install_temporal
@@ -157,4 +171,5 @@ install_helm
 install_kwok
 install_etcd
 install_kubernetes
+install_moto
 log "all tools ready in $tools"

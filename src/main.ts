@@ -5,8 +5,8 @@
 import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime, type LogEntry } from '@temporalio/worker';
 import { mkdirSync } from 'node:fs';
-import { KwokProvider } from './activities/providers/kwok/index.js';
-import { SimCloud } from './activities/providers/sim/index.js';
+import { createProviders } from './activities/providers/index.js';
+import { openSecretStore } from './activities/secrets/store.js';
 import { startApi } from './api/server.js';
 import { defaultTokenSpec } from './api/tokens.js';
 import { kwokWorkdir, loadConfig } from './config.js';
@@ -45,22 +45,21 @@ async function main(): Promise<void> {
   if (!devServer) await registerSearchAttributes(connection, config.namespace);
   const client = new Client({ connection, namespace: config.namespace });
 
-  const kwok = new KwokProvider(tools, kwokWorkdir(config));
+  const secrets = openSecretStore(config.dataDir);
+  const providers = createProviders({ tools, kwokWorkdir: kwokWorkdir(config), secrets });
+  const { kwok } = providers;
   await kwok.startAll(log);
 
   const workerConnection = await NativeConnection.connect({ address });
   const workers = await createWorkers({
     connection: workerConnection,
     namespace: config.namespace,
-    providers: {
-      kwok: kwok.activities(),
-      sim: new SimCloud({ latencyMs: Number(process.env.FLOTILLA_SIM_LATENCY_MS ?? 0) }).activities(),
-    },
+    providers: providers.activities,
   });
   const running = runWorkers(workers);
 
   const generated = config.apiTokens ? undefined : defaultTokenSpec(config.dataDir);
-  const server = await startApi({ config, client, tokens: config.apiTokens ?? generated!.spec, ...(uiUrl ? { uiUrl } : {}), kwok });
+  const server = await startApi({ config, client, tokens: config.apiTokens ?? generated!.spec, ...(uiUrl ? { uiUrl } : {}), providers, secrets });
 
   const apiUrl = `http://${config.host}:${config.port}`;
   console.log(

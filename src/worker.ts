@@ -1,10 +1,10 @@
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { ProviderActivities } from './activities/provider.js';
-import { KwokProvider } from './activities/providers/kwok/index.js';
-import { SimCloud } from './activities/providers/sim/index.js';
+import { createProviders } from './activities/providers/index.js';
+import { openSecretStore } from './activities/secrets/store.js';
 import { kwokWorkdir, loadConfig } from './config.js';
-import type { ProviderName } from './domain/cluster.js';
+import { isProviderName, type ProviderName } from './domain/cluster.js';
 import { providerTaskQueue, WORKFLOW_TASK_QUEUE } from './domain/ids.js';
 import { toolPaths } from './toolchain.js';
 
@@ -53,13 +53,13 @@ export async function runWorkers(workers: Worker[]): Promise<void> {
 async function main(): Promise<void> {
   const config = loadConfig();
   const connection = await NativeConnection.connect({ address: config.temporalAddress ?? `127.0.0.1:${config.temporalPort}` });
-  const wanted = (process.env.FLOTILLA_PROVIDERS ?? 'kwok').split(',').map((p) => p.trim());
+  const wanted = (process.env.FLOTILLA_PROVIDERS ?? 'kwok').split(',').map((p) => p.trim()).filter(Boolean);
+  const all = createProviders({ tools: toolPaths(), kwokWorkdir: kwokWorkdir(config), secrets: openSecretStore(config.dataDir) });
   const providers: FlotillaWorkerOptions['providers'] = {};
-  if (wanted.includes('kwok')) {
-    const kwok = new KwokProvider(toolPaths(), kwokWorkdir(config));
-    providers.kwok = kwok.activities();
+  for (const name of wanted) {
+    if (!isProviderName(name) || !all.activities[name]) throw new Error(`FLOTILLA_PROVIDERS: unknown provider '${name}'`);
+    providers[name] = all.activities[name];
   }
-  if (wanted.includes('sim')) providers.sim = new SimCloud({ latencyMs: Number(process.env.FLOTILLA_SIM_LATENCY_MS ?? 0) }).activities();
   const workers = await createWorkers({ connection, namespace: config.namespace, providers, workflows: process.env.FLOTILLA_WORKFLOWS !== 'false' });
   for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => workers.forEach((w) => w.shutdown()));
   await runWorkers(workers);

@@ -1,4 +1,5 @@
 import type { Client } from '@temporalio/client';
+import type { SecretStore } from '../activities/secrets/store.js';
 import express, { type Express } from 'express';
 import { TokenTable, requireOrg } from './auth.js';
 import { ClusterGateway } from './cluster-gateway.js';
@@ -7,16 +8,18 @@ import type { KubeconfigSource } from './kubeconfig.js';
 import type { Links } from './links.js';
 import { clusterRoutes } from './routes/clusters.js';
 import { operationRoutes } from './routes/operations.js';
+import { secretRoutes } from './routes/secrets.js';
 
 export interface AppOptions {
   client: Client;
   tokens: TokenTable;
   links: Links;
   kubeconfigs: KubeconfigSource;
+  secrets: SecretStore;
 }
 
 /** The HTTP API (DESIGN decision 7): validate, authorise, translate to Temporal, map errors. */
-export function createApp({ client, tokens, links, kubeconfigs }: AppOptions): Express {
+export function createApp({ client, tokens, links, kubeconfigs, secrets }: AppOptions): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
@@ -37,7 +40,8 @@ export function createApp({ client, tokens, links, kubeconfigs }: AppOptions): E
   const clusters = new ClusterGateway(client, links);
   const org = express.Router({ mergeParams: true });
   org.use(requireOrg(tokens));
-  org.use(clusterRoutes(clusters, kubeconfigs));
+  org.use(clusterRoutes(clusters, kubeconfigs, secrets));
+  org.use(secretRoutes(secrets, clusters));
   org.use(operationRoutes(clusters));
   app.use('/api/v1/orgs/:org', org);
 

@@ -1,18 +1,20 @@
 import type { ClusterView } from '../domain/cluster-state.js';
-import type { ProviderName } from '../domain/cluster.js';
+import type { ClusterRef, ProviderName } from '../domain/cluster.js';
 import { HttpError } from './errors.js';
 
 /** Where the API gets a cluster's kubeconfig: from the provider, at request time, never from workflow history. */
 export interface KubeconfigSource {
-  kubeconfig(cluster: Pick<ClusterView, 'org' | 'name' | 'provider'>): Promise<string>;
+  kubeconfig(cluster: ClusterView): Promise<string>;
 }
 
-export function kubeconfigSource(byProvider: Partial<Record<ProviderName, (ref: { org: string; name: string }) => Promise<string>>>): KubeconfigSource {
+export type KubeconfigFetchers = Partial<Record<ProviderName, (ref: ClusterRef) => Promise<string>>>;
+
+export function kubeconfigSource(byProvider: KubeconfigFetchers): KubeconfigSource {
   return {
-    kubeconfig: async (cluster) => {
-      const source = byProvider[cluster.provider];
-      if (!source) throw new HttpError(501, 'not_implemented', `provider ${cluster.provider} does not serve kubeconfigs`);
-      return source(cluster);
+    kubeconfig: async ({ org, name, provider, region, kubernetesVersion, secretId }) => {
+      const fetch = byProvider[provider];
+      if (!fetch) throw new HttpError(501, 'not_implemented', `provider ${provider} does not serve kubeconfigs`);
+      return fetch({ org, name, provider, region, kubernetesVersion, ...(secretId ? { secretId } : {}) });
     },
   };
 }

@@ -16,6 +16,8 @@ export const dnsLabel = z.string().superRefine((value, ctx) => {
   if (problem) ctx.addIssue({ code: 'custom', message: problem });
 });
 
+export const secretId = z.string().regex(/^sec-[0-9a-f]{16}$/, 'a secret ID like sec-0123456789abcdef');
+
 const count = z.number().int().min(0);
 
 export const Taint = z.strictObject({
@@ -44,8 +46,8 @@ export const ClusterCreate = z
     provider: z.enum(PROVIDER_NAMES),
     region: z.string().min(1).max(64).regex(/^[a-z0-9-]+$/, 'lower-case letters, digits and -').optional(),
     kubernetesVersion: z.string().regex(/^1\.\d{1,2}(\.\d{1,3})?$/, 'a Kubernetes version like 1.32').optional(),
-    secretId: z.string().min(1).max(128).optional(),
-    nodePools: z.array(NodePool).min(1).max(MAX_NODE_POOLS),
+    secretId: secretId.optional(),
+    nodePools: z.array(NodePool).max(MAX_NODE_POOLS).default([]),
   })
   .superRefine((request, ctx) => addProblems(ctx, clusterRequestProblems(request as ClusterRequest)));
 
@@ -68,3 +70,40 @@ export const ClusterListQuery = z.strictObject({
 export const ForceQuery = z.strictObject({
   force: z.enum(['true', 'false']).optional(),
 });
+
+const secretName = z.string().min(1).max(128).regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, "letters, digits, '.', '_' and '-'");
+const nonEmpty = z.string().min(1).max(4096);
+
+const serviceAccountKey = z.preprocess(
+  (value) => {
+    if (typeof value !== 'string') return value;
+    try {
+      return JSON.parse(value);
+    } catch {
+      return value;
+    }
+  },
+  z.looseObject({
+    type: z.literal('service_account'),
+    project_id: nonEmpty,
+    private_key: z.string().min(1).max(16384),
+    client_email: nonEmpty,
+  }),
+);
+
+/** Secret values by type: the shapes each cloud's SDK needs. */
+export const SecretCreate = z.discriminatedUnion('type', [
+  z.strictObject({
+    name: secretName,
+    type: z.literal('aws'),
+    values: z.strictObject({ accessKeyId: nonEmpty, secretAccessKey: nonEmpty, sessionToken: nonEmpty.optional(), roleArn: nonEmpty.optional() }),
+  }),
+  z.strictObject({ name: secretName, type: z.literal('gcp'), values: z.strictObject({ serviceAccountKey }) }),
+  z.strictObject({
+    name: secretName,
+    type: z.literal('azure'),
+    values: z.strictObject({ tenantId: nonEmpty, clientId: nonEmpty, clientSecret: nonEmpty, subscriptionId: nonEmpty }),
+  }),
+  z.strictObject({ name: secretName, type: z.literal('kubeconfig'), values: z.strictObject({ kubeconfig: z.string().min(1).max(256 * 1024) }) }),
+]);
+

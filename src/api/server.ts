@@ -1,7 +1,8 @@
 import { Client, Connection } from '@temporalio/client';
 import type { Server } from 'node:http';
 import { pathToFileURL } from 'node:url';
-import { KwokProvider } from '../activities/providers/kwok/index.js';
+import { createProviders, type Providers } from '../activities/providers/index.js';
+import { openSecretStore, type SecretStore } from '../activities/secrets/store.js';
 import { kwokWorkdir, loadConfig, type Config } from '../config.js';
 import { registerSearchAttributes } from '../temporal/search-attributes.js';
 import { toolPaths } from '../toolchain.js';
@@ -10,13 +11,14 @@ import { TokenTable } from './auth.js';
 import { kubeconfigSource } from './kubeconfig.js';
 
 /** Serves the API on the configured host and port. */
-export function startApi(options: { config: Config; client: Client; tokens: string; uiUrl?: string; kwok: KwokProvider }): Promise<Server> {
-  const { config, client, tokens, uiUrl, kwok } = options;
+export function startApi(options: { config: Config; client: Client; tokens: string; uiUrl?: string; providers: Providers; secrets: SecretStore }): Promise<Server> {
+  const { config, client, tokens, uiUrl, providers, secrets } = options;
   const app = createApp({
     client,
     tokens: new TokenTable(tokens),
     links: { namespace: config.namespace, ...(uiUrl ? { uiUrl } : {}) },
-    kubeconfigs: kubeconfigSource({ kwok: (ref) => kwok.kubeconfig(ref) }),
+    kubeconfigs: kubeconfigSource(providers.kubeconfigs),
+    secrets,
   });
   return new Promise<Server>((resolve, reject) => {
     const server = app.listen(config.port, config.host, () => resolve(server));
@@ -32,8 +34,9 @@ async function main(): Promise<void> {
   const connection = await Connection.connect({ address: config.temporalAddress });
   await registerSearchAttributes(connection, config.namespace);
   const client = new Client({ connection, namespace: config.namespace });
-  const kwok = new KwokProvider(toolPaths(), kwokWorkdir(config));
-  const server = await startApi({ config, client, tokens: config.apiTokens, ...(config.uiUrl ? { uiUrl: config.uiUrl } : {}), kwok });
+  const secrets = openSecretStore(config.dataDir);
+  const providers = createProviders({ tools: toolPaths(), kwokWorkdir: kwokWorkdir(config), secrets });
+  const server = await startApi({ config, client, tokens: config.apiTokens, ...(config.uiUrl ? { uiUrl: config.uiUrl } : {}), providers, secrets });
   console.log(`[flotilla] API listening on http://${config.host}:${config.port}`);
   const stop = () => server.close(() => void connection.close().then(() => process.exit(0)));
   process.once('SIGINT', stop);

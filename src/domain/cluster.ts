@@ -37,6 +37,11 @@ export type SecretType = (typeof SECRET_TYPES)[number];
 export type ProviderName = keyof typeof PROVIDERS;
 export const PROVIDER_NAMES = Object.keys(PROVIDERS) as ProviderName[];
 
+/** The provider's facts, widened so optional ones can be read on any provider. */
+export function providerInfo(name: ProviderName): ProviderInfo {
+  return PROVIDERS[name];
+}
+
 export function isProviderName(value: string): value is ProviderName {
   return Object.prototype.hasOwnProperty.call(PROVIDERS, value);
 }

@@ -1,4 +1,4 @@
-import { PROVIDERS, type ClusterRequest, type NodePoolChanges, type NodePoolSpec, type ProviderName } from './cluster.js';
+import { PROVIDERS, providerInfo, type ClusterRequest, type NodePoolChanges, type NodePoolSpec, type ProviderName } from './cluster.js';
 import { findInstanceType } from './instance-types.js';
 import { dnsLabelProblem, labelKeyProblem, labelProblems, labelValueProblem } from './names.js';
 import type { Problem } from './problems.js';
@@ -47,8 +47,18 @@ export function clusterRequestProblems(request: ClusterRequest): Problem[] {
   const problems: Problem[] = [];
   const nameProblem = dnsLabelProblem(request.name);
   if (nameProblem) problems.push({ path: ['name'], message: nameProblem });
+  const info = providerInfo(request.provider);
   if (request.nodePools.length > MAX_NODE_POOLS) {
     problems.push({ path: ['nodePools'], message: `at most ${MAX_NODE_POOLS} node pools` });
+  }
+  if (!info.managesNodePools && request.nodePools.length > 0) {
+    problems.push({ path: ['nodePools'], message: `must be empty: the node pools of a ${request.provider} cluster are read from the cluster` });
+  }
+  if (info.managesNodePools && request.nodePools.length === 0) {
+    problems.push({ path: ['nodePools'], message: 'at least one node pool' });
+  }
+  if (info.secret?.required && !request.secretId) {
+    problems.push({ path: ['secretId'], message: `a ${request.provider} cluster needs a ${info.secret.type} secret` });
   }
   const seen = new Set<string>();
   request.nodePools.forEach((pool, i) => {

@@ -13,7 +13,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import { clusterView, summarizeOperation, type ClusterState, type ClusterView, type OperationSummary } from '../domain/cluster-state.js';
-import type { ClusterSpec, ClusterStatus, NodePoolSpec } from '../domain/cluster.js';
+import { providerInfo, type ClusterSpec, type ClusterStatus, type NodePoolSpec } from '../domain/cluster.js';
 import { clusterOperationId, deleteWorkflowId, nodePoolWorkflowId, provisionWorkflowId } from '../domain/ids.js';
 import { isFinished, type Operation, type OperationType, type Step, type StepsResult } from '../domain/operations.js';
 import { FailureType, type Problem } from '../domain/problems.js';
@@ -195,6 +195,9 @@ class ClusterEntity {
   }
 
   private assertAcceptingChanges(): void {
+    if (!providerInfo(this.state.spec.provider).managesNodePools) {
+      reject(FailureType.conflict, `the node pools of a ${this.state.spec.provider} cluster are read-only: they are read from the cluster`);
+    }
     if (this.pendingDelete()) reject(FailureType.conflict, 'cluster is being deleted');
     if (this.state.status === 'DELETED') reject(FailureType.notFound, 'cluster is deleted');
     if (this.state.status === 'ERROR') {

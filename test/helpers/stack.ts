@@ -1,6 +1,9 @@
 import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
 import type { Server } from 'node:http';
 import type { ProviderActivities } from '../../src/activities/provider.js';
 import { createApp } from '../../src/api/app.js';
@@ -8,6 +11,7 @@ import { TokenTable } from '../../src/api/auth.js';
 import { kubeconfigSource, type KubeconfigSource } from '../../src/api/kubeconfig.js';
 import type { ProviderName } from '../../src/domain/cluster.js';
 import { createWorkers, runWorkers } from '../../src/worker.js';
+import { SecretStore } from '../../src/activities/secrets/store.js';
 
 export interface ApiResponse<T = any> {
   status: number;
@@ -40,6 +44,7 @@ try {
 export async function startStack(options: {
   providers: Partial<Record<ProviderName, ProviderActivities>>;
   kubeconfigs?: KubeconfigSource;
+  secrets?: SecretStore;
 }): Promise<Stack> {
   const address = process.env.TEMPORAL_ADDRESS!;
   const connection = await Connection.connect({ address });
@@ -58,6 +63,7 @@ export async function startStack(options: {
     tokens: new TokenTable(`${TOKENS.acme}:acme,${TOKENS.globex}:globex`),
     links: { namespace: 'default', uiUrl: 'http://127.0.0.1:8233' },
     kubeconfigs: options.kubeconfigs ?? kubeconfigSource({}),
+    secrets: options.secrets ?? testSecretStore(),
   });
   const server = await new Promise<Server>((resolve) => {
     const s = app.listen(0, '127.0.0.1', () => resolve(s));
@@ -110,4 +116,9 @@ export async function eventually<T>(check: () => Promise<T | undefined>, what: s
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
     await new Promise((r) => setTimeout(r, 200));
   }
+}
+
+/** A secret store in a fresh folder of the test run, with a random key. */
+export function testSecretStore(): SecretStore {
+  return new SecretStore(mkdtempSync(join(process.env.FLOTILLA_TEST_DIR!, 'secrets-')), randomBytes(32));
 }

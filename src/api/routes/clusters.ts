@@ -1,15 +1,16 @@
 import { Router } from 'express';
-import { withDefaults, type ClusterRequest } from '../../domain/cluster.js';
+import type { SecretStore } from '../../activities/secrets/store.js';
+import { providerInfo, withDefaults, type ClusterRequest, type ClusterSpec } from '../../domain/cluster.js';
 import { addNodePoolUpdate, deleteClusterUpdate, removeNodePoolUpdate, updateNodePoolUpdate } from '../../workflows/messages.js';
 import type { ClusterGateway } from '../cluster-gateway.js';
-import { HttpError } from '../errors.js';
+import { HttpError, invalid } from '../errors.js';
 import type { KubeconfigSource } from '../kubeconfig.js';
 import { requestIdOf } from '../request-id.js';
 import { ClusterCreate, ClusterListQuery, dnsLabel, ForceQuery, NodePool, NodePoolUpdate } from '../schemas.js';
 import { parse } from '../validate.js';
 
 /** /clusters and /clusters/{name}/nodepools: validate, then hand over to the cluster entity. */
-export function clusterRoutes(clusters: ClusterGateway, kubeconfigs: KubeconfigSource): Router {
+export function clusterRoutes(clusters: ClusterGateway, kubeconfigs: KubeconfigSource, secrets: SecretStore): Router {
   const router = Router({ mergeParams: true });
   const name = (params: Record<string, string>) => parse(dnsLabel, params.name, 'name');
   const pool = (params: Record<string, string>) => parse(dnsLabel, params.pool, 'pool');
@@ -17,6 +18,7 @@ export function clusterRoutes(clusters: ClusterGateway, kubeconfigs: KubeconfigS
   router.post('/clusters', async (req, res) => {
     const requestId = requestIdOf(req);
     const spec = withDefaults(parse(ClusterCreate, req.body) as ClusterRequest);
+    if (spec.secretId) await checkSecret(secrets, req.org!, spec);
     res.status(202).json(await clusters.create(req.org!, spec, requestId));
   });
 
@@ -68,4 +70,14 @@ export function clusterRoutes(clusters: ClusterGateway, kubeconfigs: KubeconfigS
   });
 
   return router;
+}
+
+/** A cluster may name only a secret of its org, of the type its provider uses. */
+async function checkSecret(secrets: SecretStore, org: string, spec: ClusterSpec): Promise<void> {
+  const secret = await secrets.get(org, spec.secretId!);
+  if (!secret) throw invalid([{ path: ['secretId'], message: `no secret '${spec.secretId}' in this organization` }]);
+  const wanted = providerInfo(spec.provider).secret?.type;
+  if (secret.type !== wanted) {
+    throw invalid([{ path: ['secretId'], message: `secret '${secret.name}' holds ${secret.type} credentials; a ${spec.provider} cluster needs ${wanted ?? 'none'}` }]);
+  }
 }

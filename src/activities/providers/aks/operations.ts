@@ -1,0 +1,114 @@
+import { Context, log } from '@temporalio/activity';
+import { withHeartbeat } from '../../heartbeat.js';
+import { toActivityFailure } from './errors.js';
+
+/**
+ * Long-running ARM operations that survive a worker restart.
+ *
+ * An AKS create or delete runs for minutes. If the worker dies meanwhile,
+ * Temporal retries the activity elsewhere; sending the PUT again would be
+ * answered with 409 (another operation is in progress), and starting a new
+ * DELETE loses track of the first. So every attempt saves its poller's state
+ * in its heartbeat details, and the next attempt resumes that poller instead.
+ */
+
+/** What both Azure SDKs' pollers offer, enough to wait on one and to save it. */
+export interface Lro<T> {
+  /** The poller's serialized state, after the initial request was answered. */
+  save(): Promise<string>;
+  wait(signal: AbortSignal): Promise<T>;
+}
+
+/** A poller of the modular SDK (@azure/arm-containerservice ≥ 22): `PollerLike` from @azure/core-lro 3. */
+export interface ModularPoller<T> {
+  submitted(): Promise<void>;
+  serialize(): Promise<string>;
+  pollUntilDone(options?: { abortSignal?: AbortSignal }): Promise<T>;
+}
+
+/** A poller of the classic SDK (@azure/arm-resources): `SimplePollerLike` from @azure/core-lro 2. */
+export interface ClassicPoller<T> {
+  toString(): string;
+  pollUntilDone(options?: { abortSignal?: AbortSignal }): Promise<T>;
+}
+
+// The modular SDK's poller is a thenable: returning it from an async function
+// would await it. Wrapping it here keeps the `then` out of reach.
+export function fromModular<T>(poller: ModularPoller<T>): Lro<T> {
+  return {
+    save: async () => {
+      await poller.submitted();
+      return poller.serialize();
+    },
+    wait: (signal) => poller.pollUntilDone({ abortSignal: signal }),
+  };
+}
+
+export function fromClassic<T>(poller: ClassicPoller<T>): Lro<T> {
+  return {
+    save: async () => poller.toString(),
+    wait: (signal) => poller.pollUntilDone({ abortSignal: signal }),
+  };
+}
+
+/** The heartbeat details of an AKS activity. */
+export interface SavedOperation {
+  /** Which operation the state belongs to, e.g. `PUT agentPool rg/cluster/pool`. */
+  operation: string;
+  state: string;
+}
+
+function asSavedOperation(details: unknown): SavedOperation | undefined {
+  if (typeof details !== 'object' || details === null) return undefined;
+  const { operation, state } = details as Partial<SavedOperation>;
+  return typeof operation === 'string' && typeof state === 'string' ? { operation, state } : undefined;
+}
+
+export class OperationTracker {
+  /** Carried over from the previous attempt until replaced, so a heartbeat never erases it before it is resumed. */
+  private current: SavedOperation | undefined = asSavedOperation(Context.current().info.heartbeatDetails);
+
+  constructor(readonly signal: AbortSignal) {}
+
+  details(): SavedOperation | undefined {
+    return this.current;
+  }
+
+  /**
+   * Waits for the operation an earlier attempt started, if it saved one under
+   * this name. Returns undefined when there is none, or when it cannot be
+   * resumed (expired, or it failed): the caller then looks at the resource and
+   * starts again, as a first attempt would.
+   */
+  async resume<T>(operation: string, restore: (state: string) => Lro<T> | Promise<Lro<T>>): Promise<{ result: T } | undefined> {
+    const saved = this.current?.operation === operation ? this.current : undefined;
+    if (!saved) return undefined;
+    try {
+      log.info('resuming Azure operation from the last heartbeat', { operation });
+      return { result: await (await restore(saved.state)).wait(this.signal) };
+    } catch (err) {
+      if (this.signal.aborted) throw err;
+      log.warn('could not resume Azure operation; checking the resource instead', { operation, error: String(err) });
+      this.current = undefined;
+      return undefined;
+    }
+  }
+
+  /** Saves the started operation's state (heartbeat at once, then with every beat) and waits for it. */
+  async track<T>(operation: string, lro: Lro<T>): Promise<T> {
+    this.current = { operation, state: await lro.save() };
+    Context.current().heartbeat(this.current);
+    return lro.wait(this.signal);
+  }
+}
+
+/** Runs one AKS activity: heartbeats carrying the operation's saved state, Azure errors made retryable or not. */
+export async function azureActivity<T>(fn: (ops: OperationTracker, signal: AbortSignal) => Promise<T>): Promise<T> {
+  try {
+    // Made before the first heartbeat, which must already carry the previous attempt's operation.
+    const ops = new OperationTracker(Context.current().cancellationSignal);
+    return await withHeartbeat((signal) => fn(ops, signal), () => ops.details());
+  } catch (err) {
+    throw toActivityFailure(err);
+  }
+}

@@ -1,0 +1,241 @@
+import {
+  CreateClusterCommand,
+  CreateNodegroupCommand,
+  DeleteClusterCommand,
+  DeleteNodegroupCommand,
+  DescribeClusterCommand,
+  DescribeNodegroupCommand,
+  UpdateNodegroupConfigCommand,
+  type Cluster,
+  type Nodegroup,
+} from '@aws-sdk/client-eks';
+import { ApplicationFailure, Context } from '@temporalio/activity';
+import { createHash } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { stringify } from 'yaml';
+import type { ClusterRef, NodePoolSpec } from '../../../domain/cluster.js';
+import { FailureType } from '../../../domain/problems.js';
+import { withHeartbeat } from '../../heartbeat.js';
+import type { ProviderActivities } from '../../provider.js';
+import { awsClients, type AwsClientOptions, type AwsClients } from './clients.js';
+import { aws, deleted, isNotFound } from './errors.js';
+import { deleteNetwork, ensureNetwork } from './network.js';
+import { labelAndTaintChanges, sameScaling, scalingConfig, eksTaints } from './nodegroups.js';
+import { deleteRole, ensureRole } from './roles.js';
+import { CLUSTER_TAG, clusterTag, eksName } from './tags.js';
+
+export interface EksOptions extends AwsClientOptions {
+  /** How often to poll a cluster or node group that is changing (AWS takes minutes; tests want less). */
+  pollMs?: number;
+}
+
+/** Idempotency token for an EKS create call: the same for every retry of the same workflow step. */
+function requestToken(suffix: string): string {
+  const { workflowExecution, activityId } = Context.current().info;
+  return createHash('sha256').update(`${workflowExecution?.workflowId ?? activityId}/${suffix}`).digest('hex').slice(0, 64);
+}
+
+/**
+ * AWS EKS: a tagged VPC with public and private subnets, IAM roles for the
+ * control plane and the nodes, the cluster, and one managed node group per
+ * pool. Everything is found before it is made, so a retried activity adopts
+ * what an earlier attempt created.
+ */
+export class EksProvider {
+  constructor(private readonly options: EksOptions) {}
+
+  /** An exec-based kubeconfig: `aws eks get-token` mints a short-lived token; no keys are embedded. */
+  async kubeconfig(ref: ClusterRef): Promise<string> {
+    const { eks } = await this.clients(ref);
+    const cluster = (await aws(() => eks.send(new DescribeClusterCommand({ name: eksName(ref) })))).cluster!;
+    const name = `flotilla-${ref.org}-${ref.name}`;
+    return stringify({
+      apiVersion: 'v1',
+      kind: 'Config',
+      clusters: [{ name, cluster: { server: cluster.endpoint, 'certificate-authority-data': cluster.certificateAuthority?.data } }],
+      users: [
+        {
+          name,
+          user: {
+            exec: {
+              apiVersion: 'client.authentication.k8s.io/v1beta1',
+              command: 'aws',
+              args: ['eks', 'get-token', '--cluster-name', eksName(ref), '--region', ref.region],
+              interactiveMode: 'Never',
+            },
+          },
+        },
+      ],
+      contexts: [{ name, context: { cluster: name, user: name } }],
+      'current-context': name,
+    });
+  }
+
+  activities(): ProviderActivities {
+    return {
+      ensureNetwork: async (ref) => {
+        const { ec2 } = await this.clients(ref);
+        await ensureNetwork(ec2, ref);
+      },
+
+      createControlPlane: async (ref) => {
+        const clients = await this.clients(ref);
+        if (await this.describeCluster(clients, ref)) return;
+        const network = await ensureNetwork(clients.ec2, ref);
+        const roleArn = await ensureRole(clients.iam, ref, 'cluster');
+        await ensureRole(clients.iam, ref, 'node');
+        await aws(() =>
+          clients.eks.send(
+            new CreateClusterCommand({
+              name: eksName(ref),
+              version: ref.kubernetesVersion,
+              roleArn,
+              resourcesVpcConfig: { subnetIds: [...network.publicSubnetIds, ...network.privateSubnetIds] },
+              tags: { [CLUSTER_TAG]: clusterTag(ref) },
+              clientRequestToken: requestToken('cluster'),
+            }),
+          ),
+        );
+      },
+
+      awaitControlPlane: async (ref) => {
+        const clients = await this.clients(ref);
+        await this.waitFor('cluster', async () => {
+          const cluster = await this.describeCluster(clients, ref);
+          if (!cluster) throw ApplicationFailure.retryable(`cluster ${eksName(ref)} not found`, 'NotFound');
+          if (cluster.status === 'FAILED') throw ApplicationFailure.nonRetryable(`cluster ${eksName(ref)} failed to create`, FailureType.nonRetryableCloud);
+          return cluster.status === 'ACTIVE' ? true : (cluster.status ?? 'unknown');
+        });
+      },
+
+      createNodePool: async (ref, pool) => {
+        const clients = await this.clients(ref);
+        const existing = await this.describeNodegroup(clients, ref, pool.name);
+        if (!existing) {
+          const network = await ensureNetwork(clients.ec2, ref);
+          const nodeRole = await ensureRole(clients.iam, ref, 'node');
+          await aws(() =>
+            clients.eks.send(
+              new CreateNodegroupCommand({
+                clusterName: eksName(ref),
+                nodegroupName: pool.name,
+                nodeRole,
+                subnets: network.privateSubnetIds,
+                instanceTypes: [pool.instanceType],
+                capacityType: pool.spot ? 'SPOT' : 'ON_DEMAND',
+                scalingConfig: scalingConfig(pool),
+                labels: pool.labels ?? {},
+                taints: eksTaints(pool),
+                tags: { [CLUSTER_TAG]: clusterTag(ref) },
+                clientRequestToken: requestToken(`nodegroup/${pool.name}`),
+              }),
+            ),
+          );
+        }
+        return this.applyPool(clients, ref, pool);
+      },
+
+      updateNodePool: async (ref, pool) => this.applyPool(await this.clients(ref), ref, pool),
+
+      deleteNodePool: async (ref, poolName) => {
+        const clients = await this.clients(ref);
+        const nodegroup = await this.describeNodegroup(clients, ref, poolName);
+        if (!nodegroup) return;
+        if (nodegroup.status !== 'DELETING') {
+          await deleted(() => clients.eks.send(new DeleteNodegroupCommand({ clusterName: eksName(ref), nodegroupName: poolName })));
+        }
+        await this.waitFor(`node group ${poolName} deletion`, async () => ((await this.describeNodegroup(clients, ref, poolName)) ? 'DELETING' : true));
+      },
+
+      deleteControlPlane: async (ref) => {
+        const clients = await this.clients(ref);
+        const cluster = await this.describeCluster(clients, ref);
+        if (cluster && cluster.status !== 'DELETING') {
+          // ResourceInUseException while node groups remain: retried until they are gone.
+          await deleted(() => clients.eks.send(new DeleteClusterCommand({ name: eksName(ref) })));
+        }
+        await this.waitFor('cluster deletion', async () => ((await this.describeCluster(clients, ref)) ? 'DELETING' : true));
+      },
+
+      deleteNetwork: async (ref) => {
+        const clients = await this.clients(ref);
+        await deleteRole(clients.iam, ref, 'node');
+        await deleteRole(clients.iam, ref, 'cluster');
+        await deleteNetwork(clients.ec2, ref);
+      },
+    };
+  }
+
+  /** Brings a node group's scaling, labels and taints to the pool's, waits until it is ACTIVE, returns its size. */
+  private async applyPool(clients: AwsClients, ref: ClusterRef, pool: NodePoolSpec): Promise<number> {
+    await this.waitForNodegroup(clients, ref, pool.name);
+    const current = (await this.describeNodegroup(clients, ref, pool.name))!;
+    const scaling = scalingConfig(pool);
+    const changes = labelAndTaintChanges(current, pool);
+    if (!sameScaling(current.scalingConfig, scaling) || changes.labels || changes.taints) {
+      await aws(() =>
+        clients.eks.send(
+          new UpdateNodegroupConfigCommand({
+            clusterName: eksName(ref),
+            nodegroupName: pool.name,
+            ...(sameScaling(current.scalingConfig, scaling) ? {} : { scalingConfig: scaling }),
+            ...changes,
+            clientRequestToken: requestToken(`nodegroup/${pool.name}/${JSON.stringify(scaling)}/${JSON.stringify(changes)}`),
+          }),
+        ),
+      );
+      await this.waitForNodegroup(clients, ref, pool.name);
+    }
+    return (await this.describeNodegroup(clients, ref, pool.name))!.scalingConfig?.desiredSize ?? 0;
+  }
+
+  private waitForNodegroup(clients: AwsClients, ref: ClusterRef, name: string): Promise<void> {
+    return this.waitFor(`node group ${name}`, async () => {
+      const nodegroup = await this.describeNodegroup(clients, ref, name);
+      if (!nodegroup) throw ApplicationFailure.retryable(`node group ${name} not found`, 'NotFound');
+      if (nodegroup.status === 'CREATE_FAILED' || nodegroup.status === 'DEGRADED') {
+        const issues = nodegroup.health?.issues?.map((i) => `${i.code}: ${i.message}`).join('; ');
+        throw ApplicationFailure.nonRetryable(`node group ${name} is ${nodegroup.status}${issues ? `: ${issues}` : ''}`, FailureType.nonRetryableCloud);
+      }
+      return nodegroup.status === 'ACTIVE' ? true : (nodegroup.status ?? 'unknown');
+    });
+  }
+
+  /** Polls until `check` returns true, heartbeating the last state it reported. */
+  private waitFor(what: string, check: () => Promise<true | string>): Promise<void> {
+    let state = 'starting';
+    return withHeartbeat(
+      async (signal) => {
+        for (;;) {
+          const result = await check();
+          if (result === true) return;
+          state = result;
+          await sleep(this.options.pollMs ?? 15_000, undefined, { signal });
+        }
+      },
+      () => ({ waitingFor: what, state }),
+    );
+  }
+
+  private async describeCluster({ eks }: AwsClients, ref: ClusterRef): Promise<Cluster | undefined> {
+    try {
+      return (await aws(() => eks.send(new DescribeClusterCommand({ name: eksName(ref) })))).cluster;
+    } catch (err) {
+      if (isNotFound(err)) return undefined;
+      throw err;
+    }
+  }
+
+  private async describeNodegroup({ eks }: AwsClients, ref: ClusterRef, name: string): Promise<Nodegroup | undefined> {
+    try {
+      return (await aws(() => eks.send(new DescribeNodegroupCommand({ clusterName: eksName(ref), nodegroupName: name })))).nodegroup;
+    } catch (err) {
+      if (isNotFound(err)) return undefined;
+      throw err;
+    }
+  }
+
+  private clients(ref: ClusterRef): Promise<AwsClients> {
+    return awsClients(ref, this.options);
+  }
+}

@@ -1,0 +1,44 @@
+import { ApplicationFailure } from '@temporalio/activity';
+import type { ClusterRef } from '../../../domain/cluster.js';
+import { FailureType } from '../../../domain/problems.js';
+import { coreApi } from '../../kube/client.js';
+import type { ProviderActivities } from '../../provider.js';
+import type { CredentialResolver } from '../../secrets/credentials.js';
+
+/**
+ * An existing cluster, known by a kubeconfig secret: nothing to provision or
+ * delete. "Creating" it checks that its API server answers; "deleting" it
+ * forgets it and leaves the cluster alone.
+ */
+export class ImportedProvider {
+  constructor(private readonly credentials: CredentialResolver) {}
+
+  async kubeconfig(ref: ClusterRef): Promise<string> {
+    const secret = await this.credentials(ref, 'kubeconfig');
+    if (!secret) throw ApplicationFailure.nonRetryable('an imported cluster needs a kubeconfig secret', FailureType.nonRetryableCloud);
+    return secret.kubeconfig;
+  }
+
+  activities(): ProviderActivities {
+    const nothing = async () => {};
+    const readOnly = async (): Promise<number> => {
+      throw ApplicationFailure.nonRetryable('the node pools of an imported cluster are read-only', FailureType.nonRetryableCloud);
+    };
+    return {
+      ensureNetwork: nothing,
+      createControlPlane: async (ref) => {
+        await this.kubeconfig(ref);
+      },
+      // Reachable means: the version and the nodes can be read.
+      awaitControlPlane: async (ref) => {
+        const core = coreApi(await this.kubeconfig(ref));
+        await core.listNode({ limit: 1 });
+      },
+      createNodePool: readOnly,
+      updateNodePool: readOnly,
+      deleteNodePool: nothing,
+      deleteControlPlane: nothing,
+      deleteNetwork: nothing,
+    };
+  }
+}

@@ -1,0 +1,44 @@
+import type { KubeconfigFetchers } from '../../api/kubeconfig.js';
+import type { ProviderName } from '../../domain/cluster.js';
+import type { ToolPaths } from '../../toolchain.js';
+import type { ProviderActivities } from '../provider.js';
+import { credentialsFrom } from '../secrets/credentials.js';
+import type { SecretStore } from '../secrets/store.js';
+import { EksProvider } from './eks/index.js';
+import { ImportedProvider } from './imported/index.js';
+import { KwokProvider } from './kwok/index.js';
+import { SimCloud } from './sim/index.js';
+
+export interface Providers {
+  activities: Partial<Record<ProviderName, ProviderActivities>>;
+  kubeconfigs: KubeconfigFetchers;
+  /** The KWOK provider, whose local control planes are started and stopped with Flotilla. */
+  kwok: KwokProvider;
+}
+
+/**
+ * Every provider adapter, built from the environment: the one place that
+ * knows them all. A worker serves the activities of those it is given.
+ */
+export function createProviders(deps: { tools: ToolPaths; kwokWorkdir: string; secrets: SecretStore; env?: NodeJS.ProcessEnv }): Providers {
+  const env = deps.env ?? process.env;
+  const credentials = credentialsFrom(deps.secrets);
+  const kwok = new KwokProvider(deps.tools, deps.kwokWorkdir);
+  const sim = new SimCloud({ latencyMs: Number(env.FLOTILLA_SIM_LATENCY_MS ?? 0), failureRate: Number(env.FLOTILLA_SIM_FAILURE_RATE ?? 0) });
+  const eks = new EksProvider({ credentials });
+  const imported = new ImportedProvider(credentials);
+  return {
+    kwok,
+    activities: {
+      kwok: kwok.activities(),
+      sim: sim.activities(),
+      eks: eks.activities(),
+      imported: imported.activities(),
+    },
+    kubeconfigs: {
+      kwok: (ref) => kwok.kubeconfig(ref),
+      eks: (ref) => eks.kubeconfig(ref),
+      imported: (ref) => imported.kubeconfig(ref),
+    },
+  };
+}

@@ -1,0 +1,22 @@
+import { KubeConfig, VersionApi } from '@kubernetes/client-node';
+import { invalid } from './errors.js';
+
+/** A kubeconfig is accepted only when its current context answers: the API server's version is read. */
+export async function checkKubeconfig(text: string, timeoutMs = 5_000): Promise<string> {
+  const config = new KubeConfig();
+  try {
+    config.loadFromString(text);
+  } catch (err) {
+    throw invalid([{ path: ['values', 'kubeconfig'], message: `not a kubeconfig: ${(err as Error).message}` }]);
+  }
+  if (!config.getCurrentCluster()) throw invalid([{ path: ['values', 'kubeconfig'], message: 'has no current context with a cluster' }]);
+  try {
+    const version = await Promise.race([
+      config.makeApiClient(VersionApi).getCode(),
+      new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs).unref()),
+    ]);
+    return version.gitVersion;
+  } catch (err) {
+    throw invalid([{ path: ['values', 'kubeconfig'], message: `its current context does not answer: ${(err as Error).message}` }]);
+  }
+}
