@@ -1,0 +1,137 @@
+import { DescribeSubnetsCommand, DescribeVpcsCommand, EC2Client } from '@aws-sdk/client-ec2';
+import { DescribeNodegroupCommand, EKSClient, ListClustersCommand, ListNodegroupsCommand } from '@aws-sdk/client-eks';
+import { GetRoleCommand, IAMClient } from '@aws-sdk/client-iam';
+import { EksProvider } from '../../src/activities/providers/eks/index.js';
+import { credentialsFrom } from '../../src/activities/secrets/credentials.js';
+import { kubeconfigSource } from '../../src/api/kubeconfig.js';
+import { startMoto } from '../helpers/moto.js';
+import { eventually, startStack, testSecretStore, type Stack } from '../helpers/stack.js';
+
+// EKS through the real AWS SDK against moto's server: every assertion reads
+// back what the emulated cloud holds, not what Flotilla says.
+const base = '/api/v1/orgs/acme';
+const keys = { accessKeyId: 'AKIAFLOTILLATEST0001', secretAccessKey: 'flotilla-test-secret-value-0001' };
+const secrets = testSecretStore();
+let moto: Awaited<ReturnType<typeof startMoto>>;
+let stack: Stack;
+let eks: EKSClient;
+let ec2: EC2Client;
+let iam: IAMClient;
+let secretId: string;
+
+beforeAll(async () => {
+  moto = await startMoto();
+  const provider = new EksProvider({ credentials: credentialsFrom(secrets), endpoint: moto.endpoint, pollMs: 100 });
+  stack = await startStack({ providers: { eks: provider.activities() }, secrets, kubeconfigs: kubeconfigSource({ eks: (ref) => provider.kubeconfig(ref) }) });
+  const sdk = { region: 'eu-west-1', endpoint: moto.endpoint, credentials: keys };
+  eks = new EKSClient(sdk);
+  ec2 = new EC2Client(sdk);
+  iam = new IAMClient(sdk);
+});
+afterAll(async () => {
+  await stack?.stop();
+  await moto?.stop();
+});
+
+const nodegroup = async (name: string) =>
+  (await eks.send(new DescribeNodegroupCommand({ clusterName: 'acme-prod', nodegroupName: name }))).nodegroup!;
+const taggedVpcs = async () => (await ec2.send(new DescribeVpcsCommand({ Filters: [{ Name: 'tag:flotilla.io/cluster', Values: ['acme/prod'] }] }))).Vpcs ?? [];
+
+async function idle(status: string): Promise<any> {
+  return eventually(async () => {
+    const res = await stack.api('GET', `${base}/clusters/prod`);
+    return res.body.status === status && !res.body.operation && res.body.queuedOperations === 0 ? res.body : undefined;
+  }, `prod ${status}`, 120_000);
+}
+
+describe('EKS against moto', () => {
+  it('stores AWS credentials encrypted and never shows their values', async () => {
+    const created = await stack.api('POST', `${base}/secrets`, { body: { name: 'aws-prod', type: 'aws', values: keys } });
+    expect(created.status).toBe(201);
+    expect(created.text).not.toContain(keys.secretAccessKey);
+    secretId = created.body.id;
+    const list = await stack.api('GET', `${base}/secrets`);
+    expect(list.body.items).toEqual([{ id: secretId, name: 'aws-prod', type: 'aws', createdAt: expect.any(String) }]);
+    expect(list.text).not.toContain(keys.secretAccessKey);
+    const wrongType = await stack.api('POST', `${base}/clusters`, {
+      body: { name: 'x', provider: 'gke', secretId, nodePools: [{ name: 'a', instanceType: 'e2-standard-2', count: 1 }] },
+    });
+    expect([wrongType.status, wrongType.body.error.details[0].field]).toEqual([400, 'secretId']);
+  });
+
+  it('provisions the network, roles, cluster and a node group per pool (spot with min/max and a taint)', async () => {
+    const res = await stack.api('POST', `${base}/clusters`, {
+      body: {
+        name: 'prod',
+        provider: 'eks',
+        region: 'eu-west-1',
+        secretId,
+        nodePools: [
+          { name: 'general', instanceType: 'm5.large', count: 2 },
+          {
+            name: 'gpu-spot', instanceType: 'g4dn.xlarge', count: 1, minCount: 0, maxCount: 3, autoscaling: true, spot: true,
+            labels: { accelerator: 't4' }, taints: [{ key: 'gpu', value: 'true', effect: 'NoSchedule' }],
+          },
+        ],
+      },
+    });
+    expect(res.status).toBe(202);
+    const view = await idle('RUNNING');
+    expect(view.nodePools.map((p: any) => [p.name, p.currentCount])).toEqual([['general', 2], ['gpu-spot', 1]]);
+
+    expect((await eks.send(new ListClustersCommand({}))).clusters).toEqual(['acme-prod']);
+    expect((await eks.send(new ListNodegroupsCommand({ clusterName: 'acme-prod' }))).nodegroups!.sort()).toEqual(['general', 'gpu-spot']);
+    const spot = await nodegroup('gpu-spot');
+    expect(spot).toMatchObject({
+      capacityType: 'SPOT',
+      instanceTypes: ['g4dn.xlarge'],
+      scalingConfig: { minSize: 0, maxSize: 3, desiredSize: 1 },
+      labels: { accelerator: 't4' },
+      taints: [{ key: 'gpu', value: 'true', effect: 'NO_SCHEDULE' }],
+    });
+    expect((await nodegroup('general')).scalingConfig).toEqual({ minSize: 2, maxSize: 2, desiredSize: 2 });
+
+    const vpcs = await taggedVpcs();
+    expect(vpcs).toHaveLength(1);
+    const subnets = (await ec2.send(new DescribeSubnetsCommand({ Filters: [{ Name: 'vpc-id', Values: [vpcs[0]!.VpcId!] }] }))).Subnets!;
+    expect(new Set(subnets.map((s) => s.AvailabilityZone)).size).toBe(2);
+    expect(subnets.filter((s) => s.Tags?.some((t) => t.Key === 'flotilla.io/role' && t.Value!.startsWith('private')))).toHaveLength(2);
+    expect((await iam.send(new GetRoleCommand({ RoleName: 'flotilla-acme-prod-node' }))).Role).toBeDefined();
+  });
+
+  it('scales and relabels node groups with UpdateNodegroupConfig', async () => {
+    expect((await stack.api('PUT', `${base}/clusters/prod/nodepools/general`, { body: { count: 4 } })).status).toBe(202);
+    expect(
+      (await stack.api('PUT', `${base}/clusters/prod/nodepools/gpu-spot`, { body: { maxCount: 5, labels: { accelerator: 'a10g' }, taints: [] } })).status,
+    ).toBe(202);
+    await idle('RUNNING');
+    expect((await nodegroup('general')).scalingConfig).toEqual({ minSize: 4, maxSize: 4, desiredSize: 4 });
+    const spot = await nodegroup('gpu-spot');
+    expect(spot.scalingConfig).toEqual({ minSize: 0, maxSize: 5, desiredSize: 1 });
+    expect(spot.labels).toEqual({ accelerator: 'a10g' });
+    expect(spot.taints ?? []).toEqual([]);
+  });
+
+  it('serves an exec-based kubeconfig with no keys in it', async () => {
+    const res = await stack.api('GET', `${base}/clusters/prod/kubeconfig`);
+    expect(res.status).toBe(200);
+    expect(res.text).toContain('command: aws');
+    expect(res.text).toContain('get-token');
+    expect(res.text).not.toContain(keys.secretAccessKey);
+    expect(res.text).not.toContain(keys.accessKeyId);
+  });
+
+  it('refuses to delete a secret a cluster uses', async () => {
+    expect((await stack.api('DELETE', `${base}/secrets/${secretId}`)).status).toBe(409);
+  });
+
+  it('deletes everything it made: node groups, cluster, roles, subnets, VPC', async () => {
+    expect((await stack.api('DELETE', `${base}/clusters/prod`)).status).toBe(202);
+    await idle('DELETED');
+    expect((await eks.send(new ListClustersCommand({}))).clusters).toEqual([]);
+    expect(await taggedVpcs()).toEqual([]);
+    await expect(iam.send(new GetRoleCommand({ RoleName: 'flotilla-acme-prod-node' }))).rejects.toMatchObject({ name: 'NoSuchEntityException' });
+    await expect(iam.send(new GetRoleCommand({ RoleName: 'flotilla-acme-prod-cluster' }))).rejects.toMatchObject({ name: 'NoSuchEntityException' });
+    expect((await stack.api('DELETE', `${base}/secrets/${secretId}`)).status).toBe(204);
+  });
+});
