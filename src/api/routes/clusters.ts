@@ -1,4 +1,6 @@
 import { Router } from 'express';
+import { coreApi } from '../../activities/kube/client.js';
+import { observedNodePools } from '../../activities/kube/node-pools.js';
 import type { SecretStore } from '../../activities/secrets/store.js';
 import { providerInfo, withDefaults, type ClusterRequest, type ClusterSpec } from '../../domain/cluster.js';
 import { addNodePoolUpdate, deleteClusterUpdate, removeNodePoolUpdate, updateNodePoolUpdate } from '../../workflows/messages.js';
@@ -46,7 +48,14 @@ export function clusterRoutes(clusters: ClusterGateway, kubeconfigs: KubeconfigS
   });
 
   router.get('/clusters/:name/nodepools', async (req, res) => {
-    res.json({ items: (await clusters.get(req.org!, name(req.params))).nodePools });
+    const cluster = await clusters.get(req.org!, name(req.params));
+    if (providerInfo(cluster.provider).managesNodePools) return void res.json({ items: cluster.nodePools });
+    // Not made by Flotilla: read the pools from the cluster's nodes, live and read-only.
+    try {
+      res.json({ items: await observedNodePools(coreApi(await kubeconfigs.kubeconfig(cluster))), readOnly: true });
+    } catch (err) {
+      throw new HttpError(502, 'cluster_unreachable', `cannot read the nodes of cluster '${cluster.name}': ${(err as Error).message}`);
+    }
   });
 
   router.post('/clusters/:name/nodepools', async (req, res) => {

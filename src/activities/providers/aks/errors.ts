@@ -13,6 +13,7 @@ import { FailureType } from '../../../domain/problems.js';
 interface AzureRestError extends Error {
   statusCode?: number;
   code?: string;
+  response?: { headers?: { get(name: string): string | undefined } };
 }
 
 function asRestError(err: unknown): AzureRestError | undefined {
@@ -45,12 +46,28 @@ export function toActivityFailure(err: unknown): unknown {
     if (NON_RETRYABLE_STATUSES.has(rest.statusCode)) {
       return ApplicationFailure.create({ message, type: FailureType.nonRetryableCloud, nonRetryable: true, details, cause: err });
     }
-    return ApplicationFailure.create({ message, type: `Azure.${code}`, nonRetryable: false, details, cause: err });
+    const retryAfterMs = retryAfter(rest);
+    return ApplicationFailure.create({
+      message,
+      type: `Azure.${code}`,
+      nonRetryable: false,
+      details,
+      cause: err,
+      // Throttled: wait as long as Azure asks rather than Temporal's backoff.
+      ...(retryAfterMs !== undefined ? { nextRetryDelay: retryAfterMs } : {}),
+    });
   }
   if (NON_RETRYABLE_CREDENTIAL_ERRORS.has(err.name) || (err.name === 'AuthenticationError' && isClientAuthFailure(err))) {
     return ApplicationFailure.create({ message: `Azure credentials: ${err.message}`, type: FailureType.nonRetryableCloud, nonRetryable: true, cause: err });
   }
   return err;
+}
+
+/** Retry-After in seconds (ARM sends seconds, not dates), as milliseconds. */
+function retryAfter(err: AzureRestError): number | undefined {
+  const header = err.response?.headers?.get('retry-after');
+  const seconds = header !== undefined ? Number(header) : NaN;
+  return Number.isFinite(seconds) && seconds > 0 ? seconds * 1000 : undefined;
 }
 
 /** An `AuthenticationError` from Entra ID with a 4xx: a bad secret or client, not an outage. */

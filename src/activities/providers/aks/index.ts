@@ -1,0 +1,61 @@
+import type { ClusterRef } from '../../../domain/cluster.js';
+import type { ProviderActivities } from '../../provider.js';
+import type { CredentialResolver } from '../../secrets/credentials.js';
+import { ensureAgentPool, deleteAgentPool } from './agent-pools.js';
+import { AzureClientFactory, type AzureClientOptions } from './clients.js';
+import type { AksContext } from './context.js';
+import { awaitManagedCluster, createManagedCluster, deleteManagedCluster, userKubeconfig } from './control-plane.js';
+import { azureActivity } from './operations.js';
+import { deleteResourceGroup, ensureResourceGroup } from './resource-group.js';
+
+export { agentPoolName, resourceGroupName, SYSTEM_POOL } from './names.js';
+
+export interface AksProviderOptions extends AzureClientOptions {
+  /** The cluster's `azure` secret; none means DefaultAzureCredential and AZURE_SUBSCRIPTION_ID. */
+  credentials: CredentialResolver;
+  /** Between polls of long-running operations and provisioning states; default 10 s. */
+  pollIntervalMs?: number;
+}
+
+/**
+ * Azure Kubernetes Service: a resource group per cluster (made if absent,
+ * deleted only if Flotilla made it), a managed cluster with a small system
+ * pool, and an agent pool (mode User) per Flotilla pool.
+ *
+ * The worker builds it as `new AksProvider({ credentials })`.
+ */
+export class AksProvider {
+  private readonly clients: AzureClientFactory;
+  private readonly pollIntervalMs: number;
+
+  constructor(options: AksProviderOptions) {
+    const { credentials, pollIntervalMs, ...clientOptions } = options;
+    this.clients = new AzureClientFactory(credentials, clientOptions);
+    this.pollIntervalMs = pollIntervalMs ?? 10_000;
+  }
+
+  /** The cluster's user kubeconfig, from AKS at each call (never stored). */
+  async kubeconfig(ref: ClusterRef): Promise<string> {
+    return userKubeconfig(await this.clients.forCluster(ref), ref);
+  }
+
+  activities(): ProviderActivities {
+    return {
+      ensureNetwork: (ref) => this.step(ref, (ctx) => ensureResourceGroup(ctx, ref)),
+      createControlPlane: (ref) => this.step(ref, (ctx) => createManagedCluster(ctx, ref)),
+      awaitControlPlane: (ref) => this.step(ref, (ctx) => awaitManagedCluster(ctx, ref)),
+      createNodePool: (ref, pool) => this.step(ref, (ctx) => ensureAgentPool(ctx, ref, pool)),
+      updateNodePool: (ref, pool) => this.step(ref, (ctx) => ensureAgentPool(ctx, ref, pool)),
+      deleteNodePool: (ref, poolName) => this.step(ref, (ctx) => deleteAgentPool(ctx, ref, poolName)),
+      deleteControlPlane: (ref) => this.step(ref, (ctx) => deleteManagedCluster(ctx, ref)),
+      deleteNetwork: (ref) => this.step(ref, (ctx) => deleteResourceGroup(ctx, ref)),
+    };
+  }
+
+  private step<T>(ref: ClusterRef, fn: (ctx: AksContext) => Promise<T>): Promise<T> {
+    return azureActivity(async (ops, signal) => {
+      const clients = await this.clients.forCluster(ref);
+      return fn({ clients, ops, signal, pollIntervalMs: this.pollIntervalMs });
+    });
+  }
+}
