@@ -13,6 +13,8 @@ export async function startMoto(): Promise<{ endpoint: string; stop(): Promise<v
   const port = await freePort();
   const child: ChildProcess = spawn(join(toolsDir(), `moto-${versions.moto}`, 'bin', 'moto_server'), ['-H', '127.0.0.1', '-p', String(port)], {
     stdio: 'ignore',
+    // Real AWS has its managed policies (AmazonEKSClusterPolicy, ...); moto loads them only when asked.
+    env: { ...process.env, MOTO_IAM_LOAD_MANAGED_POLICIES: 'true' },
   });
   const endpoint = `http://127.0.0.1:${port}`;
   await eventually(async () => ((await fetch(`${endpoint}/moto-api/`)).ok ? true : undefined), 'moto to answer', 60_000);

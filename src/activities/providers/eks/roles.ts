@@ -22,23 +22,29 @@ const POLICIES = {
 
 const TRUSTED = { cluster: 'eks.amazonaws.com', node: 'ec2.amazonaws.com' };
 
-/** The cluster's or its nodes' IAM role, made once with the managed policies EKS needs. Returns its ARN. */
+/**
+ * The cluster's or its nodes' IAM role with the managed policies EKS needs.
+ * Made once; a retry finds the role and attaches whatever policy an earlier
+ * attempt did not get to. Returns its ARN.
+ */
 export async function ensureRole(iam: IAMClient, ref: ClusterRef, kind: 'cluster' | 'node'): Promise<string> {
   const RoleName = roleName(ref, kind);
+  let arn: string;
   try {
-    const existing = await aws(() => iam.send(new GetRoleCommand({ RoleName })));
-    return existing.Role!.Arn!;
+    arn = (await aws(() => iam.send(new GetRoleCommand({ RoleName })))).Role!.Arn!;
   } catch (err) {
     if (!isNotFound(err)) throw err;
+    const policy = { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { Service: TRUSTED[kind] }, Action: 'sts:AssumeRole' }] };
+    const role = await aws(() =>
+      iam.send(new CreateRoleCommand({ RoleName, AssumeRolePolicyDocument: JSON.stringify(policy), Tags: [{ Key: CLUSTER_TAG, Value: clusterTag(ref) }] })),
+    );
+    arn = role.Role!.Arn!;
   }
-  const policy = { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { Service: TRUSTED[kind] }, Action: 'sts:AssumeRole' }] };
-  const role = await aws(() =>
-    iam.send(
-      new CreateRoleCommand({ RoleName, AssumeRolePolicyDocument: JSON.stringify(policy), Tags: [{ Key: CLUSTER_TAG, Value: clusterTag(ref) }] }),
-    ),
-  );
-  for (const PolicyArn of POLICIES[kind]) await aws(() => iam.send(new AttachRolePolicyCommand({ RoleName, PolicyArn })));
-  return role.Role!.Arn!;
+  const attached = new Set(((await aws(() => iam.send(new ListAttachedRolePoliciesCommand({ RoleName })))).AttachedPolicies ?? []).map((p) => p.PolicyArn));
+  for (const PolicyArn of POLICIES[kind]) {
+    if (!attached.has(PolicyArn)) await aws(() => iam.send(new AttachRolePolicyCommand({ RoleName, PolicyArn })));
+  }
+  return arn;
 }
 
 export async function deleteRole(iam: IAMClient, ref: ClusterRef, kind: 'cluster' | 'node'): Promise<void> {
