@@ -1,0 +1,107 @@
+import { DescribeSubnetsCommand, DescribeVpcsCommand, EC2Client } from '@aws-sdk/client-ec2';
+import { EKSClient, ListClustersCommand, ListNodegroupsCommand } from '@aws-sdk/client-eks';
+import { Client, Connection } from '@temporalio/client';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { ClusterState } from '../../src/domain/cluster-state.js';
+import { withDefaults } from '../../src/domain/cluster.js';
+import { clusterWorkflowId, WORKFLOW_TASK_QUEUE } from '../../src/domain/ids.js';
+import { clusterWorkflow } from '../../src/workflows/cluster.js';
+import { clusterStateQuery, deleteClusterUpdate } from '../../src/workflows/messages.js';
+import { startMoto } from '../helpers/moto.js';
+import { eventually } from '../helpers/stack.js';
+
+// A worker process (`tsx src/worker.ts`, as deployed) is SIGKILLed in the
+// middle of an EKS provision against moto, then started again: the run
+// resumes and the cloud holds one cluster and one node group per pool.
+const repo = fileURLToPath(new URL('../..', import.meta.url));
+const keys = { AWS_ACCESS_KEY_ID: 'AKIACRASHTEST', AWS_SECRET_ACCESS_KEY: 'crash-test-secret' };
+let moto: Awaited<ReturnType<typeof startMoto>>;
+let worker: ChildProcess | undefined;
+let connection: Connection;
+let client: Client;
+let eks: EKSClient;
+let ec2: EC2Client;
+
+function startWorker(): ChildProcess {
+  const child = spawn(join(repo, 'node_modules', '.bin', 'tsx'), ['src/worker.ts'], {
+    cwd: repo,
+    env: {
+      ...process.env,
+      ...keys,
+      AWS_ENDPOINT_URL: moto.endpoint,
+      AWS_REGION: 'us-east-1',
+      FLOTILLA_PROVIDERS: 'eks',
+      FLOTILLA_DATA_DIR: mkdtempSync(join(process.env.FLOTILLA_TEST_DIR!, 'crash-')),
+    },
+    stdio: 'ignore',
+  });
+  return child;
+}
+
+async function kill(child: ChildProcess): Promise<void> {
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  child.kill('SIGKILL');
+  await exited;
+}
+
+beforeAll(async () => {
+  moto = await startMoto();
+  connection = await Connection.connect({ address: process.env.TEMPORAL_ADDRESS! });
+  client = new Client({ connection });
+  const sdk = { region: 'us-east-1', endpoint: moto.endpoint, credentials: { accessKeyId: keys.AWS_ACCESS_KEY_ID, secretAccessKey: keys.AWS_SECRET_ACCESS_KEY } };
+  eks = new EKSClient(sdk);
+  ec2 = new EC2Client(sdk);
+});
+afterAll(async () => {
+  if (worker && worker.exitCode === null) await kill(worker);
+  await connection?.close();
+  await moto?.stop();
+});
+
+it('resumes an EKS provision after the worker is killed, without a second cluster or node group', async () => {
+  worker = startWorker();
+  const spec = withDefaults({
+    name: 'crash',
+    provider: 'eks',
+    region: 'us-east-1',
+    nodePools: [
+      { name: 'a', instanceType: 'm5.large', count: 1 },
+      { name: 'b', instanceType: 'c5.xlarge', count: 2, spot: true },
+    ],
+  });
+  const handle = await client.workflow.start(clusterWorkflow, {
+    workflowId: clusterWorkflowId('crash', 'crash'),
+    taskQueue: WORKFLOW_TASK_QUEUE,
+    args: [{ org: 'crash', spec, requestId: 'crash-create' }],
+  });
+
+  // Killed as soon as the cloud holds the cluster: mid-provision, node groups not yet made.
+  await eventually(async () => (((await eks.send(new ListClustersCommand({}))).clusters ?? []).length ? true : undefined), 'cluster in moto', 120_000);
+  await kill(worker);
+  const groupsAtKill = (await eks.send(new ListNodegroupsCommand({ clusterName: 'crash-crash' }))).nodegroups ?? [];
+  expect(groupsAtKill.length).toBeLessThan(2);
+  worker = startWorker();
+
+  const state = await eventually(
+    async () => {
+      const s: ClusterState = await handle.query(clusterStateQuery);
+      return s.status === 'RUNNING' ? s : undefined;
+    },
+    'RUNNING after restart',
+    150_000,
+  );
+  expect(state.currentCounts).toEqual({ a: 1, b: 2 });
+  expect((await eks.send(new ListClustersCommand({}))).clusters).toEqual(['crash-crash']);
+  expect(((await eks.send(new ListNodegroupsCommand({ clusterName: 'crash-crash' }))).nodegroups ?? []).sort()).toEqual(['a', 'b']);
+  const vpcs = (await ec2.send(new DescribeVpcsCommand({ Filters: [{ Name: 'tag:flotilla.io/cluster', Values: ['crash/crash'] }] }))).Vpcs!;
+  expect(vpcs).toHaveLength(1);
+  const subnets = (await ec2.send(new DescribeSubnetsCommand({ Filters: [{ Name: 'vpc-id', Values: [vpcs[0]!.VpcId!] }] }))).Subnets!;
+  expect(subnets).toHaveLength(4);
+
+  await handle.executeUpdate(deleteClusterUpdate, { args: [{ requestId: 'crash-delete' }] });
+  expect((await handle.result()).status).toBe('DELETED');
+  expect((await eks.send(new ListClustersCommand({}))).clusters).toEqual([]);
+});
