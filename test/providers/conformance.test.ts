@@ -35,7 +35,8 @@ providerConformance('kwok', () => ({
   inventory: async (r) => {
     if (!(await kwok.kwokctl.list()).includes(Kwokctl.clusterName(r))) return { controlPlanes: 0, nodePools: {} };
     const nodes = await listPoolNodes(coreApi(await kwok.kubeconfig(r)), 'pool');
-    return { controlPlanes: 1, nodePools: nodes.length ? { pool: nodes.length } : {} };
+    const nodePools: Record<string, number> = nodes.length ? { pool: nodes.length } : {};
+    return { controlPlanes: 1, nodePools };
   },
 }));
 

@@ -4,6 +4,7 @@ import type { ToolPaths } from '../../toolchain.js';
 import type { ProviderActivities } from '../provider.js';
 import { credentialsFrom } from '../secrets/credentials.js';
 import type { SecretStore } from '../secrets/store.js';
+import { AksProvider } from './aks/index.js';
 import { EksProvider } from './eks/index.js';
 import { ImportedProvider } from './imported/index.js';
 import { KwokProvider } from './kwok/index.js';
@@ -26,6 +27,8 @@ export function createProviders(deps: { tools: ToolPaths; kwokWorkdir: string; s
   const kwok = new KwokProvider(deps.tools, deps.kwokWorkdir);
   const sim = new SimCloud({ latencyMs: Number(env.FLOTILLA_SIM_LATENCY_MS ?? 0), failureRate: Number(env.FLOTILLA_SIM_FAILURE_RATE ?? 0) });
   const eks = new EksProvider({ credentials });
+  // The api-version the contract tests check against the official AKS swagger.
+  const aks = new AksProvider({ credentials, apiVersion: '2025-07-01' });
   const imported = new ImportedProvider(credentials);
   return {
     kwok,
@@ -33,11 +36,13 @@ export function createProviders(deps: { tools: ToolPaths; kwokWorkdir: string; s
       kwok: kwok.activities(),
       sim: sim.activities(),
       eks: eks.activities(),
+      aks: aks.activities(),
       imported: imported.activities(),
     },
     kubeconfigs: {
       kwok: (ref) => kwok.kubeconfig(ref),
       eks: (ref) => eks.kubeconfig(ref),
+      aks: (ref) => aks.kubeconfig(ref),
       imported: (ref) => imported.kubeconfig(ref),
     },
   };

@@ -1,0 +1,76 @@
+import { createHash, generateKeyPairSync, randomBytes, sign } from 'node:crypto';
+
+/**
+ * A throwaway self-signed certificate for 127.0.0.1, made in memory.
+ *
+ * Why: the Azure SDK's bearer-token policy refuses to send a token over plain
+ * http ("Bearer token authentication is not permitted for non-TLS protected
+ * URLs"), so the fake ARM server must speak https. Node has no API to issue an
+ * X.509 certificate and CI may lack the openssl CLI, so this writes the few DER
+ * structures a self-signed P-256 certificate needs; the signature comes from
+ * node:crypto. Nothing is written to disk and no key is committed.
+ */
+export interface TestCertificate {
+  cert: string;
+  key: string;
+}
+
+export function selfSignedCertificate(commonName = '127.0.0.1'): TestCertificate {
+  const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  const ecdsaWithSha256 = seq(oid('1.2.840.10045.4.3.2'));
+  const name = seq(set(seq(oid('2.5.4.3'), utf8(commonName))));
+  const now = Date.now();
+  const validity = seq(utcTime(new Date(now - 60_000)), utcTime(new Date(now + 7 * 24 * 3600_000)));
+  const spki = publicKey.export({ type: 'spki', format: 'der' });
+  const extensions = explicit(
+    3,
+    seq(
+      // subjectAltName: IP 127.0.0.1 (what the TLS client checks against the URL's host).
+      seq(oid('2.5.29.17'), octets(seq(tlv(0x87, Buffer.from([127, 0, 0, 1]))))),
+      // basicConstraints CA:TRUE, so the certificate can be its own trust anchor.
+      seq(oid('2.5.29.19'), tlv(0x01, Buffer.from([0xff])), octets(seq(tlv(0x01, Buffer.from([0xff]))))),
+      // subjectKeyIdentifier
+      seq(oid('2.5.29.14'), octets(tlv(0x04, createHash('sha1').update(spki).digest()))),
+    ),
+  );
+  const serial = randomBytes(8);
+  serial[0]! &= 0x7f; // a positive INTEGER
+  const tbs = seq(explicit(0, tlv(0x02, Buffer.from([2]))), tlv(0x02, serial), ecdsaWithSha256, name, validity, name, spki, extensions);
+  const signature = sign('sha256', tbs, privateKey); // DER-encoded ECDSA signature, as X.509 wants it
+  const der = seq(tbs, ecdsaWithSha256, tlv(0x03, Buffer.concat([Buffer.from([0]), signature])));
+  return {
+    cert: `-----BEGIN CERTIFICATE-----\n${der.toString('base64').replace(/.{64}/g, '$&\n')}\n-----END CERTIFICATE-----\n`,
+    key: privateKey.export({ type: 'pkcs8', format: 'pem' }) as string,
+  };
+}
+
+function tlv(tag: number, value: Buffer): Buffer {
+  const length = value.length;
+  let header: Buffer;
+  if (length < 0x80) header = Buffer.from([tag, length]);
+  else if (length < 0x100) header = Buffer.from([tag, 0x81, length]);
+  else header = Buffer.from([tag, 0x82, length >> 8, length & 0xff]);
+  return Buffer.concat([header, value]);
+}
+
+const seq = (...parts: Buffer[]) => tlv(0x30, Buffer.concat(parts));
+const set = (...parts: Buffer[]) => tlv(0x31, Buffer.concat(parts));
+const octets = (value: Buffer) => tlv(0x04, value);
+const utf8 = (value: string) => tlv(0x0c, Buffer.from(value, 'utf8'));
+const explicit = (n: number, value: Buffer) => tlv(0xa0 + n, value);
+
+function utcTime(date: Date): Buffer {
+  const iso = date.toISOString(); // 2025-01-02T03:04:05.678Z → 250102030405Z
+  return tlv(0x17, Buffer.from(`${iso.slice(2, 4)}${iso.slice(5, 7)}${iso.slice(8, 10)}${iso.slice(11, 13)}${iso.slice(14, 16)}${iso.slice(17, 19)}Z`));
+}
+
+function oid(dotted: string): Buffer {
+  const [a, b, ...rest] = dotted.split('.').map(Number);
+  const bytes = [a! * 40 + b!];
+  for (const n of rest) {
+    const chunk = [n & 0x7f];
+    for (let v = n >> 7; v > 0; v >>= 7) chunk.unshift((v & 0x7f) | 0x80);
+    bytes.push(...chunk);
+  }
+  return tlv(0x06, Buffer.from(bytes));
+}
