@@ -1,0 +1,110 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { ObservedRelease } from '../../domain/deployment.js';
+import type { Values } from '../../domain/values.js';
+import { run } from '../exec.js';
+
+export interface ReleaseRef {
+  name: string;
+  namespace: string;
+}
+
+export interface InstallRequest extends ReleaseRef {
+  chart: string;
+  version?: string;
+  values: Values;
+}
+
+/**
+ * The real `helm` CLI. Each call gets the target's kubeconfig in a temporary
+ * file of its own (mode 0600), removed when the call ends; Helm's own state
+ * (repositories, cache) lives under `home`.
+ */
+export class Helm {
+  constructor(
+    private readonly binary: string,
+    private readonly home: string,
+  ) {}
+
+  async upgradeInstall(kubeconfig: string, release: InstallRequest, signal?: AbortSignal): Promise<ObservedRelease> {
+    return this.withFiles(kubeconfig, release.values, async (kc, values) => {
+      await this.helm(
+        [
+          'upgrade', '--install', release.name, release.chart,
+          '--namespace', release.namespace, '--create-namespace',
+          '--values', values, '--reset-values',
+          ...(release.version ? ['--version', release.version] : []),
+          '--kubeconfig', kc, '--timeout', '5m',
+        ],
+        signal,
+      );
+      return (await this.statusWith(kc, release, signal))!;
+    });
+  }
+
+  /** The release on the cluster, or undefined when it is not installed. */
+  async status(kubeconfig: string, release: ReleaseRef, signal?: AbortSignal): Promise<ObservedRelease | undefined> {
+    return this.withFiles(kubeconfig, undefined, (kc) => this.statusWith(kc, release, signal));
+  }
+
+  /** Uninstalls; a release that is not there counts as uninstalled. */
+  async uninstall(kubeconfig: string, release: ReleaseRef, signal?: AbortSignal): Promise<void> {
+    await this.withFiles(kubeconfig, undefined, async (kc) => {
+      try {
+        await this.helm(['uninstall', release.name, '--namespace', release.namespace, '--kubeconfig', kc, '--wait', '--timeout', '5m'], signal);
+      } catch (err) {
+        if (!/not found/i.test((err as Error).message)) throw err;
+      }
+    });
+  }
+
+  /** Renders the chart with the values without touching any cluster: the dry run's validation. */
+  async template(release: InstallRequest, signal?: AbortSignal): Promise<void> {
+    await this.withFiles(undefined, release.values, async (_kc, values) => {
+      await this.helm(['template', release.name, release.chart, '--namespace', release.namespace, '--values', values, ...(release.version ? ['--version', release.version] : [])], signal);
+    });
+  }
+
+  async addRepository(name: string, url: string): Promise<void> {
+    await this.helm(['repo', 'add', '--force-update', name, url]);
+  }
+
+  private async statusWith(kubeconfig: string, release: ReleaseRef, signal?: AbortSignal): Promise<ObservedRelease | undefined> {
+    const scope = ['--namespace', release.namespace, '--kubeconfig', kubeconfig, '--output', 'json'];
+    let metadata: { status: string; version: string; revision: number };
+    try {
+      metadata = JSON.parse(await this.helm(['get', 'metadata', release.name, ...scope], signal));
+    } catch (err) {
+      if (/release: not found/i.test((err as Error).message)) return undefined;
+      throw err;
+    }
+    const values = JSON.parse(await this.helm(['get', 'values', release.name, ...scope], signal)) as Values | null;
+    return { status: metadata.status, revision: metadata.revision, chartVersion: metadata.version, values: values ?? {} };
+  }
+
+  private async withFiles<T>(kubeconfig: string | undefined, values: Values | undefined, fn: (kubeconfig: string, values: string) => Promise<T>): Promise<T> {
+    const dir = await mkdtemp(join(tmpdir(), 'flotilla-helm-'));
+    try {
+      const kc = join(dir, 'kubeconfig');
+      const vf = join(dir, 'values.json');
+      if (kubeconfig !== undefined) await writeFile(kc, kubeconfig, { mode: 0o600 });
+      if (values !== undefined) await writeFile(vf, JSON.stringify(values), { mode: 0o600 });
+      return await fn(kc, vf);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  }
+
+  private helm(args: string[], signal?: AbortSignal): Promise<string> {
+    return run(this.binary, args, {
+      ...(signal ? { signal } : {}),
+      timeoutMs: 6 * 60_000,
+      env: {
+        HELM_CACHE_HOME: join(this.home, 'cache'),
+        HELM_CONFIG_HOME: join(this.home, 'config'),
+        HELM_DATA_HOME: join(this.home, 'data'),
+      },
+    });
+  }
+}

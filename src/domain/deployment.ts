@@ -1,0 +1,49 @@
+import type { Values } from './values.js';
+
+/** A target's state, as DESIGN decision 5 names them (Helm's pending states kept as PENDING_*). */
+export type TargetStatus = 'DEPLOYED' | 'STALE' | 'NOT_INSTALLED' | 'UNKNOWN' | 'FAILED' | `PENDING_${string}`;
+
+/** What Helm reports of a release on one cluster. */
+export interface ObservedRelease {
+  /** Helm's status: deployed, failed, pending-install, ... */
+  status: string;
+  chartVersion: string;
+  revision: number;
+  /** The user-supplied values of the deployed revision. */
+  values: Values;
+}
+
+/** The release one target should run. */
+export interface DesiredRelease {
+  values: Values;
+  /** Pinned chart version; when absent any version of the chart is accepted. */
+  chartVersion?: string;
+}
+
+function canonical(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
+  if (value && typeof value === 'object') {
+    return `{${Object.keys(value)
+      .sort()
+      .map((k) => `${JSON.stringify(k)}:${canonical((value as Values)[k])}`)
+      .join(',')}}`;
+  }
+  return JSON.stringify(value ?? null);
+}
+
+export function sameValues(a: Values, b: Values): boolean {
+  return canonical(a) === canonical(b);
+}
+
+/** Compares what Helm has with what should be: the heart of drift detection. */
+export function targetStatus(observed: ObservedRelease | undefined, desired: DesiredRelease): { status: TargetStatus; stale: boolean; reason?: string } {
+  if (!observed) return { status: 'NOT_INSTALLED', stale: true, reason: 'release not installed' };
+  const helmStatus = observed.status.toLowerCase();
+  if (helmStatus === 'failed') return { status: 'FAILED', stale: true, reason: 'helm reports the release failed' };
+  if (helmStatus.startsWith('pending-')) return { status: `PENDING_${helmStatus.slice(8).toUpperCase()}`, stale: false };
+  if (desired.chartVersion && observed.chartVersion !== desired.chartVersion) {
+    return { status: 'STALE', stale: true, reason: `chart version ${observed.chartVersion}, want ${desired.chartVersion}` };
+  }
+  if (!sameValues(observed.values, desired.values)) return { status: 'STALE', stale: true, reason: 'values differ from the desired values' };
+  return { status: 'DEPLOYED', stale: false };
+}
