@@ -9,6 +9,8 @@ export interface ProviderInfo {
   maxNodesPerPool: number;
   /** Node pools are made by Flotilla (false: read from an existing cluster). */
   managesNodePools: boolean;
+  /** Pool names the adapter uses for itself. */
+  reservedPoolNames?: readonly string[];
   /** The secret type a cluster of this provider may name in `secretId`, and whether it must. */
   secret?: { type: SecretType; required: boolean };
 }
@@ -19,7 +21,7 @@ export const PROVIDERS = {
   kwok: { instanceTypes: LOCAL_INSTANCE_TYPES, defaultRegion: 'local', defaultKubernetesVersion: '1.32', maxNodesPerPool: 100, managesNodePools: true },
   sim: { instanceTypes: LOCAL_INSTANCE_TYPES, defaultRegion: 'sim-1', defaultKubernetesVersion: '1.32', maxNodesPerPool: 1000, managesNodePools: true },
   eks: { ...cloud, instanceTypes: EKS_INSTANCE_TYPES, defaultRegion: 'us-east-1', secret: { type: 'aws', required: false } },
-  gke: { ...cloud, instanceTypes: GKE_INSTANCE_TYPES, defaultRegion: 'us-central1', secret: { type: 'gcp', required: false } },
+  gke: { ...cloud, instanceTypes: GKE_INSTANCE_TYPES, defaultRegion: 'us-central1', reservedPoolNames: ['flotilla-system'], secret: { type: 'gcp', required: false } },
   aks: { ...cloud, instanceTypes: AKS_INSTANCE_TYPES, defaultRegion: 'eastus', secret: { type: 'azure', required: false } },
   imported: {
     instanceTypes: [],

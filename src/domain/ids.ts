@@ -26,10 +26,32 @@ export function clusterOperationId(name: string, seq: number): string {
   return `cluster.${name}.${seq}`;
 }
 
-export function parseOperationId(id: string): { kind: 'cluster'; name: string; seq: number } | undefined {
-  const match = /^cluster\.([a-z0-9-]{1,63})\.([1-9][0-9]{0,9})$/.exec(id);
-  return match ? { kind: 'cluster', name: match[1]!, seq: Number(match[2]) } : undefined;
+export function deploymentOperationId(group: string, release: string, seq: number): string {
+  return `deployment.${group}.${release}.${seq}`;
 }
+
+export type ParsedOperationId = { kind: 'cluster'; name: string; seq: number } | { kind: 'deployment'; group: string; release: string; seq: number };
+
+export function parseOperationId(id: string): ParsedOperationId | undefined {
+  const cluster = /^cluster\.([a-z0-9-]{1,63})\.([1-9][0-9]{0,9})$/.exec(id);
+  if (cluster) return { kind: 'cluster', name: cluster[1]!, seq: Number(cluster[2]) };
+  const deployment = /^deployment\.([a-z0-9-]{1,63})\.([a-z0-9-]{1,53})\.([1-9][0-9]{0,9})$/.exec(id);
+  return deployment ? { kind: 'deployment', group: deployment[1]!, release: deployment[2]!, seq: Number(deployment[3]) } : undefined;
+}
+
+export function groupWorkflowId(org: string, group: string): string {
+  return `clustergroup/${org}/${group}`;
+}
+
+export function deploymentWorkflowId(org: string, group: string, release: string): string {
+  return `deployment/${org}/${group}/${release}`;
+}
+
+/** Task queue of the helm activities: served where helm and every provider's kubeconfig are at hand. */
+export const HELM_TASK_QUEUE = 'helm';
+
+/** The schedule that starts the reconcile workflow. */
+export const RECONCILE_SCHEDULE_ID = 'flotilla-reconcile';
 
 /** Idempotency keys become update IDs and parts of workflow IDs, so they stay tame. */
 export const REQUEST_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;

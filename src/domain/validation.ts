@@ -18,6 +18,7 @@ export function nodePoolProblems(pool: NodePoolSpec, provider: ProviderName, pat
 
   const nameProblem = dnsLabelProblem(pool.name);
   if (nameProblem) add('name', nameProblem);
+  if (providerInfo(provider).reservedPoolNames?.includes(pool.name)) add('name', `'${pool.name}' is reserved by the ${provider} provider`);
   if (!findInstanceType(info.instanceTypes, pool.instanceType)) {
     add('instanceType', `unknown instance type '${pool.instanceType}' for provider ${provider}; known: ${info.instanceTypes.map((t) => t.name).join(', ')}`);
   }

@@ -61,6 +61,11 @@ describe('node pool validation', () => {
     expect(nodePoolProblems(pool({ count: 101 }), 'sim')).toEqual([]);
   });
 
+  it('keeps names a provider reserves for itself', () => {
+    expect(paths(nodePoolProblems(pool({ name: 'flotilla-system', instanceType: 'e2-standard-2' }), 'gke'))).toEqual(['name']);
+    expect(nodePoolProblems(pool({ name: 'flotilla-system' }), 'kwok')).toEqual([]);
+  });
+
   it('finds duplicate pools in a cluster request', () => {
     const problems = clusterRequestProblems({ name: 'c1', provider: 'kwok', nodePools: [pool(), pool()] });
     expect(paths(problems)).toEqual(['nodePools[1].name']);

@@ -6,6 +6,7 @@ import { credentialsFrom } from '../secrets/credentials.js';
 import type { SecretStore } from '../secrets/store.js';
 import { AksProvider } from './aks/index.js';
 import { EksProvider } from './eks/index.js';
+import { GkeProvider } from './gke/index.js';
 import { ImportedProvider } from './imported/index.js';
 import { KwokProvider } from './kwok/index.js';
 import { SimCloud } from './sim/index.js';
@@ -29,6 +30,7 @@ export function createProviders(deps: { tools: ToolPaths; kwokWorkdir: string; s
   const eks = new EksProvider({ credentials });
   // The api-version the contract tests check against the official AKS swagger.
   const aks = new AksProvider({ credentials, apiVersion: '2025-07-01' });
+  const gke = new GkeProvider({ credentials });
   const imported = new ImportedProvider(credentials);
   return {
     kwok,
@@ -37,12 +39,14 @@ export function createProviders(deps: { tools: ToolPaths; kwokWorkdir: string; s
       sim: sim.activities(),
       eks: eks.activities(),
       aks: aks.activities(),
+      gke: gke.activities(),
       imported: imported.activities(),
     },
     kubeconfigs: {
       kwok: (ref) => kwok.kubeconfig(ref),
       eks: (ref) => eks.kubeconfig(ref),
       aks: (ref) => aks.kubeconfig(ref),
+      gke: (ref) => gke.kubeconfig(ref),
       imported: (ref) => imported.kubeconfig(ref),
     },
   };

@@ -9,7 +9,7 @@ import { adoptionProblem, CLUSTER_SERVING, CLUSTER_STARTING, clusterResource, no
 import { asFailure, isAlreadyExists, isNotFound, rejected } from './errors.js';
 import { gkeKubeconfig } from './kubeconfig.js';
 import { GkeNames } from './names.js';
-import { autoscaling, fixedDifferences, gkeTaints, nodePool, reportedCount, sameAutoscaling, sameLabels, sameTaints, perZone } from './node-pools.js';
+import { autoscaling, fixedDifferences, gkeTaints, nodePool, perZone, reportedCount, sameAutoscaling, sameLabels, sameTaints, SYSTEM_POOL } from './node-pools.js';
 import { GkeSession, type GkeProgress, type GkeTiming } from './session.js';
 
 type Cluster = protos.google.container.v1.ICluster;
@@ -52,7 +52,9 @@ export class GkeProvider {
   async kubeconfig(ref: ClusterRef): Promise<string> {
     const { client, project } = await this.clients.forCluster(ref);
     const names = new GkeNames(project, ref);
-    const [cluster] = await client.getCluster({ name: names.cluster });
+    const [cluster] = await client.getCluster({ name: names.cluster }).catch((err: unknown) => {
+      throw isNotFound(err) ? new Error(`GKE cluster ${ref.name} not found in ${names.location}`) : err;
+    });
     if (!cluster.endpoint || !cluster.masterAuth?.clusterCaCertificate) {
       throw new Error(`GKE cluster ${ref.name} has no endpoint yet (${statusMessage(cluster)})`);
     }
@@ -127,13 +129,14 @@ export class GkeProvider {
       (c) => !c || !CLUSTER_STARTING.has(String(c.status)),
     );
     if (!cluster || cluster.status === 'STOPPING') {
-      throw ApplicationFailure.retryable(`GKE cluster ${ref.name} not found in ${s.names.location}`, 'NotFound');
+      throw ApplicationFailure.retryable(`GKE cluster ${ref.name} not found in ${s.names.location}${cluster ? ' (it is being deleted)' : ''}`, 'NotFound');
     }
     if (!CLUSTER_SERVING.has(String(cluster.status))) throw rejected(`GKE cluster ${ref.name} is ${cluster.status}: ${statusMessage(cluster)}`);
     return cluster;
   }
 
   private async ensurePool(s: GkeSession, ref: ClusterRef, pool: NodePoolSpec): Promise<number> {
+    if (pool.name === SYSTEM_POOL.name) throw rejected(`node pool name ${pool.name} is reserved for the pool Flotilla makes with every GKE cluster`);
     const cluster = await this.servingCluster(s, ref);
     let existing = await this.settledPool(s, pool.name);
     if (!existing) {

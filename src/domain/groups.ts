@@ -1,0 +1,116 @@
+import type { ClusterRef } from './cluster.js';
+import type { TargetStatus } from './deployment.js';
+import type { Values } from './values.js';
+
+export interface GroupView {
+  org: string;
+  name: string;
+  members: string[];
+  deployments: string[];
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface GroupState extends Omit<GroupView, 'members'> {
+  /** Members with what a helm activity needs to reach them. */
+  members: ClusterRef[];
+  deleting?: boolean;
+}
+
+export function groupView(state: GroupState): GroupView {
+  const { members, deleting: _deleting, ...rest } = state;
+  return { ...rest, members: members.map((m) => m.name) };
+}
+
+/** A multi-cluster deployment's desired state (DESIGN decision 5). */
+export interface DeploymentSpec {
+  releaseName: string;
+  chart: string;
+  version?: string;
+  namespace: string;
+  values: Values;
+  /** Per member cluster: deep-merged over `values`. */
+  valueOverrides: Record<string, Values>;
+  /** Repair drift found by reconcile without asking. */
+  autoSync: boolean;
+}
+
+/** One target cluster's last known state of the release. */
+export interface TargetRecord {
+  clusterName: string;
+  provider: string;
+  status: TargetStatus;
+  stale: boolean;
+  chartVersion?: string;
+  revision?: number;
+  message?: string;
+  lastCheckedAt: string;
+}
+
+export interface DriftRecord {
+  clusterName: string;
+  status: TargetStatus;
+  reason?: string;
+  seenAt: string;
+  /** When autoSync repaired it. */
+  repairedAt?: string;
+}
+
+export type DeploymentOperationType = 'apply' | 'check' | 'delete';
+
+export interface DeploymentOperation {
+  id: string;
+  type: DeploymentOperationType;
+  state: 'QUEUED' | 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'CANCELLED';
+  requestId: string;
+  force?: boolean;
+  /** Per target outcome of this operation. */
+  results: TargetRecord[];
+  skipped?: string[];
+  error?: string;
+  createdAt: string;
+  finishedAt?: string;
+}
+
+export interface DeploymentState {
+  org: string;
+  group: string;
+  spec: DeploymentSpec;
+  targets: ClusterRef[];
+  /** Clusters the release was installed on, to uninstall from those that leave the group. */
+  installedOn: string[];
+  results: Record<string, TargetRecord>;
+  drift: DriftRecord[];
+  operations: DeploymentOperation[];
+  nextSeq: number;
+  requests: Record<string, string>;
+  status: 'DEPLOYING' | 'DEPLOYED' | 'PARTIAL' | 'DELETING' | 'DELETED' | 'FAILED';
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface DeploymentView extends DeploymentSpec {
+  org: string;
+  group: string;
+  status: DeploymentState['status'];
+  targets: string[];
+  /** Last recorded outcome per target; GET of one deployment replaces it with a live read. */
+  lastResults: TargetRecord[];
+  drift: DriftRecord[];
+  createdAt: string;
+  updatedAt: string;
+}
+
+export function deploymentView(state: DeploymentState): DeploymentView {
+  return {
+    ...state.spec,
+    org: state.org,
+    group: state.group,
+    status: state.status,
+    targets: state.targets.map((t) => t.name),
+    lastResults: Object.values(state.results),
+    drift: state.drift,
+    createdAt: state.createdAt,
+    updatedAt: state.updatedAt,
+  };
+}
