@@ -26,7 +26,8 @@ let eks: EKSClient;
 let ec2: EC2Client;
 
 function startWorker(): ChildProcess {
-  const child = spawn(join(repo, 'node_modules', '.bin', 'tsx'), ['src/worker.ts'], {
+  // node itself with tsx's loader: one process, so SIGKILL kills the worker, not a wrapper around it.
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/worker.ts'], {
     cwd: repo,
     env: {
       ...process.env,
@@ -34,6 +35,7 @@ function startWorker(): ChildProcess {
       AWS_ENDPOINT_URL: moto.endpoint,
       AWS_REGION: 'us-east-1',
       FLOTILLA_PROVIDERS: 'eks',
+      FLOTILLA_HELM: 'false',
       FLOTILLA_DATA_DIR: mkdtempSync(join(process.env.FLOTILLA_TEST_DIR!, 'crash-')),
     },
     stdio: 'ignore',
