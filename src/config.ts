@@ -16,6 +16,8 @@ export interface Config {
   uiUrl?: string;
   /** `token:org,token:org`. */
   apiTokens?: string;
+  /** How often the reconcile schedule runs (a Temporal duration: `5m`, `30s`). */
+  reconcileInterval: string;
 }
 
 const repoRoot = fileURLToPath(new URL('..', import.meta.url));
@@ -25,6 +27,12 @@ function port(value: string | undefined, fallback: number, name: string): number
   const n = Number(value);
   if (!Number.isInteger(n) || n < 0 || n > 65535) throw new Error(`${name} must be a port number, got '${value}'`);
   return n;
+}
+
+function duration(value: string | undefined, fallback: string, name: string): string {
+  if (value === undefined || value === '') return fallback;
+  if (!/^\d+(ms|s|m|h|d)$/.test(value)) throw new Error(`${name} must be a duration like 30s, 5m or 1h, got '${value}'`);
+  return value;
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
@@ -38,6 +46,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     uiPort: port(env.TEMPORAL_UI_PORT, 8233, 'TEMPORAL_UI_PORT'),
     ...(env.FLOTILLA_UI_URL ? { uiUrl: env.FLOTILLA_UI_URL } : {}),
     ...(env.FLOTILLA_API_TOKENS ? { apiTokens: env.FLOTILLA_API_TOKENS } : {}),
+    reconcileInterval: duration(env.FLOTILLA_RECONCILE_INTERVAL, '5m', 'FLOTILLA_RECONCILE_INTERVAL'),
   };
 }
 

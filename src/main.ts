@@ -5,7 +5,12 @@
 import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime, type LogEntry } from '@temporalio/worker';
 import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { helmActivities } from './activities/helm/activities.js';
+import { Helm } from './activities/helm/helm.js';
 import { createProviders } from './activities/providers/index.js';
+import { reconcileActivities } from './activities/reconcile.js';
+import { ensureReconcileSchedule } from './temporal/reconcile-schedule.js';
 import { openSecretStore } from './activities/secrets/store.js';
 import { startApi } from './api/server.js';
 import { defaultTokenSpec } from './api/tokens.js';
@@ -55,7 +60,10 @@ async function main(): Promise<void> {
     connection: workerConnection,
     namespace: config.namespace,
     providers: providers.activities,
+    helm: helmActivities(new Helm(tools.helm, join(config.dataDir, 'helm')), providers.kubeconfigs),
+    reconcile: reconcileActivities(client, providers.kubeconfigs),
   });
+  await ensureReconcileSchedule(client, config.reconcileInterval);
   const running = runWorkers(workers);
 
   const generated = config.apiTokens ? undefined : defaultTokenSpec(config.dataDir);

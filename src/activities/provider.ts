@@ -1,4 +1,4 @@
-import type { ClusterRef, NodePoolSpec } from '../domain/cluster.js';
+import type { ClusterRef, NodePoolSpec, ProviderName } from '../domain/cluster.js';
 
 /**
  * The one interface every provider implements (DESIGN decision 3). Each
@@ -20,3 +20,6 @@ export interface ProviderActivities {
   deleteControlPlane(cluster: ClusterRef): Promise<void>;
   deleteNetwork(cluster: ClusterRef): Promise<void>;
 }
+
+/** Per provider, how to get a cluster's kubeconfig (for the API and for helm). */
+export type KubeconfigFetchers = Partial<Record<ProviderName, (ref: ClusterRef) => Promise<string>>>;

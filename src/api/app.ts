@@ -9,6 +9,10 @@ import type { Links } from './links.js';
 import { clusterRoutes } from './routes/clusters.js';
 import { operationRoutes } from './routes/operations.js';
 import { secretRoutes } from './routes/secrets.js';
+import { groupRoutes } from './routes/groups.js';
+import { reconcileRoutes } from './routes/reconcile.js';
+import { GroupGateway } from './group-gateway.js';
+import type { Helm } from '../activities/helm/helm.js';
 
 export interface AppOptions {
   client: Client;
@@ -16,10 +20,11 @@ export interface AppOptions {
   links: Links;
   kubeconfigs: KubeconfigSource;
   secrets: SecretStore;
+  helm: Helm;
 }
 
 /** The HTTP API (DESIGN decision 7): validate, authorise, translate to Temporal, map errors. */
-export function createApp({ client, tokens, links, kubeconfigs, secrets }: AppOptions): Express {
+export function createApp({ client, tokens, links, kubeconfigs, secrets, helm }: AppOptions): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
@@ -42,6 +47,8 @@ export function createApp({ client, tokens, links, kubeconfigs, secrets }: AppOp
   org.use(requireOrg(tokens));
   org.use(clusterRoutes(clusters, kubeconfigs, secrets));
   org.use(secretRoutes(secrets, clusters));
+  org.use(reconcileRoutes(client, links));
+  org.use(groupRoutes(new GroupGateway(client, links, helm, kubeconfigs), clusters, helm));
   org.use(operationRoutes(clusters));
   app.use('/api/v1/orgs/:org', org);
 

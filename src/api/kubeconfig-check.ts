@@ -1,4 +1,5 @@
-import { KubeConfig, VersionApi } from '@kubernetes/client-node';
+import { KubeConfig } from '@kubernetes/client-node';
+import { probeVersion } from '../activities/kube/client.js';
 import { invalid } from './errors.js';
 
 /** A kubeconfig is accepted only when its current context answers: the API server's version is read. */
@@ -11,11 +12,7 @@ export async function checkKubeconfig(text: string, timeoutMs = 5_000): Promise<
   }
   if (!config.getCurrentCluster()) throw invalid([{ path: ['values', 'kubeconfig'], message: 'has no current context with a cluster' }]);
   try {
-    const version = await Promise.race([
-      config.makeApiClient(VersionApi).getCode(),
-      new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs).unref()),
-    ]);
-    return version.gitVersion;
+    return await probeVersion(text, timeoutMs);
   } catch (err) {
     throw invalid([{ path: ['values', 'kubeconfig'], message: `its current context does not answer: ${(err as Error).message}` }]);
   }

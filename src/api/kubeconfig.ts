@@ -1,13 +1,11 @@
-import type { ClusterView } from '../domain/cluster-state.js';
-import type { ClusterRef, ProviderName } from '../domain/cluster.js';
+import type { ClusterRef } from '../domain/cluster.js';
+import type { KubeconfigFetchers } from '../activities/provider.js';
 import { HttpError } from './errors.js';
 
 /** Where the API gets a cluster's kubeconfig: from the provider, at request time, never from workflow history. */
 export interface KubeconfigSource {
-  kubeconfig(cluster: ClusterView): Promise<string>;
+  kubeconfig(cluster: ClusterRef): Promise<string>;
 }
-
-export type KubeconfigFetchers = Partial<Record<ProviderName, (ref: ClusterRef) => Promise<string>>>;
 
 export function kubeconfigSource(byProvider: KubeconfigFetchers): KubeconfigSource {
   return {

@@ -107,3 +107,30 @@ export const SecretCreate = z.discriminatedUnion('type', [
   z.strictObject({ name: secretName, type: z.literal('kubeconfig'), values: z.strictObject({ kubeconfig: z.string().min(1).max(256 * 1024) }) }),
 ]);
 
+
+export const GroupCreate = z.strictObject({
+  name: dnsLabel,
+  members: z.array(dnsLabel).max(100),
+});
+
+export const GroupUpdate = z.strictObject({ members: z.array(dnsLabel).max(100) });
+
+const values = z.record(z.string().max(253), z.unknown());
+
+const deploymentFields = {
+  chart: z.string().min(1).max(512),
+  version: z.string().min(1).max(64).optional(),
+  namespace: dnsLabel.default('default'),
+  values: values.default({}),
+  valueOverrides: z.record(dnsLabel, values).default({}),
+  autoSync: z.boolean().default(false),
+};
+
+export const DeploymentCreate = z.strictObject({
+  // Helm release names are at most 53 characters.
+  releaseName: dnsLabel.refine((v) => v.length <= 53, 'at most 53 characters').optional(),
+  ...deploymentFields,
+  dryRun: z.boolean().default(false),
+});
+
+export const DeploymentEdit = z.strictObject({ ...deploymentFields, reuseValues: z.boolean().default(false) });

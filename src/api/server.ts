@@ -6,6 +6,8 @@ import { openSecretStore, type SecretStore } from '../activities/secrets/store.j
 import { kwokWorkdir, loadConfig, type Config } from '../config.js';
 import { registerSearchAttributes } from '../temporal/search-attributes.js';
 import { toolPaths } from '../toolchain.js';
+import { join } from 'node:path';
+import { Helm } from '../activities/helm/helm.js';
 import { createApp } from './app.js';
 import { TokenTable } from './auth.js';
 import { kubeconfigSource } from './kubeconfig.js';
@@ -19,6 +21,7 @@ export function startApi(options: { config: Config; client: Client; tokens: stri
     links: { namespace: config.namespace, ...(uiUrl ? { uiUrl } : {}) },
     kubeconfigs: kubeconfigSource(providers.kubeconfigs),
     secrets,
+    helm: new Helm(toolPaths().helm, join(config.dataDir, 'helm')),
   });
   return new Promise<Server>((resolve, reject) => {
     const server = app.listen(config.port, config.host, () => resolve(server));

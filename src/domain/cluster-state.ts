@@ -16,6 +16,8 @@ export interface ClusterState {
   /** Request ID → operation ID of recent requests, so a retried request is not applied twice. */
   requests: Record<string, string>;
   createRequestId: string;
+  /** The cluster group it belongs to, if any. */
+  group?: string;
   createdAt: string;
   updatedAt: string;
 }
@@ -43,6 +45,7 @@ export interface ClusterView {
   secretId?: string;
   status: ClusterStatus;
   message?: string;
+  group?: string;
   nodePools: NodePoolView[];
   /** The operation running now, if any. */
   operation?: OperationSummary;
@@ -68,6 +71,7 @@ export function clusterView(state: ClusterState): ClusterView {
     ...(spec.secretId ? { secretId: spec.secretId } : {}),
     status: state.status,
     ...(state.message ? { message: state.message } : {}),
+    ...(state.group ? { group: state.group } : {}),
     nodePools: spec.nodePools.map((pool) => ({
       ...pool,
       desiredCount: pool.count,

@@ -78,7 +78,7 @@ export interface DeploymentState {
   spec: DeploymentSpec;
   targets: ClusterRef[];
   /** Clusters the release was installed on, to uninstall from those that leave the group. */
-  installedOn: string[];
+  installedOn: ClusterRef[];
   results: Record<string, TargetRecord>;
   drift: DriftRecord[];
   operations: DeploymentOperation[];

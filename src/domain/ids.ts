@@ -50,6 +50,9 @@ export function deploymentWorkflowId(org: string, group: string, release: string
 /** Task queue of the helm activities: served where helm and every provider's kubeconfig are at hand. */
 export const HELM_TASK_QUEUE = 'helm';
 
+/** Task queue of the reconcile activities (lists through Temporal, probes clusters). */
+export const RECONCILE_TASK_QUEUE = 'reconcile';
+
 /** The schedule that starts the reconcile workflow. */
 export const RECONCILE_SCHEDULE_ID = 'flotilla-reconcile';
 

@@ -6,6 +6,7 @@ import {
   continueAsNew,
   executeChild,
   isCancellation,
+  patched,
   setCurrentDetails,
   setHandler,
   upsertMemo,
@@ -21,6 +22,8 @@ import { applyNodePoolChanges, MAX_NODE_POOLS, nodePoolProblems } from '../domai
 import { deleteClusterWorkflow } from './delete.js';
 import {
   addNodePoolUpdate,
+  clusterGroupSignal,
+  clusterHealthSignal,
   clusterStateQuery,
   deleteClusterUpdate,
   operationQuery,
@@ -29,7 +32,7 @@ import {
 } from './messages.js';
 import { nodePoolWorkflow, type NodePoolAction } from './nodepool.js';
 import { provisionClusterWorkflow } from './provision.js';
-import { FlotillaStatus } from './search-attributes.js';
+import { FlotillaGroup, FlotillaStatus } from './search-attributes.js';
 import { rootMessage } from './steps.js';
 
 export interface ClusterWorkflowInput {
@@ -44,6 +47,7 @@ export interface ClusterWorkflowInput {
 }
 
 const DEFAULT_HISTORY_LIMIT = 2000;
+const UNREACHABLE = 'API server unreachable';
 const KEEP_FINISHED_OPERATIONS = 50;
 const KEEP_REQUEST_IDS = 200;
 
@@ -80,8 +84,10 @@ function stepsOf(err: unknown): Step[] {
 class ClusterEntity {
   private readonly state: ClusterState;
   private readonly historyLimit: number;
+  /** The group the search attribute already holds (carried across continue-as-new). */
+  private readonly initialGroup?: string;
   private running?: { op: Operation; scope: CancellationScope };
-  private published?: { status: ClusterStatus; memo: string };
+  private published?: { status: ClusterStatus; memo: string; group?: string };
 
   constructor(input: ClusterWorkflowInput) {
     this.historyLimit = input.historyLimit ?? DEFAULT_HISTORY_LIMIT;
@@ -98,6 +104,7 @@ class ClusterEntity {
       createdAt,
       updatedAt: createdAt,
     };
+    if (input.state?.group) this.initialGroup = input.state.group;
     if (!input.state) this.enqueue('provision', input.requestId);
     this.registerHandlers();
   }
@@ -126,6 +133,19 @@ class ClusterEntity {
 
   private registerHandlers(): void {
     setHandler(clusterStateQuery, () => this.state);
+    setHandler(clusterHealthSignal, ({ ok, message }) => {
+      // Only an idle cluster's status follows its health; an operation in flight owns the status.
+      if (this.running || this.nextQueued()) return;
+      if (!ok && this.state.status === 'RUNNING') this.setStatus('WARNING', `${UNREACHABLE}: ${message ?? 'no answer'}`);
+      else if (ok && this.state.status === 'WARNING' && this.state.message?.startsWith(UNREACHABLE)) this.setStatus('RUNNING');
+      else return;
+      this.publish();
+    });
+    setHandler(clusterGroupSignal, (group) => {
+      if (group) this.state.group = group;
+      else delete this.state.group;
+      this.publish();
+    });
     setHandler(operationQuery, (id) => this.state.operations.find((op) => op.id === id) ?? null);
 
     setHandler(
@@ -261,6 +281,8 @@ class ClusterEntity {
     this.setStatus(op.type === 'provision' ? 'CREATING' : op.type === 'delete' ? 'DELETING' : 'UPDATING');
     const scope = new CancellationScope();
     this.running = { op, scope };
+    // Runs recorded before this publish existed must replay without it.
+    if (patched('publish-running-operation')) this.publish();
     try {
       const result = await scope.run(() => this.startChild(op));
       op.steps = result.steps;
@@ -379,8 +401,9 @@ class ClusterEntity {
     const view = clusterView(this.state);
     const memo = JSON.stringify(view);
     if (this.published?.status !== view.status) upsertSearchAttributes([{ key: FlotillaStatus, value: view.status }]);
+    if ((this.published?.group ?? this.initialGroup) !== view.group) upsertSearchAttributes([{ key: FlotillaGroup, value: view.group ?? '' }]);
     if (this.published?.memo !== memo) upsertMemo({ cluster: view });
-    this.published = { status: view.status, memo };
+    this.published = { status: view.status, memo, ...(view.group ? { group: view.group } : {}) };
     setCurrentDetails(describe(view));
   }
 }

@@ -1,8 +1,9 @@
 // Updates and queries of the workflows, shared by the workflows and the API
 // client so both sides agree on names and types.
-import { defineQuery, defineUpdate } from '@temporalio/workflow';
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { ClusterState, OperationSummary } from '../domain/cluster-state.js';
-import type { NodePoolChanges, NodePoolSpec } from '../domain/cluster.js';
+import type { ClusterRef, NodePoolChanges, NodePoolSpec } from '../domain/cluster.js';
+import type { DeploymentOperation, DeploymentSpec, DeploymentState, GroupState, GroupView } from '../domain/groups.js';
 import type { Operation, Step } from '../domain/operations.js';
 
 export interface AddNodePoolRequest {
@@ -37,3 +38,35 @@ export const operationQuery = defineQuery<Operation | null, [string]>('operation
 
 /** Live steps of a running step workflow (provision, delete, node pool change). */
 export const progressQuery = defineQuery<Step[]>('progress');
+
+// Cluster groups and deployments.
+
+/** Sent by a group to a cluster entity: the group it now belongs to, or null. */
+export const clusterGroupSignal = defineSignal<[string | null]>('clusterGroup');
+
+export const setGroupMembersUpdate = defineUpdate<GroupView, [{ requestId: string; members: ClusterRef[] }]>('setGroupMembers');
+export const deleteGroupUpdate = defineUpdate<GroupView, [{ requestId: string; force?: boolean }]>('deleteGroup');
+export const groupStateQuery = defineQuery<GroupState>('groupState');
+export const deploymentAddedSignal = defineSignal<[string]>('deploymentAdded');
+export const deploymentRemovedSignal = defineSignal<[string]>('deploymentRemoved');
+
+export interface EditDeploymentRequest {
+  requestId: string;
+  spec: Omit<DeploymentSpec, 'releaseName'>;
+  /** Merge the request into the stored values and overrides instead of replacing them. */
+  reuseValues?: boolean;
+}
+
+export const editDeploymentUpdate = defineUpdate<DeploymentOperation, [EditDeploymentRequest]>('editDeployment');
+export const syncDeploymentUpdate = defineUpdate<DeploymentOperation, [{ requestId: string }]>('syncDeployment');
+export const deleteDeploymentUpdate = defineUpdate<DeploymentOperation, [{ requestId: string; force?: boolean }]>('deleteDeployment');
+export const deploymentStateQuery = defineQuery<DeploymentState>('deploymentState');
+/** From the group: the members now. */
+export const deploymentTargetsSignal = defineSignal<[ClusterRef[]]>('deploymentTargets');
+/** From the group being force-deleted. */
+export const deploymentDeleteSignal = defineSignal<[{ force: boolean }]>('deploymentDelete');
+/** From the reconcile workflow: check every target for drift now. */
+export const reconcileSignal = defineSignal('reconcile');
+
+/** From the reconcile workflow: whether the cluster's API server answered. */
+export const clusterHealthSignal = defineSignal<[{ ok: boolean; message?: string }]>('clusterHealth');

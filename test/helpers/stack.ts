@@ -12,6 +12,11 @@ import { kubeconfigSource, type KubeconfigSource } from '../../src/api/kubeconfi
 import type { ProviderName } from '../../src/domain/cluster.js';
 import { createWorkers, runWorkers } from '../../src/worker.js';
 import { SecretStore } from '../../src/activities/secrets/store.js';
+import { helmActivities } from '../../src/activities/helm/activities.js';
+import type { KubeconfigFetchers } from '../../src/activities/provider.js';
+import { reconcileActivities } from '../../src/activities/reconcile.js';
+import { Helm } from '../../src/activities/helm/helm.js';
+import { toolPaths } from '../../src/toolchain.js';
 
 export interface ApiResponse<T = any> {
   status: number;
@@ -45,6 +50,8 @@ export async function startStack(options: {
   providers: Partial<Record<ProviderName, ProviderActivities>>;
   kubeconfigs?: KubeconfigSource;
   secrets?: SecretStore;
+  /** Serve the helm and reconcile task queues, reaching clusters with these kubeconfigs. */
+  fleet?: KubeconfigFetchers;
 }): Promise<Stack> {
   const address = process.env.TEMPORAL_ADDRESS!;
   const connection = await Connection.connect({ address });
@@ -55,8 +62,11 @@ export async function startStack(options: {
     namespace: 'default',
     providers: options.providers,
     workflowBundlePath: process.env.FLOTILLA_WORKFLOW_BUNDLE,
+    ...(options.fleet ? { helm: helmActivities(testHelm(), options.fleet), reconcile: reconcileActivities(client, options.fleet) } : {}),
   });
   const running = runWorkers(workers);
+  // A worker that stops early would leave tests waiting on tasks nobody polls: say why.
+  running.catch((err) => console.error('a test worker failed:', err));
 
   const app = createApp({
     client,
@@ -64,6 +74,7 @@ export async function startStack(options: {
     links: { namespace: 'default', uiUrl: 'http://127.0.0.1:8233' },
     kubeconfigs: options.kubeconfigs ?? kubeconfigSource({}),
     secrets: options.secrets ?? testSecretStore(),
+    helm: testHelm(),
   });
   const server = await new Promise<Server>((resolve) => {
     const s = app.listen(0, '127.0.0.1', () => resolve(s));
@@ -121,4 +132,9 @@ export async function eventually<T>(check: () => Promise<T | undefined>, what: s
 /** A secret store in a fresh folder of the test run, with a random key. */
 export function testSecretStore(): SecretStore {
   return new SecretStore(mkdtempSync(join(process.env.FLOTILLA_TEST_DIR!, 'secrets-')), randomBytes(32));
+}
+
+/** The real helm CLI with its home in the test run's folder. */
+export function testHelm(): Helm {
+  return new Helm(toolPaths().helm, join(process.env.FLOTILLA_TEST_DIR!, 'helm'));
 }

@@ -1,4 +1,4 @@
-import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
+import { CoreV1Api, KubeConfig, VersionApi } from '@kubernetes/client-node';
 
 /** A CoreV1 client for a cluster, from its kubeconfig text (never stored by us). */
 export function coreApi(kubeconfig: string): CoreV1Api {
@@ -11,4 +11,15 @@ export function coreApi(kubeconfig: string): CoreV1Api {
 export function kubeStatus(err: unknown): number | undefined {
   const code = (err as { code?: unknown } | undefined)?.code;
   return typeof code === 'number' ? code : undefined;
+}
+
+/** The API server's version, or a rejection when it does not answer within `timeoutMs`. */
+export async function probeVersion(kubeconfig: string, timeoutMs = 5_000): Promise<string> {
+  const config = new KubeConfig();
+  config.loadFromString(kubeconfig);
+  const version = await Promise.race([
+    config.makeApiClient(VersionApi).getCode(),
+    new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs).unref()),
+  ]);
+  return version.gitVersion;
 }

@@ -1,7 +1,6 @@
-import type { KubeconfigFetchers } from '../../api/kubeconfig.js';
 import type { ProviderName } from '../../domain/cluster.js';
 import type { ToolPaths } from '../../toolchain.js';
-import type { ProviderActivities } from '../provider.js';
+import type { KubeconfigFetchers, ProviderActivities } from '../provider.js';
 import { credentialsFrom } from '../secrets/credentials.js';
 import type { SecretStore } from '../secrets/store.js';
 import { AksProvider } from './aks/index.js';

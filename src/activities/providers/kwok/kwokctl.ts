@@ -8,6 +8,9 @@ import { run } from '../../exec.js';
  * cluster's files under one work directory (the data directory's `kwok/`).
  */
 export class Kwokctl {
+  /** kwokctl runs that start control planes, one at a time: concurrent ones stall each other for minutes. */
+  private queue: Promise<unknown> = Promise.resolve();
+
   constructor(
     private readonly tools: ToolPaths,
     private readonly workdir: string,
@@ -30,7 +33,7 @@ export class Kwokctl {
 
   create(name: string, signal?: AbortSignal): Promise<string> {
     const t = this.tools;
-    return this.kwokctl(
+    return this.serial(() => this.kwokctl(
       [
         'create', 'cluster', '--name', name, '--runtime', 'binary',
         '--kube-apiserver-binary', t.kubeApiserver,
@@ -41,11 +44,11 @@ export class Kwokctl {
         '--wait', '3m',
       ],
       signal,
-    );
+    ));
   }
 
   start(name: string): Promise<string> {
-    return this.kwokctl(['start', 'cluster', '--name', name, '--wait', '3m']);
+    return this.serial(() => this.kwokctl(['start', 'cluster', '--name', name, '--wait', '3m']));
   }
 
   stop(name: string): Promise<string> {
@@ -58,6 +61,12 @@ export class Kwokctl {
 
   kubeconfig(name: string): Promise<string> {
     return this.kwokctl(['get', 'kubeconfig', '--name', name]);
+  }
+
+  private serial<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.queue.then(fn, fn);
+    this.queue = run.catch(() => undefined);
+    return run;
   }
 
   private kwokctl(args: string[], signal?: AbortSignal): Promise<string> {

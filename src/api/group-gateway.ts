@@ -1,0 +1,213 @@
+import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
+import { checkTarget } from '../activities/helm/activities.js';
+import type { Helm } from '../activities/helm/helm.js';
+import type { ClusterRef } from '../domain/cluster.js';
+import { deploymentView, type DeploymentOperation, type DeploymentSpec, type DeploymentView, type GroupView, type TargetRecord } from '../domain/groups.js';
+import { deploymentWorkflowId, groupWorkflowId, WORKFLOW_TASK_QUEUE } from '../domain/ids.js';
+import { mergeValues } from '../domain/values.js';
+import { clusterGroupWorkflow } from '../workflows/group.js';
+import { deploymentWorkflow } from '../workflows/deployment.js';
+import {
+  deleteDeploymentUpdate,
+  deleteGroupUpdate,
+  deploymentStateQuery,
+  editDeploymentUpdate,
+  setGroupMembersUpdate,
+  syncDeploymentUpdate,
+  type EditDeploymentRequest,
+} from '../workflows/messages.js';
+import { FlotillaGroup, FlotillaKind, FlotillaOrg } from '../workflows/search-attributes.js';
+import { fromTemporal, HttpError, notFound } from './errors.js';
+import type { KubeconfigSource } from './kubeconfig.js';
+import { orgPath, runLink, type Links } from './links.js';
+
+/** How long a live read of one target may take before it counts as UNKNOWN. */
+const LIVE_READ_MS = 8_000;
+
+/** The API's dealings with Temporal for cluster groups and their deployments. */
+export class GroupGateway {
+  constructor(
+    private readonly client: Client,
+    private readonly links: Links,
+    private readonly helm: Helm,
+    private readonly kubeconfigs: KubeconfigSource,
+  ) {}
+
+  async createGroup(org: string, name: string, members: ClusterRef[]): Promise<GroupView & Record<string, unknown>> {
+    try {
+      await this.client.workflow.start(clusterGroupWorkflow, {
+        workflowId: groupWorkflowId(org, name),
+        taskQueue: WORKFLOW_TASK_QUEUE,
+        args: [{ org, name, members }],
+        workflowIdConflictPolicy: 'FAIL',
+        workflowIdReusePolicy: 'ALLOW_DUPLICATE',
+        typedSearchAttributes: [
+          { key: FlotillaOrg, value: org },
+          { key: FlotillaKind, value: 'clustergroup' },
+          { key: FlotillaGroup, value: name },
+        ],
+        staticSummary: `Cluster group ${org}/${name}`,
+      });
+    } catch (err) {
+      if (err instanceof WorkflowExecutionAlreadyStartedError) throw new HttpError(409, 'conflict', `cluster group '${name}' already exists`);
+      throw fromTemporal(err, `cluster group '${name}'`) ?? err;
+    }
+    const now = new Date().toISOString();
+    return this.withLinks({ org, name, members: members.map((m) => m.name), deployments: [], createdAt: now, updatedAt: now });
+  }
+
+  async getGroup(org: string, name: string): Promise<GroupView & Record<string, unknown>> {
+    const memo = await this.memo(groupWorkflowId(org, name), `cluster group '${name}'`);
+    if (!memo.closed && memo.group) return this.withLinks(memo.group as GroupView);
+    throw notFound(`cluster group '${name}'`);
+  }
+
+  async listGroups(org: string): Promise<GroupView[]> {
+    const groups: GroupView[] = [];
+    const query = `FlotillaKind = 'clustergroup' AND FlotillaOrg = '${org}' AND ExecutionStatus = 'Running'`;
+    for await (const execution of this.client.workflow.list({ query })) {
+      const view = execution.memo?.group as GroupView | undefined;
+      if (view) groups.push(this.withLinks(view));
+    }
+    return groups.sort((a, b) => a.name.localeCompare(b.name));
+  }
+
+  async setMembers(org: string, name: string, members: ClusterRef[], requestId: string): Promise<GroupView> {
+    await this.getGroup(org, name);
+    try {
+      return this.withLinks(
+        await this.client.workflow.getHandle(groupWorkflowId(org, name)).executeUpdate(setGroupMembersUpdate, { args: [{ requestId, members }], updateId: requestId }),
+      );
+    } catch (err) {
+      throw fromTemporal(err, `cluster group '${name}'`) ?? err;
+    }
+  }
+
+  async deleteGroup(org: string, name: string, force: boolean, requestId: string): Promise<GroupView> {
+    await this.getGroup(org, name);
+    try {
+      return await this.client.workflow.getHandle(groupWorkflowId(org, name)).executeUpdate(deleteGroupUpdate, { args: [{ requestId, force }], updateId: requestId });
+    } catch (err) {
+      throw fromTemporal(err, `cluster group '${name}'`) ?? err;
+    }
+  }
+
+  /** Deployments of the org, live ones only, with their last recorded results (no live read). */
+  async listDeployments(org: string, group?: string): Promise<DeploymentView[]> {
+    const clauses = [`FlotillaKind = 'deployment'`, `FlotillaOrg = '${org}'`, `ExecutionStatus = 'Running'`];
+    if (group) clauses.push(`FlotillaGroup = '${group}'`);
+    const views: DeploymentView[] = [];
+    for await (const execution of this.client.workflow.list({ query: clauses.join(' AND ') })) {
+      const view = execution.memo?.deployment as DeploymentView | undefined;
+      if (view) views.push(view);
+    }
+    return views.sort((a, b) => a.releaseName.localeCompare(b.releaseName));
+  }
+
+  async createDeployment(org: string, group: GroupView, targets: ClusterRef[], spec: DeploymentSpec, requestId: string): Promise<Record<string, unknown>> {
+    try {
+      await this.client.workflow.start(deploymentWorkflow, {
+        workflowId: deploymentWorkflowId(org, group.name, spec.releaseName),
+        taskQueue: WORKFLOW_TASK_QUEUE,
+        args: [{ org, group: group.name, spec, targets, requestId }],
+        workflowIdConflictPolicy: 'FAIL',
+        workflowIdReusePolicy: 'ALLOW_DUPLICATE',
+        typedSearchAttributes: [
+          { key: FlotillaOrg, value: org },
+          { key: FlotillaKind, value: 'deployment' },
+          { key: FlotillaGroup, value: group.name },
+        ],
+        staticSummary: `Helm release ${spec.releaseName} (${spec.chart}) on group ${group.name}`,
+      });
+    } catch (err) {
+      if (err instanceof WorkflowExecutionAlreadyStartedError) throw new HttpError(409, 'conflict', `deployment '${spec.releaseName}' already exists`);
+      throw fromTemporal(err, `deployment '${spec.releaseName}'`) ?? err;
+    }
+    return { releaseName: spec.releaseName, group: group.name, status: 'DEPLOYING', links: this.deploymentLinks(org, group.name, spec.releaseName) };
+  }
+
+  /** The desired state plus each target's live status, read from the clusters within a bounded time. */
+  async getDeployment(org: string, group: string, release: string): Promise<Record<string, unknown>> {
+    const handle = this.client.workflow.getHandle(deploymentWorkflowId(org, group, release));
+    let state;
+    try {
+      state = await handle.query(deploymentStateQuery);
+    } catch (err) {
+      throw fromTemporal(err, `deployment '${release}'`) ?? err;
+    }
+    if (state.status === 'DELETED') throw notFound(`deployment '${release}'`);
+    const targetClusters = await Promise.all(
+      state.targets.map(async (target) => {
+        const desired = { values: mergeValues(state.spec.values, state.spec.valueOverrides[target.name]), ...(state.spec.version ? { chartVersion: state.spec.version } : {}) };
+        try {
+          const kubeconfig = await this.kubeconfigs.kubeconfig(target);
+          return await withTimeout(checkTarget(this.helm, kubeconfig, target, { name: release, namespace: state.spec.namespace }, desired), LIVE_READ_MS);
+        } catch (err) {
+          const unknown: TargetRecord = {
+            clusterName: target.name,
+            provider: target.provider,
+            status: 'UNKNOWN',
+            stale: true,
+            message: `cluster unreachable: ${(err as Error).message}`,
+            lastCheckedAt: new Date().toISOString(),
+          };
+          return unknown;
+        }
+      }),
+    );
+    const { lastResults: _last, ...view } = deploymentView(state);
+    return { ...view, targetClusters, operations: state.operations.slice(-10), links: this.deploymentLinks(org, group, release) };
+  }
+
+  async editDeployment(org: string, group: string, release: string, request: EditDeploymentRequest): Promise<DeploymentOperation> {
+    return this.deploymentUpdate(org, group, release, (h) => h.executeUpdate(editDeploymentUpdate, { args: [request], updateId: request.requestId }));
+  }
+
+  async syncDeployment(org: string, group: string, release: string, requestId: string): Promise<DeploymentOperation> {
+    return this.deploymentUpdate(org, group, release, (h) => h.executeUpdate(syncDeploymentUpdate, { args: [{ requestId }], updateId: requestId }));
+  }
+
+  async deleteDeployment(org: string, group: string, release: string, force: boolean, requestId: string): Promise<DeploymentOperation> {
+    return this.deploymentUpdate(org, group, release, (h) => h.executeUpdate(deleteDeploymentUpdate, { args: [{ requestId, force }], updateId: requestId }));
+  }
+
+  private async deploymentUpdate(
+    org: string,
+    group: string,
+    release: string,
+    send: (handle: ReturnType<Client['workflow']['getHandle']>) => Promise<DeploymentOperation>,
+  ): Promise<DeploymentOperation> {
+    const workflowId = deploymentWorkflowId(org, group, release);
+    await this.memo(workflowId, `deployment '${release}'`).then((m) => {
+      if (m.closed) throw notFound(`deployment '${release}'`);
+    });
+    try {
+      return await send(this.client.workflow.getHandle(workflowId));
+    } catch (err) {
+      throw fromTemporal(err, `deployment '${release}'`) ?? err;
+    }
+  }
+
+  private async memo(workflowId: string, what: string): Promise<Record<string, unknown> & { closed: boolean }> {
+    try {
+      const description = await this.client.workflow.getHandle(workflowId).describe();
+      return { ...(description.memo ?? {}), closed: description.status.name !== 'RUNNING' };
+    } catch (err) {
+      throw fromTemporal(err, what) ?? err;
+    }
+  }
+
+  private withLinks(view: GroupView): GroupView & Record<string, unknown> {
+    const run = runLink(this.links, groupWorkflowId(view.org, view.name));
+    return { ...view, links: { self: `${orgPath(view.org)}/clustergroups/${view.name}`, ...(run ? { run } : {}) } };
+  }
+
+  private deploymentLinks(org: string, group: string, release: string): Record<string, string> {
+    const run = runLink(this.links, deploymentWorkflowId(org, group, release));
+    return { self: `${orgPath(org)}/clustergroups/${group}/deployments/${release}`, ...(run ? { run } : {}) };
+  }
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  return Promise.race([promise, new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms).unref())]);
+}

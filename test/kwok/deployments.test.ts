@@ -1,0 +1,165 @@
+import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { KwokProvider } from '../../src/activities/providers/kwok/index.js';
+import { Kwokctl } from '../../src/activities/providers/kwok/kwokctl.js';
+import { kubeconfigSource } from '../../src/api/kubeconfig.js';
+import { toolPaths } from '../../src/toolchain.js';
+import { eventually, startStack, testHelm, type Stack } from '../helpers/stack.js';
+
+// Three real KWOK clusters, the real helm, a chart from the test fixtures.
+const chart = fileURLToPath(new URL('../fixtures/charts/hello', import.meta.url));
+const kwok = new KwokProvider(toolPaths(), join(process.env.FLOTILLA_TEST_DIR!, 'kwok-fleet'));
+const helm = testHelm();
+const base = '/api/v1/orgs/acme';
+const clusters = ['east', 'west', 'north'];
+let stack: Stack;
+
+const kubeconfigOf = (name: string) => kwok.kubeconfig({ org: 'acme', name });
+async function configMap(cluster: string, name: string) {
+  const config = new KubeConfig();
+  config.loadFromString(await kubeconfigOf(cluster));
+  return config.makeApiClient(CoreV1Api).readNamespacedConfigMap({ name, namespace: 'apps' });
+}
+async function deployment(release: string, ready: (body: any) => boolean, what: string): Promise<any> {
+  return eventually(async () => {
+    const res = await stack.api('GET', `${base}/clustergroups/fleet/deployments/${release}`);
+    return res.status === 200 && ready(res.body) ? res.body : undefined;
+  }, what, 120_000);
+}
+const statuses = (body: any) => Object.fromEntries(body.targetClusters.map((t: any) => [t.clusterName, t.status]));
+const idle = (body: any) => body.operations.every((op: any) => op.state !== 'QUEUED' && op.state !== 'RUNNING');
+
+beforeAll(async () => {
+  stack = await startStack({
+    providers: { kwok: kwok.activities() },
+    kubeconfigs: kubeconfigSource({ kwok: (ref) => kwok.kubeconfig(ref) }),
+    fleet: { kwok: (ref) => kwok.kubeconfig(ref) },
+  });
+  for (const name of clusters) {
+    const res = await stack.api('POST', `${base}/clusters`, { body: { name, provider: 'kwok', nodePools: [{ name: 'pool', instanceType: 'standard-2', count: 1 }] } });
+    expect(res.status).toBe(202);
+  }
+  for (const name of clusters) {
+    await eventually(async () => ((await stack.api('GET', `${base}/clusters/${name}`)).body.status === 'RUNNING' ? true : undefined), `${name} RUNNING`, 120_000);
+  }
+});
+afterAll(async () => {
+  await stack?.stop();
+  for (const name of await kwok.kwokctl.list().catch(() => [])) await kwok.kwokctl.delete(name).catch(() => undefined);
+});
+
+describe('cluster groups', () => {
+  it('groups clusters that exist in the org and belong to no other group', async () => {
+    const bad = await stack.api('POST', `${base}/clustergroups`, { body: { name: 'fleet', members: ['east', 'ghost'] } });
+    expect([bad.status, bad.body.error.details.map((d: any) => d.field)]).toEqual([400, ['members[1]']]);
+    const res = await stack.api('POST', `${base}/clustergroups`, { body: { name: 'fleet', members: clusters } });
+    expect(res.status).toBe(201);
+    expect(res.body).toMatchObject({ name: 'fleet', members: clusters });
+    await eventually(async () => ((await stack.api('GET', `${base}/clusters/east`)).body.group === 'fleet' ? true : undefined), 'east in fleet');
+    const taken = await stack.api('POST', `${base}/clustergroups`, { body: { name: 'other', members: ['east'] } });
+    expect(taken.status).toBe(409);
+    expect((await stack.api('GET', `${base}/clustergroups`)).body.items.map((g: any) => g.name)).toEqual(['fleet']);
+  });
+});
+
+describe('multi-cluster deployments', () => {
+  const request = {
+    releaseName: 'web',
+    chart,
+    namespace: 'apps',
+    values: { message: 'hello', replicas: 1, image: { tag: '1.0' } },
+    valueOverrides: { west: { message: 'hello west', image: { tag: '2.0' } } },
+    autoSync: true,
+  };
+
+  it('dry-runs: the values per target, nothing installed', async () => {
+    const res = await stack.api('POST', `${base}/clustergroups/fleet/deployments`, { body: { ...request, dryRun: true } });
+    expect(res.status).toBe(200);
+    expect(res.body.errors).toEqual([]);
+    const west = res.body.targets.find((t: any) => t.clusterName === 'west');
+    expect(west.values).toEqual({ message: 'hello west', replicas: 1, image: { tag: '2.0' } });
+    expect((await stack.api('GET', `${base}/clustergroups/fleet/deployments/web`)).status).toBe(404);
+    expect(await helm.status(await kubeconfigOf('east'), { name: 'web', namespace: 'apps' })).toBeUndefined();
+    const broken = await stack.api('POST', `${base}/clustergroups/fleet/deployments`, { body: { ...request, chart: join(chart, 'missing'), dryRun: true } });
+    expect(broken.body.errors).toHaveLength(3);
+  });
+
+  it('rejects overrides for clusters outside the group', async () => {
+    const res = await stack.api('POST', `${base}/clustergroups/fleet/deployments`, { body: { ...request, valueOverrides: { mars: {} } } });
+    expect([res.status, res.body.error.details[0].field]).toEqual([400, 'valueOverrides.mars']);
+  });
+
+  it('installs on every member in parallel, with each cluster’s override merged in', async () => {
+    const res = await stack.api('POST', `${base}/clustergroups/fleet/deployments`, { body: request });
+    expect(res.status).toBe(202);
+    const body = await deployment('web', (b) => Object.values(statuses(b)).every((s) => s === 'DEPLOYED'), 'DEPLOYED everywhere');
+    expect(body.targetClusters).toHaveLength(3);
+    expect(body.targetClusters[0]).toMatchObject({ provider: 'kwok', chartVersion: '0.1.0', stale: false, lastCheckedAt: expect.any(String) });
+    expect((await helm.status(await kubeconfigOf('west'), { name: 'web', namespace: 'apps' }))!.values).toEqual({ message: 'hello west', replicas: 1, image: { tag: '2.0' } });
+    expect((await configMap('west', 'web-config')).data!.message).toBe('hello west');
+    expect((await configMap('east', 'web-config')).data!.message).toBe('hello');
+    expect((await stack.api('POST', `${base}/clustergroups/fleet/deployments`, { body: request })).status).toBe(409);
+    const list = await stack.api('GET', `${base}/clustergroups/fleet/deployments`);
+    expect(list.body.items.map((d: any) => d.releaseName)).toEqual(['web']);
+  });
+
+  it('sees drift made by hand with helm, and repairs it on a triggered reconcile (autoSync)', async () => {
+    await helm.upgradeInstall(await kubeconfigOf('north'), { name: 'web', namespace: 'apps', chart, values: { message: 'changed by hand' } });
+    const drifted = await deployment('web', (b) => statuses(b).north === 'STALE', 'north STALE');
+    expect(drifted.targetClusters.find((t: any) => t.clusterName === 'north')).toMatchObject({ stale: true });
+    expect((await stack.api('POST', `${base}/reconcile`)).status).toBe(202);
+    const repaired = await deployment('web', (b) => statuses(b).north === 'DEPLOYED' && b.drift.some((d: any) => d.clusterName === 'north' && d.repairedAt), 'north repaired');
+    expect(repaired.drift.find((d: any) => d.clusterName === 'north')).toMatchObject({ status: 'STALE', seenAt: expect.any(String) });
+    expect((await configMap('north', 'web-config')).data!.message).toBe('hello');
+  });
+
+  it('edits with reuseValues (merge) and without (replace)', async () => {
+    const merge = await stack.api('PUT', `${base}/clustergroups/fleet/deployments/web`, {
+      body: { chart, namespace: 'apps', values: { replicas: 2 }, valueOverrides: {}, autoSync: true, reuseValues: true },
+    });
+    expect(merge.status).toBe(202);
+    await deployment('web', (b) => idle(b) && b.values.replicas === 2 && Object.values(statuses(b)).every((s) => s === 'DEPLOYED'), 'merged');
+    expect((await configMap('west', 'web-config')).data).toEqual({ message: 'hello west', replicas: '2' });
+    const replace = await stack.api('PUT', `${base}/clustergroups/fleet/deployments/web`, {
+      body: { chart, namespace: 'apps', values: { message: 'replaced' }, valueOverrides: {}, autoSync: true },
+    });
+    expect(replace.status).toBe(202);
+    await deployment('web', (b) => idle(b) && b.values.message === 'replaced' && Object.values(statuses(b)).every((s) => s === 'DEPLOYED'), 'replaced');
+    expect((await configMap('west', 'web-config')).data).toEqual({ message: 'replaced', replicas: '1' });
+  });
+
+  it('uninstalls from a cluster that leaves the group', async () => {
+    const res = await stack.api('PUT', `${base}/clustergroups/fleet`, { body: { members: ['east', 'west'] } });
+    expect(res.status).toBe(200);
+    await eventually(async () => ((await helm.status(await kubeconfigOf('north'), { name: 'web', namespace: 'apps' })) ? undefined : true), 'uninstalled from north', 60_000);
+    const body = await deployment('web', (b) => idle(b) && b.targetClusters.length === 2, 'two targets');
+    expect(Object.keys(statuses(body)).sort()).toEqual(['east', 'west']);
+    expect((await stack.api('GET', `${base}/clusters/north`)).body.group).toBeUndefined();
+  });
+
+  it('reports an unreachable member as UNKNOWN while the others deploy, and force-deletes around it', async () => {
+    await stack.api('PUT', `${base}/clustergroups/fleet`, { body: { members: clusters } });
+    await deployment('web', (b) => idle(b) && statuses(b).north === 'DEPLOYED', 'north back');
+    await kwok.kwokctl.stop(Kwokctl.clusterName({ org: 'acme', name: 'north' }));
+    const sync = await stack.api('PUT', `${base}/clustergroups/fleet/deployments/web/sync`);
+    expect(sync.status).toBe(202);
+    const body = await deployment('web', (b) => idle(b) && statuses(b).north === 'UNKNOWN', 'north UNKNOWN');
+    expect(statuses(body)).toEqual({ east: 'DEPLOYED', west: 'DEPLOYED', north: 'UNKNOWN' });
+
+    expect((await stack.api('DELETE', `${base}/clustergroups/fleet`)).status).toBe(409);
+    const del = await stack.api('DELETE', `${base}/clustergroups/fleet/deployments/web?force=true`);
+    expect(del.status).toBe(202);
+    await eventually(async () => ((await stack.api('GET', `${base}/clustergroups/fleet/deployments/web`)).status === 404 ? true : undefined), 'deployment gone', 120_000);
+    expect(await helm.status(await kubeconfigOf('east'), { name: 'web', namespace: 'apps' })).toBeUndefined();
+    expect(await helm.status(await kubeconfigOf('west'), { name: 'web', namespace: 'apps' })).toBeUndefined();
+    await kwok.kwokctl.start(Kwokctl.clusterName({ org: 'acme', name: 'north' }));
+    const group = await eventually(async () => {
+      const g = await stack.api('GET', `${base}/clustergroups/fleet`);
+      return g.body.deployments?.length === 0 ? g.body : undefined;
+    }, 'group without deployments');
+    expect(group.deployments).toEqual([]);
+    expect((await stack.api('DELETE', `${base}/clustergroups/fleet`)).status).toBe(202);
+    await eventually(async () => ((await stack.api('GET', `${base}/clustergroups/fleet`)).status === 404 ? true : undefined), 'group gone');
+  });
+});
