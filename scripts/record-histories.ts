@@ -4,9 +4,11 @@
 // runs may still be live; commit the new histories next to the old ones.
 import type { WorkflowHandle } from '@temporalio/client';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { KwokProvider } from '../src/activities/providers/kwok/index.js';
 import { SimCloud } from '../src/activities/providers/sim/index.js';
 import type { ClusterState } from '../src/domain/cluster-state.js';
 import { withDefaults } from '../src/domain/cluster.js';
@@ -25,7 +27,9 @@ const env = await TestWorkflowEnvironment.createLocal({
 });
 process.env.TEMPORAL_ADDRESS = env.address;
 const sim = new SimCloud({ latencyMs: 5 });
-const stack = await startStack({ providers: { sim: sim.activities() } });
+const kwok = new KwokProvider(toolPaths(), mkdtempSync(join(tmpdir(), 'flotilla-record-kwok-')));
+process.env.FLOTILLA_TEST_DIR ??= mkdtempSync(join(tmpdir(), 'flotilla-record-'));
+const stack = await startStack({ providers: { sim: sim.activities(), kwok: kwok.activities() }, fleet: { kwok: (ref) => kwok.kubeconfig(ref) } });
 
 async function start(name: string, historyLimit?: number) {
   return stack.client.workflow.start(clusterWorkflow, {
@@ -77,6 +81,25 @@ for (let count = 1; count <= 4; count++) {
 }
 await stack.client.workflow.getHandle(long.workflowId).executeUpdate(deleteClusterUpdate, { args: [{ requestId: 'delete' }] });
 await stack.client.workflow.getHandle(long.workflowId).result();
+
+// A group with a deployment on a real KWOK cluster: create, drift check (reconcile), sync, delete.
+const api = (method: string, path: string, body?: unknown) => stack.api(method, `/api/v1/orgs/acme${path}`, body === undefined ? {} : { body });
+await api('POST', '/clusters', { name: 'fleet-a', provider: 'kwok', nodePools: [{ name: 'pool', instanceType: 'standard-2', count: 1 }] });
+await eventually(async () => ((await api('GET', '/clusters/fleet-a')).body.status === 'RUNNING' ? true : undefined), 'fleet-a', 120_000);
+await api('POST', '/clustergroups', { name: 'fleet', members: ['fleet-a'] });
+const chart = fileURLToPath(new URL('../test/fixtures/charts/hello', import.meta.url));
+await api('POST', '/clustergroups/fleet/deployments', { releaseName: 'web', chart, namespace: 'apps', values: { message: 'hi' }, autoSync: true });
+const deployed = async () => (await api('GET', '/clustergroups/fleet/deployments/web')).body.targetClusters?.[0]?.status === 'DEPLOYED';
+await eventually(async () => ((await deployed()) ? true : undefined), 'deployed', 120_000);
+const reconcile = await api('POST', '/reconcile');
+await stack.client.workflow.getHandle(reconcile.body.workflowId).result();
+await api('PUT', '/clustergroups/fleet/deployments/web/sync');
+await api('DELETE', '/clustergroups/fleet/deployments/web');
+await eventually(async () => ((await api('GET', '/clustergroups/fleet/deployments/web')).status === 404 ? true : undefined), 'deployment deleted', 120_000);
+await api('DELETE', '/clustergroups/fleet');
+await stack.client.workflow.getHandle('clustergroup/acme/fleet').result();
+await api('DELETE', '/clusters/fleet-a');
+await stack.client.workflow.getHandle('cluster/acme/fleet-a').result();
 
 mkdirSync(out, { recursive: true });
 let saved = 0;

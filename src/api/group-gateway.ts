@@ -34,11 +34,15 @@ export class GroupGateway {
   ) {}
 
   async createGroup(org: string, name: string, members: ClusterRef[]): Promise<GroupView & Record<string, unknown>> {
+    const now = new Date().toISOString();
+    // The memo is there from the start, so the group can be read before its first workflow task ran.
+    const view: GroupView = { org, name, members: members.map((m) => m.name), deployments: [], createdAt: now, updatedAt: now };
     try {
       await this.client.workflow.start(clusterGroupWorkflow, {
         workflowId: groupWorkflowId(org, name),
         taskQueue: WORKFLOW_TASK_QUEUE,
         args: [{ org, name, members }],
+        memo: { group: view },
         workflowIdConflictPolicy: 'FAIL',
         workflowIdReusePolicy: 'ALLOW_DUPLICATE',
         typedSearchAttributes: [
@@ -52,8 +56,7 @@ export class GroupGateway {
       if (err instanceof WorkflowExecutionAlreadyStartedError) throw new HttpError(409, 'conflict', `cluster group '${name}' already exists`);
       throw fromTemporal(err, `cluster group '${name}'`) ?? err;
     }
-    const now = new Date().toISOString();
-    return this.withLinks({ org, name, members: members.map((m) => m.name), deployments: [], createdAt: now, updatedAt: now });
+    return this.withLinks(view);
   }
 
   async getGroup(org: string, name: string): Promise<GroupView & Record<string, unknown>> {

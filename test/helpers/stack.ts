@@ -72,7 +72,7 @@ export async function startStack(options: {
     client,
     tokens: new TokenTable(`${TOKENS.acme}:acme,${TOKENS.globex}:globex`),
     links: { namespace: 'default', uiUrl: 'http://127.0.0.1:8233' },
-    kubeconfigs: options.kubeconfigs ?? kubeconfigSource({}),
+    kubeconfigs: options.kubeconfigs ?? kubeconfigSource(options.fleet ?? {}),
     secrets: options.secrets ?? testSecretStore(),
     helm: testHelm(),
   });
