@@ -47,6 +47,13 @@ export const ClusterCreate = z
     region: z.string().min(1).max(64).regex(/^[a-z0-9-]+$/, 'lower-case letters, digits and -').optional(),
     kubernetesVersion: z.string().regex(/^1\.\d{1,2}(\.\d{1,3})?$/, 'a Kubernetes version like 1.32').optional(),
     secretId: secretId.optional(),
+    eks: z
+      .strictObject({
+        subnetIds: z.array(z.string().regex(/^subnet-[0-9a-f]{8,17}$/, 'a subnet ID like subnet-0123abcd')).max(16).optional(),
+        clusterRoleArn: z.string().regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/.+$/, 'an IAM role ARN').optional(),
+        nodeRoleArn: z.string().regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/.+$/, 'an IAM role ARN').optional(),
+      })
+      .optional(),
     nodePools: z.array(NodePool).max(MAX_NODE_POOLS).default([]),
   })
   .superRefine((request, ctx) => addProblems(ctx, clusterRequestProblems(request as ClusterRequest)));

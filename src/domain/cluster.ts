@@ -72,12 +72,20 @@ export interface NodePoolSpec {
 /** The mutable part of a pool: PUT /nodepools/{pool}. Instance type and spot are fixed at creation. */
 export type NodePoolChanges = Partial<Pick<NodePoolSpec, 'count' | 'minCount' | 'maxCount' | 'autoscaling' | 'labels' | 'taints'>>;
 
+/** EKS: use a network and roles that exist already, instead of making them. */
+export interface EksOptions {
+  subnetIds?: string[];
+  clusterRoleArn?: string;
+  nodeRoleArn?: string;
+}
+
 export interface ClusterSpec {
   name: string;
   provider: ProviderName;
   region: string;
   kubernetesVersion: string;
   secretId?: string;
+  eks?: EksOptions;
   nodePools: NodePoolSpec[];
 }
 
@@ -107,9 +115,10 @@ export interface ClusterRef {
   region: string;
   kubernetesVersion: string;
   secretId?: string;
+  eks?: EksOptions;
 }
 
-export function clusterRef(org: string, spec: ClusterSpec): ClusterRef {
-  const { name, provider, region, kubernetesVersion, secretId } = spec;
-  return { org, name, provider, region, kubernetesVersion, ...(secretId ? { secretId } : {}) };
+export function clusterRef(org: string, spec: Omit<ClusterSpec, 'nodePools'>): ClusterRef {
+  const { name, provider, region, kubernetesVersion, secretId, eks } = spec;
+  return { org, name, provider, region, kubernetesVersion, ...(secretId ? { secretId } : {}), ...(eks ? { eks } : {}) };
 }

@@ -58,6 +58,8 @@ export function clusterRequestProblems(request: ClusterRequest): Problem[] {
   if (info.managesNodePools && request.nodePools.length === 0) {
     problems.push({ path: ['nodePools'], message: 'at least one node pool' });
   }
+  if (request.eks && request.provider !== 'eks') problems.push({ path: ['eks'], message: 'only for provider eks' });
+  if (request.eks?.subnetIds && request.eks.subnetIds.length < 2) problems.push({ path: ['eks', 'subnetIds'], message: 'EKS needs subnets in at least two availability zones' });
   if (info.secret?.required && !request.secretId) {
     problems.push({ path: ['secretId'], message: `a ${request.provider} cluster needs a ${info.secret.type} secret` });
   }

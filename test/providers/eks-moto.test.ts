@@ -1,6 +1,6 @@
-import { DescribeSubnetsCommand, DescribeVpcsCommand, EC2Client } from '@aws-sdk/client-ec2';
-import { DescribeNodegroupCommand, EKSClient, ListClustersCommand, ListNodegroupsCommand } from '@aws-sdk/client-eks';
-import { GetRoleCommand, IAMClient } from '@aws-sdk/client-iam';
+import { CreateSubnetCommand, CreateVpcCommand, DescribeSubnetsCommand, DescribeVpcsCommand, EC2Client } from '@aws-sdk/client-ec2';
+import { DescribeClusterCommand, DescribeNodegroupCommand, EKSClient, ListClustersCommand, ListNodegroupsCommand } from '@aws-sdk/client-eks';
+import { CreateRoleCommand, GetRoleCommand, IAMClient } from '@aws-sdk/client-iam';
 import { EksProvider } from '../../src/activities/providers/eks/index.js';
 import { credentialsFrom } from '../../src/activities/secrets/credentials.js';
 import { kubeconfigSource } from '../../src/api/kubeconfig.js';
@@ -123,6 +123,35 @@ describe('EKS against moto', () => {
 
   it('refuses to delete a secret a cluster uses', async () => {
     expect((await stack.api('DELETE', `${base}/secrets/${secretId}`)).status).toBe(409);
+  });
+
+  it('uses the subnets and roles given in the request, and leaves them when it deletes', async () => {
+    const vpc = (await ec2.send(new CreateVpcCommand({ CidrBlock: '10.9.0.0/16' }))).Vpc!;
+    const subnetIds = await Promise.all(
+      ['eu-west-1a', 'eu-west-1b'].map(async (zone, i) => (await ec2.send(new CreateSubnetCommand({ VpcId: vpc.VpcId!, CidrBlock: `10.9.${i}.0/24`, AvailabilityZone: zone }))).Subnet!.SubnetId!),
+    );
+    const trust = JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { Service: 'eks.amazonaws.com' }, Action: 'sts:AssumeRole' }] });
+    const [clusterRoleArn, nodeRoleArn] = await Promise.all(
+      ['own-cluster-role', 'own-node-role'].map(async (RoleName) => (await iam.send(new CreateRoleCommand({ RoleName, AssumeRolePolicyDocument: trust }))).Role!.Arn!),
+    );
+    const res = await stack.api('POST', `${base}/clusters`, {
+      body: { name: 'byo', provider: 'eks', region: 'eu-west-1', secretId, eks: { subnetIds, clusterRoleArn, nodeRoleArn }, nodePools: [{ name: 'a', instanceType: 'm5.large', count: 1 }] },
+    });
+    expect(res.status).toBe(202);
+    await eventually(async () => ((await stack.api('GET', `${base}/clusters/byo`)).body.status === 'RUNNING' ? true : undefined), 'byo RUNNING', 120_000);
+    const cluster = (await eks.send(new DescribeClusterCommand({ name: 'acme-byo' }))).cluster!;
+    expect([cluster.roleArn, [...cluster.resourcesVpcConfig!.subnetIds!].sort()]).toEqual([clusterRoleArn, [...subnetIds].sort()]);
+    expect((await eks.send(new DescribeNodegroupCommand({ clusterName: 'acme-byo', nodegroupName: 'a' }))).nodegroup!.nodeRole).toBe(nodeRoleArn);
+    expect((await ec2.send(new DescribeVpcsCommand({ Filters: [{ Name: 'tag:flotilla.io/cluster', Values: ['acme/byo'] }] }))).Vpcs).toEqual([]);
+
+    expect((await stack.api('DELETE', `${base}/clusters/byo`)).status).toBe(202);
+    await eventually(async () => ((await stack.api('GET', `${base}/clusters/byo`)).body.status === 'DELETED' ? true : undefined), 'byo DELETED', 120_000);
+    expect((await ec2.send(new DescribeSubnetsCommand({ SubnetIds: subnetIds }))).Subnets).toHaveLength(2);
+    expect((await iam.send(new GetRoleCommand({ RoleName: 'own-node-role' }))).Role!.Arn).toBe(nodeRoleArn);
+    const bad = await stack.api('POST', `${base}/clusters`, {
+      body: { name: 'bad', provider: 'kwok', eks: { subnetIds: ['nope'] }, nodePools: [{ name: 'a', instanceType: 'standard-2', count: 1 }] },
+    });
+    expect(bad.body.error.details.map((d: any) => d.field)).toEqual(expect.arrayContaining(['eks.subnetIds[0]']));
   });
 
   it('deletes everything it made: node groups, cluster, roles, subnets, VPC', async () => {

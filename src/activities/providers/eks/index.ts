@@ -74,6 +74,7 @@ export class EksProvider {
   activities(): ProviderActivities {
     return {
       ensureNetwork: async (ref) => {
+        if (ref.eks?.subnetIds) return; // the user's network: nothing to make
         const { ec2 } = await this.clients(ref);
         await ensureNetwork(ec2, ref);
       },
@@ -81,16 +82,17 @@ export class EksProvider {
       createControlPlane: async (ref) => {
         const clients = await this.clients(ref);
         if (await this.describeCluster(clients, ref)) return;
-        const network = await ensureNetwork(clients.ec2, ref);
-        const roleArn = await ensureRole(clients.iam, ref, 'cluster');
-        await ensureRole(clients.iam, ref, 'node');
+        const network = ref.eks?.subnetIds ? undefined : await ensureNetwork(clients.ec2, ref);
+        const subnetIds = ref.eks?.subnetIds ?? [...network!.publicSubnetIds, ...network!.privateSubnetIds];
+        const roleArn = ref.eks?.clusterRoleArn ?? (await ensureRole(clients.iam, ref, 'cluster'));
+        if (!ref.eks?.nodeRoleArn) await ensureRole(clients.iam, ref, 'node');
         await aws(() =>
           clients.eks.send(
             new CreateClusterCommand({
               name: eksName(ref),
               version: ref.kubernetesVersion,
               roleArn,
-              resourcesVpcConfig: { subnetIds: [...network.publicSubnetIds, ...network.privateSubnetIds] },
+              resourcesVpcConfig: { subnetIds },
               tags: { [CLUSTER_TAG]: clusterTag(ref) },
               clientRequestToken: requestToken('cluster'),
             }),
@@ -112,15 +114,15 @@ export class EksProvider {
         const clients = await this.clients(ref);
         const existing = await this.describeNodegroup(clients, ref, pool.name);
         if (!existing) {
-          const network = await ensureNetwork(clients.ec2, ref);
-          const nodeRole = await ensureRole(clients.iam, ref, 'node');
+          const subnets = ref.eks?.subnetIds ?? (await ensureNetwork(clients.ec2, ref)).privateSubnetIds;
+          const nodeRole = ref.eks?.nodeRoleArn ?? (await ensureRole(clients.iam, ref, 'node'));
           await aws(() =>
             clients.eks.send(
               new CreateNodegroupCommand({
                 clusterName: eksName(ref),
                 nodegroupName: pool.name,
                 nodeRole,
-                subnets: network.privateSubnetIds,
+                subnets,
                 instanceTypes: [pool.instanceType],
                 capacityType: pool.spot ? 'SPOT' : 'ON_DEMAND',
                 scalingConfig: scalingConfig(pool),
@@ -157,10 +159,11 @@ export class EksProvider {
         await this.waitFor('cluster deletion', async () => ((await this.describeCluster(clients, ref)) ? 'DELETING' : true));
       },
 
+      // Only what Flotilla made: its own roles (by name) and tagged network; given ones stay.
       deleteNetwork: async (ref) => {
         const clients = await this.clients(ref);
-        await deleteRole(clients.iam, ref, 'node');
-        await deleteRole(clients.iam, ref, 'cluster');
+        if (!ref.eks?.nodeRoleArn) await deleteRole(clients.iam, ref, 'node');
+        if (!ref.eks?.clusterRoleArn) await deleteRole(clients.iam, ref, 'cluster');
         await deleteNetwork(clients.ec2, ref);
       },
     };

@@ -1,7 +1,7 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import type { ClusterRef } from '../../../domain/cluster.js';
 import { FailureType } from '../../../domain/problems.js';
-import { coreApi } from '../../kube/client.js';
+import { coreApi, probeVersion } from '../../kube/client.js';
 import type { ProviderActivities } from '../../provider.js';
 import type { CredentialResolver } from '../../secrets/credentials.js';
 
@@ -31,8 +31,9 @@ export class ImportedProvider {
       },
       // Reachable means: the version and the nodes can be read.
       awaitControlPlane: async (ref) => {
-        const core = coreApi(await this.kubeconfig(ref));
-        await core.listNode({ limit: 1 });
+        const kubeconfig = await this.kubeconfig(ref);
+        await probeVersion(kubeconfig);
+        await coreApi(kubeconfig).listNode({ limit: 1 });
       },
       createNodePool: readOnly,
       updateNodePool: readOnly,
