@@ -87,6 +87,7 @@ const api = (method: string, path: string, body?: unknown) => stack.api(method, 
 await api('POST', '/clusters', { name: 'fleet-a', provider: 'kwok', nodePools: [{ name: 'pool', instanceType: 'standard-2', count: 1 }] });
 await eventually(async () => ((await api('GET', '/clusters/fleet-a')).body.status === 'RUNNING' ? true : undefined), 'fleet-a', 120_000);
 await api('POST', '/clustergroups', { name: 'fleet', members: ['fleet-a'] });
+await api('POST', '/helm-repositories', { name: 'charts', url: 'https://charts.example.com' });
 const chart = fileURLToPath(new URL('../test/fixtures/charts/hello', import.meta.url));
 await api('POST', '/clustergroups/fleet/deployments', { releaseName: 'web', chart, namespace: 'apps', values: { message: 'hi' }, autoSync: true });
 const deployed = async () => (await api('GET', '/clustergroups/fleet/deployments/web')).body.targetClusters?.[0]?.status === 'DEPLOYED';

@@ -11,6 +11,7 @@ import { operationRoutes } from './routes/operations.js';
 import { secretRoutes } from './routes/secrets.js';
 import { groupRoutes } from './routes/groups.js';
 import { reconcileRoutes } from './routes/reconcile.js';
+import { helmRepositoryRoutes } from './routes/helm-repositories.js';
 import { GroupGateway } from './group-gateway.js';
 import type { Helm } from '../activities/helm/helm.js';
 
@@ -48,7 +49,8 @@ export function createApp({ client, tokens, links, kubeconfigs, secrets, helm }:
   org.use(clusterRoutes(clusters, kubeconfigs, secrets));
   org.use(secretRoutes(secrets, clusters));
   org.use(reconcileRoutes(client, links));
-  org.use(groupRoutes(new GroupGateway(client, links, helm, kubeconfigs), clusters, helm));
+  org.use(helmRepositoryRoutes(client));
+  org.use(groupRoutes(new GroupGateway(client, links, helm, kubeconfigs), clusters, helm, client));
   org.use(operationRoutes(clusters));
   app.use('/api/v1/orgs/:org', org);
 

@@ -25,7 +25,10 @@ export function groupView(state: GroupState): GroupView {
 /** A multi-cluster deployment's desired state (DESIGN decision 5). */
 export interface DeploymentSpec {
   releaseName: string;
+  /** A chart directory or package on the worker, an `oci://` reference, or a chart name in `repo`. */
   chart: string;
+  /** URL of the registered Helm repository the chart comes from (for `<repo>/<chart>` requests). */
+  repo?: string;
   version?: string;
   namespace: string;
   values: Values;

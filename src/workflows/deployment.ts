@@ -161,6 +161,7 @@ export async function deploymentWorkflow(input: DeploymentWorkflowInput): Promis
     name: release,
     namespace: state.spec.namespace,
     chart: state.spec.chart,
+    ...(state.spec.repo ? { repo: state.spec.repo } : {}),
     ...(state.spec.version ? { version: state.spec.version } : {}),
     values: desiredFor(target),
   });

@@ -6,3 +6,4 @@ export { nodePoolWorkflow } from './nodepool.js';
 export { clusterGroupWorkflow } from './group.js';
 export { deploymentWorkflow } from './deployment.js';
 export { reconcileWorkflow } from './reconcile.js';
+export { helmRepositoriesWorkflow } from './helm-repositories.js';

@@ -70,3 +70,10 @@ export const reconcileSignal = defineSignal('reconcile');
 
 /** From the reconcile workflow: whether the cluster's API server answered. */
 export const clusterHealthSignal = defineSignal<[{ ok: boolean; message?: string }]>('clusterHealth');
+
+export interface HelmRepository {
+  name: string;
+  url: string;
+}
+export const addHelmRepositoryUpdate = defineUpdate<HelmRepository[], [HelmRepository]>('addHelmRepository');
+export const helmRepositoriesQuery = defineQuery<HelmRepository[]>('helmRepositories');

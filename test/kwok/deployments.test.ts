@@ -1,5 +1,9 @@
 import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
+import { run } from '../../src/activities/exec.js';
 import { fileURLToPath } from 'node:url';
 import { KwokProvider } from '../../src/activities/providers/kwok/index.js';
 import { Kwokctl } from '../../src/activities/providers/kwok/kwokctl.js';
@@ -136,6 +140,36 @@ describe('multi-cluster deployments', () => {
     const body = await deployment('web', (b) => idle(b) && b.targetClusters.length === 2, 'two targets');
     expect(Object.keys(statuses(body)).sort()).toEqual(['east', 'west']);
     expect((await stack.api('GET', `${base}/clusters/north`)).body.group).toBeUndefined();
+  });
+
+  it('deploys `<repo>/<chart>` from a registered Helm repository', async () => {
+    const unknown = await stack.api('POST', `${base}/clustergroups/fleet/deployments`, { body: { releaseName: 'from-repo', chart: 'nowhere/hello' } });
+    expect([unknown.status, unknown.body.error.details[0].field]).toEqual([400, 'chart']);
+    // A real chart repository: the fixture packaged and indexed by helm, served over HTTP on loopback.
+    const dir = mkdtempSync(join(process.env.FLOTILLA_TEST_DIR!, 'repo-'));
+    await run(toolPaths().helm, ['package', chart, '--destination', dir]);
+    const server = createServer((req, res) => {
+      const file = join(dir, (req.url ?? '/').split('?')[0]!);
+      if (!file.startsWith(dir) || !existsSync(file)) return void res.writeHead(404).end();
+      res.writeHead(200).end(readFileSync(file));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    await run(toolPaths().helm, ['repo', 'index', dir, '--url', url]);
+    try {
+      expect((await stack.api('POST', `${base}/helm-repositories`, { body: { name: 'local', url } })).status).toBe(201);
+      expect((await stack.api('GET', `${base}/helm-repositories`)).body.items).toEqual([{ name: 'local', url }]);
+      expect((await stack.api('POST', `${base}/helm-repositories`, { body: { name: 'bad', url: 'file:///etc' } })).status).toBe(400);
+      const res = await stack.api('POST', `${base}/clustergroups/fleet/deployments`, { body: { releaseName: 'from-repo', chart: 'local/hello', version: '0.1.0', namespace: 'apps' } });
+      expect(res.status).toBe(202);
+      const body = await deployment('from-repo', (b) => idle(b) && Object.values(statuses(b)).every((s) => s === 'DEPLOYED'), 'from-repo DEPLOYED');
+      expect(body).toMatchObject({ chart: 'hello', repo: url, version: '0.1.0' });
+      expect((await helm.status(await kubeconfigOf('east'), { name: 'from-repo', namespace: 'apps' }))!.chartVersion).toBe('0.1.0');
+      await stack.api('DELETE', `${base}/clustergroups/fleet/deployments/from-repo`);
+      await eventually(async () => ((await stack.api('GET', `${base}/clustergroups/fleet/deployments/from-repo`)).status === 404 ? true : undefined), 'from-repo gone', 120_000);
+    } finally {
+      server.close();
+    }
   });
 
   it('reports an unreachable member as UNKNOWN while the others deploy, and force-deletes around it', async () => {

@@ -12,6 +12,8 @@ export interface ReleaseRef {
 
 export interface InstallRequest extends ReleaseRef {
   chart: string;
+  /** The chart repository's URL, when `chart` is a name in it. */
+  repo?: string;
   version?: string;
   values: Values;
 }
@@ -35,6 +37,7 @@ export class Helm {
           '--namespace', release.namespace, '--create-namespace',
           '--values', values, '--reset-values',
           ...(release.version ? ['--version', release.version] : []),
+          ...(release.repo ? ['--repo', release.repo] : []),
           '--kubeconfig', kc, '--timeout', '5m',
         ],
         signal,
@@ -62,12 +65,15 @@ export class Helm {
   /** Renders the chart with the values without touching any cluster: the dry run's validation. */
   async template(release: InstallRequest, signal?: AbortSignal): Promise<void> {
     await this.withFiles(undefined, release.values, async (_kc, values) => {
-      await this.helm(['template', release.name, release.chart, '--namespace', release.namespace, '--values', values, ...(release.version ? ['--version', release.version] : [])], signal);
+      await this.helm(
+        [
+          'template', release.name, release.chart, '--namespace', release.namespace, '--values', values,
+          ...(release.version ? ['--version', release.version] : []),
+          ...(release.repo ? ['--repo', release.repo] : []),
+        ],
+        signal,
+      );
     });
-  }
-
-  async addRepository(name: string, url: string): Promise<void> {
-    await this.helm(['repo', 'add', '--force-update', name, url]);
   }
 
   private async statusWith(kubeconfig: string, release: ReleaseRef, signal?: AbortSignal): Promise<ObservedRelease | undefined> {

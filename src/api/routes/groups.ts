@@ -1,5 +1,7 @@
 import { randomBytes } from 'node:crypto';
+import type { Client } from '@temporalio/client';
 import { Router } from 'express';
+import { helmRepositories } from './helm-repositories.js';
 import type { Helm } from '../../activities/helm/helm.js';
 import { clusterRef, type ClusterRef } from '../../domain/cluster.js';
 import type { DeploymentSpec, GroupView } from '../../domain/groups.js';
@@ -13,7 +15,7 @@ import { DeploymentCreate, DeploymentEdit, dnsLabel, ForceQuery, GroupCreate, Gr
 import { parse } from '../validate.js';
 
 /** /clustergroups and their /deployments (DESIGN decision 5). */
-export function groupRoutes(groups: GroupGateway, clusters: ClusterGateway, helm: Helm): Router {
+export function groupRoutes(groups: GroupGateway, clusters: ClusterGateway, helm: Helm, client: Client): Router {
   const router = Router({ mergeParams: true });
   const group = (params: Record<string, string>) => parse(dnsLabel, params.group, 'group');
   const release = (params: Record<string, string>) => parse(dnsLabel, params.release, 'release');
@@ -65,9 +67,10 @@ export function groupRoutes(groups: GroupGateway, clusters: ClusterGateway, helm
     const target = await groups.getGroup(req.org!, group(req.params));
     const body = parse(DeploymentCreate, req.body);
     overridesOnlyForMembers(target, body.valueOverrides);
+    const source = await chartSource(client, req.org!, body.chart);
     const spec: DeploymentSpec = {
       releaseName: body.releaseName ?? `${chartBaseName(body.chart)}-${randomBytes(3).toString('hex')}`,
-      chart: body.chart,
+      ...source,
       ...(body.version ? { version: body.version } : {}),
       namespace: body.namespace,
       values: body.values,
@@ -80,7 +83,14 @@ export function groupRoutes(groups: GroupGateway, clusters: ClusterGateway, helm
         target.members.map(async (clusterName) => {
           const values = mergeValues(spec.values, spec.valueOverrides[clusterName]);
           const error = await helm
-            .template({ name: spec.releaseName, namespace: spec.namespace, chart: spec.chart, ...(spec.version ? { version: spec.version } : {}), values })
+            .template({
+              name: spec.releaseName,
+              namespace: spec.namespace,
+              chart: spec.chart,
+              ...(spec.repo ? { repo: spec.repo } : {}),
+              ...(spec.version ? { version: spec.version } : {}),
+              values,
+            })
             .then(() => undefined, (err: Error) => err.message);
           return { clusterName, values, ...(error ? { error } : {}) };
         }),
@@ -108,8 +118,9 @@ export function groupRoutes(groups: GroupGateway, clusters: ClusterGateway, helm
 
   router.put('/clustergroups/:group/deployments/:release', async (req, res) => {
     const target = await groups.getGroup(req.org!, group(req.params));
-    const { reuseValues, ...spec } = parse(DeploymentEdit, req.body);
-    overridesOnlyForMembers(target, spec.valueOverrides);
+    const { reuseValues, ...edit } = parse(DeploymentEdit, req.body);
+    overridesOnlyForMembers(target, edit.valueOverrides);
+    const spec = { ...edit, ...(await chartSource(client, req.org!, edit.chart)) };
     const requestId = requestIdOf(req);
     res.status(202).json(await groups.editDeployment(req.org!, target.name, release(req.params), { requestId, spec, reuseValues }));
   });
@@ -136,4 +147,16 @@ function chartBaseName(chart: string): string {
   const last = chart.replace(/\/+$/, '').split('/').pop() ?? 'release';
   const name = last.replace(/\.tgz$/, '').replace(/-\d+\.\d+\.\d+.*$/, '').toLowerCase().replace(/[^a-z0-9-]/g, '-').replace(/^-+|-+$/g, '');
   return (name || 'release').slice(0, 40);
+}
+
+/**
+ * Where a chart comes from: `oci://...` and paths (absolute, or starting with
+ * `./`) go to helm as they are; `<repo>/<chart>` must name a registered repository.
+ */
+async function chartSource(client: Client, org: string, chart: string): Promise<{ chart: string; repo?: string }> {
+  const named = /^([a-z0-9-]+)\/([A-Za-z0-9._-]+)$/.exec(chart);
+  if (!named) return { chart };
+  const repository = (await helmRepositories(client, org)).find((r) => r.name === named[1]);
+  if (!repository) throw invalid([{ path: ['chart'], message: `no Helm repository '${named[1]}' is registered (POST /helm-repositories)` }]);
+  return { chart: named[2]!, repo: repository.url };
 }

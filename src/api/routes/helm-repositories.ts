@@ -1,0 +1,54 @@
+import { WithStartWorkflowOperation, type Client } from '@temporalio/client';
+import { Router } from 'express';
+import { z } from 'zod';
+import { WORKFLOW_TASK_QUEUE } from '../../domain/ids.js';
+import { helmRepositoriesWorkflow } from '../../workflows/helm-repositories.js';
+import { addHelmRepositoryUpdate, type HelmRepository } from '../../workflows/messages.js';
+import { FlotillaKind, FlotillaOrg } from '../../workflows/search-attributes.js';
+import { fromTemporal } from '../errors.js';
+import { dnsLabel } from '../schemas.js';
+import { parse } from '../validate.js';
+
+const HelmRepositoryCreate = z.strictObject({
+  name: dnsLabel,
+  url: z.url({ protocol: /^https?$/, error: 'an http(s) URL of a Helm chart repository' }).max(2048),
+});
+
+export const helmRepositoriesWorkflowId = (org: string) => `helmrepos/${org}`;
+
+/** The org's Helm repositories, by name (empty when none was registered). */
+export async function helmRepositories(client: Client, org: string): Promise<HelmRepository[]> {
+  try {
+    const description = await client.workflow.getHandle(helmRepositoriesWorkflowId(org)).describe();
+    return (description.memo?.repositories as HelmRepository[] | undefined) ?? [];
+  } catch (err) {
+    const mapped = fromTemporal(err, 'helm repositories');
+    if (mapped?.status === 404) return [];
+    throw mapped ?? err;
+  }
+}
+
+/** POST|GET /helm-repositories: charts named `<repo>/<chart>` resolve against these. */
+export function helmRepositoryRoutes(client: Client): Router {
+  const router = Router({ mergeParams: true });
+  router.post('/helm-repositories', async (req, res) => {
+    const repository = parse(HelmRepositoryCreate, req.body);
+    const org = req.org!;
+    const start = new WithStartWorkflowOperation(helmRepositoriesWorkflow, {
+      workflowId: helmRepositoriesWorkflowId(org),
+      taskQueue: WORKFLOW_TASK_QUEUE,
+      args: [{ org }],
+      workflowIdConflictPolicy: 'USE_EXISTING',
+      typedSearchAttributes: [
+        { key: FlotillaOrg, value: org },
+        { key: FlotillaKind, value: 'helmrepos' },
+      ],
+    });
+    await client.workflow.executeUpdateWithStart(addHelmRepositoryUpdate, { args: [repository], startWorkflowOperation: start });
+    res.status(201).json(repository);
+  });
+  router.get('/helm-repositories', async (req, res) => {
+    res.json({ items: await helmRepositories(client, req.org!) });
+  });
+  return router;
+}

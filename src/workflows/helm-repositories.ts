@@ -1,0 +1,21 @@
+import { condition, continueAsNew, allHandlersFinished, setHandler, upsertMemo, workflowInfo } from '@temporalio/workflow';
+import { addHelmRepositoryUpdate, helmRepositoriesQuery } from './messages.js';
+
+/**
+ * An org's registered Helm repositories (`helmrepos/<org>`), by name. A
+ * deployment of `<repo>/<chart>` is resolved against it when it is created.
+ */
+export async function helmRepositoriesWorkflow(input: { org: string; repositories?: Record<string, string> }): Promise<void> {
+  const repositories: Record<string, string> = { ...input.repositories };
+  const list = () => Object.entries(repositories).map(([name, url]) => ({ name, url }));
+  setHandler(helmRepositoriesQuery, list);
+  setHandler(addHelmRepositoryUpdate, ({ name, url }) => {
+    repositories[name] = url;
+    upsertMemo({ repositories: list() });
+    return list();
+  });
+  upsertMemo({ repositories: list() });
+  await condition(() => workflowInfo().continueAsNewSuggested);
+  await condition(allHandlersFinished);
+  await continueAsNew<typeof helmRepositoriesWorkflow>({ org: input.org, repositories });
+}
