@@ -49,6 +49,11 @@ beforeAll(async () => {
   }
 });
 afterAll(async () => {
+  // Other suites share the dev server and org: leave no cluster behind.
+  for (const name of clusters) await stack?.api('DELETE', `${base}/clusters/${name}?force=true`);
+  for (const name of clusters) {
+    await eventually(async () => ((await stack.api('GET', `${base}/clusters/${name}`)).body.status === 'DELETED' ? true : undefined), `${name} DELETED`, 120_000).catch(() => undefined);
+  }
   await stack?.stop();
   for (const name of await kwok.kwokctl.list().catch(() => [])) await kwok.kwokctl.delete(name).catch(() => undefined);
 });
