@@ -34,7 +34,8 @@ export function selfSignedCertificate(commonName = '127.0.0.1'): TestCertificate
     ),
   );
   const serial = randomBytes(8);
-  serial[0]! &= 0x7f; // a positive INTEGER
+  // DER wants a positive INTEGER in its shortest form: a first byte in 0x01..0x7f (0x00 first is "illegal padding").
+  serial[0] = 1 + (serial[0]! % 0x7f);
   const tbs = seq(explicit(0, tlv(0x02, Buffer.from([2]))), tlv(0x02, serial), ecdsaWithSha256, name, validity, name, spki, extensions);
   const signature = sign('sha256', tbs, privateKey); // DER-encoded ECDSA signature, as X.509 wants it
   const der = seq(tbs, ecdsaWithSha256, tlv(0x03, Buffer.concat([Buffer.from([0]), signature])));
