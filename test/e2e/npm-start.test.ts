@@ -1,4 +1,5 @@
 import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
+import { Client, Connection } from '@temporalio/client';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -74,6 +75,11 @@ describe('npm start', () => {
     const ui = await fetch(`http://127.0.0.1:${ports.ui}/`);
     expect(ui.status).toBe(200);
     expect((await fetch(`http://127.0.0.1:${ports.api}/readyz`)).status).toBe(200);
+    // The reconcile schedule, made at worker start, at the default interval.
+    const connection = await Connection.connect({ address: `127.0.0.1:${ports.temporal}` });
+    const schedule = await new Client({ connection }).schedule.getHandle('flotilla-reconcile').describe();
+    expect(schedule.spec.intervals?.[0]?.every).toBe(5 * 60_000);
+    await connection.close();
   });
 
   it('creates a KWOK cluster, then stops everything cleanly on Ctrl-C', async () => {

@@ -185,6 +185,14 @@ describe('multi-cluster deployments', () => {
     expect(sync.status).toBe(202);
     const body = await deployment('web', (b) => idle(b) && statuses(b).north === 'UNKNOWN', 'north UNKNOWN');
     expect(statuses(body)).toEqual({ east: 'DEPLOYED', west: 'DEPLOYED', north: 'UNKNOWN' });
+    // Reconcile probes every cluster: north does not answer, so it is WARNING with the reason.
+    expect((await stack.api('POST', `${base}/reconcile`)).status).toBe(202);
+    const warned = await eventually(async () => {
+      const c = (await stack.api('GET', `${base}/clusters/north`)).body;
+      return c.status === 'WARNING' ? c : undefined;
+    }, 'north WARNING');
+    expect(warned.message).toMatch(/API server unreachable/);
+    expect((await stack.api('GET', `${base}/clusters/east`)).body.status).toBe('RUNNING');
 
     expect((await stack.api('DELETE', `${base}/clustergroups/fleet`)).status).toBe(409);
     const del = await stack.api('DELETE', `${base}/clustergroups/fleet/deployments/web?force=true`);
@@ -193,6 +201,9 @@ describe('multi-cluster deployments', () => {
     expect(await helm.status(await kubeconfigOf('east'), { name: 'web', namespace: 'apps' })).toBeUndefined();
     expect(await helm.status(await kubeconfigOf('west'), { name: 'web', namespace: 'apps' })).toBeUndefined();
     await kwok.kwokctl.start(Kwokctl.clusterName({ org: 'acme', name: 'north' }));
+    // ...and RUNNING again once it answers.
+    await stack.api('POST', `${base}/reconcile`);
+    await eventually(async () => ((await stack.api('GET', `${base}/clusters/north`)).body.status === 'RUNNING' ? true : undefined), 'north RUNNING again');
     const group = await eventually(async () => {
       const g = await stack.api('GET', `${base}/clustergroups/fleet`);
       return g.body.deployments?.length === 0 ? g.body : undefined;
