@@ -212,4 +212,19 @@ describe('multi-cluster deployments', () => {
     expect((await stack.api('DELETE', `${base}/clustergroups/fleet`)).status).toBe(202);
     await eventually(async () => ((await stack.api('GET', `${base}/clustergroups/fleet`)).status === 404 ? true : undefined), 'group gone');
   });
+
+  it('force-deletes a group with deployments: the deployments go first', async () => {
+    expect((await stack.api('POST', `${base}/clustergroups`, { body: { name: 'fleet2', members: ['east', 'west'] } })).status).toBe(201);
+    expect((await stack.api('POST', `${base}/clustergroups/fleet2/deployments`, { body: { releaseName: 'extra', chart, namespace: 'apps' } })).status).toBe(202);
+    await eventually(async () => {
+      const b = (await stack.api('GET', `${base}/clustergroups/fleet2/deployments/extra`)).body;
+      return b.targetClusters?.every((t: any) => t.status === 'DEPLOYED') ? true : undefined;
+    }, 'extra DEPLOYED', 120_000);
+    await eventually(async () => ((await stack.api('GET', `${base}/clustergroups/fleet2`)).body.deployments?.length === 1 ? true : undefined), 'group knows extra');
+    expect((await stack.api('DELETE', `${base}/clustergroups/fleet2`)).status).toBe(409);
+    expect((await stack.api('DELETE', `${base}/clustergroups/fleet2?force=true`)).status).toBe(202);
+    await eventually(async () => ((await stack.api('GET', `${base}/clustergroups/fleet2`)).status === 404 ? true : undefined), 'fleet2 gone', 120_000);
+    expect(await helm.status(await kubeconfigOf('east'), { name: 'extra', namespace: 'apps' })).toBeUndefined();
+    expect((await stack.api('GET', `${base}/clusters/east`)).body.group).toBeUndefined();
+  });
 });
