@@ -1,5 +1,5 @@
 import type { TokenCredential } from '@azure/identity';
-import { ApplicationFailure } from '@temporalio/common';
+import { failure } from '../helpers/failures.js';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { DefaultLogger } from '@temporalio/worker';
 import { AksProvider, agentPoolName, resourceGroupName, type AksProviderOptions } from '../../src/activities/providers/aks/index.js';
@@ -65,15 +65,6 @@ async function run<A extends unknown[], R>(fn: (...args: A) => Promise<R>, ...ar
   const heartbeats: unknown[] = [];
   env.on('heartbeat', (d: unknown) => heartbeats.push(d));
   return { result: await env.run(fn, ...args), heartbeats };
-}
-
-async function failure(promise: Promise<unknown>): Promise<ApplicationFailure> {
-  const err = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(ApplicationFailure);
-  return err as ApplicationFailure;
 }
 
 describe.each([

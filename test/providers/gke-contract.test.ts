@@ -1,5 +1,5 @@
 import { KubeConfig } from '@kubernetes/client-node';
-import { ApplicationFailure } from '@temporalio/common';
+import { failure } from '../helpers/failures.js';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { DefaultLogger } from '@temporalio/worker';
 import { parse } from 'yaml';
@@ -68,15 +68,6 @@ afterEach(() => {
 /** An activity environment that keeps the expected "Activity failed" warnings out of the output. */
 const activityEnv = (info?: ConstructorParameters<typeof MockActivityEnvironment>[0]) => new MockActivityEnvironment(info, { logger: new DefaultLogger('ERROR') });
 const run = <A extends unknown[], R>(fn: (...args: A) => Promise<R>, ...args: A): Promise<R> => activityEnv().run(fn, ...args);
-
-async function failure(promise: Promise<unknown>): Promise<ApplicationFailure> {
-  const err = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(ApplicationFailure);
-  return err as ApplicationFailure;
-}
 
 const ref: ClusterRef = { org: 'acme', name: 'prod', provider: 'gke', region: 'us-central1-a', kubernetesVersion: '1.32', secretId: 'gcp-key' };
 const CLUSTER = `projects/${PROJECT}/locations/us-central1-a/clusters/prod`;
