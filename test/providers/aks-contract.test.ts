@@ -312,7 +312,8 @@ describe('AKS adapter: errors, foreign groups, restarts', () => {
   async function crashAfterSave<A extends unknown[]>(fn: (...args: A) => Promise<unknown>, ...args: A): Promise<unknown> {
     const env = new MockActivityEnvironment(undefined, quiet);
     let saved: unknown;
-    env.on('heartbeat', (d: unknown) => (saved ??= d && typeof d === 'object' ? d : undefined));
+    // Wait for a heartbeat that carries the poller's state: an earlier one may precede the cloud's answer.
+    env.on('heartbeat', (d: unknown) => (saved ??= d && typeof d === 'object' && 'state' in d && (d as { state?: unknown }).state ? d : undefined));
     const running = env.run(fn, ...args).catch(() => undefined);
     for (let i = 0; i < 500 && !saved; i++) await new Promise((r) => setTimeout(r, 10));
     env.cancel();
