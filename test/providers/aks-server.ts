@@ -73,7 +73,8 @@ interface Tracked {
 
 interface PendingOperation {
   pending: number;
-  finish: () => void;
+  /** Applies the operation's effect; dropped once applied. */
+  finish?: () => void;
 }
 
 const KNOWN_VM_SIZES = new Set(['Standard_DS1_v2', 'Standard_DS2_v2', 'Standard_D2s_v3', 'Standard_D4s_v3', 'Standard_D8s_v3', 'Standard_E4s_v3', 'Standard_NC6s_v3']);
@@ -345,8 +346,11 @@ export class FakeArm {
       op.pending--;
       return send(res, 202, undefined, { location: url.href });
     }
-    this.operations.delete(id);
-    op.finish();
+    // As on ARM, a finished operation's result stays readable: a poll that
+    // arrives late (say, from an attempt cancelled mid-request) must not make
+    // it vanish for the poller that resumes it.
+    op.finish?.();
+    delete op.finish;
     send(res, 204);
   }
 
