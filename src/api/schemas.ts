@@ -3,6 +3,7 @@ import { CLUSTER_STATUSES, PROVIDER_NAMES, TAINT_EFFECTS, type ClusterRequest } 
 import { dnsLabelProblem } from '../domain/names.js';
 import type { Problem } from '../domain/problems.js';
 import { clusterRequestProblems, MAX_NODE_POOLS } from '../domain/validation.js';
+import { valuesProblems } from '../domain/values.js';
 
 // Shapes here; the rules a schema cannot express live in src/domain/validation.ts
 // and run inside the schema, so one 400 lists every problem.
@@ -122,11 +123,12 @@ export const GroupCreate = z.strictObject({
 
 export const GroupUpdate = z.strictObject({ members: z.array(dnsLabel).max(100) });
 
-const values = z.record(z.string().max(253), z.unknown());
+const values = z.record(z.string().max(253), z.unknown()).superRefine((doc, ctx) => addProblems(ctx, valuesProblems(doc, [])));
 
 const deploymentFields = {
   chart: z.string().min(1).max(512),
-  version: z.string().min(1).max(64).optional(),
+  // A version or a constraint (`1.2.3`, `^1.2`, `>=1.0 <2`); never starting with '-', which helm would read as a flag.
+  version: z.string().min(1).max(64).regex(/^[A-Za-z0-9^~<>=*.][A-Za-z0-9^~<>=*.+, |-]*$/, 'a chart version or version constraint').optional(),
   namespace: dnsLabel.default('default'),
   values: values.default({}),
   valueOverrides: z.record(dnsLabel, values).default({}),

@@ -1,3 +1,5 @@
+import type { Problem } from './problems.js';
+
 /** A Helm values document: JSON objects all the way down. */
 export type Values = { [key: string]: unknown };
 
@@ -22,4 +24,46 @@ export function mergeValues(base: Values, override: Values | undefined): Values 
     merged[key] = isMap(current) && isMap(value) ? mergeValues(current, value) : clone(value);
   }
   return merged;
+}
+
+/**
+ * Limits on one values document (the deployment's `values`, or one cluster's
+ * override): the spec travels in workflow inputs, updates and memos, which
+ * Temporal caps at a few MB.
+ */
+export const MAX_VALUES_BYTES = 128 * 1024;
+export const MAX_VALUES_DEPTH = 32;
+
+/** Nesting depth of a JSON value (a scalar is 0, `{}` is 1), counted without recursion so hostile input cannot overflow the stack; stops counting past `stopAt`. */
+export function depthOf(value: unknown, stopAt = Infinity): number {
+  let deepest = 0;
+  const pending: [unknown, number][] = [[value, 0]];
+  while (pending.length > 0) {
+    const [current, above] = pending.pop()!;
+    if (current === null || typeof current !== 'object') continue;
+    const depth = above + 1;
+    if (depth > deepest) deepest = depth;
+    if (deepest > stopAt) return deepest;
+    for (const child of Object.values(current)) pending.push([child, depth]);
+  }
+  return deepest;
+}
+
+// Counted by hand: the workflow sandbox has neither Buffer nor TextEncoder.
+function utf8Bytes(text: string): number {
+  let bytes = 0;
+  for (const char of text) {
+    const code = char.codePointAt(0)!;
+    bytes += code < 0x80 ? 1 : code < 0x800 ? 2 : code < 0x10000 ? 3 : 4;
+  }
+  return bytes;
+}
+
+/** What is wrong with a values document's size or depth (run by the API and by the deployment workflow's validator). */
+export function valuesProblems(values: Values, path: Problem['path']): Problem[] {
+  const depth = depthOf(values, MAX_VALUES_DEPTH);
+  if (depth > MAX_VALUES_DEPTH) return [{ path, message: `nested deeper than ${MAX_VALUES_DEPTH} levels` }];
+  const bytes = utf8Bytes(JSON.stringify(values));
+  if (bytes > MAX_VALUES_BYTES) return [{ path, message: `${bytes} bytes of JSON; at most ${MAX_VALUES_BYTES}` }];
+  return [];
 }

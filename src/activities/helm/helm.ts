@@ -1,9 +1,11 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { ApplicationFailure } from '@temporalio/common';
 import type { ObservedRelease } from '../../domain/deployment.js';
 import type { Values } from '../../domain/values.js';
 import { run } from '../exec.js';
+import { chartPathProblem, isLocalChart } from './chart-roots.js';
 
 export interface ReleaseRef {
   name: string;
@@ -21,15 +23,18 @@ export interface InstallRequest extends ReleaseRef {
 /**
  * The real `helm` CLI. Each call gets the target's kubeconfig in a temporary
  * file of its own (mode 0600), removed when the call ends; Helm's own state
- * (repositories, cache) lives under `home`.
+ * (repositories, cache) lives under `home`. With `chartRoots`, local charts
+ * outside them are refused here too, not only by the API.
  */
 export class Helm {
   constructor(
     private readonly binary: string,
     private readonly home: string,
+    private readonly chartRoots?: readonly string[],
   ) {}
 
   async upgradeInstall(kubeconfig: string, release: InstallRequest, signal?: AbortSignal): Promise<ObservedRelease> {
+    await this.checkChart(release);
     return this.withFiles(kubeconfig, release.values, async (kc, values) => {
       await this.helm(
         [
@@ -64,6 +69,7 @@ export class Helm {
 
   /** Renders the chart with the values without touching any cluster: the dry run's validation. */
   async template(release: InstallRequest, signal?: AbortSignal): Promise<void> {
+    await this.checkChart(release);
     await this.withFiles(undefined, release.values, async (_kc, values) => {
       await this.helm(
         [
@@ -74,6 +80,12 @@ export class Helm {
         signal,
       );
     });
+  }
+
+  private async checkChart(release: InstallRequest): Promise<void> {
+    if (!this.chartRoots || release.repo || !isLocalChart(release.chart)) return;
+    const problem = await chartPathProblem(release.chart, this.chartRoots);
+    if (problem) throw ApplicationFailure.nonRetryable(`chart '${release.chart}': ${problem}`, 'FlotillaChartOutsideRoots');
   }
 
   private async statusWith(kubeconfig: string, release: ReleaseRef, signal?: AbortSignal): Promise<ObservedRelease | undefined> {

@@ -1,0 +1,78 @@
+import { createHash } from 'node:crypto';
+import type { RequestHandler } from 'express';
+import { HttpError } from './errors.js';
+
+/** `requests` per `seconds` on average, with up to `burst` at once. */
+export interface RateLimit {
+  requests: number;
+  seconds: number;
+  burst: number;
+}
+
+/**
+ * A token bucket: holds up to `burst` tokens, refilled continuously at
+ * requests/seconds; each request takes one. The clock is injected for tests.
+ */
+export class TokenBucket {
+  private tokens: number;
+  private last: number;
+  private readonly perMs: number;
+
+  constructor(
+    private readonly limit: RateLimit,
+    private readonly now: () => number = Date.now,
+  ) {
+    this.tokens = limit.burst;
+    this.last = now();
+    this.perMs = limit.requests / (limit.seconds * 1000);
+  }
+
+  /** Takes a token; when there is none, the whole seconds until there will be one. */
+  take(): { ok: true } | { ok: false; retryAfterSeconds: number } {
+    const now = this.now();
+    this.tokens = Math.min(this.limit.burst, this.tokens + Math.max(0, now - this.last) * this.perMs);
+    this.last = now;
+    if (this.tokens >= 1) {
+      this.tokens -= 1;
+      return { ok: true };
+    }
+    return { ok: false, retryAfterSeconds: Math.max(1, Math.ceil((1 - this.tokens) / this.perMs / 1000)) };
+  }
+}
+
+/**
+ * One bucket per bearer token (kept by digest, never the token itself). Runs
+ * after authentication, so only known tokens get a bucket: the map stays as
+ * small as the token table.
+ */
+export function rateLimitPerToken(limit: RateLimit, now: () => number = Date.now): RequestHandler {
+  const buckets = new Map<string, TokenBucket>();
+  return (req, res, next) => {
+    const token = /^Bearer (\S+)$/i.exec(req.get('authorization') ?? '')?.[1] ?? '';
+    const key = createHash('sha256').update(token).digest('hex');
+    let bucket = buckets.get(key);
+    if (!bucket) buckets.set(key, (bucket = new TokenBucket(limit, now)));
+    const taken = bucket.take();
+    if (taken.ok) return next();
+    res.set('Retry-After', String(taken.retryAfterSeconds));
+    throw new HttpError(
+      429,
+      'rate_limited',
+      `too many requests for this token: at most ${limit.requests} per ${limit.seconds} s (bursts of ${limit.burst}, FLOTILLA_RATE_LIMIT); retry in ${taken.retryAfterSeconds} s`,
+      [],
+      { retryAfterSeconds: taken.retryAfterSeconds },
+    );
+  };
+}
+
+/** `20/1` (requests per seconds) and a burst like `100`; `off` turns limiting off. */
+export function parseRateLimit(spec: string, burstSpec: string): RateLimit | undefined {
+  if (spec === 'off') return undefined;
+  const match = /^(\d+)\/(\d+(?:\.\d+)?)$/.exec(spec);
+  const requests = Number(match?.[1]);
+  const seconds = Number(match?.[2]);
+  if (!match || requests < 1 || seconds <= 0) throw new Error(`FLOTILLA_RATE_LIMIT must be <requests>/<seconds> like 20/1, or off; got '${spec}'`);
+  const burst = Number(burstSpec);
+  if (!/^\d+$/.test(burstSpec) || burst < 1) throw new Error(`FLOTILLA_RATE_BURST must be a whole number of 1 or more; got '${burstSpec}'`);
+  return { requests, seconds, burst };
+}
