@@ -5,6 +5,8 @@ import type { Problem } from './problems.js';
 
 /** Limits that keep one request from swamping a cluster entity or a provider. */
 export const MAX_NODE_POOLS = 20;
+/** Registered Helm repositories per organization: they live in one workflow's memo. */
+export const MAX_HELM_REPOSITORIES = 100;
 
 /**
  * Semantic checks of one pool: the rules a JSON schema cannot say. Run by the

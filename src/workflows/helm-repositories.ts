@@ -1,4 +1,6 @@
-import { condition, continueAsNew, allHandlersFinished, setHandler, upsertMemo, workflowInfo } from '@temporalio/workflow';
+import { ApplicationFailure, condition, continueAsNew, allHandlersFinished, setHandler, upsertMemo, workflowInfo } from '@temporalio/workflow';
+import { FailureType } from '../domain/problems.js';
+import { MAX_HELM_REPOSITORIES } from '../domain/validation.js';
 import { addHelmRepositoryUpdate, helmRepositoriesQuery } from './messages.js';
 
 /**
@@ -9,11 +11,21 @@ export async function helmRepositoriesWorkflow(input: { org: string; repositorie
   const repositories: Record<string, string> = { ...input.repositories };
   const list = () => Object.entries(repositories).map(([name, url]) => ({ name, url }));
   setHandler(helmRepositoriesQuery, list);
-  setHandler(addHelmRepositoryUpdate, ({ name, url }) => {
-    repositories[name] = url;
-    upsertMemo({ repositories: list() });
-    return list();
-  });
+  setHandler(
+    addHelmRepositoryUpdate,
+    ({ name, url }) => {
+      repositories[name] = url;
+      upsertMemo({ repositories: list() });
+      return list();
+    },
+    {
+      validator: ({ name }) => {
+        if (name in repositories || Object.keys(repositories).length < MAX_HELM_REPOSITORIES) return;
+        const message = `an organization has at most ${MAX_HELM_REPOSITORIES} Helm repositories`;
+        throw ApplicationFailure.create({ type: FailureType.invalid, message, details: [[{ path: ['name'], message }]], nonRetryable: true });
+      },
+    },
+  );
   upsertMemo({ repositories: list() });
   await condition(() => workflowInfo().continueAsNewSuggested);
   await condition(allHandlersFinished);
