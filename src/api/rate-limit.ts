@@ -41,14 +41,15 @@ export class TokenBucket {
 }
 
 /**
- * One bucket per bearer token (kept by digest, never the token itself). Runs
- * after authentication, so only known tokens get a bucket: the map stays as
- * small as the token table.
+ * One bucket per bearer token (kept by digest, never the token itself), taken
+ * before the body is read. Only tokens that `isKnown` get a bucket, so the map
+ * stays as small as the token table; others go on to be refused by auth.
  */
-export function rateLimitPerToken(limit: RateLimit, now: () => number = Date.now): RequestHandler {
+export function rateLimitPerToken(limit: RateLimit, isKnown: (token: string) => boolean, now: () => number = Date.now): RequestHandler {
   const buckets = new Map<string, TokenBucket>();
   return (req, res, next) => {
-    const token = /^Bearer (\S+)$/i.exec(req.get('authorization') ?? '')?.[1] ?? '';
+    const token = /^Bearer (\S+)$/i.exec(req.get('authorization') ?? '')?.[1];
+    if (!token || !isKnown(token)) return next();
     const key = createHash('sha256').update(token).digest('hex');
     let bucket = buckets.get(key);
     if (!bucket) buckets.set(key, (bucket = new TokenBucket(limit, now)));

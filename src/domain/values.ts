@@ -34,19 +34,33 @@ export function mergeValues(base: Values, override: Values | undefined): Values 
 export const MAX_VALUES_BYTES = 128 * 1024;
 export const MAX_VALUES_DEPTH = 32;
 
-/** Nesting depth of a JSON value (a scalar is 0, `{}` is 1), counted without recursion so hostile input cannot overflow the stack; stops counting past `stopAt`. */
-export function depthOf(value: unknown, stopAt = Infinity): number {
-  let deepest = 0;
-  const pending: [unknown, number][] = [[value, 0]];
+interface Visit {
+  value: unknown;
+  /** Containers above this value. */
+  above: number;
+  key?: string | number;
+  parent?: Visit;
+}
+
+/**
+ * The path to the first object or array nested deeper than `max` levels (`{}`
+ * is one level), or undefined when none is. Walked without recursion, so
+ * hostile input cannot overflow the stack.
+ */
+export function pathDeeperThan(value: unknown, max: number): (string | number)[] | undefined {
+  const pending: Visit[] = [{ value, above: 0 }];
   while (pending.length > 0) {
-    const [current, above] = pending.pop()!;
-    if (current === null || typeof current !== 'object') continue;
-    const depth = above + 1;
-    if (depth > deepest) deepest = depth;
-    if (deepest > stopAt) return deepest;
-    for (const child of Object.values(current)) pending.push([child, depth]);
+    const visit = pending.pop()!;
+    if (visit.value === null || typeof visit.value !== 'object') continue;
+    if (visit.above + 1 > max) {
+      const path: (string | number)[] = [];
+      for (let at: Visit | undefined = visit; at?.parent; at = at.parent) path.unshift(at.key!);
+      return path;
+    }
+    const entries: [string | number, unknown][] = Array.isArray(visit.value) ? visit.value.map((v, i) => [i, v]) : Object.entries(visit.value);
+    for (const [key, child] of entries) pending.push({ value: child, above: visit.above + 1, key, parent: visit });
   }
-  return deepest;
+  return undefined;
 }
 
 // Counted by hand: the workflow sandbox has neither Buffer nor TextEncoder.
@@ -61,8 +75,8 @@ function utf8Bytes(text: string): number {
 
 /** What is wrong with a values document's size or depth (run by the API and by the deployment workflow's validator). */
 export function valuesProblems(values: Values, path: Problem['path']): Problem[] {
-  const depth = depthOf(values, MAX_VALUES_DEPTH);
-  if (depth > MAX_VALUES_DEPTH) return [{ path, message: `nested deeper than ${MAX_VALUES_DEPTH} levels` }];
+  const deep = pathDeeperThan(values, MAX_VALUES_DEPTH);
+  if (deep) return [{ path: [...path, ...deep], message: `nested deeper than ${MAX_VALUES_DEPTH} levels` }];
   const bytes = utf8Bytes(JSON.stringify(values));
   if (bytes > MAX_VALUES_BYTES) return [{ path, message: `${bytes} bytes of JSON; at most ${MAX_VALUES_BYTES}` }];
   return [];
