@@ -12,6 +12,11 @@ import { secretRoutes } from './routes/secrets.js';
 import { groupRoutes } from './routes/groups.js';
 import { reconcileRoutes } from './routes/reconcile.js';
 import { helmRepositoryRoutes } from './routes/helm-repositories.js';
+import { healthRoutes } from './routes/health.js';
+import { whoamiRoutes } from './routes/whoami.js';
+import { RouteTable } from './route-table.js';
+import { openApiRoute, serveDocs } from './docs.js';
+import { z } from 'zod';
 import { GroupGateway } from './group-gateway.js';
 import type { Helm } from '../activities/helm/helm.js';
 
@@ -31,28 +36,29 @@ export function createApp({ client, tokens, links, kubeconfigs, secrets, helm }:
   app.set('query parser', 'simple');
   app.use(express.json({ limit: '1mb' }));
 
-  app.get('/healthz', (_req, res) => {
-    res.json({ status: 'ok' });
-  });
-  app.get('/readyz', async (_req, res) => {
-    try {
-      await client.workflowService.getSystemInfo({});
-      res.json({ status: 'ready', temporal: 'reachable' });
-    } catch (err) {
-      res.status(503).json({ status: 'not ready', temporal: `unreachable: ${(err as Error).message}` });
-    }
-  });
+  // Every route is declared once in the table: it registers the handler and describes it in /openapi.json.
+  const table = new RouteTable();
+  const open = table.scope('', { auth: false });
+  healthRoutes(open, client);
+  openApiRoute(open, table);
+  open.mountOn(app);
+  serveDocs(app);
+
+  const v1 = table.scope('/api/v1', { auth: true });
+  whoamiRoutes(v1, tokens);
+  v1.mountOn(app);
 
   const clusters = new ClusterGateway(client, links);
-  const org = express.Router({ mergeParams: true });
-  org.use(requireOrg(tokens));
-  org.use(clusterRoutes(clusters, kubeconfigs, secrets));
-  org.use(secretRoutes(secrets, clusters));
-  org.use(reconcileRoutes(client, links));
-  org.use(helmRepositoryRoutes(client));
-  org.use(groupRoutes(new GroupGateway(client, links, helm, kubeconfigs), clusters, helm, client));
-  org.use(operationRoutes(clusters));
-  app.use('/api/v1/orgs/:org', org);
+  // Another org's resources are absent to a token (404), as is an org that is not the token's.
+  const org = table.scope('/api/v1/orgs/:org', { auth: true, params: { org: z.string() }, errors: [404] });
+  org.router.use(requireOrg(tokens));
+  clusterRoutes(org, clusters, kubeconfigs, secrets);
+  secretRoutes(org, secrets, clusters);
+  reconcileRoutes(org, client, links);
+  helmRepositoryRoutes(org, client);
+  groupRoutes(org, new GroupGateway(client, links, helm, kubeconfigs), clusters, helm, client);
+  operationRoutes(org, clusters);
+  org.mountOn(app);
 
   app.use((req) => {
     throw notFound(`route ${req.method} ${req.path}`);

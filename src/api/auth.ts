@@ -1,5 +1,5 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
-import type { RequestHandler } from 'express';
+import type { Request, RequestHandler } from 'express';
 import { HttpError, notFound } from './errors.js';
 
 /** `token:org,token:org` → lookup by token. Compared as digests in constant time. */
@@ -37,16 +37,22 @@ declare module 'express-serve-static-core' {
   }
 }
 
+/** The org of the request's bearer token; 401 without a valid one. */
+export function bearerOrg(tokens: TokenTable, req: Request): string {
+  const header = req.get('authorization') ?? '';
+  const match = /^Bearer (\S+)$/i.exec(header);
+  const org = match ? tokens.orgOf(match[1]!) : undefined;
+  if (!org) {
+    req.res?.set('WWW-Authenticate', 'Bearer');
+    throw new HttpError(401, 'unauthorized', 'a valid bearer token is required (Authorization: Bearer <token>)');
+  }
+  return org;
+}
+
 /** Bearer auth; a token for one org sees another org's resources as absent (404), not forbidden. */
 export function requireOrg(tokens: TokenTable): RequestHandler {
-  return (req, res, next) => {
-    const header = req.get('authorization') ?? '';
-    const match = /^Bearer (\S+)$/i.exec(header);
-    const org = match ? tokens.orgOf(match[1]!) : undefined;
-    if (!org) {
-      res.set('WWW-Authenticate', 'Bearer');
-      throw new HttpError(401, 'unauthorized', 'a valid bearer token is required (Authorization: Bearer <token>)');
-    }
+  return (req, _res, next) => {
+    const org = bearerOrg(tokens, req);
     if (req.params.org !== org) throw notFound(`organization '${req.params.org}'`);
     req.org = org;
     next();

@@ -15,6 +15,15 @@ export interface ErrorDetail {
   message: string;
 }
 
+/** The body of every error answer; `error` may carry more (a 409 on create carries the existing `cluster`). */
+export const ErrorBody = z.strictObject({
+  error: z.looseObject({
+    code: z.string(),
+    message: z.string(),
+    details: z.array(z.strictObject({ field: z.string(), path: z.array(z.union([z.string(), z.number()])), message: z.string() })),
+  }),
+});
+
 /** An error the API answers with as it is: `{ error: { code, message, details } }`. */
 export class HttpError extends Error {
   constructor(
@@ -37,13 +46,15 @@ export function invalid(problems: readonly Problem[], what = 'invalid request'):
   return new HttpError(400, 'invalid_request', `${what}: ${details.map((d) => `${d.field || '(body)'}: ${d.message}`).join('; ')}`, details);
 }
 
+export function zodProblems(error: z.ZodError, where?: string): Problem[] {
+  return error.issues.map((issue) => ({
+    path: [...(where ? [where] : []), ...issue.path.map((p) => (typeof p === 'symbol' ? String(p) : p))],
+    message: issue.message,
+  }));
+}
+
 export function fromZod(error: z.ZodError, where?: string): HttpError {
-  return invalid(
-    error.issues.map((issue) => ({
-      path: [...(where ? [where] : []), ...issue.path.map((p) => (typeof p === 'symbol' ? String(p) : p))],
-      message: issue.message,
-    })),
-  );
+  return invalid(zodProblems(error, where));
 }
 
 export const notFound = (what: string) => new HttpError(404, 'not_found', `${what} not found`);
@@ -84,5 +95,6 @@ export const errorHandler: ErrorRequestHandler = (err, _req, res, _next) => {
     http = fromTemporal(err, 'resource') ?? new HttpError(500, 'internal', 'internal error');
     if (http.status >= 500) console.error('request failed:', err);
   }
-  res.status(http.status).json({ error: { code: http.code, message: http.message, details: http.details, ...http.extra } });
+  const body: z.output<typeof ErrorBody> = { error: { code: http.code, message: http.message, details: http.details, ...http.extra } };
+  res.status(http.status).json(body);
 };

@@ -1,4 +1,3 @@
-import { Router } from 'express';
 import { coreApi } from '../../activities/kube/client.js';
 import { observedNodePools } from '../../activities/kube/node-pools.js';
 import type { SecretStore } from '../../activities/secrets/store.js';
@@ -7,78 +6,99 @@ import { addNodePoolUpdate, deleteClusterUpdate, removeNodePoolUpdate, updateNod
 import type { ClusterGateway } from '../cluster-gateway.js';
 import { HttpError, invalid } from '../errors.js';
 import type { KubeconfigSource } from '../kubeconfig.js';
-import { requestIdOf } from '../request-id.js';
+import type { Routes } from '../route-table.js';
 import { ClusterCreate, ClusterListQuery, dnsLabel, ForceQuery, NodePool, NodePoolUpdate } from '../schemas.js';
-import { parse } from '../validate.js';
 
 /** /clusters and /clusters/{name}/nodepools: validate, then hand over to the cluster entity. */
-export function clusterRoutes(clusters: ClusterGateway, kubeconfigs: KubeconfigSource, secrets: SecretStore): Router {
-  const router = Router({ mergeParams: true });
-  const name = (params: Record<string, string>) => parse(dnsLabel, params.name, 'name');
-  const pool = (params: Record<string, string>) => parse(dnsLabel, params.pool, 'pool');
+export function clusterRoutes(routes: Routes, clusters: ClusterGateway, kubeconfigs: KubeconfigSource, secrets: SecretStore): void {
+  const cluster = { name: dnsLabel };
+  const pool = { name: dnsLabel, pool: dnsLabel };
+  const accepted = { 202: 'accepted: the operation, queued on the cluster, with links to follow it' };
 
-  router.post('/clusters', async (req, res) => {
-    const requestId = requestIdOf(req);
-    const spec = withDefaults(parse(ClusterCreate, req.body) as ClusterRequest);
-    if (spec.secretId) await checkSecret(secrets, req.org!, spec);
-    res.status(202).json(await clusters.create(req.org!, spec, requestId));
+  routes.post(
+    '/clusters',
+    { summary: 'Create a cluster', body: ClusterCreate, idempotencyKey: true, responses: { 202: 'accepted: the create operation' }, errors: [409] },
+    async (req, res, { body, requestId }) => {
+      const spec = withDefaults(body as ClusterRequest);
+      if (spec.secretId) await checkSecret(secrets, req.org!, spec);
+      res.status(202).json(await clusters.create(req.org!, spec, requestId));
+    },
+  );
+
+  routes.get('/clusters', { summary: 'List clusters', query: ClusterListQuery, responses: { 200: '{ items: [cluster] }' } }, async (req, res, { query }) => {
+    res.json({ items: await clusters.list(req.org!, query) });
   });
 
-  router.get('/clusters', async (req, res) => {
-    const filter = parse(ClusterListQuery, req.query);
-    res.json({ items: await clusters.list(req.org!, filter) });
+  routes.get('/clusters/:name', { summary: 'Get a cluster', params: cluster, responses: { 200: 'the cluster: status, pools, running operation, links' } }, async (req, res, { params }) => {
+    res.json(await clusters.get(req.org!, params.name));
   });
 
-  router.get('/clusters/:name', async (req, res) => {
-    res.json(await clusters.get(req.org!, name(req.params)));
-  });
+  routes.delete(
+    '/clusters/:name',
+    {
+      summary: 'Delete a cluster',
+      description: 'force=true cancels a running operation and the queue, deletes what can be deleted and reports the rest.',
+      params: cluster,
+      query: ForceQuery,
+      idempotencyKey: true,
+      responses: accepted,
+      errors: [409],
+    },
+    async (req, res, { params, query, requestId }) => {
+      res.status(202).json(await clusters.update(req.org!, params.name, deleteClusterUpdate, { requestId, force: query.force === 'true' }, requestId));
+    },
+  );
 
-  router.delete('/clusters/:name', async (req, res) => {
-    const force = parse(ForceQuery, req.query).force === 'true';
-    const requestId = requestIdOf(req);
-    res.status(202).json(await clusters.update(req.org!, name(req.params), deleteClusterUpdate, { requestId, force }, requestId));
-  });
+  routes.get(
+    '/clusters/:name/kubeconfig',
+    { summary: "A running cluster's kubeconfig", params: cluster, responses: { 200: { description: 'kubeconfig YAML', contentType: 'application/yaml' } }, errors: [409, 501] },
+    async (req, res, { params }) => {
+      const view = await clusters.get(req.org!, params.name);
+      if (!['RUNNING', 'UPDATING', 'WARNING'].includes(view.status)) {
+        throw new HttpError(409, 'conflict', `cluster '${view.name}' is ${view.status}; its kubeconfig is available once it is RUNNING`);
+      }
+      res.type('application/yaml').send(await kubeconfigs.kubeconfig(view));
+    },
+  );
 
-  router.get('/clusters/:name/kubeconfig', async (req, res) => {
-    const cluster = await clusters.get(req.org!, name(req.params));
-    if (!['RUNNING', 'UPDATING', 'WARNING'].includes(cluster.status)) {
-      throw new HttpError(409, 'conflict', `cluster '${cluster.name}' is ${cluster.status}; its kubeconfig is available once it is RUNNING`);
-    }
-    res.type('application/yaml').send(await kubeconfigs.kubeconfig(cluster));
-  });
+  routes.get(
+    '/clusters/:name/nodepools',
+    { summary: "A cluster's node pools", params: cluster, responses: { 200: '{ items: [pool], readOnly? }' }, errors: [502] },
+    async (req, res, { params }) => {
+      const view = await clusters.get(req.org!, params.name);
+      if (providerInfo(view.provider).managesNodePools) return void res.json({ items: view.nodePools });
+      // Not made by Flotilla: read the pools from the cluster's nodes, live and read-only.
+      try {
+        res.json({ items: await observedNodePools(coreApi(await kubeconfigs.kubeconfig(view))), readOnly: true });
+      } catch (err) {
+        throw new HttpError(502, 'cluster_unreachable', `cannot read the nodes of cluster '${view.name}': ${(err as Error).message}`);
+      }
+    },
+  );
 
-  router.get('/clusters/:name/nodepools', async (req, res) => {
-    const cluster = await clusters.get(req.org!, name(req.params));
-    if (providerInfo(cluster.provider).managesNodePools) return void res.json({ items: cluster.nodePools });
-    // Not made by Flotilla: read the pools from the cluster's nodes, live and read-only.
-    try {
-      res.json({ items: await observedNodePools(coreApi(await kubeconfigs.kubeconfig(cluster))), readOnly: true });
-    } catch (err) {
-      throw new HttpError(502, 'cluster_unreachable', `cannot read the nodes of cluster '${cluster.name}': ${(err as Error).message}`);
-    }
-  });
+  routes.post(
+    '/clusters/:name/nodepools',
+    { summary: 'Add a node pool', params: cluster, body: NodePool, idempotencyKey: true, responses: accepted, errors: [409] },
+    async (req, res, { params, body, requestId }) => {
+      res.status(202).json(await clusters.update(req.org!, params.name, addNodePoolUpdate, { requestId, pool: body }, requestId));
+    },
+  );
 
-  router.post('/clusters/:name/nodepools', async (req, res) => {
-    const requestId = requestIdOf(req);
-    const cluster = name(req.params);
-    const body = parse(NodePool, req.body);
-    res.status(202).json(await clusters.update(req.org!, cluster, addNodePoolUpdate, { requestId, pool: body }, requestId));
-  });
+  routes.put(
+    '/clusters/:name/nodepools/:pool',
+    { summary: 'Change a node pool (count, min/max, autoscaling, labels, taints)', params: pool, body: NodePoolUpdate, idempotencyKey: true, responses: accepted, errors: [409] },
+    async (req, res, { params, body, requestId }) => {
+      res.status(202).json(await clusters.update(req.org!, params.name, updateNodePoolUpdate, { requestId, pool: params.pool, changes: body }, requestId));
+    },
+  );
 
-  router.put('/clusters/:name/nodepools/:pool', async (req, res) => {
-    const requestId = requestIdOf(req);
-    const cluster = name(req.params);
-    const changes = parse(NodePoolUpdate, req.body);
-    res.status(202).json(await clusters.update(req.org!, cluster, updateNodePoolUpdate, { requestId, pool: pool(req.params), changes }, requestId));
-  });
-
-  router.delete('/clusters/:name/nodepools/:pool', async (req, res) => {
-    const requestId = requestIdOf(req);
-    const cluster = name(req.params);
-    res.status(202).json(await clusters.update(req.org!, cluster, removeNodePoolUpdate, { requestId, pool: pool(req.params) }, requestId));
-  });
-
-  return router;
+  routes.delete(
+    '/clusters/:name/nodepools/:pool',
+    { summary: 'Remove a node pool', params: pool, idempotencyKey: true, responses: accepted, errors: [409] },
+    async (req, res, { params, requestId }) => {
+      res.status(202).json(await clusters.update(req.org!, params.name, removeNodePoolUpdate, { requestId, pool: params.pool }, requestId));
+    },
+  );
 }
 
 /** A cluster may name only a secret of its org, of the type its provider uses. */

@@ -1,6 +1,5 @@
 import { randomBytes } from 'node:crypto';
 import type { Client } from '@temporalio/client';
-import { Router } from 'express';
 import { helmRepositories } from './helm-repositories.js';
 import type { Helm } from '../../activities/helm/helm.js';
 import { clusterRef, type ClusterRef } from '../../domain/cluster.js';
@@ -10,15 +9,13 @@ import { mergeValues } from '../../domain/values.js';
 import type { ClusterGateway } from '../cluster-gateway.js';
 import { HttpError, invalid } from '../errors.js';
 import type { GroupGateway } from '../group-gateway.js';
-import { requestIdOf } from '../request-id.js';
+import type { Routes } from '../route-table.js';
 import { DeploymentCreate, DeploymentEdit, dnsLabel, ForceQuery, GroupCreate, GroupUpdate } from '../schemas.js';
-import { parse } from '../validate.js';
 
 /** /clustergroups and their /deployments (DESIGN decision 5). */
-export function groupRoutes(groups: GroupGateway, clusters: ClusterGateway, helm: Helm, client: Client): Router {
-  const router = Router({ mergeParams: true });
-  const group = (params: Record<string, string>) => parse(dnsLabel, params.group, 'group');
-  const release = (params: Record<string, string>) => parse(dnsLabel, params.release, 'release');
+export function groupRoutes(routes: Routes, groups: GroupGateway, clusters: ClusterGateway, helm: Helm, client: Client): void {
+  const group = { group: dnsLabel };
+  const deployment = { group: dnsLabel, release: dnsLabel };
 
   /** Members must exist in the caller's org and belong to no other group. */
   const resolveMembers = async (org: string, groupName: string, names: string[]): Promise<ClusterRef[]> => {
@@ -37,104 +34,157 @@ export function groupRoutes(groups: GroupGateway, clusters: ClusterGateway, helm
     return refs;
   };
 
-  router.post('/clustergroups', async (req, res) => {
-    const body = parse(GroupCreate, req.body);
+  routes.post('/clustergroups', { summary: 'Create a cluster group', body: GroupCreate, responses: { 201: 'the group' }, errors: [409] }, async (req, res, { body }) => {
     const members = await resolveMembers(req.org!, body.name, body.members);
     res.status(201).json(await groups.createGroup(req.org!, body.name, members));
   });
 
-  router.get('/clustergroups', async (req, res) => {
+  routes.get('/clustergroups', { summary: 'List cluster groups', responses: { 200: '{ items: [group] }' } }, async (req, res) => {
     res.json({ items: await groups.listGroups(req.org!) });
   });
 
-  router.get('/clustergroups/:group', async (req, res) => {
-    res.json(await groups.getGroup(req.org!, group(req.params)));
+  routes.get('/clustergroups/:group', { summary: 'Get a cluster group', params: group, responses: { 200: 'the group with its members and deployments' } }, async (req, res, { params }) => {
+    res.json(await groups.getGroup(req.org!, params.group));
   });
 
-  router.put('/clustergroups/:group', async (req, res) => {
-    const name = group(req.params);
-    const body = parse(GroupUpdate, req.body);
-    const members = await resolveMembers(req.org!, name, body.members);
-    res.json(await groups.setMembers(req.org!, name, members, requestIdOf(req)));
-  });
+  routes.put(
+    '/clustergroups/:group',
+    {
+      summary: "Set a group's members",
+      description: "Clusters that leave lose the group's releases; clusters that join get them.",
+      params: group,
+      body: GroupUpdate,
+      idempotencyKey: true,
+      responses: { 200: 'the group' },
+      errors: [409],
+    },
+    async (req, res, { params, body, requestId }) => {
+      const members = await resolveMembers(req.org!, params.group, body.members);
+      res.json(await groups.setMembers(req.org!, params.group, members, requestId));
+    },
+  );
 
-  router.delete('/clustergroups/:group', async (req, res) => {
-    const force = parse(ForceQuery, req.query).force === 'true';
-    res.status(202).json(await groups.deleteGroup(req.org!, group(req.params), force, requestIdOf(req)));
-  });
+  routes.delete(
+    '/clustergroups/:group',
+    { summary: 'Delete a cluster group', description: '409 while it has deployments; force=true deletes them first.', params: group, query: ForceQuery, idempotencyKey: true, responses: { 202: 'the group, being deleted' }, errors: [409] },
+    async (req, res, { params, query, requestId }) => {
+      res.status(202).json(await groups.deleteGroup(req.org!, params.group, query.force === 'true', requestId));
+    },
+  );
 
-  router.post('/clustergroups/:group/deployments', async (req, res) => {
-    const target = await groups.getGroup(req.org!, group(req.params));
-    const body = parse(DeploymentCreate, req.body);
-    overridesOnlyForMembers(target, body.valueOverrides);
-    const source = await chartSource(client, req.org!, body.chart);
-    const spec: DeploymentSpec = {
-      releaseName: body.releaseName ?? `${chartBaseName(body.chart)}-${randomBytes(3).toString('hex')}`,
-      ...source,
-      ...(body.version ? { version: body.version } : {}),
-      namespace: body.namespace,
-      values: body.values,
-      valueOverrides: body.valueOverrides,
-      autoSync: body.autoSync,
-    };
-    if (body.dryRun) {
-      // Nothing persisted, nothing installed: the values each target would get, and whether the chart renders with them.
-      const targets = await Promise.all(
-        target.members.map(async (clusterName) => {
-          const values = mergeValues(spec.values, spec.valueOverrides[clusterName]);
-          const error = await helm
-            .template({
-              name: spec.releaseName,
-              namespace: spec.namespace,
-              chart: spec.chart,
-              ...(spec.repo ? { repo: spec.repo } : {}),
-              ...(spec.version ? { version: spec.version } : {}),
-              values,
-            })
-            .then(() => undefined, (err: Error) => err.message);
-          return { clusterName, values, ...(error ? { error } : {}) };
-        }),
+  routes.post(
+    '/clustergroups/:group/deployments',
+    {
+      summary: 'Deploy a Helm release to every member of a group',
+      description: 'With dryRun: 200 with the values each target would get and chart errors; nothing is stored or installed.',
+      params: group,
+      body: DeploymentCreate,
+      idempotencyKey: true,
+      responses: { 202: 'accepted: the deployment, being deployed', 200: 'dry run: each target with its values and chart errors' },
+      errors: [409],
+    },
+    async (req, res, { params, body, requestId }) => {
+      const target = await groups.getGroup(req.org!, params.group);
+      overridesOnlyForMembers(target, body.valueOverrides);
+      const source = await chartSource(client, req.org!, body.chart);
+      const spec: DeploymentSpec = {
+        releaseName: body.releaseName ?? `${chartBaseName(body.chart)}-${randomBytes(3).toString('hex')}`,
+        ...source,
+        ...(body.version ? { version: body.version } : {}),
+        namespace: body.namespace,
+        values: body.values,
+        valueOverrides: body.valueOverrides,
+        autoSync: body.autoSync,
+      };
+      if (body.dryRun) {
+        // Nothing persisted, nothing installed: the values each target would get, and whether the chart renders with them.
+        const targets = await Promise.all(
+          target.members.map(async (clusterName) => {
+            const values = mergeValues(spec.values, spec.valueOverrides[clusterName]);
+            const error = await helm
+              .template({
+                name: spec.releaseName,
+                namespace: spec.namespace,
+                chart: spec.chart,
+                ...(spec.repo ? { repo: spec.repo } : {}),
+                ...(spec.version ? { version: spec.version } : {}),
+                values,
+              })
+              .then(() => undefined, (err: Error) => err.message);
+            return { clusterName, values, ...(error ? { error } : {}) };
+          }),
+        );
+        return void res.json({ dryRun: true, releaseName: spec.releaseName, targets, errors: targets.filter((t) => t.error).map((t) => `${t.clusterName}: ${t.error}`) });
+      }
+      // A release name must be unique on every target, whichever deployment put it there.
+      const clash = (await groups.listDeployments(req.org!)).find(
+        (d) => d.releaseName === spec.releaseName && d.namespace === spec.namespace && d.targets.some((t) => target.members.includes(t)),
       );
-      return void res.json({ dryRun: true, releaseName: spec.releaseName, targets, errors: targets.filter((t) => t.error).map((t) => `${t.clusterName}: ${t.error}`) });
-    }
-    // A release name must be unique on every target, whichever deployment put it there.
-    const clash = (await groups.listDeployments(req.org!)).find(
-      (d) => d.releaseName === spec.releaseName && d.namespace === spec.namespace && d.targets.some((t) => target.members.includes(t)),
-    );
-    if (clash) throw new HttpError(409, 'conflict', `release '${spec.releaseName}' already exists on a member cluster (deployment of group '${clash.group}')`);
-    const members = await resolveMembers(req.org!, target.name, target.members);
-    res.status(202).json(await groups.createDeployment(req.org!, target, members, spec, requestIdOf(req)));
-  });
+      if (clash) throw new HttpError(409, 'conflict', `release '${spec.releaseName}' already exists on a member cluster (deployment of group '${clash.group}')`);
+      const members = await resolveMembers(req.org!, target.name, target.members);
+      res.status(202).json(await groups.createDeployment(req.org!, target, members, spec, requestId));
+    },
+  );
 
-  router.get('/clustergroups/:group/deployments', async (req, res) => {
-    const name = group(req.params);
-    await groups.getGroup(req.org!, name);
-    res.json({ items: (await groups.listDeployments(req.org!, name)).map(({ lastResults: _r, ...d }) => d) });
-  });
+  routes.get(
+    '/clustergroups/:group/deployments',
+    { summary: "A group's deployments: desired state, without live status", params: group, responses: { 200: '{ items: [deployment] }' } },
+    async (req, res, { params }) => {
+      await groups.getGroup(req.org!, params.group);
+      res.json({ items: (await groups.listDeployments(req.org!, params.group)).map(({ lastResults: _r, ...d }) => d) });
+    },
+  );
 
-  router.get('/clustergroups/:group/deployments/:release', async (req, res) => {
-    res.json(await groups.getDeployment(req.org!, group(req.params), release(req.params)));
-  });
+  routes.get(
+    '/clustergroups/:group/deployments/:release',
+    { summary: 'A deployment: desired state, each target read live, drift, recent operations', params: deployment, responses: { 200: 'the deployment' } },
+    async (req, res, { params }) => {
+      res.json(await groups.getDeployment(req.org!, params.group, params.release));
+    },
+  );
 
-  router.put('/clustergroups/:group/deployments/:release', async (req, res) => {
-    const target = await groups.getGroup(req.org!, group(req.params));
-    const { reuseValues, ...edit } = parse(DeploymentEdit, req.body);
-    overridesOnlyForMembers(target, edit.valueOverrides);
-    const spec = { ...edit, ...(await chartSource(client, req.org!, edit.chart)) };
-    const requestId = requestIdOf(req);
-    res.status(202).json(await groups.editDeployment(req.org!, target.name, release(req.params), { requestId, spec, reuseValues }));
-  });
+  routes.put(
+    '/clustergroups/:group/deployments/:release',
+    {
+      summary: 'Edit a deployment',
+      description: 'reuseValues: true merges into the stored values and overrides; false replaces them.',
+      params: deployment,
+      body: DeploymentEdit,
+      idempotencyKey: true,
+      responses: { 202: 'accepted: the apply operation' },
+      errors: [409],
+    },
+    async (req, res, { params, body: { reuseValues, ...edit }, requestId }) => {
+      const target = await groups.getGroup(req.org!, params.group);
+      overridesOnlyForMembers(target, edit.valueOverrides);
+      const spec = { ...edit, ...(await chartSource(client, req.org!, edit.chart)) };
+      res.status(202).json(await groups.editDeployment(req.org!, target.name, params.release, { requestId, spec, reuseValues }));
+    },
+  );
 
-  router.put('/clustergroups/:group/deployments/:release/sync', async (req, res) => {
-    res.status(202).json(await groups.syncDeployment(req.org!, group(req.params), release(req.params), requestIdOf(req)));
-  });
+  routes.put(
+    '/clustergroups/:group/deployments/:release/sync',
+    { summary: 'Sync a deployment: install where missing, upgrade where stale, uninstall where a cluster left', params: deployment, idempotencyKey: true, responses: { 202: 'accepted: the apply operation' }, errors: [409] },
+    async (req, res, { params, requestId }) => {
+      res.status(202).json(await groups.syncDeployment(req.org!, params.group, params.release, requestId));
+    },
+  );
 
-  router.delete('/clustergroups/:group/deployments/:release', async (req, res) => {
-    const force = parse(ForceQuery, req.query).force === 'true';
-    res.status(202).json(await groups.deleteDeployment(req.org!, group(req.params), release(req.params), force, requestIdOf(req)));
-  });
-
-  return router;
+  routes.delete(
+    '/clustergroups/:group/deployments/:release',
+    {
+      summary: 'Uninstall a deployment everywhere',
+      description: 'force=true finishes even when targets are unreachable and lists them as skipped.',
+      params: deployment,
+      query: ForceQuery,
+      idempotencyKey: true,
+      responses: { 202: 'accepted: the delete operation' },
+      errors: [409],
+    },
+    async (req, res, { params, query, requestId }) => {
+      res.status(202).json(await groups.deleteDeployment(req.org!, params.group, params.release, query.force === 'true', requestId));
+    },
+  );
 }
 
 function overridesOnlyForMembers(group: GroupView, overrides: Record<string, unknown>): void {

@@ -1,13 +1,12 @@
 import { WithStartWorkflowOperation, type Client } from '@temporalio/client';
-import { Router } from 'express';
 import { z } from 'zod';
 import { WORKFLOW_TASK_QUEUE } from '../../domain/ids.js';
 import { helmRepositoriesWorkflow } from '../../workflows/helm-repositories.js';
 import { addHelmRepositoryUpdate, type HelmRepository } from '../../workflows/messages.js';
 import { FlotillaKind, FlotillaOrg } from '../../workflows/search-attributes.js';
 import { fromTemporal } from '../errors.js';
+import type { Routes } from '../route-table.js';
 import { dnsLabel } from '../schemas.js';
-import { parse } from '../validate.js';
 
 const HelmRepositoryCreate = z.strictObject({
   name: dnsLabel,
@@ -29,26 +28,31 @@ export async function helmRepositories(client: Client, org: string): Promise<Hel
 }
 
 /** POST|GET /helm-repositories: charts named `<repo>/<chart>` resolve against these. */
-export function helmRepositoryRoutes(client: Client): Router {
-  const router = Router({ mergeParams: true });
-  router.post('/helm-repositories', async (req, res) => {
-    const repository = parse(HelmRepositoryCreate, req.body);
-    const org = req.org!;
-    const start = new WithStartWorkflowOperation(helmRepositoriesWorkflow, {
-      workflowId: helmRepositoriesWorkflowId(org),
-      taskQueue: WORKFLOW_TASK_QUEUE,
-      args: [{ org }],
-      workflowIdConflictPolicy: 'USE_EXISTING',
-      typedSearchAttributes: [
-        { key: FlotillaOrg, value: org },
-        { key: FlotillaKind, value: 'helmrepos' },
-      ],
-    });
-    await client.workflow.executeUpdateWithStart(addHelmRepositoryUpdate, { args: [repository], startWorkflowOperation: start });
-    res.status(201).json(repository);
-  });
-  router.get('/helm-repositories', async (req, res) => {
-    res.json({ items: await helmRepositories(client, req.org!) });
-  });
-  return router;
+export function helmRepositoryRoutes(routes: Routes, client: Client): void {
+  routes.post(
+    '/helm-repositories',
+    { summary: 'Register a Helm chart repository', body: HelmRepositoryCreate, responses: { 201: { description: 'the repository', schema: HelmRepositoryCreate } } },
+    async (req, res, { body: repository }) => {
+      const org = req.org!;
+      const start = new WithStartWorkflowOperation(helmRepositoriesWorkflow, {
+        workflowId: helmRepositoriesWorkflowId(org),
+        taskQueue: WORKFLOW_TASK_QUEUE,
+        args: [{ org }],
+        workflowIdConflictPolicy: 'USE_EXISTING',
+        typedSearchAttributes: [
+          { key: FlotillaOrg, value: org },
+          { key: FlotillaKind, value: 'helmrepos' },
+        ],
+      });
+      await client.workflow.executeUpdateWithStart(addHelmRepositoryUpdate, { args: [repository], startWorkflowOperation: start });
+      res.status(201).json(repository);
+    },
+  );
+  routes.get(
+    '/helm-repositories',
+    { summary: 'List Helm chart repositories', responses: { 200: { description: '{ items: [repository] }', schema: z.object({ items: z.array(HelmRepositoryCreate) }) } } },
+    async (req, res) => {
+      res.json({ items: await helmRepositories(client, req.org!) });
+    },
+  );
 }
