@@ -7,6 +7,10 @@
 # Order of preference for each tool: already cached; on PATH at the pinned
 # version (linked into the cache); built from the Go module proxy; downloaded
 # from the project's release page (only when there is no Go toolchain).
+#
+# With no arguments it installs what `npm test` needs; name tools to install
+# only those, e.g. `install-tools.sh helm kwok` (the Dockerfile) or
+# `install-tools.sh temporal-server postgresql` (`npm run test:postgres`).
 set -euo pipefail
 
 repo=$(cd "$(dirname "$0")/.." && pwd)
@@ -20,6 +24,7 @@ HELM=$(version helm)
 KUBE=$(version kubernetes)
 ETCD=$(version etcd)
 MOTO=$(version moto)
+TEMPORAL_SERVER=$(version temporal-server)
 
 log() { printf '[tools] %s\n' "$*" >&2; }
 
@@ -164,12 +169,53 @@ install_moto() {
   with_progress "moto $MOTO" build_moto
 }
 
+# The Temporal server itself (not the dev server) and its SQL schema tool, for
+# running against PostgreSQL. Built from source only: the release archives do
+# not carry the schema files, which come from the same module.
+install_temporal_server() {
+  local dest="$tools/temporal-server-$TEMPORAL_SERVER"
+  [ -f "$dest/.complete" ] && return
+  have_go || { log "temporal-server: needs Go (go install go.temporal.io/server/cmd/server@$TEMPORAL_SERVER)"; return 1; }
+  build_temporal_server() {
+    local module="go.temporal.io/server@$TEMPORAL_SERVER"
+    go_install "$dest" "go.temporal.io/server/cmd/server@$TEMPORAL_SERVER" "go.temporal.io/server/cmd/tools/sql@$TEMPORAL_SERVER"
+    mv "$dest/server" "$dest/temporal-server"
+    mv "$dest/sql" "$dest/temporal-sql-tool"
+    # The module cache is read-only and may be cleaned: keep our own copy of the schema.
+    mkdir -p "$dest/schema"
+    cp -R "$(go env GOMODCACHE)/$module/schema/postgresql" "$dest/schema/"
+    chmod -R u+w "$dest/schema"
+    touch "$dest/.complete"
+  }
+  with_progress "temporal-server $TEMPORAL_SERVER (and temporal-sql-tool)" build_temporal_server
+}
+
+# PostgreSQL for the Temporal server: Debian's package, when it is not there yet.
+install_postgresql() {
+  compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null && return
+  command -v initdb >/dev/null && command -v postgres >/dev/null && return
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    install_postgresql_package() {
+      export DEBIAN_FRONTEND=noninteractive
+      apt-get install -y -qq --no-install-recommends postgresql >/dev/null ||
+        { apt-get update -qq && apt-get install -y -qq --no-install-recommends postgresql >/dev/null; }
+    }
+    with_progress "postgresql (apt-get install postgresql)" install_postgresql_package
+  else
+    log "postgresql: not installed; install PostgreSQL 12 or later (initdb and postgres on PATH)"
+    return 1
+  fi
+}
+
+default_tools=(temporal helm kwok etcd kubernetes moto)
+known_tools=("${default_tools[@]}" temporal-server postgresql)
+wanted=("$@")
+(( ${#wanted[@]} )) || wanted=("${default_tools[@]}")
+for t in "${wanted[@]}"; do
+  [[ " ${known_tools[*]} " == *" $t "* ]] || { log "unknown tool '$t' (known: ${known_tools[*]})"; exit 2; }
+done
+
 exec 9>"$tools/.lock"
 flock 9
-install_temporal
-install_helm
-install_kwok
-install_etcd
-install_kubernetes
-install_moto
-log "all tools ready in $tools"
+for t in "${wanted[@]}"; do "install_${t//-/_}"; done
+log "ready in $tools: ${wanted[*]}"

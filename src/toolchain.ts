@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 
 const repoRoot = fileURLToPath(new URL('..', import.meta.url));
 const versions = JSON.parse(readFileSync(join(repoRoot, 'tools', 'versions.json'), 'utf8')) as Record<
-  'temporal' | 'kwok' | 'helm' | 'kubernetes' | 'etcd',
+  'temporal' | 'kwok' | 'helm' | 'kubernetes' | 'etcd' | 'temporal-server',
   string
 >;
 
@@ -39,6 +39,17 @@ export function toolPaths(): ToolPaths {
     kubeControllerManager: join(dir('kubernetes'), 'kube-controller-manager'),
     kubeScheduler: join(dir('kubernetes'), 'kube-scheduler'),
     kubernetesVersion: versions.kubernetes,
+  };
+}
+
+/** The Temporal server and its SQL tool (`install-tools.sh temporal-server`; not part of `npm test`). */
+export function temporalServerPaths(): { server: string; sqlTool: string; postgresSchema: string; version: string } {
+  const dir = join(toolsDir(), `temporal-server-${versions['temporal-server']}`);
+  return {
+    server: join(dir, 'temporal-server'),
+    sqlTool: join(dir, 'temporal-sql-tool'),
+    postgresSchema: join(dir, 'schema', 'postgresql', 'v12'),
+    version: versions['temporal-server'],
   };
 }
 

@@ -56,14 +56,22 @@ export async function startStack(options: {
   const address = process.env.TEMPORAL_ADDRESS!;
   const connection = await Connection.connect({ address });
   const client = new Client({ connection });
-  const workerConnection = await NativeConnection.connect({ address });
-  const workers = await createWorkers({
-    connection: workerConnection,
-    namespace: 'default',
-    providers: options.providers,
-    workflowBundlePath: process.env.FLOTILLA_WORKFLOW_BUNDLE,
-    ...(options.fleet ? { helm: helmActivities(testHelm(), options.fleet), reconcile: reconcileActivities(client, options.fleet) } : {}),
-  });
+  // FLOTILLA_TEST_WORKERS_PER_QUEUE=2 (npm run test:postgres): two workers, each with its own connection, poll every task queue.
+  const perQueue = Number(process.env.FLOTILLA_TEST_WORKERS_PER_QUEUE ?? 1);
+  const workerConnections = await Promise.all(Array.from({ length: perQueue }, () => NativeConnection.connect({ address })));
+  const workers = (
+    await Promise.all(
+      workerConnections.map((workerConnection) =>
+        createWorkers({
+          connection: workerConnection,
+          namespace: 'default',
+          providers: options.providers,
+          workflowBundlePath: process.env.FLOTILLA_WORKFLOW_BUNDLE,
+          ...(options.fleet ? { helm: helmActivities(testHelm(), options.fleet), reconcile: reconcileActivities(client, options.fleet) } : {}),
+        }),
+      ),
+    )
+  ).flat();
   const running = runWorkers(workers);
   // A worker that stops early would leave tests waiting on tasks nobody polls: say why.
   running.catch((err) => console.error('a test worker failed:', err));
@@ -107,7 +115,7 @@ export async function startStack(options: {
       await new Promise((resolve) => server.close(resolve));
       for (const w of workers) if (w.getState() === 'RUNNING') w.shutdown();
       await running;
-      await workerConnection.close();
+      for (const workerConnection of workerConnections) await workerConnection.close();
       await connection.close();
     },
   };
