@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Helm } from '../../src/activities/helm/helm.js';
 import { KwokProvider } from '../../src/activities/providers/kwok/index.js';
+import { Kwokctl } from '../../src/activities/providers/kwok/kwokctl.js';
 import { clusterRef, withDefaults } from '../../src/domain/cluster.js';
 import { targetStatus } from '../../src/domain/deployment.js';
 import { toolPaths } from '../../src/toolchain.js';
@@ -66,5 +67,17 @@ describe('helm', () => {
     await helm.uninstall(kubeconfig, release);
     expect(await helm.status(kubeconfig, release)).toBeUndefined();
     expect(targetStatus(undefined, { values: {} }).status).toBe('NOT_INSTALLED');
+  });
+
+  it('says a cluster that does not answer is unreachable (a deployment reports it UNKNOWN), and reads again once it does', async () => {
+    const name = Kwokctl.clusterName(ref);
+    await kwok.kwokctl.stop(name);
+    try {
+      await expect(helm.status(kubeconfig, release)).rejects.toThrow(/^cluster unreachable: /);
+    } finally {
+      await kwok.kwokctl.start(name);
+    }
+    expect(await kwok.kubeconfig(ref)).toBe(kubeconfig);
+    expect(await helm.status(kubeconfig, release)).toBeUndefined();
   });
 });

@@ -6,6 +6,7 @@ import type { ObservedRelease } from '../../domain/deployment.js';
 import type { Values } from '../../domain/values.js';
 import { run } from '../exec.js';
 import { chartPathProblem, isLocalChart } from './chart-roots.js';
+import { observed, readRelease, type HelmRelease } from './release-record.js';
 
 export interface ReleaseRef {
   name: string;
@@ -36,24 +37,25 @@ export class Helm {
   async upgradeInstall(kubeconfig: string, release: InstallRequest, signal?: AbortSignal): Promise<ObservedRelease> {
     await this.checkChart(release);
     return this.withFiles(kubeconfig, release.values, async (kc, values) => {
-      await this.helm(
+      const out = await this.helm(
         [
           'upgrade', '--install', release.name, release.chart,
           '--namespace', release.namespace, '--create-namespace',
           '--values', values, '--reset-values',
           ...(release.version ? ['--version', release.version] : []),
           ...(release.repo ? ['--repo', release.repo] : []),
-          '--kubeconfig', kc, '--timeout', '5m',
+          '--kubeconfig', kc, '--timeout', '5m', '--output', 'json',
         ],
         signal,
       );
-      return (await this.statusWith(kc, release, signal))!;
+      // The release as stored, printed by the same process: no second and third helm to read it back.
+      return observed(JSON.parse(out) as HelmRelease);
     });
   }
 
-  /** The release on the cluster, or undefined when it is not installed. */
+  /** The release on the cluster, or undefined when it is not installed: read from Helm's storage, without a helm process. */
   async status(kubeconfig: string, release: ReleaseRef, signal?: AbortSignal): Promise<ObservedRelease | undefined> {
-    return this.withFiles(kubeconfig, undefined, (kc) => this.statusWith(kc, release, signal));
+    return readRelease(kubeconfig, release, signal);
   }
 
   /** Uninstalls; a release that is not there counts as uninstalled. */
@@ -88,19 +90,6 @@ export class Helm {
     if (problem) throw ApplicationFailure.nonRetryable(`chart '${release.chart}': ${problem}`, 'FlotillaChartOutsideRoots');
   }
 
-  private async statusWith(kubeconfig: string, release: ReleaseRef, signal?: AbortSignal): Promise<ObservedRelease | undefined> {
-    const scope = ['--namespace', release.namespace, '--kubeconfig', kubeconfig, '--output', 'json'];
-    let metadata: { status: string; version: string; revision: number };
-    try {
-      metadata = JSON.parse(await this.helm(['get', 'metadata', release.name, ...scope], signal));
-    } catch (err) {
-      if (/release: not found/i.test((err as Error).message)) return undefined;
-      throw err;
-    }
-    const values = JSON.parse(await this.helm(['get', 'values', release.name, ...scope], signal)) as Values | null;
-    return { status: metadata.status, revision: metadata.revision, chartVersion: metadata.version, values: values ?? {} };
-  }
-
   private async withFiles<T>(kubeconfig: string | undefined, values: Values | undefined, fn: (kubeconfig: string, values: string) => Promise<T>): Promise<T> {
     const dir = await mkdtemp(join(tmpdir(), 'flotilla-helm-'));
     try {
@@ -122,6 +111,8 @@ export class Helm {
         HELM_CACHE_HOME: join(this.home, 'cache'),
         HELM_CONFIG_HOME: join(this.home, 'config'),
         HELM_DATA_HOME: join(this.home, 'data'),
+        // Releases live in Secrets, where readRelease finds them.
+        HELM_DRIVER: 'secret',
       },
     });
   }

@@ -1,4 +1,6 @@
 import { createHash } from 'node:crypto';
+import { stat } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { ClusterRef } from '../../../domain/cluster.js';
 import type { ToolPaths } from '../../../toolchain.js';
 import { run } from '../../exec.js';
@@ -10,6 +12,7 @@ import { run } from '../../exec.js';
 export class Kwokctl {
   /** kwokctl runs that start control planes, one at a time: concurrent ones stall each other for minutes. */
   private queue: Promise<unknown> = Promise.resolve();
+  private readonly kubeconfigs = new Map<string, { stamp: string; text: string }>();
 
   constructor(
     private readonly tools: ToolPaths,
@@ -59,8 +62,20 @@ export class Kwokctl {
     return this.kwokctl(['delete', 'cluster', '--name', name], signal);
   }
 
-  kubeconfig(name: string): Promise<string> {
-    return this.kwokctl(['get', 'kubeconfig', '--name', name]);
+  /**
+   * `kwokctl get kubeconfig`, run once per cluster: its answer changes only
+   * when the cluster is made again, which rewrites the cluster's kubeconfig
+   * file — the file's identity and time say whether the copy kept is current.
+   * (A process per helm activity was a fifth of its time.)
+   */
+  async kubeconfig(name: string): Promise<string> {
+    const file = join(this.workdir, 'clusters', name, 'kubeconfig.yaml');
+    const stamp = await stat(file).then((s) => `${s.ino}:${s.mtimeMs}`, () => undefined);
+    const kept = this.kubeconfigs.get(name);
+    if (stamp && kept?.stamp === stamp) return kept.text;
+    const text = await this.kwokctl(['get', 'kubeconfig', '--name', name]);
+    if (stamp) this.kubeconfigs.set(name, { stamp, text });
+    return text;
   }
 
   private serial<T>(fn: () => Promise<T>): Promise<T> {
