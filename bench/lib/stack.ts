@@ -1,0 +1,215 @@
+import { Client, Connection } from '@temporalio/client';
+import { bundleWorkflowCode } from '@temporalio/worker';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { cpSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
+import { KwokProvider } from '../../src/activities/providers/kwok/index.js';
+import { kwokWorkdir } from '../../src/config.js';
+import { flotillaDataConverter, openCodec } from '../../src/temporal/codec.js';
+import { startDevServer, stopProcess, type DevServer } from '../../src/temporal/dev-server.js';
+import { toolPaths } from '../../src/toolchain.js';
+import { freePort } from '../../test/helpers/ports.js';
+import type { WorkerMessage, WorkerStats } from './worker-main.js';
+
+const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
+const nodeWithTsx = (script: string) => [process.execPath, ['--import', 'tsx', join(repoRoot, script)]] as const;
+
+/**
+ * What the API and the workers share: the data folder (codec key, KWOK clusters, helm home), Temporal, the chart root.
+ * The rate limiter stays in the request path but never refuses: the API benchmark measures latency, not the limiter.
+ */
+function stackEnv(dir: string, address: string): NodeJS.ProcessEnv {
+  return {
+    FLOTILLA_DATA_DIR: dir,
+    TEMPORAL_ADDRESS: address,
+    FLOTILLA_CHART_ROOTS: join(dir, 'charts'),
+    FLOTILLA_RATE_LIMIT: '10000/1',
+    FLOTILLA_RATE_BURST: '10000',
+  };
+}
+
+/** The organizations the benchmarks work in, each with its token: their clusters never mix in a list. */
+export const ORGS = ['kwok', 'orch', 'api'] as const;
+export type Org = (typeof ORGS)[number];
+export const tokenOf = (org: Org) => `bench-token-${org}`;
+
+export interface WorkerSettings {
+  providers: ('kwok' | 'sim')[];
+  /** Serve the helm and reconcile queues. */
+  helm?: boolean;
+  /** Latency of every sim cloud call. */
+  simLatencyMs?: number;
+  /** `instant`: helm reads answer in sync without running helm (the orchestration-only ablation). */
+  helmCheck?: 'real' | 'instant';
+}
+
+/** A worker child process (bench/lib/worker-main.ts): its own process, so its peak memory is its own. */
+export class BenchWorker {
+  private readonly pending: ((stats: WorkerStats) => void)[] = [];
+
+  private constructor(readonly child: ChildProcess) {
+    child.on('message', (m: WorkerMessage) => {
+      if (m.type === 'stats') this.pending.shift()?.({ spawns: m.spawns, activities: m.activities });
+    });
+  }
+
+  get pid(): number {
+    return this.child.pid!;
+  }
+
+  static async start(env: NodeJS.ProcessEnv, log: string): Promise<BenchWorker> {
+    const [node, args] = nodeWithTsx('bench/lib/worker-main.ts');
+    const out = openSync(log, 'a');
+    const child = spawn(node, args, { cwd: repoRoot, env, stdio: ['ignore', out, out, 'ipc'] });
+    await new Promise<void>((resolve, reject) => {
+      child.once('exit', (code) => reject(new Error(`bench worker exited with ${code}; see ${log}`)));
+      child.on('message', (m: WorkerMessage) => m.type === 'ready' && resolve());
+    });
+    child.removeAllListeners('exit');
+    return new BenchWorker(child);
+  }
+
+  /** Timings since the last reset: activities and the processes they started, in ms. */
+  stats(reset = true): Promise<WorkerStats> {
+    return new Promise((resolve) => {
+      this.pending.push(resolve);
+      this.child.send({ type: 'stats', reset });
+    });
+  }
+
+  stop(): Promise<void> {
+    return stopProcess(this.child);
+  }
+}
+
+/**
+ * The embedded stack as `npm start` runs it, each part in its own process so
+ * that it can be measured: the Temporal dev server (SQLite file), the API,
+ * and workers started per benchmark. Everything lives in one temporary folder.
+ */
+export class BenchStack {
+  private constructor(
+    readonly dir: string,
+    readonly devServer: DevServer,
+    readonly connection: Connection,
+    readonly client: Client,
+    readonly api: ChildProcess,
+    readonly apiUrl: string,
+    private readonly bundlePath: string,
+    private readonly log: (message: string) => void,
+  ) {}
+
+  static async start(log: (message: string) => void): Promise<BenchStack> {
+    const dir = mkdtempSync(join(tmpdir(), 'flotilla-bench-'));
+    log(`work folder ${dir}`);
+    cpSync(join(repoRoot, 'test/fixtures/charts'), join(dir, 'charts'), { recursive: true });
+    const devServer = await startDevServer({ temporal: toolPaths().temporal, dataDir: dir, port: await freePort(), uiPort: await freePort(), namespace: 'default' });
+    let api: ChildProcess | undefined;
+    try {
+      return await BenchStack.startRest(dir, devServer, log, (child) => (api = child));
+    } catch (err) {
+      if (api) await stopProcess(api);
+      await devServer.stop();
+      throw err;
+    }
+  }
+
+  /** Everything after the dev server; `started` hears of the API process so a failure can stop it. */
+  private static async startRest(dir: string, devServer: DevServer, log: (message: string) => void, started: (api: ChildProcess) => void): Promise<BenchStack> {
+    const connection = await Connection.connect({ address: devServer.address });
+    // The API and workers find the codec key the first of them made in this data directory.
+    const client = new Client({ connection, dataConverter: flotillaDataConverter(openCodec(dir)) });
+
+    log('bundling the workflows');
+    const { code } = await bundleWorkflowCode({
+      workflowsPath: join(repoRoot, 'src/workflows/index.ts'),
+      logger: { log: () => {}, trace: () => {}, debug: () => {}, info: () => {}, warn: console.warn, error: console.error } as never,
+    });
+    const bundlePath = join(dir, 'workflow-bundle.js');
+    writeFileSync(bundlePath, code);
+
+    const port = await freePort();
+    const [node, args] = nodeWithTsx('src/api/server.ts');
+    const out = openSync(join(dir, 'api.log'), 'a');
+    const api = spawn(node, args, {
+      cwd: repoRoot,
+      stdio: ['ignore', out, out],
+      env: {
+        ...process.env,
+        ...stackEnv(dir, devServer.address),
+        HOST: '127.0.0.1',
+        PORT: String(port),
+        FLOTILLA_API_TOKENS: ORGS.map((org) => `${tokenOf(org)}:${org}`).join(','),
+      },
+    });
+    started(api);
+    const apiUrl = `http://127.0.0.1:${port}`;
+    for (let i = 0; ; i++) {
+      if (api.exitCode !== null) throw new Error(`the API exited with ${api.exitCode}; see ${join(dir, 'api.log')}`);
+      if (await fetch(`${apiUrl}/healthz`).then((r) => r.ok, () => false)) break;
+      if (i > 600) throw new Error('the API did not answer within a minute');
+      await sleep(100);
+    }
+    return new BenchStack(dir, devServer, connection, client, api, apiUrl, bundlePath, log);
+  }
+
+  startWorker(settings: WorkerSettings): Promise<BenchWorker> {
+    this.log(`starting a worker: ${settings.providers.join(', ')}${settings.helm ? ', helm' : ''}${settings.simLatencyMs ? `, sim latency ${settings.simLatencyMs} ms` : ''}${settings.helmCheck === 'instant' ? ', instant helm reads' : ''}`);
+    return BenchWorker.start(
+      {
+        ...process.env,
+        ...stackEnv(this.dir, this.devServer.address),
+        FLOTILLA_WORKFLOW_BUNDLE: this.bundlePath,
+        BENCH_PROVIDERS: settings.providers.join(','),
+        BENCH_HELM: String(settings.helm ?? false),
+        BENCH_HELM_CHECK: settings.helmCheck ?? 'real',
+        FLOTILLA_SIM_LATENCY_MS: String(settings.simLatencyMs ?? 0),
+      },
+      join(this.dir, 'worker.log'),
+    );
+  }
+
+  /** Where local charts may be deployed from (FLOTILLA_CHART_ROOTS): the test fixtures are copied here. */
+  get chartRoot(): string {
+    return join(this.dir, 'charts');
+  }
+
+  /** The KWOK provider of the stack's data folder, to reach its clusters directly. */
+  kwok(): KwokProvider {
+    return new KwokProvider(toolPaths(), kwokWorkdir({ dataDir: this.dir }));
+  }
+
+  /** Calls the API as the org's token; JSON in and out. */
+  async call<T = any>(org: Org, method: string, path: string, body?: unknown): Promise<{ status: number; body: T }> {
+    const response = await fetch(`${this.apiUrl}/api/v1/orgs/${org}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${tokenOf(org)}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+    const text = await response.text();
+    try {
+      return { status: response.status, body: JSON.parse(text) as T };
+    } catch {
+      return { status: response.status, body: text as T };
+    }
+  }
+
+  /** Like call, but anything other than the expected status is an error that says what the API answered. */
+  async expect<T = any>(status: number, org: Org, method: string, path: string, body?: unknown): Promise<T> {
+    const res = await this.call<T>(org, method, path, body);
+    if (res.status !== status) throw new Error(`${method} ${path}: ${res.status} ${JSON.stringify(res.body).slice(0, 500)}`);
+    return res.body;
+  }
+
+  async stop(keep = false): Promise<void> {
+    await stopProcess(this.api);
+    await this.connection.close();
+    const kwok = this.kwok();
+    for (const name of await kwok.kwokctl.list().catch(() => [])) await kwok.kwokctl.delete(name).catch(() => undefined);
+    await this.devServer.stop();
+    if (!keep) rmSync(this.dir, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,105 @@
+// A Flotilla worker process for the benchmarks: the real createWorkers with the
+// providers, helm and reconcile activities of src/, plus timing of what it
+// does (activities, and the helm and kwokctl processes it starts), which the
+// bench reads over IPC. Started by bench/lib/stack.ts with its settings in the environment.
+import { Client, Connection } from '@temporalio/client';
+import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
+import { createRequire, syncBuiltinESMExports } from 'node:module';
+import { basename, join } from 'node:path';
+import { helmActivities, type HelmActivities } from '../../src/activities/helm/activities.js';
+import { Helm } from '../../src/activities/helm/helm.js';
+import { createProviders } from '../../src/activities/providers/index.js';
+import { reconcileActivities } from '../../src/activities/reconcile.js';
+import { openSecretStore } from '../../src/activities/secrets/store.js';
+import { kwokWorkdir, loadConfig } from '../../src/config.js';
+import { isProviderName, type ProviderName } from '../../src/domain/cluster.js';
+import { toolPaths } from '../../src/toolchain.js';
+import { flotillaDataConverter, openCodec } from '../../src/temporal/codec.js';
+import { createWorkers, runWorkers, type FlotillaWorkerOptions } from '../../src/worker.js';
+
+export type WorkerStats = { spawns: Record<string, number[]>; activities: Record<string, number[]> };
+export type WorkerMessage = { type: 'ready' } | ({ type: 'stats' } & WorkerStats);
+
+const stats: WorkerStats = { spawns: {}, activities: {} };
+const record = (bucket: Record<string, number[]>, key: string, ms: number) => (bucket[key] ??= []).push(ms);
+
+// Every child process the activities start, timed from spawn to exit under a name like `helm get values`.
+const childProcess = createRequire(import.meta.url)('node:child_process') as typeof import('node:child_process');
+const spawn = childProcess.spawn;
+childProcess.spawn = function timedSpawn(this: unknown, ...args: Parameters<typeof spawn>) {
+  const started = performance.now();
+  const child = spawn.apply(this, args);
+  const [command, argv] = args as unknown as [string, string[] | undefined];
+  const words = (Array.isArray(argv) ? argv : []).slice(0, 3).filter((a) => !a.startsWith('-'));
+  const name = [basename(command), ...words.slice(0, words[0] === 'get' ? 2 : 1)].join(' ');
+  child.once('close', () => record(stats.spawns, name, performance.now() - started));
+  return child;
+} as typeof spawn;
+syncBuiltinESMExports();
+
+function timed<T extends object>(activities: T): T {
+  return Object.fromEntries(
+    Object.entries(activities).map(([name, fn]) => [
+      name,
+      async (...args: unknown[]) => {
+        const started = performance.now();
+        try {
+          return await (fn as (...a: unknown[]) => Promise<unknown>)(...args);
+        } finally {
+          record(stats.activities, name, performance.now() - started);
+        }
+      },
+    ]),
+  ) as T;
+}
+
+Runtime.install({ logger: new DefaultLogger('ERROR') });
+
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const address = config.temporalAddress!;
+  const all = createProviders({ tools: toolPaths(), kwokWorkdir: kwokWorkdir(config), secrets: openSecretStore(config.dataDir) });
+  const providers: FlotillaWorkerOptions['providers'] = {};
+  for (const name of (process.env.BENCH_PROVIDERS ?? '').split(',').filter(Boolean)) {
+    if (!isProviderName(name)) throw new Error(`BENCH_PROVIDERS: unknown provider ${name}`);
+    providers[name as ProviderName] = timed(all.activities[name]!);
+  }
+  const connection = await NativeConnection.connect({ address });
+  const codec = openCodec(config.dataDir, config.codecKeys);
+  const client = new Client({ connection: await Connection.connect({ address }), namespace: config.namespace, dataConverter: flotillaDataConverter(codec) });
+  let helm: HelmActivities | undefined;
+  if (process.env.BENCH_HELM === 'true') {
+    helm = helmActivities(new Helm(toolPaths().helm, join(config.dataDir, 'helm')), all.kubeconfigs);
+    // The ablation that measures orchestration alone: every target reads as in sync, at once.
+    if (process.env.BENCH_HELM_CHECK === 'instant') {
+      helm.helmCheck = async (target) => ({ clusterName: target.name, provider: target.provider, status: 'DEPLOYED', stale: false, lastCheckedAt: new Date().toISOString() });
+    }
+  }
+  const workers = await createWorkers({
+    connection,
+    namespace: config.namespace,
+    codec,
+    providers,
+    workflowBundlePath: process.env.FLOTILLA_WORKFLOW_BUNDLE,
+    ...(helm ? { helm: timed(helm), reconcile: timed(reconcileActivities(client, all.kubeconfigs)) } : {}),
+  });
+  process.on('message', (message: { type: string; reset?: boolean }) => {
+    if (message.type !== 'stats') return;
+    process.send!({ type: 'stats', ...stats } satisfies WorkerMessage);
+    if (message.reset) {
+      stats.spawns = {};
+      stats.activities = {};
+    }
+  });
+  process.once('SIGTERM', () => workers.forEach((w) => w.shutdown()));
+  const running = runWorkers(workers);
+  process.send!({ type: 'ready' } satisfies WorkerMessage);
+  await running;
+  await connection.close();
+  process.exit(0);
+}
+
+main().catch((err) => {
+  console.error('[bench worker]', err);
+  process.exit(1);
+});

@@ -1,0 +1,68 @@
+// `npm run bench [-- <name>...] [--smoke]`: the benchmarks of issue 7 against the
+// embedded stack, a table on stdout, the figures in bench/results/<date>.json.
+import { Command } from 'commander';
+import { loadavg } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { api } from './api.js';
+import { fanout } from './fanout.js';
+import type { BenchContext } from './lib/context.js';
+import { machine } from './lib/proc.js';
+import { notes, table, writeReport, type Report, type SectionResult } from './lib/report.js';
+import { BenchStack } from './lib/stack.js';
+import { orchestration } from './orchestration.js';
+import { reconcile } from './reconcile.js';
+
+const BENCHMARKS: Record<string, (ctx: BenchContext) => Promise<SectionResult>> = { fanout, orchestration, reconcile, api };
+
+const program = new Command()
+  .name('npm run bench --')
+  .description('Flotilla benchmarks: figures as median [p25–p75] over repeated runs, headline figures as ratios of the same run')
+  .argument('[names...]', `benchmarks to run: ${Object.keys(BENCHMARKS).join(', ')} (default: all)`)
+  .option('--smoke', 'tiny sizes, seconds per benchmark: checks that the bench code still runs')
+  .option('--repeats <n>', 'repeats of each measurement (default 3, smoke 1)')
+  .option('--out <file>', 'where to write the JSON (default bench/results/<date>.json; smoke: the work folder)')
+  .option('--keep', 'keep the work folder (dev server database, logs)')
+  .parse();
+
+async function main(): Promise<void> {
+  const opts = program.opts<{ smoke?: boolean; repeats?: string; out?: string; keep?: boolean }>();
+  const names = program.args.length ? program.args : Object.keys(BENCHMARKS);
+  const unknown = names.filter((n) => !BENCHMARKS[n]);
+  if (unknown.length) program.error(`unknown benchmark ${unknown.join(', ')}; there are ${Object.keys(BENCHMARKS).join(', ')}`);
+  const smoke = opts.smoke ?? false;
+  const repeats = Number(opts.repeats ?? (smoke ? 1 : 3));
+  const started = Date.now();
+  const log = (message: string) => console.error(`[bench ${((Date.now() - started) / 1000).toFixed(0).padStart(4)} s] ${message}`);
+
+  const report: Report = { date: new Date().toISOString(), smoke, machine: machine(), sections: [] };
+  const stack = await BenchStack.start(log);
+  let failed = false;
+  try {
+    for (const name of names) {
+      log(`— ${name}${smoke ? ' (smoke)' : ''}`);
+      report.sections.push(await BENCHMARKS[name]!({ stack, smoke, repeats, log }));
+    }
+  } catch (err) {
+    failed = true;
+    console.error(err);
+  } finally {
+    await stack.stop(opts.keep || failed);
+    if (failed) log(`kept the work folder for a look: ${stack.dir}`);
+  }
+  report.machine.loadAverageAtEnd = loadavg().map((l) => Number(l.toFixed(2)));
+  report.machine.minutes = Number(((Date.now() - started) / 60_000).toFixed(1));
+
+  const day = report.date.slice(0, 10);
+  const out =
+    opts.out ??
+    (smoke ? join(stack.dir, '..', `flotilla-bench-smoke-${day}.json`) : fileURLToPath(new URL(`./results/${day}${names.length < Object.keys(BENCHMARKS).length ? `-${names.join('-')}` : ''}.json`, import.meta.url)));
+  writeReport(out, report);
+  console.log(`\n${table(report.sections)}\n\n${notes(report.sections)}\n\nFigures written to ${out}`);
+  if (failed) process.exit(1);
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});
