@@ -56,8 +56,9 @@ export function createApp({ client, tokens, links, kubeconfigs, secrets, helm }:
   secretRoutes(org, secrets, clusters);
   reconcileRoutes(org, client, links);
   helmRepositoryRoutes(org, client);
-  groupRoutes(org, new GroupGateway(client, links, helm, kubeconfigs), clusters, helm, client);
-  operationRoutes(org, clusters);
+  const groups = new GroupGateway(client, links, helm, kubeconfigs);
+  groupRoutes(org, groups, clusters, helm, client);
+  operationRoutes(org, clusters, groups);
   org.mountOn(app);
 
   app.use((req) => {

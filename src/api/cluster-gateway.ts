@@ -1,11 +1,11 @@
 import { WorkflowExecutionAlreadyStartedError, type Client, type UpdateDefinition, type WorkflowHandle } from '@temporalio/client';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { clusterView, type ClusterView, type OperationSummary } from '../domain/cluster-state.js';
+import { clusterView, type ClusterState, type ClusterView, type OperationSummary } from '../domain/cluster-state.js';
 import type { ClusterSpec, ClusterStatus, ProviderName } from '../domain/cluster.js';
 import { clusterOperationId, clusterWorkflowId, WORKFLOW_TASK_QUEUE } from '../domain/ids.js';
-import type { Operation, Step } from '../domain/operations.js';
+import { isFinished, plannedStepCount, type Step } from '../domain/operations.js';
 import { clusterWorkflow } from '../workflows/cluster.js';
-import { clusterStateQuery, operationQuery, progressQuery } from '../workflows/messages.js';
+import { clusterStateQuery, progressQuery } from '../workflows/messages.js';
 import { FlotillaKind, FlotillaOrg, FlotillaProvider, FlotillaStatus } from '../workflows/search-attributes.js';
 import { fromTemporal, HttpError, notFound } from './errors.js';
 import { orgPath, runLink, type Links } from './links.js';
@@ -121,18 +121,22 @@ export class ClusterGateway {
   /** An operation with its steps: live from the running child, else as the entity recorded them. */
   async operation(org: string, clusterName: string, id: string): Promise<Record<string, unknown>> {
     const handle = this.client.workflow.getHandle(clusterWorkflowId(org, clusterName));
-    let op: Operation | null;
+    let state: ClusterState;
     try {
-      op = await handle.query(operationQuery, id);
+      state = await handle.query(clusterStateQuery);
     } catch (err) {
       throw fromTemporal(err, `operation '${id}'`) ?? err;
     }
+    const op = state.operations.find((o) => o.id === id);
     if (!op) throw notFound(`operation '${id}'`);
     const steps = op.state === 'RUNNING' ? ((await this.liveSteps(op.workflowId)) ?? op.steps) : op.steps;
     const current = steps.findLast((s) => s.state === 'RUNNING');
+    // A finished operation took the steps it took; an unfinished one is measured against its plan.
+    const totalSteps = isFinished(op) ? steps.length : Math.max(plannedStepCount(op.type, state.spec.nodePools.length), steps.length);
     return {
       ...op,
       steps,
+      totalSteps,
       ...(current ? { currentStep: current.name } : {}),
       cluster: clusterName,
       links: { self: `${orgPath(org)}/operations/${id}`, cluster: `${orgPath(org)}/clusters/${clusterName}`, ...this.run(op.workflowId) },

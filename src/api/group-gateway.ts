@@ -3,7 +3,7 @@ import { checkTarget } from '../activities/helm/activities.js';
 import type { Helm } from '../activities/helm/helm.js';
 import type { ClusterRef } from '../domain/cluster.js';
 import { deploymentView, type DeploymentOperation, type DeploymentSpec, type DeploymentView, type GroupView, type TargetRecord } from '../domain/groups.js';
-import { deploymentWorkflowId, groupWorkflowId, WORKFLOW_TASK_QUEUE } from '../domain/ids.js';
+import { deploymentOperationId, deploymentWorkflowId, groupWorkflowId, WORKFLOW_TASK_QUEUE } from '../domain/ids.js';
 import { mergeValues } from '../domain/values.js';
 import { clusterGroupWorkflow } from '../workflows/group.js';
 import { deploymentWorkflow } from '../workflows/deployment.js';
@@ -126,7 +126,15 @@ export class GroupGateway {
       if (err instanceof WorkflowExecutionAlreadyStartedError) throw new HttpError(409, 'conflict', `deployment '${spec.releaseName}' already exists`);
       throw fromTemporal(err, `deployment '${spec.releaseName}'`) ?? err;
     }
-    return { releaseName: spec.releaseName, group: group.name, status: 'DEPLOYING', links: this.deploymentLinks(org, group.name, spec.releaseName) };
+    // The workflow's first operation installs it everywhere.
+    const operationId = deploymentOperationId(group.name, spec.releaseName, 1);
+    return {
+      releaseName: spec.releaseName,
+      group: group.name,
+      status: 'DEPLOYING',
+      operationId,
+      links: { ...this.deploymentLinks(org, group.name, spec.releaseName), operation: `${orgPath(org)}/operations/${operationId}` },
+    };
   }
 
   /** The desired state plus each target's live status, read from the clusters within a bounded time. */
@@ -160,6 +168,20 @@ export class GroupGateway {
     );
     const { lastResults: _last, ...view } = deploymentView(state);
     return { ...view, targetClusters, operations: state.operations.slice(-10), links: this.deploymentLinks(org, group, release) };
+  }
+
+  /** One operation of a deployment, with the targets it runs on. */
+  async deploymentOperation(org: string, group: string, release: string, id: string): Promise<Record<string, unknown>> {
+    let state;
+    try {
+      state = await this.client.workflow.getHandle(deploymentWorkflowId(org, group, release)).query(deploymentStateQuery);
+    } catch (err) {
+      throw fromTemporal(err, `operation '${id}'`) ?? err;
+    }
+    const op = state.operations.find((o) => o.id === id);
+    if (!op) throw notFound(`operation '${id}'`);
+    const { self: deployment, ...run } = this.deploymentLinks(org, group, release);
+    return { ...op, group, release, targets: state.targets.map((t) => t.name), links: { self: `${orgPath(org)}/operations/${id}`, deployment, ...run } };
   }
 
   async editDeployment(org: string, group: string, release: string, request: EditDeploymentRequest): Promise<DeploymentOperation> {

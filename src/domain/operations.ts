@@ -40,6 +40,17 @@ export interface StepsResult {
   leftovers?: string[];
 }
 
+/**
+ * How many steps an operation's step workflow runs: provisioning makes the
+ * network, the control plane (create, await) and every pool; deleting removes
+ * every pool, the control plane and the network; a pool change is one step.
+ */
+export function plannedStepCount(type: OperationType, poolCount: number): number {
+  if (type === 'provision') return 3 + poolCount;
+  if (type === 'delete') return poolCount + 2;
+  return 1;
+}
+
 export function isFinished(op: Pick<Operation, 'state'>): boolean {
   return op.state === 'SUCCEEDED' || op.state === 'FAILED' || op.state === 'CANCELLED';
 }

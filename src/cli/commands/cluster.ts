@@ -1,0 +1,172 @@
+import type { Command } from 'commander';
+import type { Api } from '../api.js';
+import { contextOf, seg } from '../context.js';
+import { usageError } from '../errors.js';
+import { details, print, table, type Format } from '../output.js';
+import { follow } from '../progress.js';
+import { collect, nodePoolFlag, readMapFile } from '../specs.js';
+
+interface Pool {
+  name: string;
+  instanceType: string;
+  desiredCount?: number;
+  currentCount?: number | null;
+  count?: number;
+  minCount?: number;
+  maxCount?: number;
+  autoscaling?: boolean;
+  spot?: boolean;
+  labels?: Record<string, string>;
+  taints?: { key: string; value?: string; effect: string }[];
+}
+
+interface ClusterView {
+  name: string;
+  provider: string;
+  region: string;
+  kubernetesVersion: string;
+  status: string;
+  message?: string;
+  group?: string;
+  nodePools: Pool[];
+  operation?: { id: string; type: string; currentStep?: string };
+  queuedOperations: number;
+  createdAt: string;
+  links?: { run?: string };
+}
+
+const nodes = (pools: Pool[]) => `${pools.reduce((n, p) => n + (p.currentCount ?? 0), 0)}/${pools.reduce((n, p) => n + (p.desiredCount ?? 0), 0)}`;
+
+export function poolsTable(pools: Pool[]): string {
+  return table(pools, [
+    { header: 'POOL', value: (p) => p.name },
+    { header: 'TYPE', value: (p) => p.instanceType },
+    { header: 'NODES', value: (p) => (p.desiredCount === undefined ? p.count : `${p.currentCount ?? '?'}/${p.desiredCount}`) },
+    { header: 'MIN-MAX', value: (p) => (p.minCount !== undefined ? `${p.minCount}-${p.maxCount}` : undefined) },
+    { header: 'AUTOSCALING', value: (p) => p.autoscaling },
+    { header: 'SPOT', value: (p) => p.spot },
+    { header: 'LABELS', value: (p) => Object.entries(p.labels ?? {}).map(([k, v]) => `${k}=${v}`).join(',') },
+    { header: 'TAINTS', value: (p) => (p.taints ?? []).map((t) => `${t.key}${t.value ? `=${t.value}` : ''}:${t.effect}`).join(',') },
+  ]);
+}
+
+function clusterDetails(c: ClusterView): string {
+  return (
+    details([
+      ['Name', c.name],
+      ['Provider', c.provider],
+      ['Region', c.region],
+      ['Kubernetes', c.kubernetesVersion],
+      ['Status', c.status],
+      ['Message', c.message],
+      ['Group', c.group],
+      ['Operation', c.operation ? `${c.operation.id} ${c.operation.type}${c.operation.currentStep ? `: ${c.operation.currentStep}` : ''}` : undefined],
+      ['Queued', c.queuedOperations],
+      ['Created', c.createdAt],
+      ['Web UI', c.links?.run],
+    ]) + `\n${poolsTable(c.nodePools)}`
+  );
+}
+
+/** Prints a cluster as it is now. */
+export async function printCluster(api: Api, format: Format, name: string): Promise<void> {
+  const view = await api.inOrg<ClusterView>('GET', `/clusters/${seg(name)}`);
+  print(format, view, () => clusterDetails(view));
+}
+
+/** An accepted operation: followed to its end, or printed as accepted with --no-wait. */
+export async function acceptedOperation(
+  format: Format,
+  api: Api,
+  accepted: { operationId?: string; id?: string },
+  wait: boolean,
+  onSuccess?: () => Promise<void>,
+): Promise<void> {
+  const id = (accepted.operationId ?? accepted.id)!;
+  if (!wait) return print(format, accepted, () => `accepted: operation ${id}\n`);
+  await follow(api, id, onSuccess);
+}
+
+export function clusterCommands(program: Command): void {
+  const cluster = program.command('cluster').description('Kubernetes clusters');
+
+  cluster
+    .command('create')
+    .description('create a cluster and follow its provisioning')
+    .argument('[name]', 'the cluster name (or name in --file)')
+    .option('-f, --file <file>', 'the cluster spec as the API takes it (POST /clusters), in YAML or JSON; flags override it')
+    .option('--provider <provider>', 'kwok, sim, eks, gke, aks or imported')
+    .option('--region <region>', "the provider's region (default: the provider's)")
+    .option('--kubernetes-version <version>', 'e.g. 1.32')
+    .option('--secret <id>', 'the secret holding the provider credentials (flotilla secret list)')
+    .option('--nodepool <POOL=TYPE:COUNT[:MIN-MAX]>', 'a node pool; repeat for more', collect(nodePoolFlag))
+    .option('--no-wait', 'return once the request is accepted')
+    .action(async (name: string | undefined, opts, command: Command) => {
+      const { api, format } = contextOf(command);
+      const spec = opts.file ? readMapFile(opts.file) : {};
+      const body = {
+        ...spec,
+        ...(name ? { name } : {}),
+        ...(opts.provider ? { provider: opts.provider } : {}),
+        ...(opts.region ? { region: opts.region } : {}),
+        ...(opts.kubernetesVersion ? { kubernetesVersion: opts.kubernetesVersion } : {}),
+        ...(opts.secret ? { secretId: opts.secret } : {}),
+        ...(opts.nodepool ? { nodePools: [...((spec.nodePools as unknown[] | undefined) ?? []), ...opts.nodepool] } : {}),
+      };
+      if (typeof body.name !== 'string') throw usageError('give the cluster a name: flotilla cluster create NAME, or name: in --file');
+      const accepted = await api.inOrg('POST', '/clusters', body);
+      await acceptedOperation(format, api, accepted, opts.wait, () => printCluster(api, format, body.name as string));
+    });
+
+  cluster
+    .command('list')
+    .description('list clusters')
+    .option('--provider <provider>', 'only this provider')
+    .option('--status <status>', 'only this status (DELETED lists deleted clusters)')
+    .action(async (opts: { provider?: string; status?: string }, command: Command) => {
+      const { api, format } = contextOf(command);
+      const query = new URLSearchParams({ ...(opts.provider ? { provider: opts.provider } : {}), ...(opts.status ? { status: opts.status } : {}) }).toString();
+      const items = await api.listAll<ClusterView>(`/clusters${query ? `?${query}` : ''}`);
+      print(format, items, () =>
+        table(items, [
+          { header: 'NAME', value: (c) => c.name },
+          { header: 'PROVIDER', value: (c) => c.provider },
+          { header: 'REGION', value: (c) => c.region },
+          { header: 'STATUS', value: (c) => c.status },
+          { header: 'POOLS', value: (c) => c.nodePools.length },
+          { header: 'NODES', value: (c) => nodes(c.nodePools) },
+          { header: 'OPERATION', value: (c) => (c.operation ? `${c.operation.type}${c.operation.currentStep ? `: ${c.operation.currentStep}` : ''}` : undefined) },
+        ]),
+      );
+    });
+
+  cluster
+    .command('get')
+    .description('show a cluster: status, pools, running operation')
+    .argument('<name>')
+    .action(async (name: string, _opts, command: Command) => {
+      const { api, format } = contextOf(command);
+      await printCluster(api, format, name);
+    });
+
+  cluster
+    .command('delete')
+    .description('delete a cluster and follow the deletion')
+    .argument('<name>')
+    .option('--force', 'cancel a running operation and the queue, delete what can be deleted and report the rest')
+    .option('--no-wait', 'return once the request is accepted')
+    .action(async (name: string, opts: { force?: boolean; wait: boolean }, command: Command) => {
+      const { api, format } = contextOf(command);
+      const accepted = await api.inOrg('DELETE', `/clusters/${seg(name)}${opts.force ? '?force=true' : ''}`);
+      await acceptedOperation(format, api, accepted, opts.wait);
+    });
+
+  cluster
+    .command('kubeconfig')
+    .description("print a running cluster's kubeconfig (YAML)")
+    .argument('<name>')
+    .action(async (name: string, _opts, command: Command) => {
+      const { api } = contextOf(command);
+      process.stdout.write(await api.inOrg<string>('GET', `/clusters/${seg(name)}/kubeconfig`));
+    });
+}

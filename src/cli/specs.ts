@@ -1,0 +1,86 @@
+import { InvalidArgumentError } from 'commander';
+import { readFileSync } from 'node:fs';
+import YAML from 'yaml';
+import { TAINT_EFFECTS, type NodePoolSpec, type Taint } from '../domain/cluster.js';
+import { mergeValues, type Values } from '../domain/values.js';
+import { usageError } from './errors.js';
+
+// Parsers of the CLI's compact flags. Commander calls them per occurrence
+// (`previous` collects repeated flags); a bad one is a usage error (exit 2).
+
+export function collect<T>(parse: (text: string) => T): (text: string, previous: T[] | undefined) => T[] {
+  return (text, previous) => [...(previous ?? []), parse(text)];
+}
+
+/** `POOL=TYPE:COUNT[:MIN-MAX]`, e.g. `web=standard-2:3:1-6`. */
+export function nodePoolFlag(text: string): NodePoolSpec {
+  const m = /^([^=]+)=([^:]+):(\d+)(?::(\d+)-(\d+))?$/.exec(text);
+  if (!m) throw new InvalidArgumentError('expected POOL=TYPE:COUNT[:MIN-MAX], e.g. web=standard-2:3:1-6');
+  return {
+    name: m[1]!,
+    instanceType: m[2]!,
+    count: Number(m[3]),
+    ...(m[4] !== undefined ? { minCount: Number(m[4]), maxCount: Number(m[5]) } : {}),
+  };
+}
+
+/** `KEY=VALUE`. */
+export function pairFlag(text: string): [string, string] {
+  const at = text.indexOf('=');
+  if (at <= 0) throw new InvalidArgumentError('expected KEY=VALUE');
+  return [text.slice(0, at), text.slice(at + 1)];
+}
+
+/** `KEY[=VALUE]:EFFECT`, e.g. `dedicated=gpu:NoSchedule`. */
+export function taintFlag(text: string): Taint {
+  const m = /^([^=:]+)(?:=([^:]*))?:([A-Za-z]+)$/.exec(text);
+  if (!m || !(TAINT_EFFECTS as readonly string[]).includes(m[3]!)) throw new InvalidArgumentError(`expected KEY[=VALUE]:EFFECT with EFFECT one of ${TAINT_EFFECTS.join(', ')}`);
+  return { key: m[1]!, ...(m[2] !== undefined ? { value: m[2] } : {}), effect: m[3] as Taint['effect'] };
+}
+
+export function nonNegative(text: string): number {
+  if (!/^\d+$/.test(text)) throw new InvalidArgumentError('expected a whole number, 0 or more');
+  return Number(text);
+}
+
+/** A value as Helm's `--set` types it: true, false, null and integers; anything else (`2.0` too) is a string. */
+function scalar(text: string): unknown {
+  if (text === 'true' || text === 'false') return text === 'true';
+  if (text === 'null') return null;
+  if (/^(0|-?[1-9]\d*)$/.test(text) && Number.isSafeInteger(Number(text))) return Number(text);
+  return text;
+}
+
+/** `a.b.c=value` → `{ a: { b: { c: value } } }`. */
+export function setFlag(text: string): Values {
+  const [path, value] = pairFlag(text);
+  return path
+    .split('.')
+    .reverse()
+    .reduce<unknown>((inner, key) => ({ [key]: inner }), scalar(value)) as Values;
+}
+
+/** `CLUSTER:a.b=value`: a --set for one cluster. */
+export function clusterSetFlag(text: string): [string, Values] {
+  const at = text.indexOf(':');
+  if (at <= 0) throw new InvalidArgumentError('expected CLUSTER:KEY=VALUE');
+  return [text.slice(0, at), setFlag(text.slice(at + 1))];
+}
+
+/** A YAML (or JSON) file that must hold a map. */
+export function readMapFile(path: string): Values {
+  let parsed: unknown;
+  try {
+    parsed = YAML.parse(readFileSync(path, 'utf8'));
+  } catch (err) {
+    throw usageError(`cannot read ${path}: ${(err as Error).message}`);
+  }
+  if (parsed === null || parsed === undefined) return {};
+  if (typeof parsed !== 'object' || Array.isArray(parsed)) throw usageError(`${path} must hold a map of keys to values`);
+  return parsed as Values;
+}
+
+/** Values files merged in order, then each --set over them. */
+export function mergedValues(files: readonly string[] = [], sets: readonly Values[] = []): Values {
+  return [...files.map(readMapFile), ...sets].reduce<Values>((all, next) => mergeValues(all, next), {});
+}
