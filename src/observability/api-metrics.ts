@@ -1,0 +1,72 @@
+import type { WorkflowClientInterceptor } from '@temporalio/client';
+import { Counter, Histogram, Registry } from 'prom-client';
+import { processMetrics } from './metrics-endpoint.js';
+
+/**
+ * The API's metrics: requests by route pattern (never the raw path, so the
+ * series stay few) and status, and what the API asked of Temporal.
+ */
+export class ApiMetrics {
+  readonly registry = new Registry();
+  /** Node process metrics; the embedded default serves them once, with the API's. */
+  readonly process = processMetrics();
+
+  private readonly requests = new Counter({
+    name: 'flotilla_http_requests_total',
+    help: 'HTTP requests answered by the API, by method, route pattern and status.',
+    labelNames: ['method', 'route', 'status'] as const,
+    registers: [this.registry],
+  });
+
+  private readonly latency = new Histogram({
+    name: 'flotilla_http_request_duration_seconds',
+    help: 'Time from request to response, by method, route pattern and status.',
+    labelNames: ['method', 'route', 'status'] as const,
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+    registers: [this.registry],
+  });
+
+  private readonly started = new Counter({
+    name: 'flotilla_workflows_started_total',
+    help: 'Workflow executions the API started, by workflow type (a repeated create of a live entity is not counted).',
+    labelNames: ['workflow_type'] as const,
+    registers: [this.registry],
+  });
+
+  private readonly updates = new Counter({
+    name: 'flotilla_workflow_updates_total',
+    help: 'Updates the API sent to workflows, by update name and result (ok: accepted; failed: rejected by its validator or failed).',
+    labelNames: ['update', 'result'] as const,
+    registers: [this.registry],
+  });
+
+  observeRequest(method: string, route: string, status: number, seconds: number): void {
+    const labels = { method, route, status: String(status) };
+    this.requests.inc(labels);
+    this.latency.observe(labels, seconds);
+  }
+
+  /** Counts starts and updates where they reach Temporal; goes on the API's client. */
+  clientInterceptor(): WorkflowClientInterceptor {
+    const countUpdate = (update: string, failed: boolean) => this.updates.inc({ update, result: failed ? 'failed' : 'ok' });
+    const counted = async <T>(update: string, call: () => Promise<T>, failed: (output: T) => boolean): Promise<T> => {
+      try {
+        const output = await call();
+        countUpdate(update, failed(output));
+        return output;
+      } catch (err) {
+        countUpdate(update, true);
+        throw err;
+      }
+    };
+    return {
+      startWithDetails: async (input, next) => {
+        const output = await next(input);
+        this.started.inc({ workflow_type: input.workflowType });
+        return output;
+      },
+      startUpdate: (input, next) => counted(input.updateName, () => next(input), (output) => Boolean(output.outcome?.failure)),
+      startUpdateWithStart: (input, next) => counted(input.updateName, () => next(input), (output) => Boolean(output.updateOutcome?.failure)),
+    };
+  }
+}

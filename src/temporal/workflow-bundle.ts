@@ -1,0 +1,16 @@
+import { fileURLToPath } from 'node:url';
+
+/**
+ * What the workflow bundle is made of, for the worker that bundles at start
+ * and for whoever prebuilds it (tests, benchmarks): the workflows and their
+ * OpenTelemetry interceptors. The interceptors are in the bundle whether
+ * tracing is on or not, so turning tracing on or off never changes the code
+ * workflows replay; with tracing off the worker drops their spans
+ * (src/observability/tracing.ts).
+ */
+export function workflowBundleOptions(): { workflowsPath: string; workflowInterceptorModules: string[] } {
+  return {
+    workflowsPath: fileURLToPath(new URL('../workflows/index.ts', import.meta.url)),
+    workflowInterceptorModules: [fileURLToPath(new URL('../workflows/tracing-interceptors.ts', import.meta.url))],
+  };
+}
