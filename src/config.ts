@@ -1,5 +1,7 @@
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { DEFAULT_MAX_BODY_BYTES } from './api/body-limits.js';
+import { parseRateLimit, type RateLimit } from './api/rate-limit.js';
 
 /** Everything Flotilla reads from its environment, in one place. */
 export interface Config {
@@ -18,6 +20,12 @@ export interface Config {
   apiTokens?: string;
   /** How often the reconcile schedule runs (a Temporal duration: `5m`, `30s`). */
   reconcileInterval: string;
+  /** Largest request body the API reads. */
+  maxBodyBytes: number;
+  /** Requests per bearer token; undefined when turned off. */
+  rateLimit?: RateLimit;
+  /** Directories local charts of deployments must lie under. */
+  chartRoots: string[];
 }
 
 const repoRoot = fileURLToPath(new URL('..', import.meta.url));
@@ -35,9 +43,20 @@ function duration(value: string | undefined, fallback: string, name: string): st
   return value;
 }
 
+/** `1048576`, `512kb` or `2mb`. */
+function bytes(value: string | undefined, fallback: number, name: string): number {
+  if (value === undefined || value === '') return fallback;
+  const match = /^(\d+)(kb|mb)?$/i.exec(value);
+  const n = match ? Number(match[1]) * (match[2] ? (match[2].toLowerCase() === 'kb' ? 1024 : 1024 * 1024) : 1) : NaN;
+  if (!(n >= 1)) throw new Error(`${name} must be a size like 1048576, 512kb or 1mb, got '${value}'`);
+  return n;
+}
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const dataDir = resolve(env.FLOTILLA_DATA_DIR ?? join(repoRoot, '.flotilla'));
+  const rateLimit = parseRateLimit(env.FLOTILLA_RATE_LIMIT || '20/1', env.FLOTILLA_RATE_BURST || '100');
   return {
-    dataDir: resolve(env.FLOTILLA_DATA_DIR ?? join(repoRoot, '.flotilla')),
+    dataDir,
     host: env.HOST ?? '127.0.0.1',
     port: port(env.PORT, 8080, 'PORT'),
     ...(env.TEMPORAL_ADDRESS ? { temporalAddress: env.TEMPORAL_ADDRESS } : {}),
@@ -47,6 +66,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     ...(env.FLOTILLA_UI_URL ? { uiUrl: env.FLOTILLA_UI_URL } : {}),
     ...(env.FLOTILLA_API_TOKENS ? { apiTokens: env.FLOTILLA_API_TOKENS } : {}),
     reconcileInterval: duration(env.FLOTILLA_RECONCILE_INTERVAL, '5m', 'FLOTILLA_RECONCILE_INTERVAL'),
+    maxBodyBytes: bytes(env.FLOTILLA_MAX_BODY_BYTES, DEFAULT_MAX_BODY_BYTES, 'FLOTILLA_MAX_BODY_BYTES'),
+    ...(rateLimit ? { rateLimit } : {}),
+    chartRoots: (env.FLOTILLA_CHART_ROOTS ?? join(dataDir, 'charts')).split(':').filter(Boolean).map((root) => resolve(root)),
   };
 }
 

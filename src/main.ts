@@ -60,7 +60,7 @@ async function main(): Promise<void> {
     connection: workerConnection,
     namespace: config.namespace,
     providers: providers.activities,
-    helm: helmActivities(new Helm(tools.helm, join(config.dataDir, 'helm')), providers.kubeconfigs),
+    helm: helmActivities(new Helm(tools.helm, join(config.dataDir, 'helm'), config.chartRoots), providers.kubeconfigs),
     reconcile: reconcileActivities(client, providers.kubeconfigs),
   });
   await ensureReconcileSchedule(client, config.reconcileInterval);

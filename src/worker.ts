@@ -74,7 +74,7 @@ async function main(): Promise<void> {
     if (!isProviderName(name) || !all.activities[name]) throw new Error(`FLOTILLA_PROVIDERS: unknown provider '${name}'`);
     providers[name] = all.activities[name];
   }
-  const helm = process.env.FLOTILLA_HELM === 'false' ? undefined : helmActivities(new Helm(toolPaths().helm, join(config.dataDir, 'helm')), all.kubeconfigs);
+  const helm = process.env.FLOTILLA_HELM === 'false' ? undefined : helmActivities(new Helm(toolPaths().helm, join(config.dataDir, 'helm'), config.chartRoots), all.kubeconfigs);
   const workers = await createWorkers({
     connection,
     namespace: config.namespace,

@@ -19,6 +19,8 @@ import { openApiRoute, serveDocs } from './docs.js';
 import { z } from 'zod';
 import { GroupGateway } from './group-gateway.js';
 import type { Helm } from '../activities/helm/helm.js';
+import { DEFAULT_MAX_BODY_BYTES, rejectDeepBodies } from './body-limits.js';
+import { rateLimitPerToken, type RateLimit } from './rate-limit.js';
 
 export interface AppOptions {
   client: Client;
@@ -27,14 +29,22 @@ export interface AppOptions {
   kubeconfigs: KubeconfigSource;
   secrets: SecretStore;
   helm: Helm;
+  /** Largest request body; default 1 MiB. */
+  maxBodyBytes?: number;
+  /** Requests per bearer token; unlimited when absent. */
+  rateLimit?: RateLimit;
+  /** Directories local charts of deployments must lie under; when absent, only repository and OCI charts deploy. */
+  chartRoots?: readonly string[];
 }
 
 /** The HTTP API (DESIGN decision 7): validate, authorise, translate to Temporal, map errors. */
-export function createApp({ client, tokens, links, kubeconfigs, secrets, helm }: AppOptions): Express {
+export function createApp(options: AppOptions): Express {
+  const { client, tokens, links, kubeconfigs, secrets, helm } = options;
   const app = express();
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
-  app.use(express.json({ limit: '1mb' }));
+  if (options.rateLimit) app.use(rateLimitPerToken(options.rateLimit, (token) => tokens.orgOf(token) !== undefined));
+  app.use(express.json({ limit: options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES }), rejectDeepBodies);
 
   // Every route is declared once in the table: it registers the handler and describes it in /openapi.json.
   const table = new RouteTable();
@@ -57,7 +67,7 @@ export function createApp({ client, tokens, links, kubeconfigs, secrets, helm }:
   reconcileRoutes(org, client, links);
   helmRepositoryRoutes(org, client);
   const groups = new GroupGateway(client, links, helm, kubeconfigs);
-  groupRoutes(org, groups, clusters, helm, client);
+  groupRoutes(org, groups, clusters, helm, client, options.chartRoots ?? []);
   operationRoutes(org, clusters, groups);
   org.mountOn(app);
 

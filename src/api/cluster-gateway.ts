@@ -9,6 +9,12 @@ import { clusterStateQuery, progressQuery } from '../workflows/messages.js';
 import { FlotillaKind, FlotillaOrg, FlotillaProvider, FlotillaStatus } from '../workflows/search-attributes.js';
 import { fromTemporal, HttpError, notFound } from './errors.js';
 import { orgPath, runLink, type Links } from './links.js';
+import { visibilityPage, type Page, type PageRequest } from './pagination.js';
+
+export interface ClusterFilter {
+  provider?: ProviderName;
+  status?: ClusterStatus;
+}
 
 export interface AcceptedOperation extends OperationSummary {
   operationId: string;
@@ -81,7 +87,24 @@ export class ClusterGateway {
     return this.withLinks(view);
   }
 
-  async list(org: string, filter: { provider?: ProviderName; status?: ClusterStatus }): Promise<ClusterView[]> {
+  /** Every cluster of the org that matches, by name (for the API's own checks; clients page through `page`). */
+  async list(org: string, filter: ClusterFilter): Promise<ClusterView[]> {
+    const views: ClusterView[] = [];
+    for await (const execution of this.client.workflow.list({ query: this.listQuery(org, filter) })) {
+      const view = execution.memo?.cluster as ClusterView | undefined;
+      if (view && (!filter.status || view.status === filter.status)) views.push(this.withLinks(view));
+    }
+    return views.sort((a, b) => a.name.localeCompare(b.name));
+  }
+
+  /** One page of the org's clusters that match, newest first. */
+  async page(org: string, filter: ClusterFilter, page: PageRequest): Promise<Page<ClusterView>> {
+    const { items, nextCursor } = await visibilityPage(this.client, this.listQuery(org, filter), page);
+    const views = items.map((e) => e.memo.cluster as ClusterView | undefined).filter((v): v is ClusterView => !!v && (!filter.status || v.status === filter.status));
+    return { items: views.map((v) => this.withLinks(v)), ...(nextCursor ? { nextCursor } : {}) };
+  }
+
+  private listQuery(org: string, filter: ClusterFilter): string {
     // Values are schema-checked enums and DNS labels, so they cannot break out of the quotes.
     const clauses = [`FlotillaKind = 'cluster'`, `FlotillaOrg = '${org}'`];
     if (filter.provider) clauses.push(`FlotillaProvider = '${filter.provider}'`);
@@ -90,12 +113,7 @@ export class ClusterGateway {
       clauses.push(`ExecutionStatus = 'Running'`);
       if (filter.status) clauses.push(`FlotillaStatus = '${filter.status}'`);
     }
-    const views: ClusterView[] = [];
-    for await (const execution of this.client.workflow.list({ query: clauses.join(' AND ') })) {
-      const view = execution.memo?.cluster as ClusterView | undefined;
-      if (view && (!filter.status || view.status === filter.status)) views.push(this.withLinks(view));
-    }
-    return views.sort((a, b) => a.name.localeCompare(b.name));
+    return clauses.join(' AND ');
   }
 
   /** Sends a request to the entity; the request ID doubles as the update ID, so a retry is not applied twice. */

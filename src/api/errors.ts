@@ -47,10 +47,12 @@ export function invalid(problems: readonly Problem[], what = 'invalid request'):
 }
 
 export function zodProblems(error: z.ZodError, where?: string): Problem[] {
-  return error.issues.map((issue) => ({
-    path: [...(where ? [where] : []), ...issue.path.map((p) => (typeof p === 'symbol' ? String(p) : p))],
-    message: issue.message,
-  }));
+  return error.issues.flatMap((issue) => {
+    const path = [...(where ? [where] : []), ...issue.path.map((p) => (typeof p === 'symbol' ? String(p) : p))];
+    // An unknown field is named itself, not its parent.
+    if (issue.code === 'unrecognized_keys') return issue.keys.map((key) => ({ path: [...path, key], message: 'unknown field' }));
+    return [{ path, message: issue.message }];
+  });
 }
 
 export function fromZod(error: z.ZodError, where?: string): HttpError {
@@ -89,7 +91,9 @@ export const errorHandler: ErrorRequestHandler = (err, _req, res, _next) => {
   let http: HttpError;
   if (err instanceof HttpError) http = err;
   else if (err?.type === 'entity.parse.failed') http = new HttpError(400, 'invalid_json', `request body is not valid JSON: ${err.message}`);
-  else if (err?.type === 'entity.too.large') http = new HttpError(413, 'too_large', `request body exceeds ${err.limit} bytes`);
+  else if (err?.type === 'entity.too.large') {
+    http = new HttpError(413, 'too_large', `request body is larger than the limit of ${err.limit} bytes (FLOTILLA_MAX_BODY_BYTES)`, [], { limitBytes: err.limit });
+  }
   else if (typeof err?.status === 'number' && err.status >= 400 && err.status < 500) http = new HttpError(err.status, 'bad_request', String(err.message));
   else {
     http = fromTemporal(err, 'resource') ?? new HttpError(500, 'internal', 'internal error');

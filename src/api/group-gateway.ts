@@ -20,6 +20,7 @@ import { FlotillaGroup, FlotillaKind, FlotillaOrg } from '../workflows/search-at
 import { fromTemporal, HttpError, notFound } from './errors.js';
 import type { KubeconfigSource } from './kubeconfig.js';
 import { orgPath, runLink, type Links } from './links.js';
+import { visibilityPage, type Page, type PageRequest } from './pagination.js';
 
 /** How long a live read of one target may take before it counts as UNKNOWN. */
 const LIVE_READ_MS = 8_000;
@@ -65,14 +66,12 @@ export class GroupGateway {
     throw notFound(`cluster group '${name}'`);
   }
 
-  async listGroups(org: string): Promise<GroupView[]> {
-    const groups: GroupView[] = [];
+  /** One page of the org's groups, newest first. */
+  async pageGroups(org: string, page: PageRequest): Promise<Page<GroupView>> {
     const query = `FlotillaKind = 'clustergroup' AND FlotillaOrg = '${org}' AND ExecutionStatus = 'Running'`;
-    for await (const execution of this.client.workflow.list({ query })) {
-      const view = execution.memo?.group as GroupView | undefined;
-      if (view) groups.push(this.withLinks(view));
-    }
-    return groups.sort((a, b) => a.name.localeCompare(b.name));
+    const { items, nextCursor } = await visibilityPage(this.client, query, page);
+    const views = items.map((e) => e.memo.group as GroupView | undefined).filter((v): v is GroupView => !!v);
+    return { items: views.map((v) => this.withLinks(v)), ...(nextCursor ? { nextCursor } : {}) };
   }
 
   async setMembers(org: string, name: string, members: ClusterRef[], requestId: string): Promise<GroupView> {
@@ -97,14 +96,19 @@ export class GroupGateway {
 
   /** Deployments of the org, live ones only, with their last recorded results (no live read). */
   async listDeployments(org: string, group?: string): Promise<DeploymentView[]> {
-    const clauses = [`FlotillaKind = 'deployment'`, `FlotillaOrg = '${org}'`, `ExecutionStatus = 'Running'`];
-    if (group) clauses.push(`FlotillaGroup = '${group}'`);
     const views: DeploymentView[] = [];
-    for await (const execution of this.client.workflow.list({ query: clauses.join(' AND ') })) {
+    for await (const execution of this.client.workflow.list({ query: deploymentsQuery(org, group) })) {
       const view = execution.memo?.deployment as DeploymentView | undefined;
       if (view) views.push(view);
     }
     return views.sort((a, b) => a.releaseName.localeCompare(b.releaseName));
+  }
+
+  /** One page of a group's deployments, newest first. */
+  async pageDeployments(org: string, group: string, page: PageRequest): Promise<Page<DeploymentView>> {
+    const { items, nextCursor } = await visibilityPage(this.client, deploymentsQuery(org, group), page);
+    const views = items.map((e) => e.memo.deployment as DeploymentView | undefined).filter((v): v is DeploymentView => !!v);
+    return { items: views, ...(nextCursor ? { nextCursor } : {}) };
   }
 
   async createDeployment(org: string, group: GroupView, targets: ClusterRef[], spec: DeploymentSpec, requestId: string): Promise<Record<string, unknown>> {
@@ -231,6 +235,12 @@ export class GroupGateway {
     const run = runLink(this.links, deploymentWorkflowId(org, group, release));
     return { self: `${orgPath(org)}/clustergroups/${group}/deployments/${release}`, ...(run ? { run } : {}) };
   }
+}
+
+function deploymentsQuery(org: string, group?: string): string {
+  const clauses = [`FlotillaKind = 'deployment'`, `FlotillaOrg = '${org}'`, `ExecutionStatus = 'Running'`];
+  if (group) clauses.push(`FlotillaGroup = '${group}'`);
+  return clauses.join(' AND ');
 }
 
 function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {

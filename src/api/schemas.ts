@@ -4,6 +4,7 @@ import { dnsLabelProblem } from '../domain/names.js';
 import type { Problem } from '../domain/problems.js';
 import { clusterRequestProblems, MAX_NODE_POOLS } from '../domain/validation.js';
 import { valuesProblems } from '../domain/values.js';
+import { pageFields } from './pagination.js';
 
 // Shapes here; the rules a schema cannot express live in src/domain/validation.ts
 // and run inside the schema, so one 400 lists every problem.
@@ -73,6 +74,7 @@ export const NodePoolUpdate = z
 export const ClusterListQuery = z.strictObject({
   provider: z.enum(PROVIDER_NAMES).optional(),
   status: z.enum(CLUSTER_STATUSES).optional(),
+  ...pageFields,
 });
 
 export const ForceQuery = z.strictObject({

@@ -21,7 +21,10 @@ export function startApi(options: { config: Config; client: Client; tokens: stri
     links: { namespace: config.namespace, ...(uiUrl ? { uiUrl } : {}) },
     kubeconfigs: kubeconfigSource(providers.kubeconfigs),
     secrets,
-    helm: new Helm(toolPaths().helm, join(config.dataDir, 'helm')),
+    helm: new Helm(toolPaths().helm, join(config.dataDir, 'helm'), config.chartRoots),
+    maxBodyBytes: config.maxBodyBytes,
+    ...(config.rateLimit ? { rateLimit: config.rateLimit } : {}),
+    chartRoots: config.chartRoots,
   });
   return new Promise<Server>((resolve, reject) => {
     const server = app.listen(config.port, config.host, () => resolve(server));

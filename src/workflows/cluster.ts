@@ -156,7 +156,10 @@ class ClusterEntity {
           if (this.known(requestId)) return;
           this.assertAcceptingChanges();
           if (this.findPool(pool.name)) reject(FailureType.conflict, `node pool '${pool.name}' already exists`);
-          if (this.state.spec.nodePools.length >= MAX_NODE_POOLS) reject(FailureType.invalid, `a cluster has at most ${MAX_NODE_POOLS} node pools`);
+          if (this.state.spec.nodePools.length >= MAX_NODE_POOLS) {
+            const message = `the cluster has ${this.state.spec.nodePools.length} node pools, the most a cluster may have (${MAX_NODE_POOLS})`;
+            reject(FailureType.invalid, message, [{ path: ['name'], message }]);
+          }
           const problems = nodePoolProblems(pool, this.state.spec.provider);
           if (problems.length) reject(FailureType.invalid, 'invalid node pool', problems);
         },

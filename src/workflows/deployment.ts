@@ -23,7 +23,7 @@ import {
   type TargetRecord,
 } from '../domain/groups.js';
 import { deploymentOperationId, groupWorkflowId, HELM_TASK_QUEUE } from '../domain/ids.js';
-import { mergeValues } from '../domain/values.js';
+import { mergeValues, valuesProblems } from '../domain/values.js';
 import { ApplicationFailure } from '@temporalio/workflow';
 import { FailureType } from '../domain/problems.js';
 import {
@@ -35,6 +35,7 @@ import {
   deploymentTargetsSignal,
   editDeploymentUpdate,
   reconcileSignal,
+  type EditDeploymentRequest,
   syncDeploymentUpdate,
 } from './messages.js';
 import { rootMessage } from './steps.js';
@@ -111,28 +112,40 @@ export async function deploymentWorkflow(input: DeploymentWorkflowInput): Promis
   const deleting = () => state.status === 'DELETING' || state.operations.some((op) => op.type === 'delete' && (op.state === 'QUEUED' || op.state === 'RUNNING'));
 
   setHandler(deploymentStateQuery, () => state);
+  const edited = ({ spec, reuseValues }: EditDeploymentRequest): DeploymentSpec =>
+    reuseValues
+      ? {
+          ...state.spec,
+          ...spec,
+          values: mergeValues(state.spec.values, spec.values),
+          valueOverrides: Object.fromEntries(
+            [...new Set([...Object.keys(state.spec.valueOverrides), ...Object.keys(spec.valueOverrides)])].map((c) => [
+              c,
+              mergeValues(state.spec.valueOverrides[c] ?? {}, spec.valueOverrides[c]),
+            ]),
+          ),
+        }
+      : { ...spec, releaseName: release };
   setHandler(
     editDeploymentUpdate,
-    ({ requestId, spec, reuseValues }) => {
-      if (state.requests[requestId]) return enqueue('apply', requestId);
-      state.spec = reuseValues
-        ? {
-            ...state.spec,
-            ...spec,
-            values: mergeValues(state.spec.values, spec.values),
-            valueOverrides: Object.fromEntries(
-              [...new Set([...Object.keys(state.spec.valueOverrides), ...Object.keys(spec.valueOverrides)])].map((c) => [
-                c,
-                mergeValues(state.spec.valueOverrides[c] ?? {}, spec.valueOverrides[c]),
-              ]),
-            ),
-          }
-        : { ...spec, releaseName: release };
-      return enqueue('apply', requestId);
+    (request) => {
+      if (state.requests[request.requestId]) return enqueue('apply', request.requestId);
+      state.spec = edited(request);
+      return enqueue('apply', request.requestId);
     },
     {
-      validator: ({ requestId }) => {
-        if (!state.requests[requestId] && deleting()) throw conflict('the deployment is being deleted');
+      validator: (request) => {
+        if (state.requests[request.requestId]) return;
+        if (deleting()) throw conflict('the deployment is being deleted');
+        // Merged with reuseValues, values each within the API's limits may together grow past them.
+        const next = edited(request);
+        const problems = [
+          ...valuesProblems(next.values, ['values']),
+          ...Object.entries(next.valueOverrides).flatMap(([cluster, values]) => valuesProblems(values, ['valueOverrides', cluster])),
+        ];
+        if (problems.length) {
+          throw ApplicationFailure.create({ type: FailureType.invalid, message: 'the merged values would be too large', details: [problems], nonRetryable: true });
+        }
       },
     },
   );

@@ -92,7 +92,7 @@ describe('validation', () => {
     ['an unknown provider', { ...cluster('v1'), provider: 'ibm' }, 'provider'],
     ['an unknown instance type', cluster('v2', { nodePools: [{ name: 'a', instanceType: 'm5.large', count: 1 }] }), 'nodePools[0].instanceType'],
     ['count outside [min, max]', cluster('v3', { nodePools: [{ name: 'a', instanceType: 'standard-2', count: 0, minCount: 1, maxCount: 2 }] }), 'nodePools[0].count'],
-    ['an unknown field', cluster('v4', { colour: 'blue' }), ''],
+    ['an unknown field', cluster('v4', { colour: 'blue' }), 'colour'],
     ['a wrong type', cluster('v5', { nodePools: 'many' }), 'nodePools'],
     ['a bad taint effect', cluster('v6', { nodePools: [{ name: 'a', instanceType: 'standard-2', count: 1, taints: [{ key: 'k', effect: 'Never' }] }] }), 'nodePools[0].taints[0].effect'],
     ['a bad label', cluster('v7', { nodePools: [{ name: 'a', instanceType: 'standard-2', count: 1, labels: { 'a b': 'c' } }] }), 'nodePools[0].labels["a b"]'],

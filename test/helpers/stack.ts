@@ -5,6 +5,7 @@ import { mkdtempSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import type { Server } from 'node:http';
+import { fileURLToPath } from 'node:url';
 import type { ProviderActivities } from '../../src/activities/provider.js';
 import { createApp } from '../../src/api/app.js';
 import { TokenTable } from '../../src/api/auth.js';
@@ -34,6 +35,9 @@ export interface Stack {
 }
 
 export const TOKENS = { acme: 'token-acme', globex: 'token-globex' };
+
+/** The charts of the test fixtures: the chart root of every test API unless a suite names others. */
+export const FIXTURE_CHARTS = fileURLToPath(new URL('../fixtures/charts', import.meta.url));
 
 // Activity and workflow failures are what many tests provoke: keep their logs out of the output.
 try {
@@ -83,6 +87,7 @@ export async function startStack(options: {
     kubeconfigs: options.kubeconfigs ?? kubeconfigSource(options.fleet ?? {}),
     secrets: options.secrets ?? testSecretStore(),
     helm: testHelm(),
+    chartRoots: [FIXTURE_CHARTS],
   });
   const server = await new Promise<Server>((resolve) => {
     const s = app.listen(0, '127.0.0.1', () => resolve(s));

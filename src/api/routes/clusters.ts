@@ -6,6 +6,7 @@ import { addNodePoolUpdate, deleteClusterUpdate, removeNodePoolUpdate, updateNod
 import type { ClusterGateway } from '../cluster-gateway.js';
 import { HttpError, invalid } from '../errors.js';
 import type { KubeconfigSource } from '../kubeconfig.js';
+import { pageOfList, PageQuery, pageRequest } from '../pagination.js';
 import type { Routes } from '../route-table.js';
 import { ClusterCreate, ClusterListQuery, dnsLabel, ForceQuery, NodePool, NodePoolUpdate } from '../schemas.js';
 
@@ -25,9 +26,13 @@ export function clusterRoutes(routes: Routes, clusters: ClusterGateway, kubeconf
     },
   );
 
-  routes.get('/clusters', { summary: 'List clusters', query: ClusterListQuery, responses: { 200: '{ items: [cluster] }' } }, async (req, res, { query }) => {
-    res.json({ items: await clusters.list(req.org!, query) });
-  });
+  routes.get(
+    '/clusters',
+    { summary: 'List clusters, newest first', query: ClusterListQuery, responses: { 200: '{ items: [cluster], nextCursor? }' } },
+    async (req, res, { query: { limit, cursor, ...filter } }) => {
+      res.json(await clusters.page(req.org!, filter, pageRequest({ limit, cursor })));
+    },
+  );
 
   routes.get('/clusters/:name', { summary: 'Get a cluster', params: cluster, responses: { 200: 'the cluster: status, pools, running operation, links' } }, async (req, res, { params }) => {
     res.json(await clusters.get(req.org!, params.name));
@@ -63,16 +68,19 @@ export function clusterRoutes(routes: Routes, clusters: ClusterGateway, kubeconf
 
   routes.get(
     '/clusters/:name/nodepools',
-    { summary: "A cluster's node pools", params: cluster, responses: { 200: '{ items: [pool], readOnly? }' }, errors: [502] },
-    async (req, res, { params }) => {
+    { summary: "A cluster's node pools", params: cluster, query: PageQuery, responses: { 200: '{ items: [pool], nextCursor?, readOnly? }' }, errors: [502] },
+    async (req, res, { params, query }) => {
       const view = await clusters.get(req.org!, params.name);
-      if (providerInfo(view.provider).managesNodePools) return void res.json({ items: view.nodePools });
+      const page = (pools: unknown[]) => pageOfList(pools, pageRequest(query), `nodepools:${view.name}`);
+      if (providerInfo(view.provider).managesNodePools) return void res.json(page(view.nodePools));
       // Not made by Flotilla: read the pools from the cluster's nodes, live and read-only.
+      let observed;
       try {
-        res.json({ items: await observedNodePools(coreApi(await kubeconfigs.kubeconfig(view))), readOnly: true });
+        observed = await observedNodePools(coreApi(await kubeconfigs.kubeconfig(view)));
       } catch (err) {
         throw new HttpError(502, 'cluster_unreachable', `cannot read the nodes of cluster '${view.name}': ${(err as Error).message}`);
       }
+      res.json({ ...page(observed), readOnly: true });
     },
   );
 

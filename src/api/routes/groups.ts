@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Client } from '@temporalio/client';
 import { helmRepositories } from './helm-repositories.js';
+import { chartPathProblem, isLocalChart, REPOSITORY_CHART } from '../../activities/helm/chart-roots.js';
 import type { Helm } from '../../activities/helm/helm.js';
 import { clusterRef, type ClusterRef } from '../../domain/cluster.js';
 import type { DeploymentSpec, GroupView } from '../../domain/groups.js';
@@ -9,11 +10,12 @@ import { mergeValues } from '../../domain/values.js';
 import type { ClusterGateway } from '../cluster-gateway.js';
 import { HttpError, invalid } from '../errors.js';
 import type { GroupGateway } from '../group-gateway.js';
+import { PageQuery, pageRequest } from '../pagination.js';
 import type { Routes } from '../route-table.js';
 import { DeploymentCreate, DeploymentEdit, dnsLabel, ForceQuery, GroupCreate, GroupUpdate } from '../schemas.js';
 
-/** /clustergroups and their /deployments (DESIGN decision 5). */
-export function groupRoutes(routes: Routes, groups: GroupGateway, clusters: ClusterGateway, helm: Helm, client: Client): void {
+/** /clustergroups and their /deployments (DESIGN decision 5); local charts only from under `chartRoots`. */
+export function groupRoutes(routes: Routes, groups: GroupGateway, clusters: ClusterGateway, helm: Helm, client: Client, chartRoots: readonly string[]): void {
   const group = { group: dnsLabel };
   const deployment = { group: dnsLabel, release: dnsLabel };
 
@@ -39,8 +41,8 @@ export function groupRoutes(routes: Routes, groups: GroupGateway, clusters: Clus
     res.status(201).json(await groups.createGroup(req.org!, body.name, members));
   });
 
-  routes.get('/clustergroups', { summary: 'List cluster groups', responses: { 200: '{ items: [group] }' } }, async (req, res) => {
-    res.json({ items: await groups.listGroups(req.org!) });
+  routes.get('/clustergroups', { summary: 'List cluster groups, newest first', query: PageQuery, responses: { 200: '{ items: [group], nextCursor? }' } }, async (req, res, { query }) => {
+    res.json(await groups.pageGroups(req.org!, pageRequest(query)));
   });
 
   routes.get('/clustergroups/:group', { summary: 'Get a cluster group', params: group, responses: { 200: 'the group with its members and deployments' } }, async (req, res, { params }) => {
@@ -86,7 +88,7 @@ export function groupRoutes(routes: Routes, groups: GroupGateway, clusters: Clus
     async (req, res, { params, body, requestId }) => {
       const target = await groups.getGroup(req.org!, params.group);
       overridesOnlyForMembers(target, body.valueOverrides);
-      const source = await chartSource(client, req.org!, body.chart);
+      const source = await chartSource(client, req.org!, body.chart, chartRoots);
       const spec: DeploymentSpec = {
         releaseName: body.releaseName ?? `${chartBaseName(body.chart)}-${randomBytes(3).toString('hex')}`,
         ...source,
@@ -128,10 +130,11 @@ export function groupRoutes(routes: Routes, groups: GroupGateway, clusters: Clus
 
   routes.get(
     '/clustergroups/:group/deployments',
-    { summary: "A group's deployments: desired state, without live status", params: group, responses: { 200: '{ items: [deployment] }' } },
-    async (req, res, { params }) => {
+    { summary: "A group's deployments, newest first: desired state, without live status", params: group, query: PageQuery, responses: { 200: '{ items: [deployment], nextCursor? }' } },
+    async (req, res, { params, query }) => {
       await groups.getGroup(req.org!, params.group);
-      res.json({ items: (await groups.listDeployments(req.org!, params.group)).map(({ lastResults: _r, ...d }) => d) });
+      const { items, nextCursor } = await groups.pageDeployments(req.org!, params.group, pageRequest(query));
+      res.json({ items: items.map(({ lastResults: _r, ...d }) => d), ...(nextCursor ? { nextCursor } : {}) });
     },
   );
 
@@ -157,7 +160,7 @@ export function groupRoutes(routes: Routes, groups: GroupGateway, clusters: Clus
     async (req, res, { params, body: { reuseValues, ...edit }, requestId }) => {
       const target = await groups.getGroup(req.org!, params.group);
       overridesOnlyForMembers(target, edit.valueOverrides);
-      const spec = { ...edit, ...(await chartSource(client, req.org!, edit.chart)) };
+      const spec = { ...edit, ...(await chartSource(client, req.org!, edit.chart, chartRoots)) };
       res.status(202).json(await groups.editDeployment(req.org!, target.name, params.release, { requestId, spec, reuseValues }));
     },
   );
@@ -200,12 +203,18 @@ function chartBaseName(chart: string): string {
 }
 
 /**
- * Where a chart comes from: `oci://...` and paths (absolute, or starting with
- * `./`) go to helm as they are; `<repo>/<chart>` must name a registered repository.
+ * Where a chart comes from: `oci://...` goes to helm as it is; a path must lie
+ * under one of the chart roots (FLOTILLA_CHART_ROOTS); `<repo>/<chart>` must
+ * name a registered repository.
  */
-async function chartSource(client: Client, org: string, chart: string): Promise<{ chart: string; repo?: string }> {
-  const named = /^([a-z0-9-]+)\/([A-Za-z0-9._-]+)$/.exec(chart);
-  if (!named) return { chart };
+async function chartSource(client: Client, org: string, chart: string, chartRoots: readonly string[]): Promise<{ chart: string; repo?: string }> {
+  if (chart.startsWith('oci://')) return { chart };
+  if (isLocalChart(chart)) {
+    const problem = await chartPathProblem(chart, chartRoots);
+    if (problem) throw invalid([{ path: ['chart'], message: problem }]);
+    return { chart };
+  }
+  const named = REPOSITORY_CHART.exec(chart)!;
   const repository = (await helmRepositories(client, org)).find((r) => r.name === named[1]);
   if (!repository) throw invalid([{ path: ['chart'], message: `no Helm repository '${named[1]}' is registered (POST /helm-repositories)` }]);
   return { chart: named[2]!, repo: repository.url };

@@ -5,6 +5,7 @@ import { helmRepositoriesWorkflow } from '../../workflows/helm-repositories.js';
 import { addHelmRepositoryUpdate, type HelmRepository } from '../../workflows/messages.js';
 import { FlotillaKind, FlotillaOrg } from '../../workflows/search-attributes.js';
 import { fromTemporal } from '../errors.js';
+import { pageOfList, PageQuery, pageRequest } from '../pagination.js';
 import type { Routes } from '../route-table.js';
 import { dnsLabel } from '../schemas.js';
 
@@ -50,9 +51,13 @@ export function helmRepositoryRoutes(routes: Routes, client: Client): void {
   );
   routes.get(
     '/helm-repositories',
-    { summary: 'List Helm chart repositories', responses: { 200: { description: '{ items: [repository] }', schema: z.object({ items: z.array(HelmRepositoryCreate) }) } } },
-    async (req, res) => {
-      res.json({ items: await helmRepositories(client, req.org!) });
+    {
+      summary: 'List Helm chart repositories, in the order they were registered',
+      query: PageQuery,
+      responses: { 200: { description: '{ items: [repository], nextCursor? }', schema: z.object({ items: z.array(HelmRepositoryCreate), nextCursor: z.string().optional() }) } },
+    },
+    async (req, res, { query }) => {
+      res.json(pageOfList(await helmRepositories(client, req.org!), pageRequest(query), 'helm-repositories'));
     },
   );
 }

@@ -2,6 +2,7 @@ import type { SecretStore } from '../../activities/secrets/store.js';
 import type { ClusterGateway } from '../cluster-gateway.js';
 import { HttpError, notFound } from '../errors.js';
 import { checkKubeconfig } from '../kubeconfig-check.js';
+import { pageOfList, PageQuery, pageRequest } from '../pagination.js';
 import type { Routes } from '../route-table.js';
 import { SecretCreate, secretId } from '../schemas.js';
 
@@ -20,8 +21,8 @@ export function secretRoutes(routes: Routes, secrets: SecretStore, clusters: Clu
     },
   );
 
-  routes.get('/secrets', { summary: 'List secrets (names and types)', responses: { 200: '{ items: [secret] }' } }, async (req, res) => {
-    res.json({ items: await secrets.list(req.org!) });
+  routes.get('/secrets', { summary: 'List secrets (names and types), by name', query: PageQuery, responses: { 200: '{ items: [secret], nextCursor? }' } }, async (req, res, { query }) => {
+    res.json(pageOfList(await secrets.list(req.org!), pageRequest(query), 'secrets'));
   });
 
   routes.delete('/secrets/:id', { summary: 'Delete a secret', params: { id: secretId }, responses: { 204: 'deleted' }, errors: [409] }, async (req, res, { params: { id } }) => {
