@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Api } from './api.js';
 import { operationFailed } from './errors.js';
+import { print, type Format } from './output.js';
 
 /** GET /operations/{id}, for a cluster or a deployment operation. */
 export interface OperationView {
@@ -77,4 +78,21 @@ function outcome(op: OperationView): string {
   ];
   const size = op.steps ? `${op.steps.length} steps` : `${op.targets?.length ?? 0} targets`;
   return `SUCCEEDED: ${subject} (${size})${extra.length ? `; ${extra.join('; ')}` : ''}`;
+}
+
+/** Help of `--wait` (the default) and `--no-wait`, the options of every command that starts a long operation. */
+export const WAIT_HELP = 'follow the operation to its end';
+export const NO_WAIT_HELP = 'return once the request is accepted';
+
+/** An accepted operation: followed to its end, or printed as accepted with --no-wait. */
+export async function acceptedOperation(
+  format: Format,
+  api: Api,
+  accepted: { operationId?: string; id?: string },
+  wait: boolean,
+  onSuccess?: () => Promise<void>,
+): Promise<void> {
+  const id = (accepted.operationId ?? accepted.id)!;
+  if (!wait) return print(format, accepted, () => `accepted: operation ${id}\n`);
+  await follow(api, id, onSuccess);
 }

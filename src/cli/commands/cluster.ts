@@ -3,7 +3,7 @@ import type { Api } from '../api.js';
 import { contextOf, seg } from '../context.js';
 import { usageError } from '../errors.js';
 import { details, print, table, type Format } from '../output.js';
-import { follow } from '../progress.js';
+import { acceptedOperation, NO_WAIT_HELP, WAIT_HELP } from '../progress.js';
 import { collect, nodePoolFlag, readMapFile } from '../specs.js';
 
 interface Pool {
@@ -74,19 +74,6 @@ export async function printCluster(api: Api, format: Format, name: string): Prom
   print(format, view, () => clusterDetails(view));
 }
 
-/** An accepted operation: followed to its end, or printed as accepted with --no-wait. */
-export async function acceptedOperation(
-  format: Format,
-  api: Api,
-  accepted: { operationId?: string; id?: string },
-  wait: boolean,
-  onSuccess?: () => Promise<void>,
-): Promise<void> {
-  const id = (accepted.operationId ?? accepted.id)!;
-  if (!wait) return print(format, accepted, () => `accepted: operation ${id}\n`);
-  await follow(api, id, onSuccess);
-}
-
 export function clusterCommands(program: Command): void {
   const cluster = program.command('cluster').description('Kubernetes clusters');
 
@@ -100,7 +87,8 @@ export function clusterCommands(program: Command): void {
     .option('--kubernetes-version <version>', 'e.g. 1.32')
     .option('--secret <id>', 'the secret holding the provider credentials (flotilla secret list)')
     .option('--nodepool <POOL=TYPE:COUNT[:MIN-MAX]>', 'a node pool; repeat for more', collect(nodePoolFlag))
-    .option('--no-wait', 'return once the request is accepted')
+    .option('--wait', WAIT_HELP, true)
+    .option('--no-wait', NO_WAIT_HELP)
     .action(async (name: string | undefined, opts, command: Command) => {
       const { api, format } = contextOf(command);
       const spec = opts.file ? readMapFile(opts.file) : {};
@@ -154,7 +142,8 @@ export function clusterCommands(program: Command): void {
     .description('delete a cluster and follow the deletion')
     .argument('<name>')
     .option('--force', 'cancel a running operation and the queue, delete what can be deleted and report the rest')
-    .option('--no-wait', 'return once the request is accepted')
+    .option('--wait', WAIT_HELP, true)
+    .option('--no-wait', NO_WAIT_HELP)
     .action(async (name: string, opts: { force?: boolean; wait: boolean }, command: Command) => {
       const { api, format } = contextOf(command);
       const accepted = await api.inOrg('DELETE', `/clusters/${seg(name)}${opts.force ? '?force=true' : ''}`);

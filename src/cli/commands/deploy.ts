@@ -5,7 +5,7 @@ import { operationFailed } from '../errors.js';
 import { details, print, table, type Format } from '../output.js';
 import { clusterSetFlag, collect, mergedValues, pairFlag, readMapFile, setFlag } from '../specs.js';
 import { mergeValues, type Values } from '../../domain/values.js';
-import { acceptedOperation } from './cluster.js';
+import { acceptedOperation, NO_WAIT_HELP, WAIT_HELP } from '../progress.js';
 
 interface TargetView {
   clusterName: string;
@@ -83,7 +83,8 @@ export function deployCommands(program: Command): void {
     .option('--cluster-set <CLUSTER:KEY=VALUE>', 'a value for one cluster, e.g. west:message=hi', collect(clusterSetFlag))
     .option('--auto-sync', 'let reconcile repair drift without asking')
     .option('--dry-run', "show each target's values and whether the chart renders; install nothing")
-    .option('--no-wait', 'return once the request is accepted')
+    .option('--wait', WAIT_HELP, true)
+    .option('--no-wait', NO_WAIT_HELP)
     .action(async (group: string, chart: string, opts, command: Command) => {
       const { api, format } = contextOf(command);
       const body = {
@@ -146,7 +147,8 @@ export function deployCommands(program: Command): void {
     .description('install where missing, upgrade where stale, uninstall where a cluster left; follow it')
     .argument('<group>')
     .argument('<release>')
-    .option('--no-wait', 'return once the request is accepted')
+    .option('--wait', WAIT_HELP, true)
+    .option('--no-wait', NO_WAIT_HELP)
     .action(async (group: string, release: string, opts: { wait: boolean }, command: Command) => {
       const { api, format } = contextOf(command);
       const accepted = await api.inOrg('PUT', `/clustergroups/${seg(group)}/deployments/${seg(release)}/sync`);
@@ -159,7 +161,8 @@ export function deployCommands(program: Command): void {
     .argument('<group>')
     .argument('<release>')
     .option('--force', 'finish even when targets are unreachable, listing them as skipped')
-    .option('--no-wait', 'return once the request is accepted')
+    .option('--wait', WAIT_HELP, true)
+    .option('--no-wait', NO_WAIT_HELP)
     .action(async (group: string, release: string, opts: { force?: boolean; wait: boolean }, command: Command) => {
       const { api, format } = contextOf(command);
       const accepted = await api.inOrg('DELETE', `/clustergroups/${seg(group)}/deployments/${seg(release)}${opts.force ? '?force=true' : ''}`);

@@ -2,7 +2,8 @@ import type { Command } from 'commander';
 import { contextOf, seg } from '../context.js';
 import { print } from '../output.js';
 import { collect, nodePoolFlag, nonNegative, pairFlag, taintFlag } from '../specs.js';
-import { acceptedOperation, poolsTable, printCluster } from './cluster.js';
+import { poolsTable, printCluster } from './cluster.js';
+import { acceptedOperation, NO_WAIT_HELP, WAIT_HELP } from '../progress.js';
 
 export function nodePoolCommands(program: Command): void {
   const nodepool = program.command('nodepool').description("a cluster's node pools");
@@ -26,7 +27,8 @@ export function nodePoolCommands(program: Command): void {
     .option('--taint <KEY[=VALUE]:EFFECT>', 'a node taint; repeat for more', collect(taintFlag))
     .option('--autoscaling', 'let the provider scale between MIN and MAX')
     .option('--spot', 'spot / preemptible nodes')
-    .option('--no-wait', 'return once the request is accepted')
+    .option('--wait', WAIT_HELP, true)
+    .option('--no-wait', NO_WAIT_HELP)
     .action(async (cluster: string, pool, opts, command: Command) => {
       const { api, format } = contextOf(command);
       const body = {
@@ -48,7 +50,8 @@ export function nodePoolCommands(program: Command): void {
     .argument('<count>', 'the node count', nonNegative)
     .option('--min <count>', 'the least nodes', nonNegative)
     .option('--max <count>', 'the most nodes', nonNegative)
-    .option('--no-wait', 'return once the request is accepted')
+    .option('--wait', WAIT_HELP, true)
+    .option('--no-wait', NO_WAIT_HELP)
     .action(async (cluster: string, pool: string, count: number, opts: { min?: number; max?: number; wait: boolean }, command: Command) => {
       const { api, format } = contextOf(command);
       const body = { count, ...(opts.min !== undefined ? { minCount: opts.min } : {}), ...(opts.max !== undefined ? { maxCount: opts.max } : {}) };
@@ -61,7 +64,8 @@ export function nodePoolCommands(program: Command): void {
     .description('remove a node pool and follow its deletion')
     .argument('<cluster>')
     .argument('<pool>')
-    .option('--no-wait', 'return once the request is accepted')
+    .option('--wait', WAIT_HELP, true)
+    .option('--no-wait', NO_WAIT_HELP)
     .action(async (cluster: string, pool: string, opts: { wait: boolean }, command: Command) => {
       const { api, format } = contextOf(command);
       const accepted = await api.inOrg('DELETE', `/clusters/${seg(cluster)}/nodepools/${seg(pool)}`);
