@@ -1,0 +1,69 @@
+import type { Api } from '../../src/cli/api.js';
+import { CliError } from '../../src/cli/errors.js';
+import { follow, type OperationView } from '../../src/cli/progress.js';
+import { clusterSetFlag, nodePoolFlag, setFlag, taintFlag } from '../../src/cli/specs.js';
+
+describe('CLI flags', () => {
+  it('reads --nodepool POOL=TYPE:COUNT[:MIN-MAX]', () => {
+    expect(nodePoolFlag('web=standard-2:3')).toEqual({ name: 'web', instanceType: 'standard-2', count: 3 });
+    expect(nodePoolFlag('web=m5.large:3:1-6')).toEqual({ name: 'web', instanceType: 'm5.large', count: 3, minCount: 1, maxCount: 6 });
+    for (const bad of ['web', 'web=standard-2', 'web=standard-2:x', 'web=standard-2:3:6']) expect(() => nodePoolFlag(bad)).toThrow(/POOL=TYPE:COUNT/);
+  });
+
+  it('reads --taint KEY[=VALUE]:EFFECT', () => {
+    expect(taintFlag('dedicated=gpu:NoSchedule')).toEqual({ key: 'dedicated', value: 'gpu', effect: 'NoSchedule' });
+    expect(taintFlag('spot:PreferNoSchedule')).toEqual({ key: 'spot', effect: 'PreferNoSchedule' });
+    expect(() => taintFlag('dedicated=gpu:Never')).toThrow(/EFFECT one of/);
+  });
+
+  it('types --set values as Helm does and nests dotted keys', () => {
+    expect(setFlag('image.tag=2.0')).toEqual({ image: { tag: '2.0' } });
+    expect(setFlag('replicas=3')).toEqual({ replicas: 3 });
+    expect(setFlag('debug=true')).toEqual({ debug: true });
+    expect(setFlag('message=a=b')).toEqual({ message: 'a=b' });
+    expect(setFlag('zip=007')).toEqual({ zip: '007' });
+    expect(clusterSetFlag('west:message=hello west')).toEqual(['west', { message: 'hello west' }]);
+    expect(() => setFlag('=x')).toThrow(/KEY=VALUE/);
+  });
+});
+
+describe('following an operation on a terminal', () => {
+  const running = (done: number, current: string): OperationView => ({
+    id: 'cluster.demo.1',
+    type: 'provision',
+    state: 'RUNNING',
+    cluster: 'demo',
+    totalSteps: 4,
+    currentStep: current,
+    steps: [...Array.from({ length: done }, (_, i) => ({ name: `step ${i}`, state: 'DONE' })), { name: current, state: 'RUNNING' }],
+  });
+  const links = { run: 'http://ui/namespaces/default/workflows/cluster%2Facme%2Fdemo%2Fprovision' };
+
+  function terminal(): { stream: NodeJS.WriteStream; text: () => string } {
+    let text = '';
+    const stream = { isTTY: true, write: (chunk: string) => ((text += chunk), true) } as unknown as NodeJS.WriteStream;
+    return { stream, text: () => text };
+  }
+  const apiAnswering = (ops: OperationView[]) => ({ inOrg: async () => ops.shift() }) as unknown as Api;
+
+  it('redraws one line in place, then prints the result, the outcome and the Web UI link', async () => {
+    const ops = [running(0, 'ensure network'), running(0, 'ensure network'), running(2, 'await control plane'), { ...running(3, 'x'), state: 'SUCCEEDED' as const, steps: Array(4).fill({ name: 's', state: 'DONE' }), currentStep: undefined, links }];
+    const { stream, text } = terminal();
+    const printed: string[] = [];
+    await follow(apiAnswering(ops), 'cluster.demo.1', async () => void printed.push(text()), stream);
+    const redraw = '\r\x1b[2K';
+    const progress = `${redraw}provision demo: 0/4 steps, ensure network${redraw}provision demo: 2/4 steps, await control plane${redraw}provision demo: 4/4 steps\n`;
+    expect(text()).toBe(`${progress}SUCCEEDED: provision demo (4 steps)\nTemporal Web UI: ${links.run}\n`);
+    // The result is printed after the progress line ends and before the outcome.
+    expect(printed).toEqual([progress]);
+  });
+
+  it('ends a failed operation with its error and link, as exit code 4', async () => {
+    const failed: OperationView = { ...running(1, 'create control plane'), state: 'FAILED', error: 'create control plane failed: quota', links };
+    const { stream, text } = terminal();
+    const error = await follow(apiAnswering([failed]), 'cluster.demo.1', undefined, stream).catch((err: unknown) => err);
+    expect(error).toBeInstanceOf(CliError);
+    expect((error as CliError).exitCode).toBe(4);
+    expect(text().split('\n').slice(-3)).toEqual(['FAILED: provision demo: create control plane failed: quota', `Temporal Web UI: ${links.run}`, '']);
+  });
+});
