@@ -61,7 +61,8 @@ function operation(route: DescribedRoute): Record<string, unknown> {
       : []),
   ];
   const hasInput = parameters.length > 0 || route.body !== undefined;
-  const errorStatuses = [...new Set([...(hasInput ? [400] : []), ...(route.auth ? [401] : []), ...route.errors])].sort();
+  // Besides the route's own: bad input, a missing token, a body over the size limit, the per-token rate limit (when configured).
+  const errorStatuses = [...new Set([...(hasInput ? [400] : []), ...(route.auth ? [401, 429] : []), ...(route.body ? [413] : []), ...route.errors])].sort((a, b) => a - b);
   return {
     tags: [route.tag],
     summary: route.summary,
