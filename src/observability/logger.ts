@@ -27,6 +27,8 @@ const SECRET_KEYS = [
   'password',
   'codecKey',
   'codecKeys',
+  // Lets whoever holds it complete the activity: a capability, not an ID.
+  'taskToken',
 ];
 
 export const REDACT_PATHS = SECRET_KEYS.flatMap((key) => {

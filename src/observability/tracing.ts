@@ -23,13 +23,15 @@ export interface Tracing {
 
 /**
  * OpenTelemetry tracing over OTLP/HTTP (JSON), on only when
- * OTEL_EXPORTER_OTLP_ENDPOINT (or OTEL_EXPORTER_OTLP_TRACES_ENDPOINT) is set;
- * the exporter reads the other OTEL_EXPORTER_OTLP_* settings itself.
+ * OTEL_EXPORTER_OTLP_ENDPOINT (spans go to its /v1/traces) or
+ * OTEL_EXPORTER_OTLP_TRACES_ENDPOINT is set; the exporter reads the other
+ * OTEL_EXPORTER_OTLP_* settings (headers, timeout) itself.
  */
 export function startTracing(serviceName: string, env: NodeJS.ProcessEnv = process.env): Tracing | undefined {
-  if (!env.OTEL_EXPORTER_OTLP_ENDPOINT && !env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT) return undefined;
+  const url = env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT || (env.OTEL_EXPORTER_OTLP_ENDPOINT ? `${env.OTEL_EXPORTER_OTLP_ENDPOINT.replace(/\/$/, '')}/v1/traces` : undefined);
+  if (!url) return undefined;
   const resource = new Resource({ 'service.name': env.OTEL_SERVICE_NAME || serviceName });
-  const spanProcessor = new BatchSpanProcessor(new OTLPTraceExporter());
+  const spanProcessor = new BatchSpanProcessor(new OTLPTraceExporter({ url }));
   const provider = new BasicTracerProvider({ resource, spanProcessors: [spanProcessor] });
   // Registers the W3C trace-context propagator the interceptors put into Temporal headers.
   provider.register({ contextManager: new AsyncLocalStorageContextManager().enable() });

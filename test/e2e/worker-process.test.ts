@@ -1,0 +1,143 @@
+import { Client, Connection } from '@temporalio/client';
+import proto from '@temporalio/proto';
+import type { ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { withDefaults } from '../../src/domain/cluster.js';
+import { clusterWorkflowId, provisionWorkflowId, WORKFLOW_TASK_QUEUE } from '../../src/domain/ids.js';
+import { flotillaDataConverter } from '../../src/temporal/codec.js';
+import { clusterWorkflow } from '../../src/workflows/cluster.js';
+import { clusterStateQuery } from '../../src/workflows/messages.js';
+import { FlotillaKind, FlotillaOrg, FlotillaProvider, FlotillaStatus } from '../../src/workflows/search-attributes.js';
+import { scrape, valueOf } from '../helpers/metrics.js';
+import { freePort } from '../helpers/ports.js';
+import { killProcess, startFlotillaProcess } from '../helpers/processes.js';
+import { eventually, testCodec } from '../helpers/stack.js';
+
+// A worker as deployed (`src/worker.ts` in its own process), serving the
+// workflows and the sim provider: its JSON logs carry the workflow and
+// activity context, it serves Flotilla's metrics and the SDK's, and SIGTERM
+// lets the activity in flight finish before it exits.
+const ORG = 'worker-process';
+const { EventType, PendingActivityState } = proto.temporal.api.enums.v1;
+let connection: Connection;
+let client: Client;
+const workers: ChildProcess[] = [];
+
+beforeAll(async () => {
+  connection = await Connection.connect({ address: process.env.TEMPORAL_ADDRESS! });
+  client = new Client({ connection, dataConverter: flotillaDataConverter(testCodec()) });
+});
+afterAll(async () => {
+  for (const worker of workers) await killProcess(worker);
+  await connection?.close();
+});
+
+function startWorker(name: string, env: NodeJS.ProcessEnv): ChildProcess {
+  const worker = startFlotillaProcess(
+    'src/worker.ts',
+    { FLOTILLA_TASK_QUEUES: 'flotilla,provider-sim', FLOTILLA_DATA_DIR: mkdtempSync(join(process.env.FLOTILLA_TEST_DIR!, `${name}-`)), ...env },
+    name,
+  );
+  workers.push(worker);
+  return worker;
+}
+
+/** The JSON lines the worker wrote so far. */
+function logLines(name: string): Record<string, any>[] {
+  return readFileSync(join(process.env.FLOTILLA_TEST_DIR!, `${name}.log`), 'utf8')
+    .split('\n')
+    .filter((line) => line.startsWith('{'))
+    .map((line) => JSON.parse(line));
+}
+
+function stop(worker: ChildProcess): Promise<number | null> {
+  return new Promise((resolve) => {
+    worker.once('exit', (code) => resolve(code));
+    worker.kill('SIGTERM');
+  });
+}
+
+function startCluster(name: string) {
+  const spec = withDefaults({ name, provider: 'sim', nodePools: [{ name: 'web', instanceType: 'standard-2', count: 1 }] });
+  return client.workflow.start(clusterWorkflow, {
+    workflowId: clusterWorkflowId(ORG, name),
+    taskQueue: WORKFLOW_TASK_QUEUE,
+    args: [{ org: ORG, spec, requestId: `create-${name}` }],
+    typedSearchAttributes: [
+      { key: FlotillaOrg, value: ORG },
+      { key: FlotillaKind, value: 'cluster' },
+      { key: FlotillaProvider, value: 'sim' },
+      { key: FlotillaStatus, value: 'CREATING' },
+    ],
+  });
+}
+
+it('writes JSON logs with workflow and activity context and serves Flotilla and SDK metrics', async () => {
+  const [metricsPort, sdkPort] = [await freePort(), await freePort()];
+  const worker = startWorker('observed-worker', { LOG_LEVEL: 'debug', FLOTILLA_METRICS_PORT: String(metricsPort), FLOTILLA_WORKER_METRICS_PORT: String(sdkPort) });
+  const handle = await startCluster('observed');
+  try {
+    await eventually(async () => ((await handle.query(clusterStateQuery)).status === 'RUNNING' ? true : undefined), 'RUNNING', 120_000);
+
+    // Workflow code's `log` (the entity's operation line) with the run's identity.
+    const operation = await eventually(async () => logLines('observed-worker').find((l) => l.msg === 'cluster operation finished' && l.workflowId === handle.workflowId), 'the operation line');
+    expect(operation).toMatchObject({ level: 'info', sdkComponent: 'workflow', workflowType: 'clusterWorkflow', taskQueue: 'flotilla', operationId: 'cluster.observed.1', outcome: 'succeeded' });
+    expect(operation.runId).toBe(handle.firstExecutionRunId);
+    // An activity's lines with the activity and the run that scheduled it; the task token is censored.
+    const activity = logLines('observed-worker').find((l) => l.msg === 'Activity completed' && l.activityType === 'ensureNetwork');
+    expect(activity).toMatchObject({
+      level: 'debug',
+      sdkComponent: 'worker',
+      taskQueue: 'provider-sim',
+      workflowId: provisionWorkflowId(ORG, 'observed'),
+      workflowType: 'provisionClusterWorkflow',
+      attempt: 1,
+      taskToken: '[REDACTED]',
+    });
+    expect(typeof activity!.workflowRunId).toBe('string');
+
+    const flotilla = await eventually(async () => {
+      const samples = await scrape(`http://127.0.0.1:${metricsPort}/metrics`);
+      return valueOf(samples, 'flotilla_clusters', { status: 'RUNNING' }) >= 1 ? samples : undefined;
+    }, 'clusters by status');
+    expect(valueOf(flotilla, 'flotilla_operations_total', { provider: 'sim', type: 'provision', outcome: 'succeeded' })).toBeGreaterThanOrEqual(1);
+    expect(valueOf(flotilla, 'process_resident_memory_bytes')).toBeGreaterThan(0);
+
+    const sdk = await scrape(`http://127.0.0.1:${sdkPort}/metrics`);
+    const ensureNetwork = sdk.filter((s) => s.name === 'temporal_activity_execution_latency_count' && s.labels.activity_type === 'ensureNetwork');
+    expect(ensureNetwork.reduce((sum, s) => sum + s.value, 0)).toBeGreaterThanOrEqual(1);
+    expect(sdk.some((s) => s.name === 'temporal_workflow_completed' && s.labels.workflow_type === 'provisionClusterWorkflow')).toBe(true);
+
+    expect(await stop(worker)).toBe(0);
+    expect(logLines('observed-worker').map((l) => l.msg)).toEqual(expect.arrayContaining(['worker running', 'worker stopping: no new tasks; activities in flight may finish', 'worker stopped']));
+  } finally {
+    await handle.terminate('test over').catch(() => undefined);
+  }
+});
+
+it('lets the activity in flight finish on SIGTERM: it completes on its first attempt and the worker exits 0', async () => {
+  // Every cloud call takes a while, so SIGTERM lands in the middle of one.
+  const worker = startWorker('draining-worker', { FLOTILLA_SIM_LATENCY_MS: '8000' });
+  const handle = await startCluster('draining');
+  const provision = client.workflow.getHandle(provisionWorkflowId(ORG, 'draining'));
+  try {
+    await eventually(async () => {
+      const pending = (await provision.describe()).raw.pendingActivities ?? [];
+      return pending.some((a) => a.activityType?.name === 'ensureNetwork' && a.state === PendingActivityState.PENDING_ACTIVITY_STATE_STARTED) ? true : undefined;
+    }, 'ensureNetwork running', 120_000);
+    expect(await stop(worker)).toBe(0);
+
+    const events = (await provision.fetchHistory()).events ?? [];
+    const scheduled = events.find((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'ensureNetwork')!;
+    const started = events.filter((e) => e.activityTaskStartedEventAttributes?.scheduledEventId?.toString() === scheduled.eventId!.toString());
+    const completed = events.filter((e) => e.activityTaskCompletedEventAttributes?.scheduledEventId?.toString() === scheduled.eventId!.toString());
+    expect(started).toHaveLength(1);
+    expect(started[0]!.activityTaskStartedEventAttributes!.attempt).toBe(1);
+    expect(started[0]!.activityTaskStartedEventAttributes!.identity).toMatch(new RegExp(`^${worker.pid}@`));
+    expect(completed).toHaveLength(1);
+    expect(events.some((e) => e.eventType === EventType.EVENT_TYPE_ACTIVITY_TASK_FAILED || e.eventType === EventType.EVENT_TYPE_ACTIVITY_TASK_TIMED_OUT)).toBe(false);
+  } finally {
+    await handle.terminate('test over').catch(() => undefined);
+  }
+});
