@@ -1,3 +1,4 @@
+import { log } from '@temporalio/activity';
 import type { Client } from '@temporalio/client';
 import type { ClusterView } from '../domain/cluster-state.js';
 import { clusterRef, type ClusterRef } from '../domain/cluster.js';
@@ -44,6 +45,7 @@ export function reconcileActivities(client: Client, kubeconfigs: KubeconfigFetch
         await probeVersion(await kubeconfigs[ref.provider]!(ref));
         return { ok: true };
       } catch (err) {
+        log.warn('cluster API server unreachable', { cluster: `${ref.org}/${ref.name}`, provider: ref.provider, message: (err as Error).message });
         return { ok: false, message: (err as Error).message };
       }
     },

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import type { Problem } from '../domain/problems.js';
 import { invalid, zodProblems } from './errors.js';
 import { requestIdOf } from './request-id.js';
+import { recordRoute } from './observe-requests.js';
 
 // Every route is declared once, with its schemas: the declaration registers the
 // express handler, validates the request with those schemas, and is what the
@@ -119,9 +120,10 @@ export class Routes {
     }
     const params = z.object(spec.params ?? {});
     const query = spec.query ?? z.strictObject({});
+    const pattern = `${this.prefix}${path}`;
     this.table.push({
       method,
-      path: `${this.prefix}${path}`,
+      path: pattern,
       tag: path.split('/')[1] ?? '',
       summary: spec.summary,
       ...(spec.description ? { description: spec.description } : {}),
@@ -134,6 +136,8 @@ export class Routes {
       auth: this.options.auth,
     });
     this.router[method](path, (req, res) => {
+      // The metrics and log label: the whole pattern, which the router itself does not keep.
+      recordRoute(res, pattern);
       const requestId = spec.idempotencyKey ? requestIdOf(req) : undefined;
       const problems: Problem[] = [];
       const input = {

@@ -6,6 +6,7 @@ import {
   continueAsNew,
   executeChild,
   isCancellation,
+  log,
   patched,
   setCurrentDetails,
   setHandler,
@@ -32,6 +33,7 @@ import {
 } from './messages.js';
 import { nodePoolWorkflow, type NodePoolAction } from './nodepool.js';
 import { provisionClusterWorkflow } from './provision.js';
+import { reportMetrics } from './metrics.js';
 import { FlotillaGroup, FlotillaStatus } from './search-attributes.js';
 import { rootMessage } from './steps.js';
 
@@ -317,6 +319,11 @@ class ClusterEntity {
       this.running = undefined;
       this.trim();
       this.publish();
+      const outcome = op.state === 'SUCCEEDED' ? 'succeeded' : op.state === 'CANCELLED' ? 'cancelled' : 'failed';
+      const seconds = (Date.parse(op.finishedAt) - Date.parse(op.startedAt!)) / 1000;
+      // Logs and metrics leave no trace in history and are skipped on replay: no patch needed.
+      log.info('cluster operation finished', { operationId: op.id, type: op.type, outcome, seconds, ...(op.error ? { error: op.error } : {}) });
+      reportMetrics().operationFinished({ provider: this.state.spec.provider, type: op.type, outcome, seconds });
     }
   }
 

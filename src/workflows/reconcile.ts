@@ -2,6 +2,7 @@ import { getExternalWorkflowHandle, proxyActivities } from '@temporalio/workflow
 import type { ReconcileActivities } from '../activities/reconcile.js';
 import { clusterWorkflowId, RECONCILE_TASK_QUEUE } from '../domain/ids.js';
 import { clusterHealthSignal, reconcileSignal } from './messages.js';
+import { reportMetrics } from './metrics.js';
 
 const { listReconcileTargets, checkClusterHealth } = proxyActivities<ReconcileActivities>({
   taskQueue: RECONCILE_TASK_QUEUE,
@@ -37,5 +38,6 @@ export async function reconcileWorkflow(input: { org?: string } = {}): Promise<R
     }
   };
   await Promise.all(Array.from({ length: Math.min(PROBES_AT_ONCE, clusters.length) }, prober));
+  reportMetrics().reconcilePassed({ clusters: clusters.length, unreachable: unreachable.length, deployments: deployments.length });
   return { deployments: deployments.length, clusters: clusters.length, unreachable };
 }
