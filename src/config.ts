@@ -2,6 +2,9 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DEFAULT_MAX_BODY_BYTES } from './api/body-limits.js';
 import { parseRateLimit, type RateLimit } from './api/rate-limit.js';
+import { PROVIDER_NAMES } from './domain/cluster.js';
+import { HELM_TASK_QUEUE, providerTaskQueue, RECONCILE_TASK_QUEUE, WORKFLOW_TASK_QUEUE } from './domain/ids.js';
+import { LOG_LEVELS, type FlotillaLogLevel } from './observability/logger.js';
 
 /** Everything Flotilla reads from its environment, in one place. */
 export interface Config {
@@ -18,6 +21,8 @@ export interface Config {
   uiUrl?: string;
   /** `token:org,token:org`. */
   apiTokens?: string;
+  /** Payload codec keys, `id:base64key,...`, newest last; unset: generated into the data directory. */
+  codecKeys?: string;
   /** How often the reconcile schedule runs (a Temporal duration: `5m`, `30s`). */
   reconcileInterval: string;
   /** Largest request body the API reads. */
@@ -26,6 +31,35 @@ export interface Config {
   rateLimit?: RateLimit;
   /** Directories local charts of deployments must lie under. */
   chartRoots: string[];
+  /** Level of the JSON logs (LOG_LEVEL); unset, each program has its default (npm start: warn, else info). */
+  logLevel?: FlotillaLogLevel;
+  /** Metrics endpoints besides the API's GET /metrics. */
+  metrics: MetricsConfig;
+  /** What a worker process serves, how much at once, and how it stops. */
+  worker: WorkerConfig;
+}
+
+export interface MetricsConfig {
+  /** Address the worker's metrics servers bind to. */
+  host: string;
+  /** Flotilla's own metrics of a worker process (operations, drift, clusters); unset: not served. */
+  port?: number;
+  /** The Temporal SDK's worker metrics (task slots, latencies); unset: not served. */
+  sdkPort?: number;
+  /** A bearer token GET /metrics asks for (API and worker); unset: no auth. */
+  token?: string;
+}
+
+export interface WorkerConfig {
+  /** Task queues a standalone worker serves (`tsx src/worker.ts`). */
+  taskQueues: string[];
+  maxConcurrentActivities?: number;
+  maxConcurrentWorkflowTasks?: number;
+  maxCachedWorkflows?: number;
+  /** How long a stopping worker lets in-flight activities finish (a Temporal duration). */
+  shutdownGraceTime: string;
+  /** A workflow bundle built beforehand (FLOTILLA_WORKFLOW_BUNDLE), so a (re)started worker does not bundle again. */
+  workflowBundle?: string;
 }
 
 const repoRoot = fileURLToPath(new URL('..', import.meta.url));
@@ -65,13 +99,64 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     uiPort: port(env.TEMPORAL_UI_PORT, 8233, 'TEMPORAL_UI_PORT'),
     ...(env.FLOTILLA_UI_URL ? { uiUrl: env.FLOTILLA_UI_URL } : {}),
     ...(env.FLOTILLA_API_TOKENS ? { apiTokens: env.FLOTILLA_API_TOKENS } : {}),
+    ...(env.FLOTILLA_CODEC_KEYS ? { codecKeys: env.FLOTILLA_CODEC_KEYS } : {}),
     reconcileInterval: duration(env.FLOTILLA_RECONCILE_INTERVAL, '5m', 'FLOTILLA_RECONCILE_INTERVAL'),
     maxBodyBytes: bytes(env.FLOTILLA_MAX_BODY_BYTES, DEFAULT_MAX_BODY_BYTES, 'FLOTILLA_MAX_BODY_BYTES'),
     ...(rateLimit ? { rateLimit } : {}),
     chartRoots: (env.FLOTILLA_CHART_ROOTS ?? join(dataDir, 'charts')).split(':').filter(Boolean).map((root) => resolve(root)),
+    ...(env.LOG_LEVEL ? { logLevel: logLevel(env.LOG_LEVEL) } : {}),
+    metrics: metricsConfig(env),
+    worker: workerConfig(env),
   };
 }
 
 export function kwokWorkdir(config: Pick<Config, 'dataDir'>): string {
   return join(config.dataDir, 'kwok');
+}
+
+function logLevel(value: string): FlotillaLogLevel {
+  const level = value.toLowerCase();
+  if (!(LOG_LEVELS as readonly string[]).includes(level)) throw new Error(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}, got '${value}'`);
+  return level as FlotillaLogLevel;
+}
+
+function metricsConfig(env: NodeJS.ProcessEnv): MetricsConfig {
+  return {
+    host: env.FLOTILLA_METRICS_HOST || '127.0.0.1',
+    ...(env.FLOTILLA_METRICS_PORT ? { port: port(env.FLOTILLA_METRICS_PORT, 0, 'FLOTILLA_METRICS_PORT') } : {}),
+    ...(env.FLOTILLA_WORKER_METRICS_PORT ? { sdkPort: port(env.FLOTILLA_WORKER_METRICS_PORT, 0, 'FLOTILLA_WORKER_METRICS_PORT') } : {}),
+    ...(env.FLOTILLA_METRICS_TOKEN ? { token: env.FLOTILLA_METRICS_TOKEN } : {}),
+  };
+}
+
+/** Every task queue a worker can serve. */
+export const TASK_QUEUES = [WORKFLOW_TASK_QUEUE, HELM_TASK_QUEUE, RECONCILE_TASK_QUEUE, ...PROVIDER_NAMES.map(providerTaskQueue)];
+
+function workerConfig(env: NodeJS.ProcessEnv): WorkerConfig {
+  const taskQueues = (env.FLOTILLA_TASK_QUEUES ?? `${WORKFLOW_TASK_QUEUE},${HELM_TASK_QUEUE},${RECONCILE_TASK_QUEUE},${providerTaskQueue('kwok')}`)
+    .split(',')
+    .map((q) => q.trim())
+    .filter(Boolean);
+  const unknown = taskQueues.filter((q) => !TASK_QUEUES.includes(q));
+  if (unknown.length) throw new Error(`FLOTILLA_TASK_QUEUES: unknown task queue '${unknown[0]}' (known: ${TASK_QUEUES.join(', ')})`);
+  if (taskQueues.length === 0) throw new Error('FLOTILLA_TASK_QUEUES names no task queue');
+  const activities = count(env.FLOTILLA_MAX_CONCURRENT_ACTIVITIES, 1, 'FLOTILLA_MAX_CONCURRENT_ACTIVITIES');
+  // The SDK needs two workflow task slots when workflows are cached (one for the sticky queue).
+  const workflowTasks = count(env.FLOTILLA_MAX_CONCURRENT_WORKFLOW_TASKS, 2, 'FLOTILLA_MAX_CONCURRENT_WORKFLOW_TASKS');
+  const cached = count(env.FLOTILLA_MAX_CACHED_WORKFLOWS, 0, 'FLOTILLA_MAX_CACHED_WORKFLOWS');
+  return {
+    taskQueues,
+    ...(activities !== undefined ? { maxConcurrentActivities: activities } : {}),
+    ...(workflowTasks !== undefined ? { maxConcurrentWorkflowTasks: workflowTasks } : {}),
+    ...(cached !== undefined ? { maxCachedWorkflows: cached } : {}),
+    shutdownGraceTime: duration(env.FLOTILLA_SHUTDOWN_GRACE_TIME, '30s', 'FLOTILLA_SHUTDOWN_GRACE_TIME'),
+    ...(env.FLOTILLA_WORKFLOW_BUNDLE ? { workflowBundle: env.FLOTILLA_WORKFLOW_BUNDLE } : {}),
+  };
+}
+
+function count(value: string | undefined, min: number, name: string): number | undefined {
+  if (value === undefined || value === '') return undefined;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < min) throw new Error(`${name} must be a whole number of at least ${min}, got '${value}'`);
+  return n;
 }

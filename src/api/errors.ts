@@ -87,7 +87,7 @@ export function fromTemporal(err: unknown, what: string): HttpError | undefined 
 }
 
 /** The last handler: known errors as they are, body parser errors as 400s, anything else a 500 without internals. */
-export const errorHandler: ErrorRequestHandler = (err, _req, res, _next) => {
+export const errorHandler: ErrorRequestHandler = (err, req, res, _next) => {
   let http: HttpError;
   if (err instanceof HttpError) http = err;
   else if (err?.type === 'entity.parse.failed') http = new HttpError(400, 'invalid_json', `request body is not valid JSON: ${err.message}`);
@@ -97,7 +97,7 @@ export const errorHandler: ErrorRequestHandler = (err, _req, res, _next) => {
   else if (typeof err?.status === 'number' && err.status >= 400 && err.status < 500) http = new HttpError(err.status, 'bad_request', String(err.message));
   else {
     http = fromTemporal(err, 'resource') ?? new HttpError(500, 'internal', 'internal error');
-    if (http.status >= 500) console.error('request failed:', err);
+    if (http.status >= 500) req.log?.error({ err }, 'request failed');
   }
   const body: z.output<typeof ErrorBody> = { error: { code: http.code, message: http.message, details: http.details, ...http.extra } };
   res.status(http.status).json(body);
