@@ -18,6 +18,7 @@ import { clusterWorkflow } from '../src/workflows/cluster.js';
 import { addNodePoolUpdate, clusterStateQuery, deleteClusterUpdate, removeNodePoolUpdate, updateNodePoolUpdate } from '../src/workflows/messages.js';
 import { SEARCH_ATTRIBUTES } from '../src/workflows/search-attributes.js';
 import { eventually, startStack } from '../test/helpers/stack.js';
+import { REPLAY_CODEC_KEYS } from '../test/replay/codec-keys.js';
 
 const out = fileURLToPath(new URL('../test/replay/histories/', import.meta.url));
 const ORG = 'replay';
@@ -26,6 +27,8 @@ const env = await TestWorkflowEnvironment.createLocal({
   server: { executable: { type: 'existing-path', path: toolPaths().temporal }, searchAttributes: SEARCH_ATTRIBUTES, ip: '127.0.0.1' },
 });
 process.env.TEMPORAL_ADDRESS = env.address;
+// Encrypted as every run is, with the key the replay test decrypts with.
+process.env.FLOTILLA_CODEC_KEYS = REPLAY_CODEC_KEYS;
 const sim = new SimCloud({ latencyMs: 5 });
 const kwok = new KwokProvider(toolPaths(), mkdtempSync(join(tmpdir(), 'flotilla-record-kwok-')));
 process.env.FLOTILLA_TEST_DIR ??= mkdtempSync(join(tmpdir(), 'flotilla-record-'));

@@ -1,16 +1,30 @@
 import { Client, Connection } from '@temporalio/client';
+import type { PayloadCodec } from '@temporalio/common';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import { flotillaDataConverter, openCodec } from './temporal/codec.js';
 import { ensureReconcileSchedule } from './temporal/reconcile-schedule.js';
+import { workflowBundleOptions } from './temporal/workflow-bundle.js';
 import { join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { pathToFileURL } from 'node:url';
 import { helmActivities, type HelmActivities } from './activities/helm/activities.js';
 import { Helm } from './activities/helm/helm.js';
 import type { ProviderActivities } from './activities/provider.js';
 import { reconcileActivities, type ReconcileActivities } from './activities/reconcile.js';
 import { createProviders } from './activities/providers/index.js';
 import { openSecretStore } from './activities/secrets/store.js';
-import { kwokWorkdir, loadConfig } from './config.js';
-import { isProviderName, type ProviderName } from './domain/cluster.js';
+import { kwokWorkdir, loadConfig, type WorkerConfig } from './config.js';
+import { createLogger } from './observability/logger.js';
+import { processMetrics, startMetricsServer } from './observability/metrics-endpoint.js';
+import { installTemporalRuntime } from './observability/temporal-runtime.js';
+import { WorkerMetrics } from './observability/worker-metrics.js';
+import {
+  startTracing,
+  tracingActivityInterceptors,
+  tracingClientInterceptors,
+  tracingSinks,
+  type Tracing,
+} from './observability/tracing.js';
+import { PROVIDER_NAMES, type ProviderName } from './domain/cluster.js';
 import { HELM_TASK_QUEUE, providerTaskQueue, RECONCILE_TASK_QUEUE, WORKFLOW_TASK_QUEUE } from './domain/ids.js';
 import { toolPaths } from './toolchain.js';
 
@@ -25,30 +39,56 @@ export interface FlotillaWorkerOptions {
   helm?: HelmActivities;
   /** Reconcile activities (task queue `reconcile`). */
   reconcile?: ReconcileActivities;
-  /** A prebuilt workflow bundle (tests build it once); otherwise the workflows are bundled at start. */
+  /** Encrypts every payload this worker sends to Temporal (src/temporal/codec.ts). */
+  codec: PayloadCodec;
+  /** A prebuilt workflow bundle (tests build it once, from workflowBundleOptions()); otherwise the workflows are bundled at start. */
   workflowBundlePath?: string | undefined;
+  /** Where the workflows' metrics events go; default: a registry nobody serves. */
+  metrics?: WorkerMetrics;
+  /** Tracing, when on (src/observability/tracing.ts). */
+  tracing?: Tracing | undefined;
+  /** Concurrency, workflow cache and shutdown grace time, per task queue. */
+  tuning?: Omit<WorkerConfig, 'taskQueues'>;
 }
-
-const workflowsPath = fileURLToPath(new URL('./workflows/index.ts', import.meta.url));
 
 /** One Temporal worker per task queue: the workflows' queue and `provider-<name>` per provider. */
 export async function createWorkers(options: FlotillaWorkerOptions): Promise<Worker[]> {
-  const common: Pick<WorkerOptions, 'connection' | 'namespace'> = { connection: options.connection, namespace: options.namespace };
+  const common: Pick<WorkerOptions, 'connection' | 'namespace' | 'dataConverter'> = {
+    connection: options.connection,
+    namespace: options.namespace,
+    dataConverter: flotillaDataConverter(options.codec),
+  };
+  const { tuning, tracing } = options;
+  const bundle = workflowBundleOptions();
   const workers: Promise<Worker>[] = [];
   if (options.workflows ?? true) {
     workers.push(
       Worker.create({
         ...common,
         taskQueue: WORKFLOW_TASK_QUEUE,
-        ...(options.workflowBundlePath ? { workflowBundle: { codePath: options.workflowBundlePath } } : { workflowsPath }),
+        ...(options.workflowBundlePath
+          ? { workflowBundle: { codePath: options.workflowBundlePath } }
+          : { workflowsPath: bundle.workflowsPath, interceptors: { workflowModules: bundle.workflowInterceptorModules } }),
+        sinks: { ...(options.metrics ?? new WorkerMetrics()).sinks(), ...tracingSinks(tracing) },
+        ...(tuning?.maxConcurrentWorkflowTasks ? { maxConcurrentWorkflowTaskExecutions: tuning.maxConcurrentWorkflowTasks } : {}),
+        ...(tuning?.maxCachedWorkflows !== undefined ? { maxCachedWorkflows: tuning.maxCachedWorkflows } : {}),
+        ...(tuning ? { shutdownGraceTime: tuning.shutdownGraceTime } : {}),
       }),
     );
   }
-  if (options.reconcile) workers.push(Worker.create({ ...common, taskQueue: RECONCILE_TASK_QUEUE, activities: { ...options.reconcile } }));
-  if (options.helm) workers.push(Worker.create({ ...common, taskQueue: HELM_TASK_QUEUE, activities: { ...options.helm } }));
-  for (const [name, activities] of Object.entries(options.providers)) {
-    workers.push(Worker.create({ ...common, taskQueue: providerTaskQueue(name), activities: { ...activities } }));
-  }
+  const activityWorker = (taskQueue: string, activities: object) =>
+    Worker.create({
+      ...common,
+      taskQueue,
+      activities: { ...activities },
+      interceptors: { activity: tracingActivityInterceptors(tracing) },
+      ...(tuning?.maxConcurrentActivities ? { maxConcurrentActivityTaskExecutions: tuning.maxConcurrentActivities } : {}),
+      // Activities in flight finish (and report) within this time after shutdown starts; then they are cancelled.
+      ...(tuning ? { shutdownGraceTime: tuning.shutdownGraceTime } : {}),
+    });
+  if (options.reconcile) workers.push(activityWorker(RECONCILE_TASK_QUEUE, options.reconcile));
+  if (options.helm) workers.push(activityWorker(HELM_TASK_QUEUE, options.helm));
+  for (const [name, activities] of Object.entries(options.providers)) workers.push(activityWorker(providerTaskQueue(name), activities));
   return Promise.all(workers);
 }
 
@@ -61,36 +101,73 @@ export async function runWorkers(workers: Worker[]): Promise<void> {
   }
 }
 
-/** A worker process on its own: `tsx src/worker.ts`, with TEMPORAL_ADDRESS and FLOTILLA_PROVIDERS (default kwok). */
+/**
+ * A worker process on its own: `tsx src/worker.ts`, serving the task queues
+ * in FLOTILLA_TASK_QUEUES. SIGTERM or SIGINT stops polling and lets the
+ * activities in flight finish within FLOTILLA_SHUTDOWN_GRACE_TIME.
+ */
 async function main(): Promise<void> {
   const config = loadConfig();
+  const logger = createLogger({ level: config.logLevel ?? 'info' });
+  installTemporalRuntime(logger, config.metrics);
+  const tracing = startTracing('flotilla-worker');
   const address = config.temporalAddress ?? `127.0.0.1:${config.temporalPort}`;
+  const codec = openCodec(config.dataDir, config.codecKeys);
   const connection = await NativeConnection.connect({ address });
-  const client = new Client({ connection: await Connection.connect({ address }), namespace: config.namespace });
-  const wanted = (process.env.FLOTILLA_PROVIDERS ?? 'kwok').split(',').map((p) => p.trim()).filter(Boolean);
+  const client = new Client({
+    connection: await Connection.connect({ address }),
+    namespace: config.namespace,
+    dataConverter: flotillaDataConverter(codec),
+    interceptors: { workflow: tracingClientInterceptors(tracing) },
+  });
+  const queues = new Set(config.worker.taskQueues);
   const all = createProviders({ tools: toolPaths(), kwokWorkdir: kwokWorkdir(config), secrets: openSecretStore(config.dataDir) });
   const providers: FlotillaWorkerOptions['providers'] = {};
-  for (const name of wanted) {
-    if (!isProviderName(name) || !all.activities[name]) throw new Error(`FLOTILLA_PROVIDERS: unknown provider '${name}'`);
-    providers[name] = all.activities[name];
-  }
-  const helm = process.env.FLOTILLA_HELM === 'false' ? undefined : helmActivities(new Helm(toolPaths().helm, join(config.dataDir, 'helm'), config.chartRoots), all.kubeconfigs);
+  for (const name of PROVIDER_NAMES) if (queues.has(providerTaskQueue(name))) providers[name] = all.activities[name];
+  const workflows = queues.has(WORKFLOW_TASK_QUEUE);
+  // Clusters by status are counted by the worker of the workflows, one place per deployment.
+  const metrics = new WorkerMetrics(workflows ? { clusterCounts: { client, logger } } : {});
   const workers = await createWorkers({
     connection,
     namespace: config.namespace,
+    codec,
     providers,
-    workflows: process.env.FLOTILLA_WORKFLOWS !== 'false',
-    ...(helm ? { helm, reconcile: reconcileActivities(client, all.kubeconfigs) } : {}),
+    workflows,
+    workflowBundlePath: config.worker.workflowBundle,
+    ...(queues.has(HELM_TASK_QUEUE) ? { helm: helmActivities(new Helm(toolPaths().helm, join(config.dataDir, 'helm'), config.chartRoots), all.kubeconfigs) } : {}),
+    ...(queues.has(RECONCILE_TASK_QUEUE) ? { reconcile: reconcileActivities(client, all.kubeconfigs) } : {}),
+    metrics,
+    tracing,
+    tuning: config.worker,
   });
-  if (helm) await ensureReconcileSchedule(client, config.reconcileInterval);
-  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => workers.forEach((w) => w.shutdown()));
-  await runWorkers(workers);
-  await connection.close();
+  if (queues.has(RECONCILE_TASK_QUEUE)) await ensureReconcileSchedule(client, config.reconcileInterval);
+  const metricsServer =
+    config.metrics.port === undefined
+      ? undefined
+      : await startMetricsServer({ registries: [metrics.registry, processMetrics()], host: config.metrics.host, port: config.metrics.port, ...(config.metrics.token ? { token: config.metrics.token } : {}) });
+  const stop = (signal: string) => {
+    logger.info({ signal, shutdownGraceTime: config.worker.shutdownGraceTime }, 'worker stopping: no new tasks; activities in flight may finish');
+    for (const w of workers) if (w.getState() === 'RUNNING') w.shutdown();
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+  logger.info({ taskQueues: [...queues], ...(metricsServer ? { metrics: metricsServer.url } : {}), tracing: tracing !== undefined }, 'worker running');
+  try {
+    await runWorkers(workers);
+  } finally {
+    await metricsServer?.close();
+    await tracing?.shutdown();
+    await connection.close();
+  }
+  logger.info('worker stopped');
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  main().catch((err) => {
-    console.error(err);
-    process.exit(1);
-  });
+  main().then(
+    () => process.exit(0),
+    (err) => {
+      createLogger({ level: 'error' }).fatal({ err }, 'worker failed');
+      process.exit(1);
+    },
+  );
 }

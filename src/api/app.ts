@@ -12,12 +12,18 @@ import { secretRoutes } from './routes/secrets.js';
 import { groupRoutes } from './routes/groups.js';
 import { reconcileRoutes } from './routes/reconcile.js';
 import { helmRepositoryRoutes } from './routes/helm-repositories.js';
+import { codecRoutes, type CodecEndpoint } from './routes/codec.js';
 import { healthRoutes } from './routes/health.js';
 import { whoamiRoutes } from './routes/whoami.js';
 import { RouteTable } from './route-table.js';
 import { openApiRoute, serveDocs } from './docs.js';
 import { z } from 'zod';
 import { GroupGateway } from './group-gateway.js';
+import { observeRequests } from './observe-requests.js';
+import { ApiMetrics } from '../observability/api-metrics.js';
+import { createLogger, type Logger } from '../observability/logger.js';
+import { serveScrape } from '../observability/metrics-endpoint.js';
+import type { Registry } from 'prom-client';
 import type { Helm } from '../activities/helm/helm.js';
 import { DEFAULT_MAX_BODY_BYTES, rejectDeepBodies } from './body-limits.js';
 import { rateLimitPerToken, type RateLimit } from './rate-limit.js';
@@ -29,6 +35,10 @@ export interface AppOptions {
   kubeconfigs: KubeconfigSource;
   secrets: SecretStore;
   helm: Helm;
+  /** The remote codec endpoint for the Temporal Web UI and CLI, at /codec. */
+  codec: CodecEndpoint;
+  /** Default: no logs, metrics of its own. */
+  observability?: ApiObservability;
   /** Largest request body; default 1 MiB. */
   maxBodyBytes?: number;
   /** Requests per bearer token; unlimited when absent. */
@@ -37,12 +47,26 @@ export interface AppOptions {
   chartRoots?: readonly string[];
 }
 
+export interface ApiObservability {
+  /** Request log lines (and 5xx errors) go here. */
+  logger: Logger;
+  /** Served on GET /metrics; the client's interceptor counts into them too. */
+  metrics: ApiMetrics;
+  /** More registries GET /metrics serves (the embedded default adds its worker's). */
+  moreMetrics?: Registry[];
+  /** A bearer token GET /metrics asks for; unset: no auth. */
+  metricsToken?: string;
+}
+
 /** The HTTP API (DESIGN decision 7): validate, authorise, translate to Temporal, map errors. */
 export function createApp(options: AppOptions): Express {
-  const { client, tokens, links, kubeconfigs, secrets, helm } = options;
+  const { client, tokens, links, kubeconfigs, secrets, helm, codec, observability = quiet() } = options;
   const app = express();
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
+  app.use(observeRequests(observability.logger, observability.metrics));
+  const scraped = [observability.metrics.registry, observability.metrics.process, ...(observability.moreMetrics ?? [])];
+  app.get('/metrics', (req, res) => serveScrape(scraped, observability.metricsToken, req, res));
   if (options.rateLimit) app.use(rateLimitPerToken(options.rateLimit, (token) => tokens.orgOf(token) !== undefined));
   app.use(express.json({ limit: options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES }), rejectDeepBodies);
 
@@ -70,10 +94,15 @@ export function createApp(options: AppOptions): Express {
   groupRoutes(org, groups, clusters, helm, client, options.chartRoots ?? []);
   operationRoutes(org, clusters, groups);
   org.mountOn(app);
+  app.use('/codec', codecRoutes(codec, tokens));
 
   app.use((req) => {
     throw notFound(`route ${req.method} ${req.path}`);
   });
   app.use(errorHandler);
   return app;
+}
+
+function quiet(): ApiObservability {
+  return { logger: createLogger({ level: 'silent' }), metrics: new ApiMetrics() };
 }

@@ -2,7 +2,11 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import type { Request, RequestHandler } from 'express';
 import { HttpError, notFound } from './errors.js';
 
-/** `token:org,token:org` → lookup by token. Compared as digests in constant time. */
+/**
+ * `token:org,token:org` → lookup by token. Compared as digests in constant
+ * time. An entry `sha256:<64 hex digits>:org` holds the token's SHA-256
+ * instead of the token, so the configuration need not hold tokens in clear.
+ */
 export class TokenTable {
   private readonly entries: { digest: Buffer; org: string }[];
 
@@ -14,7 +18,9 @@ export class TokenTable {
       .map((pair) => {
         const at = pair.lastIndexOf(':');
         if (at <= 0 || at === pair.length - 1) throw new Error(`FLOTILLA_API_TOKENS: '${pair.slice(0, 4)}…' is not token:org`);
-        return { digest: digest(pair.slice(0, at)), org: pair.slice(at + 1) };
+        const token = pair.slice(0, at);
+        const hashed = /^sha256:([0-9a-fA-F]{64})$/.exec(token);
+        return { digest: hashed ? Buffer.from(hashed[1]!, 'hex') : digest(token), org: pair.slice(at + 1) };
       });
     if (this.entries.length === 0) throw new Error('FLOTILLA_API_TOKENS holds no token');
   }

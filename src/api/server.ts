@@ -4,18 +4,34 @@ import { pathToFileURL } from 'node:url';
 import { createProviders, type Providers } from '../activities/providers/index.js';
 import { openSecretStore, type SecretStore } from '../activities/secrets/store.js';
 import { kwokWorkdir, loadConfig, type Config } from '../config.js';
+import { flotillaDataConverter, openCodec, type AesGcmCodec } from '../temporal/codec.js';
 import { registerSearchAttributes } from '../temporal/search-attributes.js';
 import { toolPaths } from '../toolchain.js';
 import { join } from 'node:path';
 import { Helm } from '../activities/helm/helm.js';
-import { createApp } from './app.js';
+import { createApp, type ApiObservability } from './app.js';
+import { ApiMetrics } from '../observability/api-metrics.js';
+import { createLogger } from '../observability/logger.js';
+import { startTracing, tracingClientInterceptors } from '../observability/tracing.js';
 import { TokenTable } from './auth.js';
 import { kubeconfigSource } from './kubeconfig.js';
+import { uiOrigins } from './routes/codec.js';
 
 /** Serves the API on the configured host and port. */
-export function startApi(options: { config: Config; client: Client; tokens: string; uiUrl?: string; providers: Providers; secrets: SecretStore }): Promise<Server> {
-  const { config, client, tokens, uiUrl, providers, secrets } = options;
+export function startApi(options: {
+  config: Config;
+  client: Client;
+  tokens: string;
+  uiUrl?: string;
+  providers: Providers;
+  secrets: SecretStore;
+  codec: AesGcmCodec;
+  observability: ApiObservability;
+}): Promise<Server> {
+  const { config, client, tokens, uiUrl, providers, secrets, codec, observability } = options;
   const app = createApp({
+    observability,
+    codec: { codec, origins: uiOrigins(uiUrl), uiToken: codec.uiToken() },
     client,
     tokens: new TokenTable(tokens),
     links: { namespace: config.namespace, ...(uiUrl ? { uiUrl } : {}) },
@@ -39,19 +55,29 @@ async function main(): Promise<void> {
   if (!config.apiTokens) throw new Error('FLOTILLA_API_TOKENS is required (token:org,token:org)');
   const connection = await Connection.connect({ address: config.temporalAddress });
   await registerSearchAttributes(connection, config.namespace);
-  const client = new Client({ connection, namespace: config.namespace });
+  const codec = openCodec(config.dataDir, config.codecKeys);
+  const logger = createLogger({ level: config.logLevel ?? 'info' });
+  const metrics = new ApiMetrics();
+  const tracing = startTracing('flotilla-api');
+  const client = new Client({
+    connection,
+    namespace: config.namespace,
+    dataConverter: flotillaDataConverter(codec),
+    interceptors: { workflow: [metrics.clientInterceptor(), ...tracingClientInterceptors(tracing)] },
+  });
   const secrets = openSecretStore(config.dataDir);
   const providers = createProviders({ tools: toolPaths(), kwokWorkdir: kwokWorkdir(config), secrets });
-  const server = await startApi({ config, client, tokens: config.apiTokens, ...(config.uiUrl ? { uiUrl: config.uiUrl } : {}), providers, secrets });
-  console.log(`[flotilla] API listening on http://${config.host}:${config.port}`);
-  const stop = () => server.close(() => void connection.close().then(() => process.exit(0)));
+  const observability = { logger, metrics, ...(config.metrics.token ? { metricsToken: config.metrics.token } : {}) };
+  const server = await startApi({ config, client, tokens: config.apiTokens, ...(config.uiUrl ? { uiUrl: config.uiUrl } : {}), providers, secrets, codec, observability });
+  logger.info({ url: `http://${config.host}:${config.port}`, tracing: tracing !== undefined }, 'API listening');
+  const stop = () => server.close(() => void Promise.all([connection.close(), tracing?.shutdown()]).then(() => process.exit(0)));
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
   main().catch((err) => {
-    console.error(`[flotilla] API failed to start: ${err instanceof Error ? err.message : err}`);
+    createLogger({ level: 'error' }).fatal({ err }, 'API failed to start');
     process.exit(1);
   });
 }

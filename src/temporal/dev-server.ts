@@ -8,6 +8,8 @@ import { SEARCH_ATTRIBUTES } from '../workflows/search-attributes.js';
 export interface DevServer {
   address: string;
   uiUrl: string;
+  /** The server's process, whose CPU and memory the benchmarks read. */
+  pid: number;
   stop(): Promise<void>;
 }
 
@@ -27,6 +29,8 @@ export async function startDevServer(options: {
   port: number;
   uiPort: number;
   namespace: string;
+  /** The remote codec the Web UI decodes payloads with (Flotilla's API, /codec/...). */
+  codecEndpoint?: string;
 }): Promise<DevServer> {
   mkdirSync(options.dataDir, { recursive: true });
   const log = openSync(join(options.dataDir, 'temporal.log'), 'a');
@@ -39,6 +43,7 @@ export async function startDevServer(options: {
     '--namespace', options.namespace,
     '--log-level', 'warn',
     ...searchAttributeFlags(),
+    ...(options.codecEndpoint ? ['--ui-codec-endpoint', options.codecEndpoint] : []),
   ];
   const child = spawn(options.temporal, args, { stdio: ['ignore', log, log] });
   const address = `127.0.0.1:${options.port}`;
@@ -46,6 +51,7 @@ export async function startDevServer(options: {
   return {
     address,
     uiUrl: `http://127.0.0.1:${options.uiPort}`,
+    pid: child.pid!,
     stop: () => stopProcess(child),
   };
 }

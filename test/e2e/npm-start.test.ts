@@ -1,11 +1,16 @@
 import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { Client, Connection } from '@temporalio/client';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { defaultPayloadConverter } from '@temporalio/common';
+import { appendFileSync, mkdtempSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { flotillaDataConverter, KEY_ID_METADATA, newCodecKeyEntry, openCodec } from '../../src/temporal/codec.js';
+import { historyJson, jsonMetadataText, payloadsIn } from '../helpers/codec.js';
+import { toJsonPayload } from '../../src/api/routes/codec.js';
 import { eventually } from '../helpers/stack.js';
 import { freePort } from '../helpers/ports.js';
+import { parseMetrics, valueOf } from '../helpers/metrics.js';
 
 // The embedded default as a newcomer runs it: `npm start` (here its script,
 // `tsx src/main.ts`), stopped with Ctrl-C and started again on the same data.
@@ -22,6 +27,7 @@ function start(): Promise<void> {
     env: {
       ...process.env,
       TEMPORAL_ADDRESS: '',
+      FLOTILLA_CODEC_KEYS: '',
       FLOTILLA_DATA_DIR: dataDir,
       PORT: String(ports.api),
       TEMPORAL_PORT: String(ports.temporal),
@@ -77,21 +83,54 @@ describe('npm start', () => {
     expect((await fetch(`http://127.0.0.1:${ports.api}/readyz`)).status).toBe(200);
     // The reconcile schedule, made at worker start, at the default interval.
     const connection = await Connection.connect({ address: `127.0.0.1:${ports.temporal}` });
-    const schedule = await new Client({ connection }).schedule.getHandle('flotilla-reconcile').describe();
+    const codec = openCodec(dataDir);
+    const schedule = await new Client({ connection, dataConverter: flotillaDataConverter(codec) }).schedule.getHandle('flotilla-reconcile').describe();
     expect(schedule.spec.intervals?.[0]?.every).toBe(5 * 60_000);
     await connection.close();
+  });
+
+  it('encrypts payloads with a key it made in the data directory, and points the Web UI at its codec endpoint', async () => {
+    expect(statSync(join(dataDir, 'codec-keys')).mode & 0o777).toBe(0o600);
+    const settings = (await (await fetch(`http://127.0.0.1:${ports.ui}/api/v1/settings`)).json()) as { Codec: { Endpoint: string } };
+    const endpoint: string = settings.Codec.Endpoint;
+    expect(endpoint).toBe(`http://127.0.0.1:${ports.api}/codec/${openCodec(dataDir).uiToken()}`);
+    // What the UI does: a preflight, then a decode with its origin and namespace header, no Authorization.
+    const origin = `http://127.0.0.1:${ports.ui}`;
+    const preflight = await fetch(`${endpoint}/decode`, {
+      method: 'OPTIONS',
+      headers: { origin, 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type,x-namespace' },
+    });
+    expect([preflight.status, preflight.headers.get('access-control-allow-origin')]).toEqual([204, origin]);
+    const [encrypted] = await openCodec(dataDir).encode([defaultPayloadConverter.toPayload({ hello: 'ui' })]);
+    const decoded = await fetch(`${endpoint}/decode`, {
+      method: 'POST',
+      headers: { origin, 'content-type': 'application/json', 'x-namespace': 'default' },
+      body: JSON.stringify({ payloads: [toJsonPayload(encrypted!)] }),
+    });
+    const body = (await decoded.json()) as { payloads: { data: string }[] };
+    expect(JSON.parse(Buffer.from(body.payloads[0].data, 'base64').toString())).toEqual({ hello: 'ui' });
   });
 
   it('creates a KWOK cluster, then stops everything cleanly on Ctrl-C', async () => {
     const created = await api('POST', '/clusters', { name: 'first', provider: 'kwok', nodePools: [{ name: 'pool', instanceType: 'standard-2', count: 2 }] });
     expect(created.status).toBe(202);
     await running();
+    // One GET /metrics for the one process: the API's series and its worker's.
+    // (Clusters by status come from Temporal's visibility store, which may trail a moment behind.)
+    const metrics = await eventually(async () => {
+      const samples = parseMetrics(await (await fetch(`http://127.0.0.1:${ports.api}/metrics`)).text());
+      return valueOf(samples, 'flotilla_clusters', { status: 'RUNNING' }) === 1 ? samples : undefined;
+    }, 'one RUNNING cluster in /metrics');
+    expect(valueOf(metrics, 'flotilla_operations_total', { provider: 'kwok', type: 'provision', outcome: 'succeeded' })).toBe(1);
+    expect(valueOf(metrics, 'flotilla_workflows_started_total', { workflow_type: 'clusterWorkflow' })).toBe(1);
     expect(await stop()).toBe(0);
     expect(output).toContain('[flotilla] stopped');
     await expect(fetch(`http://127.0.0.1:${ports.api}/healthz`)).rejects.toBeDefined();
   });
 
   it('finds the earlier state on a second start, with the control plane answering again', async () => {
+    // A codec key rotation between the two runs: the old key still decrypts what it encrypted, the new one encrypts.
+    appendFileSync(join(dataDir, 'codec-keys'), `${newCodecKeyEntry('k2')}\n`);
     await start();
     expect(output).toMatch(/starting KWOK control plane first-/);
     const list = await api('GET', '/clusters');
@@ -104,6 +143,11 @@ describe('npm start', () => {
 
     expect((await api('DELETE', '/clusters/first')).status).toBe(202);
     await eventually(async () => ((await api('GET', '/clusters/first')).body.status === 'DELETED' ? true : undefined), 'DELETED', 120_000);
+    const connection = await Connection.connect({ address: `127.0.0.1:${ports.temporal}` });
+    const history = await new Client({ connection }).workflow.getHandle('cluster/default/first').fetchHistory();
+    await connection.close();
+    const keyIds = new Set(payloadsIn(historyJson(history)).map(({ payload }) => jsonMetadataText(payload, KEY_ID_METADATA)));
+    expect([...keyIds].filter(Boolean).sort()).toEqual(['k1', 'k2']);
     expect(await stop()).toBe(0);
   });
 });

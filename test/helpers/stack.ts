@@ -1,23 +1,32 @@
 import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import type { Server } from 'node:http';
 import { fileURLToPath } from 'node:url';
+import type { Express } from 'express';
 import type { ProviderActivities } from '../../src/activities/provider.js';
 import { createApp } from '../../src/api/app.js';
 import { TokenTable } from '../../src/api/auth.js';
 import { kubeconfigSource, type KubeconfigSource } from '../../src/api/kubeconfig.js';
 import type { ProviderName } from '../../src/domain/cluster.js';
 import { createWorkers, runWorkers } from '../../src/worker.js';
+import { ApiMetrics } from '../../src/observability/api-metrics.js';
+import { createLogger, type Logger } from '../../src/observability/logger.js';
+import { startMetricsServer } from '../../src/observability/metrics-endpoint.js';
+import { tracingClientInterceptors, type Tracing } from '../../src/observability/tracing.js';
+import { WorkerMetrics } from '../../src/observability/worker-metrics.js';
+import { uiOrigins } from '../../src/api/routes/codec.js';
+import { AesGcmCodec, flotillaDataConverter, parseCodecKeys } from '../../src/temporal/codec.js';
 import { SecretStore } from '../../src/activities/secrets/store.js';
 import { helmActivities } from '../../src/activities/helm/activities.js';
 import type { KubeconfigFetchers } from '../../src/activities/provider.js';
 import { reconcileActivities } from '../../src/activities/reconcile.js';
 import { Helm } from '../../src/activities/helm/helm.js';
 import { toolPaths } from '../../src/toolchain.js';
+import type { RateLimit } from '../../src/api/rate-limit.js';
 
 export interface ApiResponse<T = any> {
   status: number;
@@ -28,13 +37,22 @@ export interface ApiResponse<T = any> {
 
 export interface Stack {
   client: Client;
+  /** The API's express app, whose routes the org isolation test enumerates. */
+  app: Express;
   baseUrl: string;
+  /** The workers' Flotilla metrics (operations, drift, clusters by status), as a worker process serves them. */
+  workerMetricsUrl: string;
   /** Calls the API as `token` (default: the first org's token). */
   api<T = any>(method: string, path: string, options?: { body?: unknown; raw?: string; token?: string; headers?: Record<string, string> }): Promise<ApiResponse<T>>;
   stop(): Promise<void>;
 }
 
-export const TOKENS = { acme: 'token-acme', globex: 'token-globex' };
+/** `fuzz` is the API fuzzer's org, used by no other suite. */
+export const TOKENS = { acme: 'token-acme', globex: 'token-globex', fuzz: 'token-fuzz' };
+/** globex's token is configured by its SHA-256 (`sha256:<hex>:org`), acme's as it is: the suite runs both forms. */
+export const TOKEN_SPEC = `${TOKENS.acme}:acme,sha256:${createHash('sha256').update(TOKENS.globex).digest('hex')}:globex,${TOKENS.fuzz}:fuzz`;
+/** The Web UI origin the test API allows to call its codec endpoint. */
+export const UI_URL = 'http://127.0.0.1:8233';
 
 /** The charts of the test fixtures: the chart root of every test API unless a suite names others. */
 export const FIXTURE_CHARTS = fileURLToPath(new URL('../fixtures/charts', import.meta.url));
@@ -56,10 +74,31 @@ export async function startStack(options: {
   secrets?: SecretStore;
   /** Serve the helm and reconcile task queues, reaching clusters with these kubeconfigs. */
   fleet?: KubeconfigFetchers;
+  /** Another payload codec than the run's (a key rotation). */
+  codec?: AesGcmCodec;
+  /** Where the API's request logs go; default: nowhere. */
+  logger?: Logger;
+  /** Where local charts may come from; default: test/fixtures/charts. */
+  chartRoots?: string[];
+  /** Per-token rate limit of the API; default: none. */
+  rateLimit?: RateLimit;
+  maxBodyBytes?: number;
+  tracing?: Tracing;
+  /** Another Temporal than the run's shared dev server (one a chaos test restarts). */
+  address?: string;
 }): Promise<Stack> {
-  const address = process.env.TEMPORAL_ADDRESS!;
+  const address = options.address ?? process.env.TEMPORAL_ADDRESS!;
+  const codec = options.codec ?? testCodec();
   const connection = await Connection.connect({ address });
-  const client = new Client({ connection });
+  const apiMetrics = new ApiMetrics();
+  const client = new Client({
+    connection,
+    dataConverter: flotillaDataConverter(codec),
+    interceptors: { workflow: [apiMetrics.clientInterceptor(), ...tracingClientInterceptors(options.tracing)] },
+  });
+  const logger = options.logger ?? createLogger({ level: 'silent' });
+  const workerMetrics = new WorkerMetrics({ clusterCounts: { client, logger, maxAgeMs: 0 } });
+  const workerMetricsServer = await startMetricsServer({ registries: [workerMetrics.registry], host: '127.0.0.1', port: 0 });
   // FLOTILLA_TEST_WORKERS_PER_QUEUE=2 (npm run test:postgres): two workers, each with its own connection, poll every task queue.
   const perQueue = Number(process.env.FLOTILLA_TEST_WORKERS_PER_QUEUE ?? 1);
   const workerConnections = await Promise.all(Array.from({ length: perQueue }, () => NativeConnection.connect({ address })));
@@ -69,8 +108,11 @@ export async function startStack(options: {
         createWorkers({
           connection: workerConnection,
           namespace: 'default',
+          codec,
           providers: options.providers,
           workflowBundlePath: process.env.FLOTILLA_WORKFLOW_BUNDLE,
+          metrics: workerMetrics,
+          tracing: options.tracing,
           ...(options.fleet ? { helm: helmActivities(testHelm(), options.fleet), reconcile: reconcileActivities(client, options.fleet) } : {}),
         }),
       ),
@@ -82,12 +124,16 @@ export async function startStack(options: {
 
   const app = createApp({
     client,
-    tokens: new TokenTable(`${TOKENS.acme}:acme,${TOKENS.globex}:globex`),
-    links: { namespace: 'default', uiUrl: 'http://127.0.0.1:8233' },
+    tokens: new TokenTable(TOKEN_SPEC),
+    links: { namespace: 'default', uiUrl: UI_URL },
     kubeconfigs: options.kubeconfigs ?? kubeconfigSource(options.fleet ?? {}),
     secrets: options.secrets ?? testSecretStore(),
     helm: testHelm(),
-    chartRoots: [FIXTURE_CHARTS],
+    codec: { codec, origins: uiOrigins(UI_URL), uiToken: codec.uiToken() },
+    observability: { logger, metrics: apiMetrics },
+    chartRoots: options.chartRoots ?? [FIXTURE_CHARTS],
+    ...(options.rateLimit ? { rateLimit: options.rateLimit } : {}),
+    ...(options.maxBodyBytes ? { maxBodyBytes: options.maxBodyBytes } : {}),
   });
   const server = await new Promise<Server>((resolve) => {
     const s = app.listen(0, '127.0.0.1', () => resolve(s));
@@ -96,7 +142,9 @@ export async function startStack(options: {
 
   return {
     client,
+    app,
     baseUrl,
+    workerMetricsUrl: workerMetricsServer.url,
     async api(method, path, { body, raw, token = TOKENS.acme, headers = {} } = {}) {
       const response = await fetch(`${baseUrl}${path}`, {
         method,
@@ -121,6 +169,7 @@ export async function startStack(options: {
       for (const w of workers) if (w.getState() === 'RUNNING') w.shutdown();
       await running;
       for (const workerConnection of workerConnections) await workerConnection.close();
+      await workerMetricsServer.close();
       await connection.close();
     },
   };
@@ -140,6 +189,11 @@ export async function eventually<T>(check: () => Promise<T | undefined>, what: s
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
     await new Promise((r) => setTimeout(r, 200));
   }
+}
+
+/** The payload codec of the test run (FLOTILLA_CODEC_KEYS, set by the global setup): every test client and worker encrypts. */
+export function testCodec(): AesGcmCodec {
+  return new AesGcmCodec(parseCodecKeys(process.env.FLOTILLA_CODEC_KEYS!));
 }
 
 /** A secret store in a fresh folder of the test run, with a random key. */

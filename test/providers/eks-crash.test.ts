@@ -11,7 +11,8 @@ import { clusterWorkflowId, WORKFLOW_TASK_QUEUE } from '../../src/domain/ids.js'
 import { clusterWorkflow } from '../../src/workflows/cluster.js';
 import { clusterStateQuery, deleteClusterUpdate } from '../../src/workflows/messages.js';
 import { startMoto } from '../helpers/moto.js';
-import { eventually } from '../helpers/stack.js';
+import { flotillaDataConverter } from '../../src/temporal/codec.js';
+import { eventually, testCodec } from '../helpers/stack.js';
 
 // A worker process (`tsx src/worker.ts`, as deployed) is SIGKILLed in the
 // middle of an EKS provision against moto, then started again: the run
@@ -34,8 +35,7 @@ function startWorker(): ChildProcess {
       ...keys,
       AWS_ENDPOINT_URL: moto.endpoint,
       AWS_REGION: 'us-east-1',
-      FLOTILLA_PROVIDERS: 'eks',
-      FLOTILLA_HELM: 'false',
+      FLOTILLA_TASK_QUEUES: 'flotilla,provider-eks',
       FLOTILLA_DATA_DIR: mkdtempSync(join(process.env.FLOTILLA_TEST_DIR!, 'crash-')),
     },
     stdio: 'ignore',
@@ -52,7 +52,7 @@ async function kill(child: ChildProcess): Promise<void> {
 beforeAll(async () => {
   moto = await startMoto();
   connection = await Connection.connect({ address: process.env.TEMPORAL_ADDRESS! });
-  client = new Client({ connection });
+  client = new Client({ connection, dataConverter: flotillaDataConverter(testCodec()) });
   const sdk = { region: 'us-east-1', endpoint: moto.endpoint, credentials: { accessKeyId: keys.AWS_ACCESS_KEY_ID, secretAccessKey: keys.AWS_SECRET_ACCESS_KEY } };
   eks = new EKSClient(sdk);
   ec2 = new EC2Client(sdk);

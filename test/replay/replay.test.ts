@@ -3,6 +3,10 @@ import { Worker } from '@temporalio/worker';
 import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import * as workflows from '../../src/workflows/index.js';
+import { AesGcmCodec, flotillaDataConverter, parseCodecKeys } from '../../src/temporal/codec.js';
+import { REPLAY_CODEC_KEYS } from './codec-keys.js';
+import { WorkerMetrics } from '../../src/observability/worker-metrics.js';
+import { tracingSinks } from '../../src/observability/tracing.js';
 
 // Recorded by scripts/record-histories.ts. Replaying them against the current
 // workflow code fails on any change that is not deterministic for runs that
@@ -22,7 +26,10 @@ describe('replay of recorded histories', () => {
       history: proto.temporal.api.history.v1.History.fromObject(JSON.parse(readFileSync(`${dir}${file}`, 'utf8'))),
     }));
     const failures: string[] = [];
-    for await (const result of Worker.runReplayHistories({ workflowBundle: { codePath: process.env.FLOTILLA_WORKFLOW_BUNDLE! } }, histories)) {
+    const dataConverter = flotillaDataConverter(new AesGcmCodec(parseCodecKeys(REPLAY_CODEC_KEYS)));
+    // The bundle the workers run (with the tracing interceptors) and the sinks they register.
+    const sinks = { ...new WorkerMetrics().sinks(), ...tracingSinks(undefined) };
+    for await (const result of Worker.runReplayHistories({ workflowBundle: { codePath: process.env.FLOTILLA_WORKFLOW_BUNDLE! }, sinks, dataConverter }, histories)) {
       if (result.error) failures.push(`${result.workflowId}: ${result.error.message}`);
     }
     expect(failures).toEqual([]);

@@ -3,8 +3,9 @@ import { bundleWorkflowCode } from '@temporalio/worker';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { startPostgresTemporal } from '../../scripts/temporal-postgres.js';
+import { newCodecKeyEntry } from '../../src/temporal/codec.js';
+import { workflowBundleOptions } from '../../src/temporal/workflow-bundle.js';
 import { toolPaths } from '../../src/toolchain.js';
 import { SEARCH_ATTRIBUTES } from '../../src/workflows/search-attributes.js';
 
@@ -18,10 +19,12 @@ export async function startTemporal(): Promise<void> {
   const temporal = process.env.FLOTILLA_TEMPORAL === 'postgres' ? await startOnPostgres() : await startCliDevServer();
   (globalThis as { stopTemporal?: () => Promise<void> }).stopTemporal = temporal.stop;
   process.env.TEMPORAL_ADDRESS = temporal.address;
+  // The whole suite encrypts its payloads, worker processes it spawns too; the last test checks the histories for it.
+  process.env.FLOTILLA_CODEC_KEYS ??= newCodecKeyEntry('suite');
 
   const dir = mkdtempSync(join(tmpdir(), 'flotilla-test-'));
   const { code } = await bundleWorkflowCode({
-    workflowsPath: fileURLToPath(new URL('../../src/workflows/index.ts', import.meta.url)),
+    ...workflowBundleOptions(),
     logger: { log: () => {}, trace: () => {}, debug: () => {}, info: () => {}, warn: console.warn, error: console.error } as never,
   });
   const bundlePath = join(dir, 'workflow-bundle.js');
