@@ -100,7 +100,7 @@ export class ClusterGateway {
   /** One page of the org's clusters that match, newest first. */
   async page(org: string, filter: ClusterFilter, page: PageRequest): Promise<Page<ClusterView>> {
     const { items, nextCursor } = await visibilityPage(this.client, this.listQuery(org, filter), page);
-    const views = items.map((e) => e.memo.cluster as ClusterView | undefined).filter((v): v is ClusterView => !!v && (!filter.status || v.status === filter.status));
+    const views = items.map((memo) => memo.cluster as ClusterView | undefined).filter((v): v is ClusterView => !!v && (!filter.status || v.status === filter.status));
     return { items: views.map((v) => this.withLinks(v)), ...(nextCursor ? { nextCursor } : {}) };
   }
 

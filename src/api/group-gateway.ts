@@ -70,7 +70,7 @@ export class GroupGateway {
   async pageGroups(org: string, page: PageRequest): Promise<Page<GroupView>> {
     const query = `FlotillaKind = 'clustergroup' AND FlotillaOrg = '${org}' AND ExecutionStatus = 'Running'`;
     const { items, nextCursor } = await visibilityPage(this.client, query, page);
-    const views = items.map((e) => e.memo.group as GroupView | undefined).filter((v): v is GroupView => !!v);
+    const views = items.map((memo) => memo.group as GroupView | undefined).filter((v): v is GroupView => !!v);
     return { items: views.map((v) => this.withLinks(v)), ...(nextCursor ? { nextCursor } : {}) };
   }
 
@@ -107,7 +107,7 @@ export class GroupGateway {
   /** One page of a group's deployments, newest first. */
   async pageDeployments(org: string, group: string, page: PageRequest): Promise<Page<DeploymentView>> {
     const { items, nextCursor } = await visibilityPage(this.client, deploymentsQuery(org, group), page);
-    const views = items.map((e) => e.memo.deployment as DeploymentView | undefined).filter((v): v is DeploymentView => !!v);
+    const views = items.map((memo) => memo.deployment as DeploymentView | undefined).filter((v): v is DeploymentView => !!v);
     return { items: views, ...(nextCursor ? { nextCursor } : {}) };
   }
 

@@ -1,4 +1,5 @@
 import { isGrpcServiceError, type Client } from '@temporalio/client';
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Payload } from '@temporalio/common';
 import { z } from 'zod';
 import { HttpError, invalid } from './errors.js';
@@ -10,10 +11,10 @@ export const MAX_PAGE_SIZE = 500;
 export const pageFields = {
   limit: z
     .string()
-    .regex(/^[1-9][0-9]{0,5}$/, `a whole number from 1 to ${MAX_PAGE_SIZE}`)
+    .regex(/^[1-9][0-9]{0,5}$/, { message: `a whole number from 1 to ${MAX_PAGE_SIZE}`, abort: true })
     .refine((v) => Number(v) <= MAX_PAGE_SIZE, `a whole number from 1 to ${MAX_PAGE_SIZE}`)
     .optional(),
-  cursor: z.string().max(4096).regex(/^[A-Za-z0-9_-]+$/, 'a nextCursor from an earlier page').optional(),
+  cursor: z.string().max(4096).regex(/^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/, 'a nextCursor from an earlier page').optional(),
 };
 export const PageQuery = z.strictObject(pageFields);
 
@@ -32,55 +33,51 @@ export function pageRequest(query: { limit?: string | undefined; cursor?: string
   return { limit: query.limit ? Number(query.limit) : DEFAULT_PAGE_SIZE, ...(query.cursor ? { cursor: query.cursor } : {}) };
 }
 
-// A cursor names the list it belongs to (`scope`), so one from another list or filter is refused, not misread.
+// A cursor names the list it belongs to (`scope`), so one from another list or
+// filter is refused, not misread. It is signed with a key of this process: only
+// page tokens Temporal handed out go back to it (a made-up one costs Temporal
+// retries and ends in an error), so a cursor is good until the API restarts.
 interface Position {
   scope: string;
   offset?: number;
   token?: string;
 }
 
+const cursorKey = randomBytes(32);
+const mac = (body: string) => createHmac('sha256', cursorKey).update(body).digest().subarray(0, 16);
+
 function encodeCursor(position: Position): string {
-  return Buffer.from(JSON.stringify(position)).toString('base64url');
+  const body = JSON.stringify(position);
+  return `${Buffer.from(body).toString('base64url')}.${mac(body).toString('base64url')}`;
 }
 
-const badCursor = () => invalid([{ path: ['cursor'], message: 'not a cursor of this list: pass the nextCursor of the previous page, with the same filters' }]);
+const badCursor = () =>
+  invalid([{ path: ['cursor'], message: 'not a cursor of this list: pass the nextCursor of the previous page, with the same filters (cursors end when the API restarts)' }]);
 
 function decodeCursor(cursor: string, scope: string): Position {
-  let position: Partial<Position>;
-  try {
-    position = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-  } catch {
-    throw badCursor();
-  }
-  if (position?.scope !== scope) throw badCursor();
-  return position as Position;
+  const [encoded = '', signature = ''] = cursor.split('.');
+  const body = Buffer.from(encoded, 'base64url').toString('utf8');
+  const given = Buffer.from(signature, 'base64url');
+  if (given.length !== 16 || !timingSafeEqual(given, mac(body))) throw badCursor();
+  const position = JSON.parse(body) as Position;
+  if (position.scope !== scope) throw badCursor();
+  return position;
 }
 
 /** A page of a list held in memory, in its order. */
 export function pageOfList<T>(items: readonly T[], page: PageRequest, scope: string): Page<T> {
-  let start = 0;
-  if (page.cursor) {
-    const { offset } = decodeCursor(page.cursor, scope);
-    if (!Number.isSafeInteger(offset) || offset! < 0) throw badCursor();
-    start = offset!;
-  }
+  const start = page.cursor ? (decodeCursor(page.cursor, scope).offset ?? 0) : 0;
   const end = start + page.limit;
   return { items: items.slice(start, end), ...(end < items.length ? { nextCursor: encodeCursor({ scope, offset: end }) } : {}) };
 }
 
-export interface ListedExecution {
-  workflowId: string;
-  memo: Record<string, unknown>;
-}
-
 /**
- * A page of Temporal's visibility list for `query`, newest first as the
- * store keeps them; the cursor wraps Temporal's own page token.
+ * The memos of a page of Temporal's visibility list for `query`, newest first
+ * as the store keeps them; the cursor wraps Temporal's own page token.
  */
-export async function visibilityPage(client: Client, query: string, page: PageRequest): Promise<Page<ListedExecution>> {
+export async function visibilityPage(client: Client, query: string, page: PageRequest): Promise<Page<Record<string, unknown>>> {
   const scope = `visibility:${query}`;
   const token = page.cursor ? decodeCursor(page.cursor, scope).token : undefined;
-  if (page.cursor && typeof token !== 'string') throw badCursor();
   let response;
   try {
     response = await client.workflowService.listWorkflowExecutions({
@@ -90,14 +87,12 @@ export async function visibilityPage(client: Client, query: string, page: PageRe
       ...(token ? { nextPageToken: Buffer.from(token, 'base64') } : {}),
     });
   } catch (err) {
-    // The page token is the only part of the request a caller controls.
+    // A page token Temporal handed out but no longer takes: the caller starts over.
     if (isGrpcServiceError(err) && err.code === 3 && token) throw badCursor();
     if (isGrpcServiceError(err) && (err.code === 14 || err.code === 4)) throw new HttpError(503, 'unavailable', 'Temporal is not reachable; try again');
     throw err;
   }
-  const items = await Promise.all(
-    response.executions.map(async (execution) => ({ workflowId: execution.execution?.workflowId ?? '', memo: await decodeMemo(client, execution.memo?.fields ?? {}) })),
-  );
+  const items = await Promise.all(response.executions.map((execution) => decodeMemo(client, execution.memo?.fields ?? {})));
   const next = response.nextPageToken?.length ? Buffer.from(response.nextPageToken).toString('base64') : undefined;
   return { items, ...(next ? { nextCursor: encodeCursor({ scope, token: next }) } : {}) };
 }

@@ -103,10 +103,20 @@ describe('pageOfList', () => {
     expect(pageOfList(items, { limit: 7 }, 'numbers')).toEqual({ items });
   });
 
-  it("refuses another list's cursor and garbage, naming cursor", () => {
+  it("refuses another list's cursor, a forged or altered one and garbage, naming cursor", () => {
     const { nextCursor } = pageOfList(items, { limit: 2 }, 'numbers');
-    for (const cursor of [nextCursor!, 'bm90IGpzb24', Buffer.from('{"scope":"letters","offset":-1}').toString('base64url')]) {
-      expect(() => pageOfList(items, { limit: 2, cursor }, 'letters')).toThrow(expect.objectContaining({ status: 400, details: [expect.objectContaining({ field: 'cursor' })] }));
+    const [body, signature] = nextCursor!.split('.');
+    const altered = `${Buffer.from(Buffer.from(body!, 'base64url').toString().replace('2', '5')).toString('base64url')}.${signature}`;
+    const forged = `${Buffer.from('{"scope":"numbers","offset":5}').toString('base64url')}.AAAAAAAAAAAAAAAAAAAAAA`;
+    const refusals: [string, string][] = [
+      [nextCursor!, 'letters'],
+      [altered, 'numbers'],
+      [forged, 'numbers'],
+      ['bm90IGpzb24', 'numbers'],
+      ['bm90IGpzb24.bm90IGpzb24', 'numbers'],
+    ];
+    for (const [cursor, scope] of refusals) {
+      expect(() => pageOfList(items, { limit: 2, cursor }, scope)).toThrow(expect.objectContaining({ status: 400, details: [expect.objectContaining({ field: 'cursor' })] }));
     }
   });
 });
