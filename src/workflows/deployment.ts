@@ -38,6 +38,7 @@ import {
   type EditDeploymentRequest,
   syncDeploymentUpdate,
 } from './messages.js';
+import { reportMetrics } from './metrics.js';
 import { rootMessage } from './steps.js';
 
 export interface DeploymentWorkflowInput {
@@ -228,6 +229,7 @@ export async function deploymentWorkflow(input: DeploymentWorkflowInput): Promis
       const repairedAt = now();
       for (const d of records) if (state.results[d.clusterName]?.status === 'DEPLOYED') d.repairedAt = repairedAt;
     }
+    drifted.forEach((r, i) => reportMetrics().driftFound({ provider: r.provider, repaired: records[i]!.repairedAt !== undefined }));
   };
 
   /** Uninstall everywhere; with force, unreachable targets are skipped and reported. */
