@@ -7,6 +7,10 @@ export default {
   },
   moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
   testMatch: ['<rootDir>/test/**/*.test.ts'],
+  // Crashes and restarts take minutes: `npm run test:chaos` runs them (jest.chaos.config.js).
+  testPathIgnorePatterns: ['/node_modules/', '<rootDir>/test/chaos/'],
+  // The history scan runs after every other suite (test/setup/sequencer.mjs).
+  testSequencer: '<rootDir>/test/setup/sequencer.mjs',
   globalSetup: '<rootDir>/test/setup/global-setup.mjs',
   globalTeardown: '<rootDir>/test/setup/global-teardown.mjs',
   testTimeout: 180_000,

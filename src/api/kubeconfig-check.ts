@@ -8,7 +8,8 @@ export async function checkKubeconfig(text: string, timeoutMs = 5_000): Promise<
   try {
     config.loadFromString(text);
   } catch (err) {
-    throw invalid([{ path: ['values', 'kubeconfig'], message: `not a kubeconfig: ${(err as Error).message}` }]);
+    // The first line only: the YAML parser goes on to quote the lines around the error, credentials and all.
+    throw invalid([{ path: ['values', 'kubeconfig'], message: `not a kubeconfig: ${(err as Error).message.split('\n')[0]}` }]);
   }
   if (!config.getCurrentCluster()) throw invalid([{ path: ['values', 'kubeconfig'], message: 'has no current context with a cluster' }]);
   try {

@@ -12,6 +12,7 @@ import { createApp } from '../../src/api/app.js';
 import { TokenTable } from '../../src/api/auth.js';
 import { kubeconfigSource } from '../../src/api/kubeconfig.js';
 import { openApiPath } from '../../src/api/openapi.js';
+import { appRoutes } from '../helpers/routes.js';
 
 // The document is made from the route table alone, so the app needs no Temporal here:
 // nothing below sends a request that reaches a gateway.
@@ -51,27 +52,6 @@ function ajv() {
   return instance;
 }
 
-interface Layer {
-  route?: { path: string | string[]; methods: Record<string, boolean> };
-  handle?: { stack?: Layer[] };
-  rawPath?: string | string[];
-}
-
-const joinPath = (...parts: string[]) => parts.join('/').replace(/\/+/g, '/').replace(/(.)\/$/, '$1');
-
-/** `METHOD /path` of every route registered on the app, nested routers included. */
-function registeredRoutes(stack: Layer[], prefix = ''): string[] {
-  return stack.flatMap((layer) => {
-    if (layer.route) {
-      const paths = [layer.route.path].flat();
-      const methods = Object.keys(layer.route.methods).filter((m) => m !== '_all');
-      return paths.flatMap((path) => methods.map((m) => `${m.toUpperCase()} ${openApiPath(joinPath(prefix, path))}`));
-    }
-    if (layer.handle?.stack) return [layer.rawPath ?? '/'].flat().flatMap((mount) => registeredRoutes(layer.handle!.stack!, joinPath(prefix, mount)));
-    return [];
-  });
-}
-
 function documentedRoutes(): string[] {
   return Object.entries(doc.paths as Record<string, Record<string, unknown>>).flatMap(([path, item]) =>
     Object.keys(item)
@@ -95,7 +75,7 @@ const NOT_IN_THE_DOCUMENT: Record<string, string> = {
 
 describe('the OpenAPI document', () => {
   it('describes every route the app serves, and no other', () => {
-    const served = registeredRoutes((app as unknown as { router: { stack: Layer[] } }).router.stack);
+    const served = appRoutes(app).map(({ method, path }) => `${method} ${openApiPath(path)}`);
     const documented = documentedRoutes();
     expect(served.filter((r) => !documented.includes(r) && !(r in NOT_IN_THE_DOCUMENT))).toEqual([]);
     expect(documented.filter((r) => !served.includes(r))).toEqual([]);

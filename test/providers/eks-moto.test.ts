@@ -5,12 +5,14 @@ import { EksProvider } from '../../src/activities/providers/eks/index.js';
 import { credentialsFrom } from '../../src/activities/secrets/credentials.js';
 import { kubeconfigSource } from '../../src/api/kubeconfig.js';
 import { startMoto } from '../helpers/moto.js';
+import { SECRET_MARKERS } from '../helpers/secret-markers.js';
 import { eventually, startStack, testSecretStore, type Stack } from '../helpers/stack.js';
 
 // EKS through the real AWS SDK against moto's server: every assertion reads
 // back what the emulated cloud holds, not what Flotilla says.
 const base = '/api/v1/orgs/acme';
-const keys = { accessKeyId: 'AKIAFLOTILLATEST0001', secretAccessKey: 'flotilla-test-secret-value-0001' };
+// The secret key is a marker the history scan (test/zz-history) looks for.
+const keys = { accessKeyId: 'AKIAFLOTILLATEST0001', secretAccessKey: SECRET_MARKERS.awsSecretAccessKey };
 const secrets = testSecretStore();
 let moto: Awaited<ReturnType<typeof startMoto>>;
 let stack: Stack;

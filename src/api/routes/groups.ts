@@ -61,6 +61,7 @@ export function groupRoutes(routes: Routes, groups: GroupGateway, clusters: Clus
       errors: [409],
     },
     async (req, res, { params, body, requestId }) => {
+      await groups.getGroup(req.org!, params.group); // a group that is not there is a 404, whatever the members
       const members = await resolveMembers(req.org!, params.group, body.members);
       res.json(await groups.setMembers(req.org!, params.group, members, requestId));
     },
