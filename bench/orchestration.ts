@@ -2,7 +2,7 @@
 // provisioned and deleted at once, against the time the simulated latency and
 // the worker's concurrency limits leave no way around.
 import { clusterWorkflowId } from '../src/domain/ids.js';
-import { pool, type BenchContext } from './lib/context.js';
+import { activitySlots, pool, type BenchContext } from './lib/context.js';
 import { eventTime, fetchHistory, firstEventAfter, historySize } from './lib/history.js';
 import { CpuMeter, peakRss, resetPeakRss } from './lib/proc.js';
 import { Section } from './lib/report.js';
@@ -10,8 +10,7 @@ import { createSimClusters, deleteClusters, POOLS, statusClause, waitForClusters
 import type { BenchWorker } from './lib/stack.js';
 import { median, round } from './lib/stats.js';
 
-/** The SDK's default activity slots per worker (maxConcurrentActivityTaskExecutions), which createWorkers keeps. */
-const ACTIVITY_SLOTS = 100;
+const ACTIVITY_SLOTS = activitySlots();
 const MiB = 2 ** 20;
 
 /** Cloud calls of one cluster, all and along the critical path (pools run in parallel). */

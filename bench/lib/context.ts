@@ -1,4 +1,5 @@
 import { spawnSync } from 'node:child_process';
+import { loadConfig } from '../../src/config.js';
 import { median } from './stats.js';
 import type { BenchStack } from './stack.js';
 
@@ -35,4 +36,9 @@ export async function pool<T, R>(items: readonly T[], limit: number, fn: (item: 
   };
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, runner));
   return results;
+}
+
+/** Activity slots of a worker as the workers are configured (FLOTILLA_MAX_CONCURRENT_ACTIVITIES, else the SDK's 100). */
+export function activitySlots(): number {
+  return loadConfig().worker.maxConcurrentActivities ?? 100;
 }

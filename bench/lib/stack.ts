@@ -10,9 +10,10 @@ import { KwokProvider } from '../../src/activities/providers/kwok/index.js';
 import { kwokWorkdir } from '../../src/config.js';
 import { flotillaDataConverter, openCodec } from '../../src/temporal/codec.js';
 import { startDevServer, stopProcess, type DevServer } from '../../src/temporal/dev-server.js';
+import { workflowBundleOptions } from '../../src/temporal/workflow-bundle.js';
 import { toolPaths } from '../../src/toolchain.js';
 import { freePort } from '../../test/helpers/ports.js';
-import type { WorkerMessage, WorkerStats } from './worker-main.js';
+import type { WorkerMessage, WorkerRequest, WorkerStats } from './worker-main.js';
 
 const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
 const nodeWithTsx = (script: string) => [process.execPath, ['--import', 'tsx', join(repoRoot, script)]] as const;
@@ -42,8 +43,6 @@ export interface WorkerSettings {
   helm?: boolean;
   /** Latency of every sim cloud call. */
   simLatencyMs?: number;
-  /** `instant`: helm reads answer in sync without running helm (the orchestration-only ablation). */
-  helmCheck?: 'real' | 'instant';
 }
 
 /** A worker child process (bench/lib/worker-main.ts): its own process, so its peak memory is its own. */
@@ -60,10 +59,12 @@ export class BenchWorker {
     return this.child.pid!;
   }
 
-  static async start(env: NodeJS.ProcessEnv, log: string): Promise<BenchWorker> {
+  static async start(env: NodeJS.ProcessEnv, log: string, profileDir?: string): Promise<BenchWorker> {
     const [node, args] = nodeWithTsx('bench/lib/worker-main.ts');
     const out = openSync(log, 'a');
-    const child = spawn(node, args, { cwd: repoRoot, env, stdio: ['ignore', out, out, 'ipc'] });
+    // --cpu-prof writes a profile per thread (the workflow threads too) when the worker exits: open them in Chrome DevTools.
+    const profile = profileDir ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : [];
+    const child = spawn(node, [...profile, ...args], { cwd: repoRoot, env, stdio: ['ignore', out, out, 'ipc'] });
     await new Promise<void>((resolve, reject) => {
       child.once('exit', (code) => reject(new Error(`bench worker exited with ${code}; see ${log}`)));
       child.on('message', (m: WorkerMessage) => m.type === 'ready' && resolve());
@@ -76,8 +77,13 @@ export class BenchWorker {
   stats(reset = true): Promise<WorkerStats> {
     return new Promise((resolve) => {
       this.pending.push(resolve);
-      this.child.send({ type: 'stats', reset });
+      this.child.send({ type: 'stats', reset } satisfies WorkerRequest);
     });
+  }
+
+  /** Turns on or off helm reads that answer in sync at once (the orchestration-only ablation). */
+  instantReads(on: boolean): void {
+    this.child.send({ type: 'instantReads', on } satisfies WorkerRequest);
   }
 
   stop(): Promise<void> {
@@ -102,6 +108,9 @@ export class BenchStack {
     private readonly log: (message: string) => void,
   ) {}
 
+  /** Start workers with --cpu-prof (profiles land in <work folder>/profiles). */
+  profile = false;
+
   static async start(log: (message: string) => void): Promise<BenchStack> {
     const dir = mkdtempSync(join(tmpdir(), 'flotilla-bench-'));
     log(`work folder ${dir}`);
@@ -125,7 +134,7 @@ export class BenchStack {
 
     log('bundling the workflows');
     const { code } = await bundleWorkflowCode({
-      workflowsPath: join(repoRoot, 'src/workflows/index.ts'),
+      ...workflowBundleOptions(),
       logger: { log: () => {}, trace: () => {}, debug: () => {}, info: () => {}, warn: console.warn, error: console.error } as never,
     });
     const bundlePath = join(dir, 'workflow-bundle.js');
@@ -157,7 +166,7 @@ export class BenchStack {
   }
 
   startWorker(settings: WorkerSettings): Promise<BenchWorker> {
-    this.log(`starting a worker: ${settings.providers.join(', ')}${settings.helm ? ', helm' : ''}${settings.simLatencyMs ? `, sim latency ${settings.simLatencyMs} ms` : ''}${settings.helmCheck === 'instant' ? ', instant helm reads' : ''}`);
+    this.log(`starting a worker: ${settings.providers.join(', ')}${settings.helm ? ', helm' : ''}${settings.simLatencyMs ? `, sim latency ${settings.simLatencyMs} ms` : ''}`);
     return BenchWorker.start(
       {
         ...process.env,
@@ -165,10 +174,10 @@ export class BenchStack {
         FLOTILLA_WORKFLOW_BUNDLE: this.bundlePath,
         BENCH_PROVIDERS: settings.providers.join(','),
         BENCH_HELM: String(settings.helm ?? false),
-        BENCH_HELM_CHECK: settings.helmCheck ?? 'real',
         FLOTILLA_SIM_LATENCY_MS: String(settings.simLatencyMs ?? 0),
       },
       join(this.dir, 'worker.log'),
+      this.profile ? join(this.dir, 'profiles') : undefined,
     );
   }
 
@@ -204,11 +213,16 @@ export class BenchStack {
     return res.body;
   }
 
+  /** Deletes the KWOK control planes the benchmarks made: idle, ten of them still take a good part of a core. */
+  async removeKwokClusters(): Promise<void> {
+    const kwok = this.kwok();
+    for (const name of await kwok.kwokctl.list().catch(() => [])) await kwok.kwokctl.delete(name).catch(() => undefined);
+  }
+
   async stop(keep = false): Promise<void> {
     await stopProcess(this.api);
     await this.connection.close();
-    const kwok = this.kwok();
-    for (const name of await kwok.kwokctl.list().catch(() => [])) await kwok.kwokctl.delete(name).catch(() => undefined);
+    await this.removeKwokClusters();
     await this.devServer.stop();
     if (!keep) rmSync(this.dir, { recursive: true, force: true });
   }

@@ -19,6 +19,7 @@ import { createWorkers, runWorkers, type FlotillaWorkerOptions } from '../../src
 
 export type WorkerStats = { spawns: Record<string, number[]>; activities: Record<string, number[]> };
 export type WorkerMessage = { type: 'ready' } | ({ type: 'stats' } & WorkerStats);
+export type WorkerRequest = { type: 'stats'; reset: boolean } | { type: 'instantReads'; on: boolean };
 
 const stats: WorkerStats = { spawns: {}, activities: {} };
 const record = (bucket: Record<string, number[]>, key: string, ms: number) => (bucket[key] ??= []).push(ms);
@@ -68,23 +69,29 @@ async function main(): Promise<void> {
   const codec = openCodec(config.dataDir, config.codecKeys);
   const client = new Client({ connection: await Connection.connect({ address }), namespace: config.namespace, dataConverter: flotillaDataConverter(codec) });
   let helm: HelmActivities | undefined;
+  // The ablation that measures orchestration alone: while on, every target reads as in sync, at once.
+  let instantReads = false;
   if (process.env.BENCH_HELM === 'true') {
-    helm = helmActivities(new Helm(toolPaths().helm, join(config.dataDir, 'helm')), all.kubeconfigs);
-    // The ablation that measures orchestration alone: every target reads as in sync, at once.
-    if (process.env.BENCH_HELM_CHECK === 'instant') {
-      helm.helmCheck = async (target) => ({ clusterName: target.name, provider: target.provider, status: 'DEPLOYED', stale: false, lastCheckedAt: new Date().toISOString() });
-    }
+    helm = helmActivities(new Helm(toolPaths().helm, join(config.dataDir, 'helm'), config.chartRoots), all.kubeconfigs);
+    const realCheck = helm.helmCheck;
+    helm.helmCheck = async (target, ...rest) =>
+      instantReads ? { clusterName: target.name, provider: target.provider, status: 'DEPLOYED', stale: false, lastCheckedAt: new Date().toISOString() } : realCheck(target, ...rest);
   }
+  const { taskQueues: _all, ...tuning } = config.worker;
   const workers = await createWorkers({
     connection,
     namespace: config.namespace,
     codec,
+    tuning,
     providers,
     workflowBundlePath: process.env.FLOTILLA_WORKFLOW_BUNDLE,
     ...(helm ? { helm: timed(helm), reconcile: timed(reconcileActivities(client, all.kubeconfigs)) } : {}),
   });
-  process.on('message', (message: { type: string; reset?: boolean }) => {
-    if (message.type !== 'stats') return;
+  process.on('message', (message: WorkerRequest) => {
+    if (message.type === 'instantReads') {
+      instantReads = message.on;
+      return;
+    }
     process.send!({ type: 'stats', ...stats } satisfies WorkerMessage);
     if (message.reset) {
       stats.spawns = {};
