@@ -32,6 +32,8 @@ interface Deploy {
   processesPerTarget: number;
   /** Share of all cores busy on the machine during the deploy. */
   machineBusy: number;
+  /** CPU seconds of the worker and the helm processes it ran, per target. */
+  cpuPerTarget: number;
 }
 
 async function deploy(ctx: BenchContext, worker: BenchWorker, members: string[], release: string): Promise<Deploy> {
@@ -42,7 +44,7 @@ async function deploy(ctx: BenchContext, worker: BenchWorker, members: string[],
   const t0 = Date.now();
   await stack.expect(202, 'kwok', 'POST', `/clustergroups/${GROUP}/deployments`, { releaseName: release, chart: chartOf(stack), namespace: NAMESPACE, values: { message: release } });
   await settledDeployment(stack, GROUP, release);
-  const machineBusy = cpu.read().machineBusy;
+  const usage = cpu.read();
   const stats = await worker.stats(true);
   const history = await fetchHistory(stack.client, deploymentWorkflowId('kwok', GROUP, release));
   const spans = activitySpans(history).filter((s) => s.type === 'helmApply');
@@ -62,7 +64,8 @@ async function deploy(ctx: BenchContext, worker: BenchWorker, members: string[],
     record: recorded - last.closed!,
     processes: Object.fromEntries(Object.entries(stats.spawns).map(([name, ms]) => [name, median(ms)])),
     processesPerTarget: spawned / members.length,
-    machineBusy,
+    machineBusy: usage.machineBusy,
+    cpuPerTarget: usage.cpuSeconds.worker! / members.length,
   };
 }
 
@@ -120,9 +123,11 @@ export async function fanout(ctx: BenchContext): Promise<Section> {
         `; ${round(median(fan.map((d) => d.processesPerTarget)))} processes per target. ` +
         `Starting one (helm version, idle machine): ${round(helmStart)} ms.`,
     );
+    const cpuPerTarget = median(fan.map((d) => d.cpuPerTarget));
     section.note(
-      `Machine CPU busy during the deploy (all ${cpus().length} cores): alone ${round(100 * median(solo.map((d) => d.machineBusy)))} %, ` +
-        `${largest} at once ${round(100 * median(fan.map((d) => d.machineBusy)))} %.`,
+      `CPU: a target costs the worker and its helm ${round(cpuPerTarget)} CPU-s (alone: ${round(median(solo.map((d) => d.cpuPerTarget)))}), besides what the KWOK API servers spend; ` +
+        `${largest} targets on ${cpus().length} cores need at least ${round((largest * cpuPerTarget) / cpus().length)} s of the ${round(median(fan.map((d) => d.total)) / 1000)} s. ` +
+        `Machine CPU busy during the deploy: alone ${round(100 * median(solo.map((d) => d.machineBusy)))} %, ${largest} at once ${round(100 * median(fan.map((d) => d.machineBusy)))} %.`,
     );
     section.raw.singles = singles;
     section.raw.fanned = fanned;

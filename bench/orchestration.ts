@@ -3,7 +3,7 @@
 // the worker's concurrency limits leave no way around.
 import { clusterWorkflowId } from '../src/domain/ids.js';
 import { activitySlots, pool, type BenchContext } from './lib/context.js';
-import { eventTime, fetchHistory, firstEventAfter, historySize } from './lib/history.js';
+import { eventTime, fetchHistory, firstEventAfter, historySize, latencies, type Latencies } from './lib/history.js';
 import { CpuMeter, peakRss, resetPeakRss } from './lib/proc.js';
 import { Section } from './lib/report.js';
 import { createSimClusters, deleteClusters, POOLS, statusClause, waitForClusters } from './lib/sim-fleet.js';
@@ -30,6 +30,10 @@ export interface PhaseRun {
   events: number;
   historyBytes: number;
   payloadBytes: number;
+  /** Medians over every workflow task and activity of the phase (entities and children), ms. */
+  latency: Record<keyof Latencies, number>;
+  /** Workflow tasks per cluster in the phase (entity and child). */
+  workflowTasks: number;
 }
 
 /** The least wall time possible: the latency along the critical path, or all calls spread over the activity slots. */
@@ -58,7 +62,8 @@ async function phase(ctx: BenchContext, worker: BenchWorker, kind: Phase, names:
     const entity = await fetchHistory(stack.client, clusterWorkflowId('orch', name));
     const children = (entity.events ?? []).flatMap((e) => e.startChildWorkflowExecutionInitiatedEventAttributes?.workflowId ?? []);
     const childId = children.find((id) => id.includes(kind === 'provision' ? '/provision' : '/delete/'))!;
-    const child = historySize(await fetchHistory(stack.client, childId));
+    const childHistory = await fetchHistory(stack.client, childId);
+    const child = historySize(childHistory);
     const whole = historySize(entity);
     const prior = before.get(name) ?? { events: 0, bytes: 0, payloadBytes: 0 };
     if (kind === 'provision') before.set(name, whole);
@@ -69,8 +74,11 @@ async function phase(ctx: BenchContext, worker: BenchWorker, kind: Phase, names:
     } else {
       done = eventTime(entity.events![entity.events!.length - 1]!);
     }
+    // The entity's tasks of this phase: those after the phase began.
+    const mine = { events: (entity.events ?? []).filter((e) => eventTime(e) >= t0) };
     return {
       done,
+      latency: [latencies(mine), latencies(childHistory)],
       events: whole.events - prior.events + child.events,
       historyBytes: whole.bytes - prior.bytes + child.bytes,
       payloadBytes: whole.payloadBytes - prior.payloadBytes + child.payloadBytes,
@@ -85,6 +93,10 @@ async function phase(ctx: BenchContext, worker: BenchWorker, kind: Phase, names:
     events: median(perCluster.map((c) => c.events)),
     historyBytes: median(perCluster.map((c) => c.historyBytes)),
     payloadBytes: median(perCluster.map((c) => c.payloadBytes)),
+    latency: Object.fromEntries(
+      (['workflowTaskQueue', 'workflowTaskRun', 'activityQueue', 'activityRun'] as const).map((k) => [k, median(perCluster.flatMap((c) => c.latency.flatMap((l) => l[k])))]),
+    ) as PhaseRun['latency'],
+    workflowTasks: median(perCluster.map((c) => c.latency.reduce((n, l) => n + l.workflowTaskRun.length, 0))),
   };
 }
 
@@ -136,6 +148,15 @@ export async function orchestration(ctx: BenchContext): Promise<Section> {
     `${kind}: ${CALLS[kind].critical} calls on the critical path × ${latencyMs} ms = ${round((CALLS[kind].critical * latencyMs) / 1000)} s; ` +
     `${clusters} clusters × ${CALLS[kind].all} calls × ${latencyMs} ms / ${ACTIVITY_SLOTS} activity slots = ${round((clusters * CALLS[kind].all * latencyMs) / ACTIVITY_SLOTS / 1000)} s`;
   section.note(`Bound (the larger of the two): ${b('provision')}; ${b('delete')}.`);
+  for (const kind of ['provision', 'delete'] as const) {
+    const l = (k: keyof Latencies) => round(median(runs[kind].map((x) => x.latency[k])));
+    const l2 = (phase: Phase) => round(median(runs[phase].map((x) => x.workflowTasks)));
+    section.note(
+      `Where ${kind} time goes (median per task, ms): workflow task waits ${l('workflowTaskQueue')} for a worker and takes ${l('workflowTaskRun')}; ` +
+        `activity waits ${l('activityQueue')} and takes ${l('activityRun')} (of which ${latencyMs} simulated). ` +
+        `A cluster's ${kind} takes ${l2(kind)} workflow tasks (entity and child) and ${CALLS[kind].all} activities, ${CALLS[kind].critical} of them in a row.`,
+    );
+  }
   section.note(
     `Machine CPU busy (all cores) during provisioning: ${round(100 * median(runs.provision.map((x) => x.cpu.machineBusy)))} %; ` +
       `API process: ${round(100 * median(runs.provision.map((x) => x.cpu.coreShare.api!)))} % of a core.`,

@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { api } from './api.js';
 import { fanout } from './fanout.js';
 import type { BenchContext } from './lib/context.js';
-import { machine } from './lib/proc.js';
+import { CpuMeter, machine } from './lib/proc.js';
 import { notes, table, writeReport, type Report, type SectionResult } from './lib/report.js';
 import { BenchStack } from './lib/stack.js';
 import { orchestration } from './orchestration.js';
@@ -46,7 +46,14 @@ async function main(): Promise<void> {
   try {
     for (const name of names) {
       log(`— ${name}${smoke ? ' (smoke)' : ''}`);
-      report.sections.push(await BENCHMARKS[name]!({ stack, smoke, repeats, log }));
+      const load = loadavg()[0]!;
+      const cpu = new CpuMeter({});
+      const section = await BENCHMARKS[name]!({ stack, smoke, repeats, log });
+      // Others share this machine: how busy it was while this section ran, for reading its figures.
+      const busy = cpu.read();
+      section.params.machine = { minutes: Number((busy.wallSeconds / 60).toFixed(1)), busy: Number(busy.machineBusy.toFixed(2)), load1mAtStart: load, load1mAtEnd: loadavg()[0] };
+      section.notes.push(`Machine while this ran: ${Math.round(100 * busy.machineBusy)} % of all cores busy, load average ${load.toFixed(1)} → ${loadavg()[0]!.toFixed(1)}, ${(busy.wallSeconds / 60).toFixed(1)} min.`);
+      report.sections.push(section);
       if (ON_KWOK.includes(name) && !names.slice(names.indexOf(name) + 1).some((n) => ON_KWOK.includes(n))) await stack.removeKwokClusters();
     }
   } catch (err) {

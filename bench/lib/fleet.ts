@@ -21,12 +21,25 @@ export function kwokClusterNames(n: number): string[] {
 export async function kwokFleet(stack: BenchStack, n: number, log: (m: string) => void): Promise<string[]> {
   const names = kwokClusterNames(n);
   const missing = [];
-  for (const name of names) if ((await stack.call('kwok', 'GET', `/clusters/${name}`)).status === 404) missing.push(name);
-  if (missing.length) log(`creating ${missing.length} KWOK clusters (one control plane at a time)`);
-  for (const name of missing) {
-    await stack.expect(202, 'kwok', 'POST', '/clusters', { name, provider: 'kwok', nodePools: [{ name: 'pool', instanceType: 'standard-2', count: 1 }] });
+  for (const name of names) {
+    const res = await stack.call('kwok', 'GET', `/clusters/${name}`);
+    if (res.status === 404 || res.body?.status === 'DELETED') missing.push(name);
   }
-  for (const name of names) await waitForCluster(stack, 'kwok', name, 'RUNNING', 15 * 60_000);
+  if (missing.length) log(`creating ${missing.length} KWOK clusters (one control plane at a time)`);
+  const create = (name: string) => stack.expect(202, 'kwok', 'POST', '/clusters', { name, provider: 'kwok', nodePools: [{ name: 'pool', instanceType: 'standard-2', count: 1 }] });
+  for (const name of missing) await create(name);
+  for (const name of names) {
+    try {
+      await waitForCluster(stack, 'kwok', name, 'RUNNING', 8 * 60_000);
+    } catch (err) {
+      // kwokctl picks free ports itself, and another kwokctl on the machine (a test run) can take one first: make it again.
+      log(`${name} did not come up (${(err as Error).message}); deleting and creating it again`);
+      await stack.expect(202, 'kwok', 'DELETE', `/clusters/${name}?force=true`);
+      await eventually(async () => ((await stack.call('kwok', 'GET', `/clusters/${name}`)).body?.status === 'DELETED' ? true : undefined), `${name} deleted`, 5 * 60_000);
+      await create(name);
+      await waitForCluster(stack, 'kwok', name, 'RUNNING', 8 * 60_000);
+    }
+  }
   return names;
 }
 

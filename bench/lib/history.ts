@@ -60,3 +60,28 @@ function payloadBytes(value: unknown): number {
   for (const v of Array.isArray(o) ? o : Object.values(o)) total += payloadBytes(v);
   return total;
 }
+
+/** Latencies of a history, in ms: workflow tasks waiting for and taking a worker, activities the same. */
+export interface Latencies {
+  workflowTaskQueue: number[];
+  workflowTaskRun: number[];
+  activityQueue: number[];
+  activityRun: number[];
+}
+
+export function latencies(history: History): Latencies {
+  const out: Latencies = { workflowTaskQueue: [], workflowTaskRun: [], activityQueue: [], activityRun: [] };
+  const at = new Map<string, number>();
+  for (const e of history.events ?? []) {
+    at.set(String(e.eventId), eventTime(e));
+    const started = e.workflowTaskStartedEventAttributes;
+    if (started) out.workflowTaskQueue.push(eventTime(e) - at.get(String(started.scheduledEventId))!);
+    const completed = e.workflowTaskCompletedEventAttributes;
+    if (completed) out.workflowTaskRun.push(eventTime(e) - at.get(String(completed.startedEventId))!);
+  }
+  for (const span of activitySpans(history)) {
+    if (span.started !== undefined) out.activityQueue.push(span.started - span.scheduled);
+    if (span.started !== undefined && span.closed !== undefined) out.activityRun.push(span.closed - span.started);
+  }
+  return out;
+}

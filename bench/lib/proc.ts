@@ -79,5 +79,16 @@ export function machine(): Record<string, unknown> {
     kernel: release(),
     node: process.version,
     loadAverageAtStart: loadavg().map((l) => Number(l.toFixed(2))),
+    commit: git(['rev-parse', '--short', 'HEAD']),
+    /** Files changed but not committed when the run started (others at work in the same checkout). */
+    uncommitted: git(['status', '--porcelain', '--untracked-files=no']).split('\n').filter(Boolean).length,
   };
+}
+
+function git(args: string[]): string {
+  try {
+    return execFileSync('git', args, { encoding: 'utf8', cwd: new URL('../..', import.meta.url) }).trim();
+  } catch {
+    return '';
+  }
 }

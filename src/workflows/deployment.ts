@@ -3,6 +3,7 @@ import {
   condition,
   continueAsNew,
   getExternalWorkflowHandle,
+  patched,
   proxyActivities,
   setCurrentDetails,
   setHandler,
@@ -51,9 +52,12 @@ export interface DeploymentWorkflowInput {
 }
 
 // Each target is retried a little, then reported: an unreachable cluster must not hold the others up for long.
+// The heartbeat timeout retries a call whose worker died, or whose result was lost while Temporal was down, in
+// seconds rather than at the start-to-close timeout.
 const helm = proxyActivities<HelmActivities>({
   taskQueue: HELM_TASK_QUEUE,
   startToCloseTimeout: '10 minutes',
+  heartbeatTimeout: '30 seconds',
   retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumAttempts: 3 },
 });
 
@@ -186,11 +190,12 @@ export async function deploymentWorkflow(input: DeploymentWorkflowInput): Promis
     return result;
   };
 
-  /** Install or upgrade on every target, uninstall from clusters that left: each on its own, all at once. */
-  const apply = async (op: DeploymentOperation) => {
-    const departed = state.installedOn.filter((ref) => !state.targets.some((t) => t.name === ref.name));
+  /** Install or upgrade on every target (or `only` those, for a repair), uninstall from clusters that left: each on its own, all at once. */
+  const apply = async (op: DeploymentOperation, only?: readonly string[]) => {
+    const targets = only ? state.targets.filter((t) => only.includes(t.name)) : state.targets;
+    const departed = only ? [] : state.installedOn.filter((ref) => !state.targets.some((t) => t.name === ref.name));
     await Promise.all([
-      ...state.targets.map(async (target) => {
+      ...targets.map(async (target) => {
         const result = await helm.helmApply(target, releaseFor(target)).catch((err) => failed(target, err));
         record(op, result);
         if (result.status !== 'FAILED' && result.status !== 'UNKNOWN' && !state.installedOn.some((r) => r.name === target.name)) {
@@ -225,7 +230,8 @@ export async function deploymentWorkflow(input: DeploymentWorkflowInput): Promis
     const records: DriftRecord[] = drifted.map((r) => ({ clusterName: r.clusterName, status: r.status, ...(r.message ? { reason: r.message } : {}), seenAt }));
     state.drift = [...state.drift, ...records].slice(-KEEP_DRIFT);
     if (drifted.length && state.spec.autoSync) {
-      await apply(op);
+      // A repair upgrades the drifted targets alone (runs recorded before this re-applied every target).
+      await apply(op, patched('repair-drifted-targets-only') ? drifted.map((r) => r.clusterName) : undefined);
       const repairedAt = now();
       for (const d of records) if (state.results[d.clusterName]?.status === 'DEPLOYED') d.repairedAt = repairedAt;
     }

@@ -121,6 +121,8 @@ describe('multi-cluster deployments', () => {
     const repaired = await deployment('web', (b) => statuses(b).north === 'DEPLOYED' && b.drift.some((d: any) => d.clusterName === 'north' && d.repairedAt), 'north repaired');
     expect(repaired.drift.find((d: any) => d.clusterName === 'north')).toMatchObject({ status: 'STALE', seenAt: expect.any(String) });
     expect((await configMap('north', 'web-config')).data!.message).toBe('hello');
+    // Only the drifted target was upgraded: the others keep the revision of the install.
+    expect((await helm.status(await kubeconfigOf('east'), { name: 'web', namespace: 'apps' }))!.revision).toBe(1);
   });
 
   it('edits with reuseValues (merge) and without (replace)', async () => {
