@@ -20,7 +20,8 @@ export async function startTemporal(): Promise<void> {
   (globalThis as { stopTemporal?: () => Promise<void> }).stopTemporal = temporal.stop;
   process.env.TEMPORAL_ADDRESS = temporal.address;
   // The whole suite encrypts its payloads, worker processes it spawns too; the last test checks the histories for it.
-  process.env.FLOTILLA_CODEC_KEYS ??= newCodecKeyEntry('suite');
+  // Two keys, as after a rotation: `suite` encrypts; the codec test plays the run before it with `previous`.
+  process.env.FLOTILLA_CODEC_KEYS ??= `${newCodecKeyEntry('previous')},${newCodecKeyEntry('suite')}`;
 
   const dir = mkdtempSync(join(tmpdir(), 'flotilla-test-'));
   const { code } = await bundleWorkflowCode({
