@@ -81,8 +81,16 @@ export function fromTemporal(err: unknown, what: string): HttpError | undefined 
   if (err instanceof ServiceError) {
     const code = (err.cause as { code?: number } | undefined)?.code;
     if (code === 5) return notFound(what); // gRPC NOT_FOUND: e.g. an update to a finished entity
-    if (code === 14 || code === 4) return new HttpError(503, 'unavailable', 'Temporal is not reachable; try again');
+    return unavailable(code, what);
   }
+  return undefined;
+}
+
+/** gRPC UNAVAILABLE and DEADLINE_EXCEEDED as a 503 the client may retry (errorHandler adds Retry-After). */
+export function unavailable(grpcCode: number | undefined, what: string): HttpError | undefined {
+  if (grpcCode === 14) return new HttpError(503, 'unavailable', 'Temporal is not reachable; try again');
+  // A query or update waits for a worker: under load it may not come in time.
+  if (grpcCode === 4) return new HttpError(503, 'unavailable', `${what} did not answer in time (Temporal or its workers are busy); try again`);
   return undefined;
 }
 
@@ -99,6 +107,7 @@ export const errorHandler: ErrorRequestHandler = (err, req, res, _next) => {
     http = fromTemporal(err, 'resource') ?? new HttpError(500, 'internal', 'internal error');
     if (http.status >= 500) req.log?.error({ err }, 'request failed');
   }
+  if (http.status === 503) res.set('Retry-After', '5');
   const body: z.output<typeof ErrorBody> = { error: { code: http.code, message: http.message, details: http.details, ...http.extra } };
   res.status(http.status).json(body);
 };

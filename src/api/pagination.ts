@@ -2,7 +2,7 @@ import { isGrpcServiceError, type Client } from '@temporalio/client';
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Payload } from '@temporalio/common';
 import { z } from 'zod';
-import { HttpError, invalid } from './errors.js';
+import { invalid, unavailable } from './errors.js';
 
 export const DEFAULT_PAGE_SIZE = 50;
 export const MAX_PAGE_SIZE = 500;
@@ -89,8 +89,7 @@ export async function visibilityPage(client: Client, query: string, page: PageRe
   } catch (err) {
     // A page token Temporal handed out but no longer takes: the caller starts over.
     if (isGrpcServiceError(err) && err.code === 3 && token) throw badCursor();
-    if (isGrpcServiceError(err) && (err.code === 14 || err.code === 4)) throw new HttpError(503, 'unavailable', 'Temporal is not reachable; try again');
-    throw err;
+    throw (isGrpcServiceError(err) ? unavailable(err.code, 'the list') : undefined) ?? err;
   }
   const items = await Promise.all(response.executions.map((execution) => decodeMemo(client, execution.memo?.fields ?? {})));
   const next = response.nextPageToken?.length ? Buffer.from(response.nextPageToken).toString('base64') : undefined;

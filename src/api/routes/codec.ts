@@ -15,7 +15,8 @@ const JsonPayload = z.object({
   metadata: z.record(z.string(), base64).nullish(),
   data: base64.nullish(),
 });
-const CodecRequest = z.object({ payloads: z.array(JsonPayload).max(10_000) });
+/** A codec request, also what the API fuzzer makes bodies of. */
+export const CodecRequest = z.object({ payloads: z.array(JsonPayload).max(10_000) });
 /** A payload as the codec protocol carries it. */
 export type JsonPayload = z.infer<typeof JsonPayload>;
 
