@@ -21,9 +21,11 @@ providerConformance('sim', () => ({
   ref: ref('sim'),
   pool: { name: 'pool', instanceType: 'standard-2', count: 2 },
   inventory: async (r) => {
-    const held = sim.resources(r);
-    const pools = Object.fromEntries([...sim.nodePools.entries()].filter(([k]) => k.startsWith(`${r.org}/${r.name}/`)).map(([k, v]) => [k.split('/').pop()!, v.count]));
-    return { controlPlanes: held.controlPlanes, nodePools: pools };
+    const held = sim.inventory().filter((resource) => resource.cluster === `${r.org}/${r.name}`);
+    return {
+      controlPlanes: held.filter((resource) => resource.kind === 'controlPlane').length,
+      nodePools: Object.fromEntries(held.filter((resource) => resource.kind === 'nodePool').map((resource) => [resource.name, resource.pool!.count])),
+    };
   },
 }));
 

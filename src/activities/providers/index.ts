@@ -9,6 +9,7 @@ import { GkeProvider } from './gke/index.js';
 import { ImportedProvider } from './imported/index.js';
 import { KwokProvider } from './kwok/index.js';
 import { SimCloud } from './sim/index.js';
+import { remoteSimActivities } from './sim/remote.js';
 
 export interface Providers {
   activities: Partial<Record<ProviderName, ProviderActivities>>;
@@ -25,7 +26,10 @@ export function createProviders(deps: { tools: ToolPaths; kwokWorkdir: string; s
   const env = deps.env ?? process.env;
   const credentials = credentialsFrom(deps.secrets);
   const kwok = new KwokProvider(deps.tools, deps.kwokWorkdir);
-  const sim = new SimCloud({ latencyMs: Number(env.FLOTILLA_SIM_LATENCY_MS ?? 0), failureRate: Number(env.FLOTILLA_SIM_FAILURE_RATE ?? 0) });
+  // FLOTILLA_SIM_CLOUD: a sim cloud served elsewhere (chaos tests), which outlives this process.
+  const sim = env.FLOTILLA_SIM_CLOUD
+    ? remoteSimActivities(env.FLOTILLA_SIM_CLOUD)
+    : new SimCloud({ latencyMs: Number(env.FLOTILLA_SIM_LATENCY_MS ?? 0), failureRate: Number(env.FLOTILLA_SIM_FAILURE_RATE ?? 0) }).activities();
   const eks = new EksProvider({ credentials });
   // The api-version the contract tests check against the official AKS swagger.
   const aks = new AksProvider({ credentials, apiVersion: '2025-07-01' });
@@ -35,7 +39,7 @@ export function createProviders(deps: { tools: ToolPaths; kwokWorkdir: string; s
     kwok,
     activities: {
       kwok: kwok.activities(),
-      sim: sim.activities(),
+      sim,
       eks: eks.activities(),
       aks: aks.activities(),
       gke: gke.activities(),

@@ -1,125 +1,214 @@
-import { ApplicationFailure, Context } from '@temporalio/activity';
+import { ApplicationFailure } from '@temporalio/activity';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ClusterRef, NodePoolSpec } from '../../../domain/cluster.js';
 import { FailureType } from '../../../domain/problems.js';
+import { withHeartbeat } from '../../heartbeat.js';
 import type { ProviderActivities } from '../../provider.js';
 
 /**
- * A simulated cloud, in the worker's memory: the `sim` provider. It exists for
- * chaos tests and scale benchmarks (fixed latency per call, injected faults),
- * never for real work. Its resources can be counted, so a test can check that
- * nothing was created twice or left behind.
+ * A simulated cloud: the `sim` provider. It exists for chaos tests and scale
+ * benchmarks (fixed latency per call, injected faults), never for real work.
+ * It lives in the worker's memory, or in another process behind HTTP
+ * (./remote.ts) so that it outlives a killed worker. Its resources can be
+ * counted, so a test can check that nothing was created twice or left behind.
  */
 export interface SimOptions {
-  /** Latency of every cloud call. */
+  /** How long every call takes once it has taken effect, as a cloud operation runs on after it is accepted. */
   latencyMs?: number;
-  /** Share of calls that fail with a retryable throttling error (0..1). */
+  /** Share of calls refused with a retryable error, throttling or a 5xx (0..1). */
   failureRate?: number;
 }
 
 export type SimFault =
-  /** Fails the call with a non-retryable cloud error (quota, invalid instance type). */
-  | { kind: 'reject'; message: string }
+  /** Fails the call with a non-retryable cloud error (quota, invalid instance type); with `pool`, only that node pool's calls. */
+  | { kind: 'reject'; message: string; pool?: string }
   /** Blocks the call until it is cancelled, as a stuck cloud operation would. */
   | { kind: 'hang' };
 
-type Activity = keyof ProviderActivities;
+export type SimActivity = keyof ProviderActivities;
+
+/** One call to the cloud: an activity's name and arguments. */
+export type SimCall = { [A in SimActivity]: { activity: A; args: Parameters<ProviderActivities[A]> } }[SimActivity];
+
+/** Where a call stands when the observer sees it: it reached the cloud, or it took effect and its answer is not sent yet. */
+export type SimPhase = 'received' | 'applied';
+
+export interface SimResource {
+  id: string;
+  kind: 'network' | 'controlPlane' | 'nodePool';
+  /** `<org>/<name>` of the cluster it belongs to. */
+  cluster: string;
+  name: string;
+  pool?: NodePoolSpec;
+}
+
+/** What the cloud went through, for the figures chaos tests report. */
+export interface SimStats {
+  /** Calls refused with throttling or a 5xx (failureRate). */
+  transientFaults: number;
+  /** Calls refused by an injected non-retryable fault. */
+  rejected: number;
+  /** Create calls that found their resource already made: retries of calls whose answer was lost. */
+  alreadyMade: number;
+}
+
+type Key = Pick<ClusterRef, 'org' | 'name'>;
 
 export class SimCloud {
-  readonly networks = new Set<string>();
-  readonly controlPlanes = new Set<string>();
-  readonly nodePools = new Map<string, NodePoolSpec>();
-  readonly calls = new Map<Activity, number>();
-  private readonly faults = new Map<Activity, SimFault>();
+  readonly calls = new Map<SimActivity, number>();
+  readonly stats: SimStats = { transientFaults: 0, rejected: 0, alreadyMade: 0 };
+  /**
+   * Sees every call as it arrives and once it has taken effect: a test hook
+   * that may crash the caller between the two. A call whose observer throws is
+   * dropped, as if the connection had been lost.
+   */
+  observer?: (call: SimCall, phase: SimPhase) => void | Promise<void>;
+  private readonly store: SimResource[] = [];
+  private readonly faults = new Map<SimActivity, SimFault>();
+  private nextId = 1;
 
   constructor(private readonly options: SimOptions = {}) {}
 
   /** The next calls of `activity` meet `fault` until it is cleared. */
-  inject(activity: Activity, fault: SimFault): void {
+  inject(activity: SimActivity, fault: SimFault): void {
     this.faults.set(activity, fault);
   }
 
-  clear(activity?: Activity): void {
+  clear(activity?: SimActivity): void {
     if (activity) this.faults.delete(activity);
     else this.faults.clear();
   }
 
   /** Everything that exists for a cluster, by kind. */
-  resources(ref: Pick<ClusterRef, 'org' | 'name'>): { networks: number; controlPlanes: number; nodePools: number } {
-    const key = keyOf(ref);
-    return {
-      networks: this.networks.has(key) ? 1 : 0,
-      controlPlanes: this.controlPlanes.has(key) ? 1 : 0,
-      nodePools: [...this.nodePools.keys()].filter((k) => k.startsWith(`${key}/`)).length,
-    };
+  resources(ref: Key): { networks: number; controlPlanes: number; nodePools: number } {
+    const mine = this.store.filter((r) => r.cluster === keyOf(ref));
+    const count = (kind: SimResource['kind']) => mine.filter((r) => r.kind === kind).length;
+    return { networks: count('network'), controlPlanes: count('controlPlane'), nodePools: count('nodePool') };
   }
 
+  /** Every resource in the cloud, of every cluster. */
+  inventory(): readonly SimResource[] {
+    return [...this.store];
+  }
+
+  /** The provider's activities, calling this cloud in the worker's own memory. */
   activities(): ProviderActivities {
-    return {
-      ensureNetwork: (ref) => this.call('ensureNetwork', () => void this.networks.add(keyOf(ref))),
-      createControlPlane: (ref) =>
-        this.call('createControlPlane', () => {
-          if (!this.networks.has(keyOf(ref))) notFound(`network of ${ref.name}`);
-          this.controlPlanes.add(keyOf(ref));
-        }),
-      awaitControlPlane: (ref) =>
-        this.call('awaitControlPlane', () => {
-          if (!this.controlPlanes.has(keyOf(ref))) notFound(`control plane of ${ref.name}`);
-        }),
-      createNodePool: (ref, pool) => this.call('createNodePool', () => this.putPool(ref, pool)),
-      updateNodePool: (ref, pool) =>
-        this.call('updateNodePool', () => {
-          if (!this.nodePools.has(`${keyOf(ref)}/${pool.name}`)) notFound(`node pool ${pool.name}`);
-          return this.putPool(ref, pool);
-        }),
-      deleteNodePool: (ref, poolName) => this.call('deleteNodePool', () => void this.nodePools.delete(`${keyOf(ref)}/${poolName}`)),
-      deleteControlPlane: (ref) =>
-        this.call('deleteControlPlane', () => {
-          const key = keyOf(ref);
-          if ([...this.nodePools.keys()].some((k) => k.startsWith(`${key}/`))) {
-            throw ApplicationFailure.retryable(`cluster ${ref.name} still has node pools`, 'ResourceInUse');
-          }
-          this.controlPlanes.delete(key);
-        }),
-      deleteNetwork: (ref) =>
-        this.call('deleteNetwork', () => {
-          if (this.controlPlanes.has(keyOf(ref))) throw ApplicationFailure.retryable(`network of ${ref.name} is in use`, 'DependencyViolation');
-          this.networks.delete(keyOf(ref));
-        }),
-    };
+    return simActivities((call, signal) => this.perform(call, signal));
   }
 
-  private putPool(ref: ClusterRef, pool: NodePoolSpec): number {
-    if (!this.controlPlanes.has(keyOf(ref))) notFound(`control plane of ${ref.name}`);
-    this.nodePools.set(`${keyOf(ref)}/${pool.name}`, pool);
-    return pool.count;
-  }
-
-  private async call<T>(activity: Activity, effect: () => T): Promise<T> {
-    this.calls.set(activity, (this.calls.get(activity) ?? 0) + 1);
-    const { cancellationSignal: signal } = Context.current();
-    const fault = this.faults.get(activity);
+  /** Serves one call: its fault if any, its effect, then its latency. */
+  async perform(call: SimCall, signal: AbortSignal): Promise<unknown> {
+    this.calls.set(call.activity, (this.calls.get(call.activity) ?? 0) + 1);
+    await this.observer?.(call, 'received');
+    const fault = this.faults.get(call.activity);
     if (fault?.kind === 'hang') {
-      const beat = setInterval(() => Context.current().heartbeat(), 1_000);
-      try {
-        await new Promise((_, reject) => signal.addEventListener('abort', () => reject(signal.reason), { once: true }));
-      } finally {
-        clearInterval(beat);
-      }
+      await new Promise((_, reject) => signal.addEventListener('abort', () => reject(signal.reason), { once: true }));
     }
-    if (this.options.latencyMs) await sleep(this.options.latencyMs, undefined, { signal });
-    if (fault?.kind === 'reject') throw ApplicationFailure.nonRetryable(fault.message, FailureType.nonRetryableCloud);
+    if (fault?.kind === 'reject' && (!fault.pool || fault.pool === poolOf(call))) {
+      this.stats.rejected++;
+      throw ApplicationFailure.nonRetryable(fault.message, FailureType.nonRetryableCloud);
+    }
     if (Math.random() < (this.options.failureRate ?? 0)) {
-      throw ApplicationFailure.retryable('Rate exceeded (simulated throttling)', 'ThrottlingException');
+      this.stats.transientFaults++;
+      throw Math.random() < 0.5
+        ? ApplicationFailure.retryable('Rate exceeded (simulated throttling)', 'ThrottlingException')
+        : ApplicationFailure.retryable('Service unavailable (simulated 503)', 'ServiceUnavailable');
     }
-    return effect();
+    const result = this.effect(call);
+    await this.observer?.(call, 'applied');
+    if (this.options.latencyMs) await sleep(this.options.latencyMs, undefined, { signal });
+    return result;
+  }
+
+  private effect(call: SimCall): unknown {
+    const [ref] = call.args;
+    switch (call.activity) {
+      case 'ensureNetwork':
+        return void this.make(ref, 'network', ref.name);
+      case 'createControlPlane':
+        this.need(ref, 'network', ref.name);
+        return void this.make(ref, 'controlPlane', ref.name);
+      case 'awaitControlPlane':
+        return void this.need(ref, 'controlPlane', ref.name);
+      case 'createNodePool': {
+        const [, pool] = call.args;
+        this.need(ref, 'controlPlane', ref.name);
+        this.make(ref, 'nodePool', pool.name).pool = pool;
+        return pool.count;
+      }
+      case 'updateNodePool': {
+        const [, pool] = call.args;
+        this.need(ref, 'nodePool', pool.name).pool = pool;
+        return pool.count;
+      }
+      case 'deleteNodePool':
+        return void this.remove(ref, 'nodePool', call.args[1]);
+      case 'deleteControlPlane':
+        if (this.find(ref, 'nodePool')) throw ApplicationFailure.retryable(`cluster ${ref.name} still has node pools`, 'ResourceInUse');
+        return void this.remove(ref, 'controlPlane', ref.name);
+      case 'deleteNetwork':
+        if (this.find(ref, 'controlPlane')) throw ApplicationFailure.retryable(`network of ${ref.name} is in use`, 'DependencyViolation');
+        return void this.remove(ref, 'network', ref.name);
+    }
+  }
+
+  /** Creating what exists returns it, as a cloud API with a client token does: a retry makes no second one. */
+  private make(ref: Key, kind: SimResource['kind'], name: string): SimResource {
+    const existing = this.find(ref, kind, name);
+    if (existing) {
+      this.stats.alreadyMade++;
+      return existing;
+    }
+    const resource: SimResource = { id: `${kind}-${this.nextId++}`, kind, cluster: keyOf(ref), name };
+    this.store.push(resource);
+    return resource;
+  }
+
+  private need(ref: Key, kind: SimResource['kind'], name: string): SimResource {
+    const found = this.find(ref, kind, name);
+    if (!found) throw ApplicationFailure.retryable(`${kind} ${name} of ${ref.name} not found`, 'NotFound');
+    return found;
+  }
+
+  private find(ref: Key, kind: SimResource['kind'], name?: string): SimResource | undefined {
+    return this.store.find((r) => r.cluster === keyOf(ref) && r.kind === kind && (name === undefined || r.name === name));
+  }
+
+  private remove(ref: Key, kind: SimResource['kind'], name: string): void {
+    const found = this.find(ref, kind, name);
+    if (found) this.store.splice(this.store.indexOf(found), 1);
   }
 }
 
-function keyOf(ref: Pick<ClusterRef, 'org' | 'name'>): string {
+/**
+ * The sim provider's activities over any way of reaching the cloud. They
+ * heartbeat while a call runs, so a killed worker's call is retried after the
+ * heartbeat timeout and a cancellation reaches a call that hangs.
+ */
+export function simActivities(send: (call: SimCall, signal: AbortSignal) => Promise<unknown>): ProviderActivities {
+  const call = (activity: SimActivity) => (...args: unknown[]) => withHeartbeat((signal) => send({ activity, args } as SimCall, signal));
+  return Object.fromEntries(SIM_ACTIVITIES.map((activity) => [activity, call(activity)])) as unknown as ProviderActivities;
+}
+
+// Every activity, checked by the compiler: a new one cannot be forgotten here.
+const SIM_ACTIVITIES = Object.keys({
+  ensureNetwork: 0,
+  createControlPlane: 0,
+  awaitControlPlane: 0,
+  createNodePool: 0,
+  updateNodePool: 0,
+  deleteNodePool: 0,
+  deleteControlPlane: 0,
+  deleteNetwork: 0,
+} satisfies Record<SimActivity, 0>) as SimActivity[];
+
+function keyOf(ref: Key): string {
   return `${ref.org}/${ref.name}`;
 }
 
-function notFound(what: string): never {
-  throw ApplicationFailure.retryable(`${what} not found`, 'NotFound');
+/** The node pool a call is about, if any. */
+function poolOf(call: SimCall): string | undefined {
+  if (call.activity === 'createNodePool' || call.activity === 'updateNodePool') return call.args[1].name;
+  if (call.activity === 'deleteNodePool') return call.args[1];
+  return undefined;
 }
