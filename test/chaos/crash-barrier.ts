@@ -1,0 +1,56 @@
+import type { SimCall, SimPhase } from '../../src/activities/providers/sim/index.js';
+
+/** A place in an operation to crash at: the `call`-th cloud call as it reaches the cloud, or once it took effect (its answer not yet sent). */
+export interface KillPoint {
+  call: number;
+  phase: SimPhase;
+}
+
+/** Every kill point of an operation that makes `calls` cloud calls. */
+export function killPoints(calls: number): KillPoint[] {
+  return Array.from({ length: calls }, (_, i): KillPoint[] => [
+    { call: i + 1, phase: 'received' },
+    { call: i + 1, phase: 'applied' },
+  ]).flat();
+}
+
+/**
+ * A sim cloud observer that holds each cluster's call at that cluster's kill
+ * point, so that one crash of the worker finds every cluster at its own point.
+ * Held calls are dropped on `release()`, as a dead worker's calls are: one held
+ * on arrival never takes effect, one held after its effect never answers.
+ */
+export class CrashBarrier {
+  /** Resolves once every cluster is held at its point. */
+  readonly allHeld: Promise<void>;
+  private readonly seen = new Map<string, number>();
+  private readonly index = new WeakMap<SimCall, number>();
+  private readonly held = new Set<string>();
+  private readonly dropped: Promise<never>;
+  private drop!: (err: Error) => void;
+  private heldAll!: () => void;
+
+  constructor(private readonly points: Map<string, KillPoint>) {
+    this.allHeld = new Promise((resolve) => (this.heldAll = resolve));
+    this.dropped = new Promise<never>((_, reject) => (this.drop = reject));
+    this.dropped.catch(() => undefined);
+  }
+
+  readonly observe = (call: SimCall, phase: SimPhase): Promise<never> | undefined => {
+    const cluster = call.args[0].name;
+    if (phase === 'received') {
+      const n = (this.seen.get(cluster) ?? 0) + 1;
+      this.seen.set(cluster, n);
+      this.index.set(call, n);
+    }
+    const point = this.points.get(cluster);
+    if (!point || this.held.has(cluster) || point.phase !== phase || this.index.get(call) !== point.call) return undefined;
+    this.held.add(cluster);
+    if (this.held.size === this.points.size) this.heldAll();
+    return this.dropped;
+  };
+
+  release(): void {
+    this.drop(new Error('the worker that made this call was killed'));
+  }
+}
