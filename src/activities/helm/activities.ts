@@ -2,7 +2,7 @@ import type { ClusterRef } from '../../domain/cluster.js';
 import type { KubeconfigFetchers } from '../provider.js';
 import { targetStatus, type DesiredRelease } from '../../domain/deployment.js';
 import type { TargetRecord } from '../../domain/groups.js';
-import { Context } from '@temporalio/activity';
+import { withHeartbeat } from '../heartbeat.js';
 import type { Helm, InstallRequest, ReleaseRef } from './helm.js';
 
 /** What the deployment workflows ask of Helm, per target cluster; served on the `helm` task queue. */
@@ -18,21 +18,22 @@ export function helmActivities(helm: Helm, kubeconfigs: KubeconfigFetchers): Hel
     if (!fetch) throw new Error(`provider ${target.provider} has no kubeconfig to deploy with`);
     return fetch(target);
   };
-  const signal = () => Context.current().cancellationSignal;
+  // Heartbeats let Temporal notice a lost worker, or a completion lost while Temporal was down, within the heartbeat timeout.
   return {
-    helmApply: async (target, release) => {
-      const observed = await helm.upgradeInstall(await kubeconfig(target), release, signal());
-      return {
-        clusterName: target.name,
-        provider: target.provider,
-        ...targetStatus(observed, { values: release.values, ...(release.version ? { chartVersion: release.version } : {}) }),
-        chartVersion: observed.chartVersion,
-        revision: observed.revision,
-        lastCheckedAt: new Date().toISOString(),
-      };
-    },
-    helmRemove: async (target, release) => helm.uninstall(await kubeconfig(target), release, signal()),
-    helmCheck: async (target, release, desired) => checkTarget(helm, await kubeconfig(target), target, release, desired, signal()),
+    helmApply: (target, release) =>
+      withHeartbeat(async (signal) => {
+        const observed = await helm.upgradeInstall(await kubeconfig(target), release, signal);
+        return {
+          clusterName: target.name,
+          provider: target.provider,
+          ...targetStatus(observed, { values: release.values, ...(release.version ? { chartVersion: release.version } : {}) }),
+          chartVersion: observed.chartVersion,
+          revision: observed.revision,
+          lastCheckedAt: new Date().toISOString(),
+        };
+      }),
+    helmRemove: (target, release) => withHeartbeat(async (signal) => helm.uninstall(await kubeconfig(target), release, signal)),
+    helmCheck: (target, release, desired) => withHeartbeat(async (signal) => checkTarget(helm, await kubeconfig(target), target, release, desired, signal)),
   };
 }
 
