@@ -1,6 +1,7 @@
 import { mkdirSync, mkdtempSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { chartPathProblem, isLocalChart } from '../../src/activities/helm/chart-roots.js';
+import { Helm } from '../../src/activities/helm/helm.js';
 import { pageOfList } from '../../src/api/pagination.js';
 import { parseRateLimit, TokenBucket } from '../../src/api/rate-limit.js';
 import { loadConfig } from '../../src/config.js';
@@ -150,6 +151,15 @@ describe('chart roots', () => {
     ['a sibling with the root as prefix', () => `${root}-other/x`],
   ])('refuses %s', async (_what, path) => {
     expect(await chartPathProblem(path(), [root])).toMatch(/must lie under .*FLOTILLA_CHART_ROOTS/);
+  });
+
+  it('is checked again by the Helm runner, before helm runs, without retries', async () => {
+    // The binary would fail anyway: the point is that it is never reached.
+    const helm = new Helm('/nonexistent/helm', join(base, 'helm-home'), [root]);
+    const release = { name: 'web', namespace: 'apps', chart: join(root, 'link'), values: {} };
+    await expect(helm.template(release)).rejects.toMatchObject({ type: 'FlotillaChartOutsideRoots', nonRetryable: true });
+    await expect(helm.upgradeInstall('kubeconfig', release)).rejects.toMatchObject({ type: 'FlotillaChartOutsideRoots' });
+    await expect(helm.template({ ...release, chart: join(root, 'hello') })).rejects.not.toMatchObject({ type: 'FlotillaChartOutsideRoots' });
   });
 
   it('refuses every local chart when no root is configured', async () => {
