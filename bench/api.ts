@@ -2,7 +2,7 @@
 // clusters behind it: reads of one cluster and of the list, and accepted
 // node pool scale requests, each at 50 and 100 requests/s.
 import autocannon from 'autocannon';
-import type { BenchContext } from './lib/context.js';
+import { noteRestarts, type BenchContext } from './lib/context.js';
 import { CpuMeter } from './lib/proc.js';
 import { Section } from './lib/report.js';
 import { createSimClusters, statusClause, waitForClusters } from './lib/sim-fleet.js';
@@ -83,6 +83,7 @@ export async function api(ctx: BenchContext): Promise<Section> {
     }
   } finally {
     await worker.stop();
+    noteRestarts(section, worker);
   }
 
   for (const rate of rates) {

@@ -3,7 +3,7 @@
 import { cpus } from 'node:os';
 import { deploymentWorkflowId } from '../src/domain/ids.js';
 import { toolPaths } from '../src/toolchain.js';
-import { processStartMs, type BenchContext } from './lib/context.js';
+import { noteRestarts, processStartMs, type BenchContext } from './lib/context.js';
 import { chartOf, deleteDeployment, deleteGroup, groupWith, kwokFleet, NAMESPACE, settledDeployment } from './lib/fleet.js';
 import { activitySpans, eventTime, fetchHistory, firstEventAfter } from './lib/history.js';
 import { CpuMeter } from './lib/proc.js';
@@ -135,5 +135,6 @@ export async function fanout(ctx: BenchContext): Promise<Section> {
     return section;
   } finally {
     await worker.stop();
+    noteRestarts(section, worker);
   }
 }

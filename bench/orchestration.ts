@@ -2,7 +2,7 @@
 // provisioned and deleted at once, against the time the simulated latency and
 // the worker's concurrency limits leave no way around.
 import { clusterWorkflowId } from '../src/domain/ids.js';
-import { activitySlots, pool, type BenchContext } from './lib/context.js';
+import { activitySlots, noteRestarts, pool, type BenchContext } from './lib/context.js';
 import { eventTime, fetchHistory, firstEventAfter, historySize, latencies, type Latencies } from './lib/history.js';
 import { CpuMeter, peakRss, resetPeakRss } from './lib/proc.js';
 import { Section } from './lib/report.js';
@@ -130,6 +130,7 @@ export async function orchestration(ctx: BenchContext): Promise<Section> {
     for (const size of knee) await round1(size, kneeRuns);
   } finally {
     await worker.stop();
+    noteRestarts(section, worker);
   }
 
   for (const kind of ['provision', 'delete'] as const) {

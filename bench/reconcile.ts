@@ -7,7 +7,7 @@ import type { DeploymentState, DeploymentView } from '../src/domain/groups.js';
 import { deploymentWorkflowId } from '../src/domain/ids.js';
 import { toolPaths } from '../src/toolchain.js';
 import { eventually } from '../test/helpers/stack.js';
-import { activitySlots, pool, type BenchContext } from './lib/context.js';
+import { activitySlots, noteRestarts, pool, type BenchContext } from './lib/context.js';
 import { chartOf, deploymentState, groupWith, kwokFleet, NAMESPACE, settledDeployment } from './lib/fleet.js';
 import { activitySpans, fetchHistory } from './lib/history.js';
 import { CpuMeter } from './lib/proc.js';
@@ -151,6 +151,7 @@ export async function reconcile(ctx: BenchContext): Promise<Section> {
     }
   } finally {
     await worker.stop();
+    noteRestarts(section, worker);
   }
 
   const goal = ctx.smoke ? undefined : 60;
@@ -172,7 +173,7 @@ export async function reconcile(ctx: BenchContext): Promise<Section> {
         : 'A read starts no process (one Kubernetes API call for the release Secret).'),
   );
   section.note(
-    `CPU during the clean pass: machine ${round(100 * median(clean.map((p) => p.cpu.machineBusy)))} % busy; worker with its helm and kwokctl processes ` +
+    `CPU during the clean pass: machine ${round(100 * median(clean.map((p) => p.cpu.machineBusy)))} % busy; worker (and any process it starts) ` +
       `${round(100 * median(clean.map((p) => p.cpu.coreShare.worker!)))} % of a core, ${round(median(clean.map((p) => p.cpu.cpuSeconds.worker!)))} CPU-s; dev server ` +
       `${round(100 * median(clean.map((p) => p.cpu.coreShare.temporal!)))} % of a core.`,
   );

@@ -1,7 +1,7 @@
 // `npm run bench [-- <name>...] [--smoke]`: the benchmarks of issue 7 against the
 // embedded stack, a table on stdout, the figures in bench/results/<date>.json.
 import { Command } from 'commander';
-import { loadavg } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { api } from './api.js';
@@ -40,20 +40,30 @@ async function main(): Promise<void> {
   const log = (message: string) => console.error(`[bench ${((Date.now() - started) / 1000).toFixed(0).padStart(4)} s] ${message}`);
 
   const report: Report = { date: new Date().toISOString(), smoke, machine: machine(), sections: [] };
+  const day = report.date.slice(0, 10);
+  const all = names.length === Object.keys(BENCHMARKS).length;
+  const out = opts.out ?? (smoke ? join(tmpdir(), `flotilla-bench-smoke-${day}.json`) : fileURLToPath(new URL(`./results/${day}${all ? '' : `-${names.join('-')}`}.json`, import.meta.url)));
   const stack = await BenchStack.start(log);
   stack.profile = opts.profile ?? false;
   let failed = false;
+  // Ctrl-C: stop what the bench started and keep the sections done so far.
+  const interrupted = new Promise<never>((_, reject) => {
+    for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => reject(new Error(`stopped by ${signal}`)));
+  });
   try {
     for (const name of names) {
       log(`— ${name}${smoke ? ' (smoke)' : ''}`);
       const load = loadavg()[0]!;
       const cpu = new CpuMeter({});
-      const section = await BENCHMARKS[name]!({ stack, smoke, repeats, log });
+      const section = await Promise.race([BENCHMARKS[name]!({ stack, smoke, repeats, log }), interrupted]);
       // Others share this machine: how busy it was while this section ran, for reading its figures.
       const busy = cpu.read();
       section.params.machine = { minutes: Number((busy.wallSeconds / 60).toFixed(1)), busy: Number(busy.machineBusy.toFixed(2)), load1mAtStart: load, load1mAtEnd: loadavg()[0] };
       section.notes.push(`Machine while this ran: ${Math.round(100 * busy.machineBusy)} % of all cores busy, load average ${load.toFixed(1)} → ${loadavg()[0]!.toFixed(1)}, ${(busy.wallSeconds / 60).toFixed(1)} min.`);
       report.sections.push(section);
+      // Written after every section, so a later failure keeps what was measured.
+      writeReport(out, { ...report, machine: { ...report.machine, minutes: Number(((Date.now() - started) / 60_000).toFixed(1)) } });
+      log(`${name} done:\n${table([section])}`);
       if (ON_KWOK.includes(name) && !names.slice(names.indexOf(name) + 1).some((n) => ON_KWOK.includes(n))) await stack.removeKwokClusters();
     }
   } catch (err) {
@@ -65,14 +75,10 @@ async function main(): Promise<void> {
   }
   report.machine.loadAverageAtEnd = loadavg().map((l) => Number(l.toFixed(2)));
   report.machine.minutes = Number(((Date.now() - started) / 60_000).toFixed(1));
-
-  const day = report.date.slice(0, 10);
-  const out =
-    opts.out ??
-    (smoke ? join(stack.dir, '..', `flotilla-bench-smoke-${day}.json`) : fileURLToPath(new URL(`./results/${day}${names.length < Object.keys(BENCHMARKS).length ? `-${names.join('-')}` : ''}.json`, import.meta.url)));
-  writeReport(out, report);
-  console.log(`\n${table(report.sections)}\n\n${notes(report.sections)}\n\nFigures written to ${out}`);
-  if (failed) process.exit(1);
+  if (report.sections.length) writeReport(out, report);
+  console.log(`\n${table(report.sections)}\n\n${notes(report.sections)}\n\n${report.sections.length ? `Figures written to ${out}` : 'No figures.'}`);
+  // A benchmark that failed may leave timers and connections behind.
+  process.exit(failed ? 1 : 0);
 }
 
 main().catch((err) => {

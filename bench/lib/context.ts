@@ -1,5 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { loadConfig } from '../../src/config.js';
+import type { Section } from './report.js';
+import type { BenchWorker } from './stack.js';
 import { median } from './stats.js';
 import type { BenchStack } from './stack.js';
 
@@ -41,4 +43,9 @@ export async function pool<T, R>(items: readonly T[], limit: number, fn: (item: 
 /** Activity slots of a worker as the workers are configured (FLOTILLA_MAX_CONCURRENT_ACTIVITIES, else the SDK's 100). */
 export function activitySlots(): number {
   return loadConfig().worker.maxConcurrentActivities ?? 100;
+}
+
+/** Says so in the section when its worker died and was started again: its figures include the restart. */
+export function noteRestarts(section: Section, worker: BenchWorker): void {
+  if (worker.restarts) section.note(`The worker process died ${worker.restarts} time(s) (see its log) and was started again; the figures include that.`);
 }

@@ -15,7 +15,11 @@ function statusField(pid: number, field: string): number {
 
 /** Peak resident set size (VmHWM) in bytes since the process started or since resetPeakRss. */
 export function peakRss(pid: number): number {
-  return statusField(pid, 'VmHWM');
+  try {
+    return statusField(pid, 'VmHWM');
+  } catch {
+    return Number.NaN; // the process is gone
+  }
 }
 
 export function rss(pid: number): number {
@@ -24,7 +28,11 @@ export function rss(pid: number): number {
 
 /** Starts a new peak: writing 5 to clear_refs resets VmHWM to the current RSS. */
 export function resetPeakRss(pid: number): void {
-  writeFileSync(`/proc/${pid}/clear_refs`, '5');
+  try {
+    writeFileSync(`/proc/${pid}/clear_refs`, '5');
+  } catch {
+    // the process is gone: its successor starts with a fresh peak anyway
+  }
 }
 
 /**
@@ -56,13 +64,22 @@ export class CpuMeter {
     this.start = { at: performance.now(), pids: new Map(Object.values(pids).map((p) => [p, cpuSeconds(p)])), machine: machineCpu() };
   }
 
+  /** A process that is gone (a worker that died) has no figure: NaN, not a crash of the benchmark. */
+  private used(pid: number): number {
+    try {
+      return cpuSeconds(pid) - this.start.pids.get(pid)!;
+    } catch {
+      return Number.NaN;
+    }
+  }
+
   /** Per process: CPU seconds used and the share of one core over the phase; `machine`: share of all cores busy. */
   read(): { wallSeconds: number; cpuSeconds: Record<string, number>; coreShare: Record<string, number>; machineBusy: number } {
     const wallSeconds = (performance.now() - this.start.at) / 1000;
     const used: Record<string, number> = {};
     const share: Record<string, number> = {};
     for (const [name, pid] of Object.entries(this.pids)) {
-      used[name] = cpuSeconds(pid) - this.start.pids.get(pid)!;
+      used[name] = this.used(pid);
       share[name] = used[name] / wallSeconds;
     }
     const m = machineCpu();

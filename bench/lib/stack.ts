@@ -45,32 +45,62 @@ export interface WorkerSettings {
   simLatencyMs?: number;
 }
 
-/** A worker child process (bench/lib/worker-main.ts): its own process, so its peak memory is its own. */
+/**
+ * A worker child process (bench/lib/worker-main.ts): its own process, so its
+ * peak memory is its own. One that dies is started again, as a supervisor
+ * would, and counted: Temporal hands its tasks to the new one.
+ */
 export class BenchWorker {
-  private readonly pending: ((stats: WorkerStats) => void)[] = [];
+  private pending: ((stats: WorkerStats) => void)[] = [];
+  private child!: ChildProcess;
+  private stopping = false;
+  private instant = false;
+  /** Times the process died and was started again. */
+  restarts = 0;
 
-  private constructor(readonly child: ChildProcess) {
-    child.on('message', (m: WorkerMessage) => {
-      if (m.type === 'stats') this.pending.shift()?.({ spawns: m.spawns, activities: m.activities });
-    });
-  }
+  private constructor(
+    private readonly env: NodeJS.ProcessEnv,
+    private readonly logFile: string,
+    private readonly profileDir: string | undefined,
+    private readonly log: (message: string) => void,
+  ) {}
 
   get pid(): number {
     return this.child.pid!;
   }
 
-  static async start(env: NodeJS.ProcessEnv, log: string, profileDir?: string): Promise<BenchWorker> {
+  static async start(env: NodeJS.ProcessEnv, logFile: string, profileDir: string | undefined, log: (message: string) => void): Promise<BenchWorker> {
+    const worker = new BenchWorker(env, logFile, profileDir, log);
+    await worker.spawn();
+    return worker;
+  }
+
+  private async spawn(): Promise<void> {
     const [node, args] = nodeWithTsx('bench/lib/worker-main.ts');
-    const out = openSync(log, 'a');
+    const out = openSync(this.logFile, 'a');
     // --cpu-prof writes a profile per thread (the workflow threads too) when the worker exits: open them in Chrome DevTools.
-    const profile = profileDir ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : [];
-    const child = spawn(node, [...profile, ...args], { cwd: repoRoot, env, stdio: ['ignore', out, out, 'ipc'] });
+    const profile = this.profileDir ? ['--cpu-prof', '--cpu-prof-dir', this.profileDir] : [];
+    const child = spawn(node, [...profile, ...args], { cwd: repoRoot, env: this.env, stdio: ['ignore', out, out, 'ipc'] });
     await new Promise<void>((resolve, reject) => {
-      child.once('exit', (code) => reject(new Error(`bench worker exited with ${code}; see ${log}`)));
+      child.once('exit', (code) => reject(new Error(`bench worker exited with ${code}; see ${this.logFile}`)));
       child.on('message', (m: WorkerMessage) => m.type === 'ready' && resolve());
     });
     child.removeAllListeners('exit');
-    return new BenchWorker(child);
+    child.on('message', (m: WorkerMessage) => {
+      if (m.type === 'stats') this.pending.shift()?.({ spawns: m.spawns, activities: m.activities });
+    });
+    child.once('exit', (code, signal) => void this.died(code, signal));
+    this.child = child;
+    if (this.instant) this.instantReads(true);
+  }
+
+  private async died(code: number | null, signal: string | null): Promise<void> {
+    if (this.stopping) return;
+    this.restarts++;
+    this.log(`the worker died (${signal ?? `exit ${code}`}; see ${this.logFile}): starting it again`);
+    // Timings asked of the dead process will not come: they are lost with it.
+    for (const resolve of this.pending.splice(0)) resolve({ spawns: {}, activities: {} });
+    await this.spawn();
   }
 
   /** Timings since the last reset: activities and the processes they started, in ms. */
@@ -83,10 +113,12 @@ export class BenchWorker {
 
   /** Turns on or off helm reads that answer in sync at once (the orchestration-only ablation). */
   instantReads(on: boolean): void {
+    this.instant = on;
     this.child.send({ type: 'instantReads', on } satisfies WorkerRequest);
   }
 
   stop(): Promise<void> {
+    this.stopping = true;
     return stopProcess(this.child);
   }
 }
@@ -165,9 +197,11 @@ export class BenchStack {
     return new BenchStack(dir, devServer, connection, client, api, apiUrl, bundlePath, log);
   }
 
-  startWorker(settings: WorkerSettings): Promise<BenchWorker> {
+  private readonly workers = new Set<BenchWorker>();
+
+  async startWorker(settings: WorkerSettings): Promise<BenchWorker> {
     this.log(`starting a worker: ${settings.providers.join(', ')}${settings.helm ? ', helm' : ''}${settings.simLatencyMs ? `, sim latency ${settings.simLatencyMs} ms` : ''}`);
-    return BenchWorker.start(
+    const worker = await BenchWorker.start(
       {
         ...process.env,
         ...stackEnv(this.dir, this.devServer.address),
@@ -178,7 +212,10 @@ export class BenchStack {
       },
       join(this.dir, 'worker.log'),
       this.profile ? join(this.dir, 'profiles') : undefined,
+      this.log,
     );
+    this.workers.add(worker);
+    return worker;
   }
 
   /** Where local charts may be deployed from (FLOTILLA_CHART_ROOTS): the test fixtures are copied here. */
@@ -220,6 +257,8 @@ export class BenchStack {
   }
 
   async stop(keep = false): Promise<void> {
+    // Workers a benchmark left running (it failed, or the run was interrupted).
+    await Promise.all([...this.workers].map((w) => w.stop()));
     await stopProcess(this.api);
     await this.connection.close();
     await this.removeKwokClusters();
