@@ -193,8 +193,9 @@ describe('pagination', () => {
 
 describe('Helm repositories per organization', () => {
   it(`refuses the ${MAX_HELM_REPOSITORIES + 1}th, naming the field`, async () => {
-    const token = TOKENS.globex;
-    const org = '/api/v1/orgs/globex';
+    // An org of its own: filling globex's quota would break the org isolation test.
+    const token = TOKENS.quota;
+    const org = '/api/v1/orgs/quota';
     const have = (await stack.api('GET', `${org}/helm-repositories?limit=500`, { token })).body.items.length;
     for (let i = have; i < MAX_HELM_REPOSITORIES; i++) {
       expect((await stack.api('POST', `${org}/helm-repositories`, { token, body: { name: `lim-${i}`, url: 'https://charts.example.com' } })).status).toBe(201);

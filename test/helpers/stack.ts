@@ -47,10 +47,10 @@ export interface Stack {
   stop(): Promise<void>;
 }
 
-/** `fuzz` is the API fuzzer's org, used by no other suite. */
-export const TOKENS = { acme: 'token-acme', globex: 'token-globex', fuzz: 'token-fuzz' };
+/** `fuzz` is the API fuzzer's org and `quota` the one the limits test fills: no other suite uses them. */
+export const TOKENS = { acme: 'token-acme', globex: 'token-globex', fuzz: 'token-fuzz', quota: 'token-quota' };
 /** globex's token is configured by its SHA-256 (`sha256:<hex>:org`), acme's as it is: the suite runs both forms. */
-export const TOKEN_SPEC = `${TOKENS.acme}:acme,sha256:${createHash('sha256').update(TOKENS.globex).digest('hex')}:globex,${TOKENS.fuzz}:fuzz`;
+export const TOKEN_SPEC = `${TOKENS.acme}:acme,sha256:${createHash('sha256').update(TOKENS.globex).digest('hex')}:globex,${TOKENS.fuzz}:fuzz,${TOKENS.quota}:quota`;
 /** The Web UI origin the test API allows to call its codec endpoint. */
 export const UI_URL = 'http://127.0.0.1:8233';
 
