@@ -8,7 +8,7 @@
 # version (linked into the cache); built from the Go module proxy; downloaded
 # from the project's release page (only when there is no Go toolchain).
 #
-# With no arguments it installs what `npm test` needs; name tools to install
+# With no arguments it installs what `npm run test:suite` needs; name tools to install
 # only those, e.g. `install-tools.sh helm kwok` (the Dockerfile) or
 # `install-tools.sh temporal-server postgresql` (`npm run test:postgres`).
 set -euo pipefail

@@ -42,7 +42,7 @@ export function toolPaths(): ToolPaths {
   };
 }
 
-/** The Temporal server and its SQL tool (`install-tools.sh temporal-server`; not part of `npm test`). */
+/** The Temporal server and its SQL tool (`install-tools.sh temporal-server`; `npm test` installs it for its PostgreSQL stage). */
 export function temporalServerPaths(): { server: string; sqlTool: string; postgresSchema: string; version: string } {
   const dir = join(toolsDir(), `temporal-server-${versions['temporal-server']}`);
   return {

@@ -35,7 +35,7 @@ export async function startTemporal(): Promise<void> {
 }
 
 async function startCliDevServer(): Promise<{ address: string; stop(): Promise<void> }> {
-  const tools = toolPaths(); // installed by `npm test` (scripts/install-tools.sh) before jest starts
+  const tools = toolPaths(); // installed by `npm run test:suite` (scripts/install-tools.sh) before jest starts
   const env = await TestWorkflowEnvironment.createLocal({
     server: {
       executable: { type: 'existing-path', path: tools.temporal },
