@@ -1,3 +1,4 @@
+import type { ClusterRef } from './cluster.js';
 import type { Values } from './values.js';
 
 /** A target's state, as DESIGN decision 5 names them (Helm's pending states kept as PENDING_*). */
@@ -33,6 +34,12 @@ function canonical(value: unknown): string {
 
 export function sameValues(a: Values, b: Values): boolean {
   return canonical(a) === canonical(b);
+}
+
+/** The same clusters, described the same way, in any order. */
+export function sameTargets(a: readonly ClusterRef[], b: readonly ClusterRef[]): boolean {
+  const byName = (refs: readonly ClusterRef[]) => [...refs].sort((x, y) => x.name.localeCompare(y.name));
+  return canonical(byName(a)) === canonical(byName(b));
 }
 
 /** Compares what Helm has with what should be: the heart of drift detection. */

@@ -23,6 +23,7 @@ import {
   type DriftRecord,
   type TargetRecord,
 } from '../domain/groups.js';
+import { sameTargets } from '../domain/deployment.js';
 import { deploymentOperationId, groupWorkflowId, HELM_TASK_QUEUE } from '../domain/ids.js';
 import { mergeValues, valuesProblems } from '../domain/values.js';
 import { ApplicationFailure } from '@temporalio/workflow';
@@ -161,6 +162,9 @@ export async function deploymentWorkflow(input: DeploymentWorkflowInput): Promis
   });
   setHandler(deleteDeploymentUpdate, ({ requestId, force }) => enqueue('delete', requestId, force ?? false));
   setHandler(deploymentTargetsSignal, (targets) => {
+    // The group tells all its deployments when members change; one started while it was telling
+    // may hear the members it started with. Nothing changed, so nothing to apply.
+    if (sameTargets(state.targets, targets) && patched('unchanged-targets-no-apply')) return;
     state.targets = targets;
     if (!deleting()) enqueue('apply', `members-${uuid4()}`);
   });

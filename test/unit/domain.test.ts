@@ -1,5 +1,6 @@
 import { clusterView, type ClusterState } from '../../src/domain/cluster-state.js';
-import { withDefaults, type NodePoolSpec } from '../../src/domain/cluster.js';
+import { withDefaults, type ClusterRef, type NodePoolSpec } from '../../src/domain/cluster.js';
+import { sameTargets } from '../../src/domain/deployment.js';
 import { clusterOperationId, clusterWorkflowId, nodePoolWorkflowId, parseOperationId, REQUEST_ID_PATTERN } from '../../src/domain/ids.js';
 import { dnsLabelProblem, labelKeyProblem, labelValueProblem } from '../../src/domain/names.js';
 import { formatPath } from '../../src/domain/problems.js';
@@ -126,5 +127,18 @@ describe('cluster view', () => {
     expect(view.nodePools.map((p) => [p.name, p.desiredCount, p.currentCount])).toEqual([['web', 2, 1], ['gpu', 1, null]]);
     expect(view.operation).toEqual({ id: 'cluster.c1.2', type: 'updateNodePool', state: 'RUNNING', workflowId: 'w2', currentStep: 'update node pool web' });
     expect(view.queuedOperations).toBe(1);
+  });
+});
+
+describe('deployment targets', () => {
+  const ref = (name: string, region = 'local'): ClusterRef => ({ org: 'acme', name, provider: 'kwok', region, kubernetesVersion: '1.32' });
+  it('are the same in any order and with keys in any order', () => {
+    const { org, ...rest } = ref('b');
+    expect(sameTargets([ref('a'), ref('b')], [{ ...rest, org }, ref('a')])).toBe(true);
+  });
+  it('differ when a cluster joins, leaves or is described differently', () => {
+    expect(sameTargets([ref('a')], [ref('a'), ref('b')])).toBe(false);
+    expect(sameTargets([ref('a'), ref('b')], [ref('a')])).toBe(false);
+    expect(sameTargets([ref('a')], [ref('a', 'eu-west-1')])).toBe(false);
   });
 });
