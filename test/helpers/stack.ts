@@ -47,10 +47,10 @@ export interface Stack {
   stop(): Promise<void>;
 }
 
-/** `fuzz` is the API fuzzer's org and `quota` the one the limits test fills: no other suite uses them. */
-export const TOKENS = { acme: 'token-acme', globex: 'token-globex', fuzz: 'token-fuzz', quota: 'token-quota' };
+/** `fuzz` is the API fuzzer's org, `quota` the one the limits test fills and `cli` the CLI test's (its cluster names are short and common): no other suite uses them. */
+export const TOKENS = { acme: 'token-acme', globex: 'token-globex', fuzz: 'token-fuzz', quota: 'token-quota', cli: 'token-cli' };
 /** globex's token is configured by its SHA-256 (`sha256:<hex>:org`), acme's as it is: the suite runs both forms. */
-export const TOKEN_SPEC = `${TOKENS.acme}:acme,sha256:${createHash('sha256').update(TOKENS.globex).digest('hex')}:globex,${TOKENS.fuzz}:fuzz,${TOKENS.quota}:quota`;
+export const TOKEN_SPEC = `${TOKENS.acme}:acme,sha256:${createHash('sha256').update(TOKENS.globex).digest('hex')}:globex,${TOKENS.fuzz}:fuzz,${TOKENS.quota}:quota,${TOKENS.cli}:cli`;
 /** The Web UI origin the test API allows to call its codec endpoint. */
 export const UI_URL = 'http://127.0.0.1:8233';
 
