@@ -60,11 +60,15 @@ beforeAll(async () => {
   });
 });
 afterAll(async () => {
-  // Other suites share the dev server: leave no cluster behind.
-  for (const name of created) await stack?.api('DELETE', `/api/v1/orgs/cli/clusters/${name}?force=true`);
-  for (const name of created) {
-    await eventually(async () => ((await stack.api('GET', `/api/v1/orgs/cli/clusters/${name}`)).body.status === 'DELETED' ? true : undefined), `${name} DELETED`, 120_000).catch(() => undefined);
-  }
+  // Other suites share the dev server: leave no cluster behind, waiting at most two minutes in all
+  // so that the stack (whose workers poll the shared task queues) is always stopped.
+  const token = TOKENS.cli;
+  for (const name of created) await stack?.api('DELETE', `/api/v1/orgs/cli/clusters/${name}?force=true`, { token });
+  await Promise.all(
+    created.map((name) =>
+      eventually(async () => ((await stack.api('GET', `/api/v1/orgs/cli/clusters/${name}`, { token })).body.status === 'DELETED' ? true : undefined), `${name} DELETED`, 120_000).catch(() => undefined),
+    ),
+  );
   await stack?.stop();
   for (const name of await kwok.kwokctl.list().catch(() => [])) await kwok.kwokctl.delete(name).catch(() => undefined);
 });
