@@ -66,6 +66,19 @@ afterAll(async () => {
 
 const apiMetrics = () => scrape(`${stack.baseUrl}/metrics`);
 const workerMetrics = () => scrape(stack.workerMetricsUrl);
+const clustersWith = (status: string) => `FlotillaKind = 'cluster' AND ExecutionStatus = 'Running' AND FlotillaStatus = '${status}'`;
+/** Whether the cluster is among those visibility counts with that status. */
+const counted = async (name: string, status: string) => (await stack.client.workflow.count(`${clustersWith(status)} AND WorkflowId = 'cluster/acme/${name}'`)).count === 1;
+/**
+ * `flotilla_clusters{status}` equals Temporal's own count of live clusters with that status. Other
+ * suites' clusters share the namespace and may change meanwhile: counted on both sides of the scrape,
+ * a change in between is a retry, not a failure.
+ */
+async function gaugeIsVisibility(status: string): Promise<boolean> {
+  const before = (await stack.client.workflow.count(clustersWith(status))).count;
+  const gauge = valueOf(await workerMetrics(), 'flotilla_clusters', { status });
+  return gauge === before && (await stack.client.workflow.count(clustersWith(status))).count === before;
+}
 const cluster = (name: string) => ({ name, provider: 'sim', nodePools: [{ name: 'web', instanceType: 'standard-2', count: 1 }] });
 
 async function untilIdle(name: string, status: string): Promise<void> {
@@ -160,14 +173,12 @@ describe('request logs', () => {
 describe('worker metrics', () => {
   it('counts operations by provider, type and outcome, with their durations, and clusters by status', async () => {
     const before = await workerMetrics();
-    const running = valueOf(before, 'flotilla_clusters', { status: 'RUNNING' });
-    const warning = valueOf(before, 'flotilla_clusters', { status: 'WARNING' });
     const provisioned = { provider: 'sim', type: 'provision', outcome: 'succeeded' };
     const failedAdd = { provider: 'sim', type: 'addNodePool', outcome: 'failed' };
 
     expect((await stack.api('POST', `${base}/clusters`, { body: cluster('obs-worker') })).status).toBe(202);
     await untilIdle('obs-worker', 'RUNNING');
-    await eventually(async () => (valueOf(await workerMetrics(), 'flotilla_clusters', { status: 'RUNNING' }) === running + 1 ? true : undefined), 'one more RUNNING cluster');
+    await eventually(async () => ((await counted('obs-worker', 'RUNNING')) && (await gaugeIsVisibility('RUNNING')) ? true : undefined), 'obs-worker counted RUNNING');
 
     sim.inject('createNodePool', { kind: 'reject', message: 'Quota exceeded (simulated)' });
     try {
@@ -177,11 +188,11 @@ describe('worker metrics', () => {
       sim.clear();
     }
 
-    const after = await eventually(async () => {
-      const samples = await workerMetrics();
-      return valueOf(samples, 'flotilla_clusters', { status: 'WARNING' }) === warning + 1 ? samples : undefined;
-    }, 'one more WARNING cluster');
-    expect(valueOf(after, 'flotilla_clusters', { status: 'RUNNING' })).toBe(running);
+    await eventually(
+      async () => ((await counted('obs-worker', 'WARNING')) && (await gaugeIsVisibility('WARNING')) && (await gaugeIsVisibility('RUNNING')) ? true : undefined),
+      'obs-worker counted WARNING',
+    );
+    const after = await workerMetrics();
     expect(valueOf(after, 'flotilla_operations_total', provisioned) - valueOf(before, 'flotilla_operations_total', provisioned)).toBe(1);
     expect(valueOf(after, 'flotilla_operation_duration_seconds_count', provisioned) - valueOf(before, 'flotilla_operation_duration_seconds_count', provisioned)).toBe(1);
     expect(valueOf(after, 'flotilla_operation_duration_seconds_sum', provisioned)).toBeGreaterThan(valueOf(before, 'flotilla_operation_duration_seconds_sum', provisioned));
