@@ -1,8 +1,8 @@
-// 4. API latency under a steady request rate (autocannon), with a fleet of sim
-// clusters behind it: reads of one cluster and of the list, and accepted
-// node pool scale requests, each at 50 and 100 requests/s.
-import autocannon from 'autocannon';
+// 4. API latency under a steady request rate (open loop, bench/lib/load.ts),
+// with a fleet of sim clusters behind it: reads of one cluster and of the list,
+// and accepted node pool scale requests, each at 50 and 100 requests/s.
 import { noteRestarts, type BenchContext } from './lib/context.js';
+import { constantRate } from './lib/load.js';
 import { CpuMeter } from './lib/proc.js';
 import { Section } from './lib/report.js';
 import { createSimClusters, statusClause, waitForClusters } from './lib/sim-fleet.js';
@@ -20,6 +20,8 @@ interface Load {
   p99: number;
   /** Connection errors, timeouts and non-2xx answers. */
   errors: number;
+  statuses: Record<string, number>;
+  firstError?: string;
   achievedRate: number;
   apiCoreShare: number;
   responseBytes: number;
@@ -29,8 +31,16 @@ export async function api(ctx: BenchContext): Promise<Section> {
   const { stack } = ctx;
   const clusters = ctx.smoke ? 20 : 500;
   const seconds = ctx.smoke ? 2 : 30;
+  const warmupSeconds = ctx.smoke ? 1 : 5;
   const rates = [50, 100];
-  const section = new Section('api', '4. API latency', { clusters, rates, secondsPerRun: seconds, repeats: ctx.repeats, tool: 'autocannon 8, latencies corrected for coordinated omission' });
+  const section = new Section('api', '4. API latency', {
+    clusters,
+    rates,
+    secondsPerRun: seconds,
+    warmupSeconds,
+    repeats: ctx.repeats,
+    tool: 'open-loop constant rate (bench/lib/load.ts), latency from when each request was due',
+  });
   const names = Array.from({ length: clusters }, (_, i) => `a${String(i).padStart(3, '0')}`);
   const base = '/api/v1/orgs/api';
   const endpoints: Endpoint[] = [
@@ -45,6 +55,11 @@ export async function api(ctx: BenchContext): Promise<Section> {
     },
   ];
 
+  // Accepts queue behind the operations they start: lower rates find where their goal holds.
+  const acceptRamp = ctx.smoke ? [] : [2, 5, 10];
+  const plan = [...rates.flatMap((rate) => endpoints.map((endpoint) => ({ rate, endpoint }))), ...acceptRamp.map((rate) => ({ rate, endpoint: endpoints[3]! }))];
+  const key = (run: (typeof plan)[number]) => `${run.endpoint.name} @ ${run.rate}/s`;
+
   const worker = await stack.startWorker({ providers: ['sim'] });
   const results: Record<string, Load[]> = {};
   try {
@@ -53,32 +68,31 @@ export async function api(ctx: BenchContext): Promise<Section> {
     await waitForClusters(stack, 'api', statusClause('RUNNING'), clusters, 30 * 60_000);
 
     for (let rep = 0; rep < ctx.repeats; rep++) {
-      for (const rate of rates) {
-        for (const endpoint of endpoints) {
-          ctx.log(`api run ${rep + 1}/${ctx.repeats}: ${endpoint.name} at ${rate}/s for ${seconds} s`);
-          let i = 0;
-          const cpu = new CpuMeter({ api: stack.api.pid! });
-          const result = await autocannon({
-            url: stack.apiUrl,
-            // One connection per request a second: a request may take up to a second before the rate suffers.
-            connections: rate,
-            overallRate: rate,
-            duration: seconds,
-            timeout: 10,
-            headers: { authorization: `Bearer ${tokenOf('api')}`, 'content-type': 'application/json' },
-            requests: [{ setupRequest: (req) => ({ ...req, ...endpoint.request(i++) }) }],
-          });
-          // No answer within the run (a very slow server) leaves no latency to report, not a latency of 0.
-          const answered = result.requests.total > 0;
-          (results[`${endpoint.name} @ ${rate}/s`] ??= []).push({
-            p50: answered ? result.latency.p50 : Number.NaN,
-            p99: answered ? result.latency.p99 : Number.NaN,
-            errors: result.errors + result.timeouts + result.non2xx,
-            achievedRate: result.requests.total / result.duration,
-            apiCoreShare: cpu.read().coreShare.api!,
-            responseBytes: result.throughput.average / Math.max(1, result.requests.average),
-          });
-        }
+      for (const run of plan) {
+        ctx.log(`api run ${rep + 1}/${ctx.repeats}: ${key(run)} for ${seconds} s`);
+        const cpu = new CpuMeter({ api: stack.api.pid! });
+        const result = await constantRate({
+          baseUrl: stack.apiUrl,
+          rate: run.rate,
+          seconds,
+          warmupSeconds,
+          timeoutMs: 10_000,
+          headers: { authorization: `Bearer ${tokenOf('api')}`, 'content-type': 'application/json' },
+          request: run.endpoint.request,
+        });
+        if (result.firstError) ctx.log(`  ${result.errors} errors, the first: ${result.firstError}`);
+        (results[key(run)] ??= []).push({
+          p50: result.p50,
+          p99: result.p99,
+          errors: result.errors,
+          statuses: result.statuses,
+          achievedRate: (result.sent - result.timeouts - result.failures) / result.wallSeconds,
+          apiCoreShare: cpu.read().coreShare.api!,
+          responseBytes: result.responseBytes,
+          ...(result.firstError ? { firstError: result.firstError } : {}),
+        });
+        // Accepted requests leave operations running: the next run starts when they are done.
+        await waitForClusters(stack, 'api', statusClause('RUNNING'), clusters, 30 * 60_000);
       }
     }
   } finally {
@@ -86,14 +100,12 @@ export async function api(ctx: BenchContext): Promise<Section> {
     noteRestarts(section, worker);
   }
 
-  for (const rate of rates) {
-    for (const endpoint of endpoints) {
-      const runs = results[`${endpoint.name} @ ${rate}/s`]!;
-      const goal = ctx.smoke ? undefined : endpoint.goalP99Ms;
-      section.figure(`${endpoint.name} @ ${rate}/s: p50`, 'ms', runs.map((r) => r.p50));
-      section.figure(`${endpoint.name} @ ${rate}/s: p99`, 'ms', runs.map((r) => r.p99), goal);
-      section.figure(`${endpoint.name} @ ${rate}/s: errors`, 'requests', runs.map((r) => r.errors), ctx.smoke ? undefined : 0);
-    }
+  for (const run of plan) {
+    const runs = results[key(run)]!;
+    const goal = ctx.smoke || !rates.includes(run.rate) ? undefined : run.endpoint.goalP99Ms;
+    section.figure(`${key(run)}: p50`, 'ms', runs.map((r) => r.p50));
+    section.figure(`${key(run)}: p99`, 'ms', runs.map((r) => r.p99), goal);
+    section.figure(`${key(run)}: errors`, 'requests', runs.map((r) => r.errors), ctx.smoke ? undefined : 0);
   }
   section.note(
     'Achieved rate and API process CPU per run (medians): ' +

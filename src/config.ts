@@ -1,6 +1,7 @@
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DEFAULT_MAX_BODY_BYTES } from './api/body-limits.js';
+import { DEFAULT_LIST_CACHE_MS } from './api/list-cache.js';
 import { parseRateLimit, type RateLimit } from './api/rate-limit.js';
 import { PROVIDER_NAMES } from './domain/cluster.js';
 import { HELM_TASK_QUEUE, providerTaskQueue, RECONCILE_TASK_QUEUE, WORKFLOW_TASK_QUEUE } from './domain/ids.js';
@@ -29,6 +30,8 @@ export interface Config {
   maxBodyBytes: number;
   /** Requests per bearer token; undefined when turned off. */
   rateLimit?: RateLimit;
+  /** How long readers share an answer of the cluster list (ms; 0: every read asks Temporal). */
+  listCacheMs: number;
   /** Directories local charts of deployments must lie under. */
   chartRoots: string[];
   /** Level of the JSON logs (LOG_LEVEL); unset, each program has its default (npm start: warn, else info). */
@@ -77,6 +80,12 @@ function duration(value: string | undefined, fallback: string, name: string): st
   return value;
 }
 
+function milliseconds(value: string | undefined, fallback: number, name: string): number {
+  if (value === undefined || value === '') return fallback;
+  if (!/^\d{1,7}$/.test(value)) throw new Error(`${name} must be a whole number of milliseconds, got '${value}'`);
+  return Number(value);
+}
+
 /** `1048576`, `512kb` or `2mb`. */
 function bytes(value: string | undefined, fallback: number, name: string): number {
   if (value === undefined || value === '') return fallback;
@@ -103,6 +112,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     reconcileInterval: duration(env.FLOTILLA_RECONCILE_INTERVAL, '5m', 'FLOTILLA_RECONCILE_INTERVAL'),
     maxBodyBytes: bytes(env.FLOTILLA_MAX_BODY_BYTES, DEFAULT_MAX_BODY_BYTES, 'FLOTILLA_MAX_BODY_BYTES'),
     ...(rateLimit ? { rateLimit } : {}),
+    listCacheMs: milliseconds(env.FLOTILLA_LIST_CACHE_MS, DEFAULT_LIST_CACHE_MS, 'FLOTILLA_LIST_CACHE_MS'),
     chartRoots: (env.FLOTILLA_CHART_ROOTS ?? join(dataDir, 'charts')).split(':').filter(Boolean).map((root) => resolve(root)),
     ...(env.LOG_LEVEL ? { logLevel: logLevel(env.LOG_LEVEL) } : {}),
     metrics: metricsConfig(env),

@@ -26,6 +26,7 @@ import { serveScrape } from '../observability/metrics-endpoint.js';
 import type { Registry } from 'prom-client';
 import type { Helm } from '../activities/helm/helm.js';
 import { DEFAULT_MAX_BODY_BYTES, rejectDeepBodies } from './body-limits.js';
+import { DEFAULT_LIST_CACHE_MS } from './list-cache.js';
 import { rateLimitPerToken, type RateLimit } from './rate-limit.js';
 
 export interface AppOptions {
@@ -43,6 +44,8 @@ export interface AppOptions {
   maxBodyBytes?: number;
   /** Requests per bearer token; unlimited when absent. */
   rateLimit?: RateLimit;
+  /** How long readers share an answer of the cluster list (ms); default one second, 0: not shared. */
+  listCacheMs?: number;
   /** Directories local charts of deployments must lie under; when absent, only repository and OCI charts deploy. */
   chartRoots?: readonly string[];
 }
@@ -82,7 +85,7 @@ export function createApp(options: AppOptions): Express {
   whoamiRoutes(v1, tokens);
   v1.mountOn(app);
 
-  const clusters = new ClusterGateway(client, links);
+  const clusters = new ClusterGateway(client, links, options.listCacheMs ?? DEFAULT_LIST_CACHE_MS);
   // Another org's resources are absent to a token (404), as is an org that is not the token's.
   const org = table.scope('/api/v1/orgs/:org', { auth: true, params: { org: z.string() }, errors: [404] });
   org.router.use(requireOrg(tokens));

@@ -9,6 +9,7 @@ import { clusterStateQuery, progressQuery } from '../workflows/messages.js';
 import { FlotillaKind, FlotillaOrg, FlotillaProvider, FlotillaStatus } from '../workflows/search-attributes.js';
 import { fromTemporal, HttpError, notFound } from './errors.js';
 import { orgPath, runLink, type Links } from './links.js';
+import { ListCache } from './list-cache.js';
 import { visibilityPage, type Page, type PageRequest } from './pagination.js';
 
 export interface ClusterFilter {
@@ -27,10 +28,16 @@ export interface AcceptedOperation extends OperationSummary {
  * workflow owns them.
  */
 export class ClusterGateway {
+  /** Pages of the cluster list, shared by readers for a moment (see ListCache); scoped by org. */
+  private readonly pages: ListCache<string>;
+
   constructor(
     private readonly client: Client,
     private readonly links: Links,
-  ) {}
+    listCacheMs: number,
+  ) {
+    this.pages = new ListCache(listCacheMs);
+  }
 
   /** Starts the entity; a second create of a live cluster is a 409 unless it repeats the same request. */
   async create(org: string, spec: ClusterSpec, requestId: string): Promise<Record<string, unknown>> {
@@ -51,6 +58,7 @@ export class ClusterGateway {
         ],
         staticSummary: `${spec.provider} cluster ${org}/${spec.name}`,
       });
+      this.pages.invalidate(org);
     } catch (err) {
       if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw fromTemporal(err, `cluster '${spec.name}'`) ?? err;
       const description = await this.client.workflow.getHandle(workflowId).describe();
@@ -97,11 +105,18 @@ export class ClusterGateway {
     return views.sort((a, b) => a.name.localeCompare(b.name));
   }
 
-  /** One page of the org's clusters that match, newest first. */
-  async page(org: string, filter: ClusterFilter, page: PageRequest): Promise<Page<ClusterView>> {
-    const { items, nextCursor } = await visibilityPage(this.client, this.listQuery(org, filter), page);
-    const views = items.map((memo) => memo.cluster as ClusterView | undefined).filter((v): v is ClusterView => !!v && (!filter.status || v.status === filter.status));
-    return { items: views.map((v) => this.withLinks(v)), ...(nextCursor ? { nextCursor } : {}) };
+  /**
+   * One page of the org's clusters that match, newest first, as the JSON the API
+   * answers. Readers share it (ListCache) already serialized: at 500 clusters,
+   * serializing is most of what a shared read costs.
+   */
+  async page(org: string, filter: ClusterFilter, page: PageRequest): Promise<string> {
+    const query = this.listQuery(org, filter);
+    return this.pages.get(org, `${query}\n${page.limit}\n${page.cursor ?? ''}`, async () => {
+      const { items, nextCursor } = await visibilityPage(this.client, query, page);
+      const views = items.map((memo) => memo.cluster as ClusterView | undefined).filter((v): v is ClusterView => !!v && (!filter.status || v.status === filter.status));
+      return JSON.stringify({ items: views.map((v) => this.withLinks(v)), ...(nextCursor ? { nextCursor } : {}) } satisfies Page<ClusterView>);
+    });
   }
 
   private listQuery(org: string, filter: ClusterFilter): string {
@@ -122,6 +137,7 @@ export class ClusterGateway {
     let summary: OperationSummary;
     try {
       summary = await handle.executeUpdate(def, { args: [arg], updateId: requestId });
+      this.pages.invalidate(org);
     } catch (err) {
       throw fromTemporal(err, `cluster '${name}'`) ?? err;
     }

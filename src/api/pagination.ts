@@ -6,6 +6,7 @@ import { invalid, unavailable } from './errors.js';
 
 export const DEFAULT_PAGE_SIZE = 50;
 export const MAX_PAGE_SIZE = 500;
+const DECODE_SLICE = 50;
 
 /** `?limit=&cursor=`, for every list; spread into a list's query schema. */
 export const pageFields = {
@@ -91,7 +92,12 @@ export async function visibilityPage(client: Client, query: string, page: PageRe
     if (isGrpcServiceError(err) && err.code === 3 && token) throw badCursor();
     throw (isGrpcServiceError(err) ? unavailable(err.code, 'the list') : undefined) ?? err;
   }
-  const items = await Promise.all(response.executions.map((execution) => decodeMemo(client, execution.memo?.fields ?? {})));
+  // The codec decrypts synchronously: a few dozen memos at a time, so the requests waiting meanwhile are served between slices.
+  const items: Record<string, unknown>[] = [];
+  for (let i = 0; i < response.executions.length; i += DECODE_SLICE) {
+    if (i) await new Promise((resolve) => setImmediate(resolve));
+    for (const execution of response.executions.slice(i, i + DECODE_SLICE)) items.push(await decodeMemo(client, execution.memo?.fields ?? {}));
+  }
   const next = response.nextPageToken?.length ? Buffer.from(response.nextPageToken).toString('base64') : undefined;
   return { items, ...(next ? { nextCursor: encodeCursor({ scope, token: next }) } : {}) };
 }

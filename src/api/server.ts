@@ -40,6 +40,7 @@ export function startApi(options: {
     helm: new Helm(toolPaths().helm, join(config.dataDir, 'helm'), config.chartRoots),
     maxBodyBytes: config.maxBodyBytes,
     ...(config.rateLimit ? { rateLimit: config.rateLimit } : {}),
+    listCacheMs: config.listCacheMs,
     chartRoots: config.chartRoots,
   });
   return new Promise<Server>((resolve, reject) => {

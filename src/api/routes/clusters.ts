@@ -30,7 +30,7 @@ export function clusterRoutes(routes: Routes, clusters: ClusterGateway, kubeconf
     '/clusters',
     { summary: 'List clusters, newest first', query: ClusterListQuery, responses: { 200: '{ items: [cluster], nextCursor? }' } },
     async (req, res, { query: { limit, cursor, ...filter } }) => {
-      res.json(await clusters.page(req.org!, filter, pageRequest({ limit, cursor })));
+      res.type('json').send(await clusters.page(req.org!, filter, pageRequest({ limit, cursor })));
     },
   );
 
