@@ -57,6 +57,12 @@ describe('limit configuration', () => {
     expect(() => parseRateLimit('20/1', '0')).toThrow(/FLOTILLA_RATE_BURST/);
     expect(() => loadConfig({ FLOTILLA_MAX_BODY_BYTES: 'lots' })).toThrow(/FLOTILLA_MAX_BODY_BYTES/);
   });
+
+  it('reads FLOTILLA_LIST_CACHE_MS: a second by default, 0 to turn sharing off', () => {
+    expect(loadConfig({}).listCacheMs).toBe(1000);
+    expect(loadConfig({ FLOTILLA_LIST_CACHE_MS: '0' }).listCacheMs).toBe(0);
+    expect(() => loadConfig({ FLOTILLA_LIST_CACHE_MS: '1s' })).toThrow(/FLOTILLA_LIST_CACHE_MS must be a whole number of milliseconds/);
+  });
 });
 
 describe('values limits', () => {
