@@ -56,17 +56,19 @@ export async function constantRate(opts: LoadOptions): Promise<LoadResult> {
   let firstError: string | undefined;
   const inFlight: Promise<void>[] = [];
 
+  // Warm-up requests are sent and answered like the others, and then forgotten.
   const send = async (i: number, due: number, measured: boolean) => {
     const { method, path, body } = opts.request(i);
-    if (!measured) return void (await fetch(`${opts.baseUrl}${path}`, { method, headers: opts.headers, ...(body === undefined ? {} : { body }) }).then((r) => r.arrayBuffer(), () => undefined));
     try {
       const response = await fetch(`${opts.baseUrl}${path}`, { method, headers: opts.headers, ...(body === undefined ? {} : { body }), signal: AbortSignal.timeout(opts.timeoutMs) });
       const text = await response.text();
+      if (!measured) return;
       latencies.push(performance.now() - due);
       statuses[response.status] = (statuses[response.status] ?? 0) + 1;
       bytes += text.length;
       if (response.status >= 300) firstError ??= `${method} ${path}: ${response.status} ${text.slice(0, 300)}`;
     } catch (err) {
+      if (!measured) return;
       const timedOut = err instanceof DOMException && err.name === 'TimeoutError';
       if (timedOut) timeouts++;
       else failures++;

@@ -1,3 +1,6 @@
+/** One second: about the lag of a visibility store with an index refresh. */
+export const DEFAULT_LIST_CACHE_MS = 1000;
+
 /**
  * Answers to a list, shared by every request for the same list for up to
  * `maxAgeMs`. A visibility list costs Temporal about half a millisecond per
@@ -8,13 +11,10 @@
  * - An answer is never older than `maxAgeMs`: past half of it, the next reader
  *   starts a refresh in the background and is served meanwhile, so under steady
  *   reading nobody waits for Temporal.
- * - A write through this API drops its org's lists (`invalidate`), so a client
- *   reads its own writes. Changes made by workflows show within `maxAgeMs`, as
+ * - A write through this API drops its org's lists (`invalidate`), so the next
+ *   list asks Temporal again. Changes made by workflows show within `maxAgeMs`, as
  *   visibility stores with an index refresh (Elasticsearch) already behave.
  */
-/** One second: about the lag of a visibility store with an index refresh. */
-export const DEFAULT_LIST_CACHE_MS = 1000;
-
 export class ListCache<T> {
   private readonly entries = new Map<string, Entry<T>>();
 

@@ -23,6 +23,15 @@ describe('ListCache', () => {
     clock = 0;
   });
 
+  /** A cache holding the source's first answer, loaded at time 0. */
+  async function primed(src: ReturnType<typeof source>): Promise<ListCache<string>> {
+    const cache = new ListCache<string>(1000, 10, now);
+    const first = cache.get('acme', 'q', src.load);
+    src.release();
+    await first;
+    return cache;
+  }
+
   it('shares one load between readers, at once and for up to half its age', async () => {
     const cache = new ListCache<string>(1000, 10, now);
     const src = source();
@@ -35,11 +44,8 @@ describe('ListCache', () => {
   });
 
   it('refreshes in the background past half its age, serving the answer it has meanwhile', async () => {
-    const cache = new ListCache<string>(1000, 10, now);
     const src = source();
-    const first = cache.get('acme', 'q', src.load);
-    src.release();
-    await first;
+    const cache = await primed(src);
     clock = 600;
     expect(await cache.get('acme', 'q', src.load)).toBe('answer 1');
     expect(await cache.get('acme', 'q', src.load)).toBe('answer 1');
@@ -50,11 +56,8 @@ describe('ListCache', () => {
   });
 
   it('never serves an answer older than its age: past it, readers wait for a new load', async () => {
-    const cache = new ListCache<string>(1000, 10, now);
     const src = source();
-    const first = cache.get('acme', 'q', src.load);
-    src.release();
-    await first;
+    const cache = await primed(src);
     clock = 1000;
     const late = cache.get('acme', 'q', src.load);
     let settled = false;
