@@ -3,6 +3,9 @@
 // split between helm reads and orchestration by running each alone.
 import { checkTarget } from '../src/activities/helm/activities.js';
 import { Helm } from '../src/activities/helm/helm.js';
+import { LOOPBACK_ENDPOINTS } from '../src/adapters/egress/endpoint-policy.js';
+import { NO_EXTRAS } from '../src/adapters/kubeconfig/tenant.js';
+import { tenantAccess } from '../src/adapters/tenant-access.js';
 import type { DeploymentState, DeploymentView } from '../src/domain/groups.js';
 import { deploymentWorkflowId } from '../src/domain/ids.js';
 import { toolPaths } from '../src/toolchain.js';
@@ -118,7 +121,7 @@ export async function reconcile(ctx: BenchContext): Promise<Section> {
     });
 
     const kwok = stack.kwok();
-    const helm = new Helm(toolPaths().helm, `${stack.dir}/helm-bench`);
+    const helm = new Helm(toolPaths().helm, `${stack.dir}/helm-bench`, tenantAccess(LOOPBACK_ENDPOINTS, NO_EXTRAS).egress);
     const pairs = releases.flatMap((release) => clusters.map((cluster) => ({ release, cluster })));
     for (let rep = 0; rep < ctx.repeats; rep++) {
       ctx.log(`reconcile run ${rep + 1}/${ctx.repeats}: a pass with nothing to repair`);

@@ -1,3 +1,4 @@
+import { kubeconfigRules, type KubeconfigRules } from './adapters/kubeconfig/tenant.js';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DEFAULT_MAX_BODY_BYTES } from './api/body-limits.js';
@@ -34,6 +35,10 @@ export interface Config {
   listCacheMs: number;
   /** Directories local charts of deployments must lie under. */
   chartRoots: string[];
+  /** FLOTILLA_ALLOWED_ENDPOINTS: CIDRs and host names tenants' endpoints may reach beyond public addresses; unset: the program's default (npm start: loopback; else none). */
+  allowedEndpoints?: string;
+  /** What tenants' kubeconfigs may hold beyond inline credentials (FLOTILLA_KUBECONFIG_EXEC_ALLOW, FLOTILLA_KUBECONFIG_PROXY_ALLOW). */
+  kubeconfigRules: KubeconfigRules;
   /** Level of the JSON logs (LOG_LEVEL); unset, each program has its default (npm start: warn, else info). */
   logLevel?: FlotillaLogLevel;
   /** Metrics endpoints besides the API's GET /metrics. */
@@ -114,6 +119,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     ...(rateLimit ? { rateLimit } : {}),
     listCacheMs: milliseconds(env.FLOTILLA_LIST_CACHE_MS, DEFAULT_LIST_CACHE_MS, 'FLOTILLA_LIST_CACHE_MS'),
     chartRoots: (env.FLOTILLA_CHART_ROOTS ?? join(dataDir, 'charts')).split(':').filter(Boolean).map((root) => resolve(root)),
+    ...(env.FLOTILLA_ALLOWED_ENDPOINTS !== undefined ? { allowedEndpoints: env.FLOTILLA_ALLOWED_ENDPOINTS } : {}),
+    kubeconfigRules: kubeconfigRules(env),
     ...(env.LOG_LEVEL ? { logLevel: logLevel(env.LOG_LEVEL) } : {}),
     metrics: metricsConfig(env),
     worker: workerConfig(env),

@@ -9,6 +9,8 @@ import { join } from 'node:path';
 import { helmActivities } from './activities/helm/activities.js';
 import { Helm } from './activities/helm/helm.js';
 import { createProviders } from './activities/providers/index.js';
+import { LOOPBACK_ENDPOINTS } from './adapters/egress/endpoint-policy.js';
+import { tenantAccess } from './adapters/tenant-access.js';
 import { reconcileActivities } from './activities/reconcile.js';
 import { ensureReconcileSchedule } from './temporal/reconcile-schedule.js';
 import { openSecretStore } from './activities/secrets/store.js';
@@ -69,7 +71,9 @@ async function main(): Promise<void> {
   });
 
   const secrets = openSecretStore(config.dataDir);
-  const providers = createProviders({ tools, kwokWorkdir: kwokWorkdir(config), secrets });
+  // The embedded default reaches loopback: its own KWOK clusters, and clusters imported from them, listen there.
+  const access = tenantAccess(config.allowedEndpoints ?? LOOPBACK_ENDPOINTS, config.kubeconfigRules);
+  const providers = createProviders({ tools, kwokWorkdir: kwokWorkdir(config), secrets, tenantKubeconfigs: access.kubeconfigs });
   const { kwok } = providers;
   await kwok.startAll(log);
 
@@ -80,7 +84,7 @@ async function main(): Promise<void> {
     namespace: config.namespace,
     codec,
     providers: providers.activities,
-    helm: helmActivities(new Helm(tools.helm, join(config.dataDir, 'helm'), config.chartRoots), providers.kubeconfigs),
+    helm: helmActivities(new Helm(tools.helm, join(config.dataDir, 'helm'), access.egress, config.chartRoots), providers.kubeconfigs),
     reconcile: reconcileActivities(client, providers.kubeconfigs),
     metrics: workerMetrics,
     tracing,
@@ -96,6 +100,7 @@ async function main(): Promise<void> {
     tokens: config.apiTokens ?? generated!.spec,
     ...(uiUrl ? { uiUrl } : {}),
     providers,
+    access,
     secrets,
     codec,
     // One GET /metrics for the whole process: the API's, and its workers' operations, drift and clusters.

@@ -11,6 +11,7 @@ import { Helm } from './activities/helm/helm.js';
 import type { ProviderActivities } from './activities/provider.js';
 import { reconcileActivities, type ReconcileActivities } from './activities/reconcile.js';
 import { createProviders } from './activities/providers/index.js';
+import { tenantAccess } from './adapters/tenant-access.js';
 import { openSecretStore } from './activities/secrets/store.js';
 import { kwokWorkdir, loadConfig, type WorkerConfig } from './config.js';
 import { createLogger } from './observability/logger.js';
@@ -121,7 +122,8 @@ async function main(): Promise<void> {
     interceptors: { workflow: tracingClientInterceptors(tracing) },
   });
   const queues = new Set(config.worker.taskQueues);
-  const all = createProviders({ tools: toolPaths(), kwokWorkdir: kwokWorkdir(config), secrets: openSecretStore(config.dataDir) });
+  const access = tenantAccess(config.allowedEndpoints ?? '', config.kubeconfigRules);
+  const all = createProviders({ tools: toolPaths(), kwokWorkdir: kwokWorkdir(config), secrets: openSecretStore(config.dataDir), tenantKubeconfigs: access.kubeconfigs });
   const providers: FlotillaWorkerOptions['providers'] = {};
   for (const name of PROVIDER_NAMES) if (queues.has(providerTaskQueue(name))) providers[name] = all.activities[name];
   const workflows = queues.has(WORKFLOW_TASK_QUEUE);
@@ -134,7 +136,7 @@ async function main(): Promise<void> {
     providers,
     workflows,
     workflowBundlePath: config.worker.workflowBundle,
-    ...(queues.has(HELM_TASK_QUEUE) ? { helm: helmActivities(new Helm(toolPaths().helm, join(config.dataDir, 'helm'), config.chartRoots), all.kubeconfigs) } : {}),
+    ...(queues.has(HELM_TASK_QUEUE) ? { helm: helmActivities(new Helm(toolPaths().helm, join(config.dataDir, 'helm'), access.egress, config.chartRoots), all.kubeconfigs) } : {}),
     ...(queues.has(RECONCILE_TASK_QUEUE) ? { reconcile: reconcileActivities(client, all.kubeconfigs) } : {}),
     metrics,
     tracing,

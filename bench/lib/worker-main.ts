@@ -7,6 +7,7 @@ import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import { createRequire, syncBuiltinESMExports } from 'node:module';
 import { basename, join } from 'node:path';
 import { helmActivities, type HelmActivities } from '../../src/activities/helm/activities.js';
+import { tenantAccess } from '../../src/adapters/tenant-access.js';
 import { Helm } from '../../src/activities/helm/helm.js';
 import { createProviders } from '../../src/activities/providers/index.js';
 import { reconcileActivities } from '../../src/activities/reconcile.js';
@@ -59,7 +60,8 @@ Runtime.install({ logger: new DefaultLogger('ERROR') });
 async function main(): Promise<void> {
   const config = loadConfig();
   const address = config.temporalAddress!;
-  const all = createProviders({ tools: toolPaths(), kwokWorkdir: kwokWorkdir(config), secrets: openSecretStore(config.dataDir) });
+  const access = tenantAccess(config.allowedEndpoints ?? '', config.kubeconfigRules);
+  const all = createProviders({ tools: toolPaths(), kwokWorkdir: kwokWorkdir(config), secrets: openSecretStore(config.dataDir), tenantKubeconfigs: access.kubeconfigs });
   const providers: FlotillaWorkerOptions['providers'] = {};
   for (const name of (process.env.BENCH_PROVIDERS ?? '').split(',').filter(Boolean)) {
     if (!isProviderName(name)) throw new Error(`BENCH_PROVIDERS: unknown provider ${name}`);
@@ -72,7 +74,7 @@ async function main(): Promise<void> {
   // The ablation that measures orchestration alone: while on, every target reads as in sync, at once.
   let instantReads = false;
   if (process.env.BENCH_HELM === 'true') {
-    helm = helmActivities(new Helm(toolPaths().helm, join(config.dataDir, 'helm'), config.chartRoots), all.kubeconfigs);
+    helm = helmActivities(new Helm(toolPaths().helm, join(config.dataDir, 'helm'), access.egress, config.chartRoots), all.kubeconfigs);
     const realCheck = helm.helmCheck;
     helm.helmCheck = async (target, ...rest) =>
       instantReads ? { clusterName: target.name, provider: target.provider, status: 'DEPLOYED', stale: false, lastCheckedAt: new Date().toISOString() } : realCheck(target, ...rest);

@@ -25,9 +25,12 @@ import { createLogger, type Logger } from '../observability/logger.js';
 import { serveScrape } from '../observability/metrics-endpoint.js';
 import type { Registry } from 'prom-client';
 import type { Helm } from '../activities/helm/helm.js';
+import type { Egress } from '../adapters/egress/egress.js';
+import type { TenantKubeconfigs } from '../adapters/kubeconfig/tenant.js';
 import { DEFAULT_MAX_BODY_BYTES, rejectDeepBodies } from './body-limits.js';
 import { DEFAULT_LIST_CACHE_MS } from './list-cache.js';
 import { rateLimitPerToken, type RateLimit } from './rate-limit.js';
+import { Cursors } from './pagination.js';
 
 export interface AppOptions {
   client: Client;
@@ -36,8 +39,16 @@ export interface AppOptions {
   kubeconfigs: KubeconfigSource;
   secrets: SecretStore;
   helm: Helm;
+  /** The way out to what tenants name (kubeconfig servers, chart repositories, registries). */
+  egress: Egress;
+  tenantKubeconfigs: TenantKubeconfigs;
   /** The remote codec endpoint for the Temporal Web UI and CLI, at /codec. */
   codec: CodecEndpoint;
+  /**
+   * Keys that sign list cursors, oldest first: the last signs, any verifies.
+   * Replicas given the same keys take each other's cursors (deriveCursorKeys makes them from the codec keys).
+   */
+  cursorKeys: readonly Buffer[];
   /** Default: no logs, metrics of its own. */
   observability?: ApiObservability;
   /** Largest request body; default 1 MiB. */
@@ -85,16 +96,17 @@ export function createApp(options: AppOptions): Express {
   whoamiRoutes(v1, tokens);
   v1.mountOn(app);
 
-  const clusters = new ClusterGateway(client, links, options.listCacheMs ?? DEFAULT_LIST_CACHE_MS);
+  const cursors = new Cursors(options.cursorKeys);
+  const clusters = new ClusterGateway(client, links, cursors, options.listCacheMs ?? DEFAULT_LIST_CACHE_MS);
   // Another org's resources are absent to a token (404), as is an org that is not the token's.
   const org = table.scope('/api/v1/orgs/:org', { auth: true, params: { org: z.string() }, errors: [404] });
   org.router.use(requireOrg(tokens));
-  clusterRoutes(org, clusters, kubeconfigs, secrets);
-  secretRoutes(org, secrets, clusters);
+  clusterRoutes(org, clusters, kubeconfigs, secrets, cursors);
+  secretRoutes(org, secrets, clusters, cursors, options.tenantKubeconfigs);
   reconcileRoutes(org, client, links);
-  helmRepositoryRoutes(org, client);
-  const groups = new GroupGateway(client, links, helm, kubeconfigs);
-  groupRoutes(org, groups, clusters, helm, client, options.chartRoots ?? []);
+  helmRepositoryRoutes(org, client, cursors, options.egress);
+  const groups = new GroupGateway(client, links, helm, kubeconfigs, cursors);
+  groupRoutes(org, groups, clusters, helm, client, options.chartRoots ?? [], options.egress);
   operationRoutes(org, clusters, groups);
   org.mountOn(app);
   app.use('/codec', codecRoutes(codec, tokens));

@@ -1,20 +1,30 @@
 import { KubeConfig } from '@kubernetes/client-node';
+import { kubeconfigProblems, type TenantKubeconfigs } from '../adapters/kubeconfig/tenant.js';
 import { probeVersion } from '../activities/kube/client.js';
+import type { Problem } from '../domain/problems.js';
 import { invalid } from './errors.js';
 
-/** A kubeconfig is accepted only when its current context answers: the API server's version is read. */
-export async function checkKubeconfig(text: string, timeoutMs = 5_000): Promise<string> {
+const FIELD = ['values', 'kubeconfig'];
+// One answer whether the policy refused the address, nothing listens there, or something that is not Kubernetes does:
+// a tenant must not learn which ports of which addresses are open.
+const UNREACHABLE = "not reachable from Flotilla as a Kubernetes API server: refused by Flotilla's endpoint policy, or not answering";
+
+/**
+ * A tenant's kubeconfig is accepted when the rules allow all of it (nothing
+ * is run or read while checking) and its current context's API server
+ * answers through the egress guard.
+ */
+export async function checkKubeconfig(text: string, tenant: TenantKubeconfigs, timeoutMs = 5_000): Promise<string> {
+  const problems = kubeconfigProblems(text, tenant.rules);
+  if (problems.length) throw invalid(problems.map((p) => ({ ...p, path: [...FIELD, ...p.path] })));
   const config = new KubeConfig();
+  config.loadFromString(text);
+  const current = config.getCurrentCluster();
+  if (!current) throw invalid([{ path: FIELD, message: 'has no current context with a cluster' }]);
+  const server: Problem['path'] = [...FIELD, ...(tenant.servers(text).find((s) => s.server === current.server)?.path ?? [])];
   try {
-    config.loadFromString(text);
-  } catch (err) {
-    // The first line only: the YAML parser goes on to quote the lines around the error, credentials and all.
-    throw invalid([{ path: ['values', 'kubeconfig'], message: `not a kubeconfig: ${(err as Error).message.split('\n')[0]}` }]);
-  }
-  if (!config.getCurrentCluster()) throw invalid([{ path: ['values', 'kubeconfig'], message: 'has no current context with a cluster' }]);
-  try {
-    return await probeVersion(text, timeoutMs);
-  } catch (err) {
-    throw invalid([{ path: ['values', 'kubeconfig'], message: `its current context does not answer: ${(err as Error).message}` }]);
+    return await probeVersion(await tenant.forConnection(text), timeoutMs);
+  } catch {
+    throw invalid([{ path: server, message: `${current.server} is ${UNREACHABLE}` }]);
   }
 }

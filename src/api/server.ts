@@ -2,9 +2,10 @@ import { Client, Connection } from '@temporalio/client';
 import type { Server } from 'node:http';
 import { pathToFileURL } from 'node:url';
 import { createProviders, type Providers } from '../activities/providers/index.js';
+import { tenantAccess, type TenantAccess } from '../adapters/tenant-access.js';
 import { openSecretStore, type SecretStore } from '../activities/secrets/store.js';
 import { kwokWorkdir, loadConfig, type Config } from '../config.js';
-import { flotillaDataConverter, openCodec, type AesGcmCodec } from '../temporal/codec.js';
+import { codecKeys, flotillaDataConverter, openCodec, type AesGcmCodec } from '../temporal/codec.js';
 import { registerSearchAttributes } from '../temporal/search-attributes.js';
 import { toolPaths } from '../toolchain.js';
 import { join } from 'node:path';
@@ -16,6 +17,7 @@ import { startTracing, tracingClientInterceptors } from '../observability/tracin
 import { TokenTable } from './auth.js';
 import { kubeconfigSource } from './kubeconfig.js';
 import { uiOrigins } from './routes/codec.js';
+import { deriveCursorKeys } from './pagination.js';
 
 /** Serves the API on the configured host and port. */
 export function startApi(options: {
@@ -24,20 +26,26 @@ export function startApi(options: {
   tokens: string;
   uiUrl?: string;
   providers: Providers;
+  /** How this process reaches what tenants name: the same one its providers were built with. */
+  access: TenantAccess;
   secrets: SecretStore;
   codec: AesGcmCodec;
   observability: ApiObservability;
 }): Promise<Server> {
-  const { config, client, tokens, uiUrl, providers, secrets, codec, observability } = options;
+  const { config, client, tokens, uiUrl, providers, access, secrets, codec, observability } = options;
   const app = createApp({
     observability,
     codec: { codec, origins: uiOrigins(uiUrl), uiToken: codec.uiToken() },
+    // The same keys `codec` was opened with (main.ts, main below): every replica's.
+    cursorKeys: deriveCursorKeys(codecKeys(config.dataDir, config.codecKeys)),
     client,
     tokens: new TokenTable(tokens),
     links: { namespace: config.namespace, ...(uiUrl ? { uiUrl } : {}) },
-    kubeconfigs: kubeconfigSource(providers.kubeconfigs),
+    kubeconfigs: kubeconfigSource(providers.kubeconfigs, providers.downloads),
+    egress: access.egress,
+    tenantKubeconfigs: access.kubeconfigs,
     secrets,
-    helm: new Helm(toolPaths().helm, join(config.dataDir, 'helm'), config.chartRoots),
+    helm: new Helm(toolPaths().helm, join(config.dataDir, 'helm'), access.egress, config.chartRoots),
     maxBodyBytes: config.maxBodyBytes,
     ...(config.rateLimit ? { rateLimit: config.rateLimit } : {}),
     listCacheMs: config.listCacheMs,
@@ -67,9 +75,10 @@ async function main(): Promise<void> {
     interceptors: { workflow: [metrics.clientInterceptor(), ...tracingClientInterceptors(tracing)] },
   });
   const secrets = openSecretStore(config.dataDir);
-  const providers = createProviders({ tools: toolPaths(), kwokWorkdir: kwokWorkdir(config), secrets });
+  const access = tenantAccess(config.allowedEndpoints ?? '', config.kubeconfigRules);
+  const providers = createProviders({ tools: toolPaths(), kwokWorkdir: kwokWorkdir(config), secrets, tenantKubeconfigs: access.kubeconfigs });
   const observability = { logger, metrics, ...(config.metrics.token ? { metricsToken: config.metrics.token } : {}) };
-  const server = await startApi({ config, client, tokens: config.apiTokens, ...(config.uiUrl ? { uiUrl: config.uiUrl } : {}), providers, secrets, codec, observability });
+  const server = await startApi({ config, client, tokens: config.apiTokens, ...(config.uiUrl ? { uiUrl: config.uiUrl } : {}), providers, access, secrets, codec, observability });
   logger.info({ url: `http://${config.host}:${config.port}`, tracing: tracing !== undefined }, 'API listening');
   const stop = () => server.close(() => void Promise.all([connection.close(), tracing?.shutdown()]).then(() => process.exit(0)));
   process.once('SIGINT', stop);

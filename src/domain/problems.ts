@@ -27,5 +27,9 @@ export const FailureType = {
   stepFailed: 'FlotillaStepFailed',
   /** A cloud error that retrying will not fix (bad instance type, quota). */
   nonRetryableCloud: 'FlotillaCloudRejected',
+  /** A tenant's kubeconfig that would run a program, read a file or use its own proxy (docs: security). */
+  kubeconfigRefused: 'FlotillaKubeconfigRefused',
+  /** A chart that its repository or registry does not have (or not as its digest says). */
+  chartUnavailable: 'FlotillaChartUnavailable',
 } as const;
 export type FailureType = (typeof FailureType)[keyof typeof FailureType];

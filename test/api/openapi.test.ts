@@ -3,6 +3,7 @@ import type { PayloadCodec } from '@temporalio/common';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import formats from 'ajv-formats';
 import type { Express } from 'express';
+import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -12,6 +13,7 @@ import { createApp } from '../../src/api/app.js';
 import { TokenTable } from '../../src/api/auth.js';
 import { kubeconfigSource } from '../../src/api/kubeconfig.js';
 import { openApiPath } from '../../src/api/openapi.js';
+import { testAccess } from '../helpers/egress.js';
 import { appRoutes } from '../helpers/routes.js';
 
 // The document is made from the route table alone, so the app needs no Temporal here:
@@ -22,6 +24,7 @@ let baseUrl: string;
 let doc: any;
 
 beforeAll(async () => {
+  const access = testAccess();
   const options = {
     client: {} as Client,
     tokens: new TokenTable('token-acme:acme'),
@@ -29,7 +32,10 @@ beforeAll(async () => {
     kubeconfigs: kubeconfigSource({}),
     secrets: {} as SecretStore,
     helm: {} as Helm,
+    egress: access.egress,
+    tenantKubeconfigs: access.kubeconfigs,
     codec: { codec: {} as PayloadCodec, origins: [] },
+    cursorKeys: [randomBytes(32)],
   };
   app = createApp(options);
   server = await new Promise<Server>((resolve) => {

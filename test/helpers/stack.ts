@@ -27,6 +27,10 @@ import { reconcileActivities } from '../../src/activities/reconcile.js';
 import { Helm } from '../../src/activities/helm/helm.js';
 import { toolPaths } from '../../src/toolchain.js';
 import type { RateLimit } from '../../src/api/rate-limit.js';
+import type { Egress } from '../../src/adapters/egress/egress.js';
+import type { TenantAccess } from '../../src/adapters/tenant-access.js';
+import { testAccess } from './egress.js';
+import { deriveCursorKeys } from '../../src/api/pagination.js';
 
 export interface ApiResponse<T = any> {
   status: number;
@@ -80,15 +84,20 @@ export async function startStack(options: {
   logger?: Logger;
   /** Where local charts may come from; default: test/fixtures/charts. */
   chartRoots?: string[];
+  /** Keys that sign the API's list cursors; default: derived from the run's codec keys, as every test API's. */
+  cursorKeys?: Buffer[];
   /** Per-token rate limit of the API; default: none. */
   rateLimit?: RateLimit;
   maxBodyBytes?: number;
   tracing?: Tracing;
+  /** How the API and workers reach what tenants name; default: testAccess() (loopback allowed, no DNS, nothing dialled off loopback). */
+  access?: TenantAccess;
   /** Another Temporal than the run's shared dev server (one a chaos test restarts). */
   address?: string;
 }): Promise<Stack> {
   const address = options.address ?? process.env.TEMPORAL_ADDRESS!;
   const codec = options.codec ?? testCodec();
+  const access = options.access ?? testAccess();
   const connection = await Connection.connect({ address });
   const apiMetrics = new ApiMetrics();
   const client = new Client({
@@ -113,7 +122,7 @@ export async function startStack(options: {
           workflowBundlePath: process.env.FLOTILLA_WORKFLOW_BUNDLE,
           metrics: workerMetrics,
           tracing: options.tracing,
-          ...(options.fleet ? { helm: helmActivities(testHelm(), options.fleet), reconcile: reconcileActivities(client, options.fleet) } : {}),
+          ...(options.fleet ? { helm: helmActivities(testHelm(access.egress), options.fleet), reconcile: reconcileActivities(client, options.fleet) } : {}),
         }),
       ),
     )
@@ -128,8 +137,11 @@ export async function startStack(options: {
     links: { namespace: 'default', uiUrl: UI_URL },
     kubeconfigs: options.kubeconfigs ?? kubeconfigSource(options.fleet ?? {}),
     secrets: options.secrets ?? testSecretStore(),
-    helm: testHelm(),
+    helm: testHelm(access.egress),
+    egress: access.egress,
+    tenantKubeconfigs: access.kubeconfigs,
     codec: { codec, origins: uiOrigins(UI_URL), uiToken: codec.uiToken() },
+    cursorKeys: options.cursorKeys ?? deriveCursorKeys(parseCodecKeys(process.env.FLOTILLA_CODEC_KEYS!)),
     observability: { logger, metrics: apiMetrics },
     chartRoots: options.chartRoots ?? [FIXTURE_CHARTS],
     ...(options.rateLimit ? { rateLimit: options.rateLimit } : {}),
@@ -202,6 +214,6 @@ export function testSecretStore(): SecretStore {
 }
 
 /** The real helm CLI with its home in the test run's folder. */
-export function testHelm(): Helm {
-  return new Helm(toolPaths().helm, join(process.env.FLOTILLA_TEST_DIR!, 'helm'));
+export function testHelm(egress: Egress = testAccess().egress): Helm {
+  return new Helm(toolPaths().helm, join(process.env.FLOTILLA_TEST_DIR!, 'helm'), egress);
 }

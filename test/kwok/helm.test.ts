@@ -4,17 +4,17 @@ import { readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Helm } from '../../src/activities/helm/helm.js';
 import { KwokProvider } from '../../src/activities/providers/kwok/index.js';
 import { Kwokctl } from '../../src/activities/providers/kwok/kwokctl.js';
 import { clusterRef, withDefaults } from '../../src/domain/cluster.js';
 import { targetStatus } from '../../src/domain/deployment.js';
 import { toolPaths } from '../../src/toolchain.js';
+import { testHelm } from '../helpers/stack.js';
 
 // The real helm CLI against a real KWOK cluster.
 const chart = fileURLToPath(new URL('../fixtures/charts/hello', import.meta.url));
 const kwok = new KwokProvider(toolPaths(), join(process.env.FLOTILLA_TEST_DIR!, 'kwok-helm'));
-const helm = new Helm(toolPaths().helm, join(process.env.FLOTILLA_TEST_DIR!, 'helm'));
+const helm = testHelm();
 const ref = clusterRef('helm', withDefaults({ name: 'target', provider: 'kwok', nodePools: [] }));
 const release = { name: 'greeter', namespace: 'apps', chart };
 let kubeconfig: string;

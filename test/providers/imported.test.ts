@@ -7,6 +7,7 @@ import { credentialsFrom } from '../../src/activities/secrets/credentials.js';
 import { kubeconfigSource } from '../../src/api/kubeconfig.js';
 import { clusterRef, withDefaults } from '../../src/domain/cluster.js';
 import { toolPaths } from '../../src/toolchain.js';
+import { testAccess } from '../helpers/egress.js';
 import { eventually, startStack, testSecretStore, type Stack } from '../helpers/stack.js';
 
 // An existing cluster (a real KWOK control plane made here with the KWOK
@@ -14,7 +15,8 @@ import { eventually, startStack, testSecretStore, type Stack } from '../helpers/
 // never changes it.
 const kwok = new KwokProvider(toolPaths(), join(process.env.FLOTILLA_TEST_DIR!, 'kwok-imported'));
 const secrets = testSecretStore();
-const imported = new ImportedProvider(credentialsFrom(secrets));
+const access = testAccess();
+const imported = new ImportedProvider(credentialsFrom(secrets), access.kubeconfigs);
 const base = '/api/v1/orgs/acme';
 const existing = clusterRef('other', withDefaults({ name: 'legacy', provider: 'kwok', nodePools: [] }));
 let stack: Stack;
@@ -27,7 +29,12 @@ beforeAll(async () => {
   await env.run(activities.awaitControlPlane, existing);
   await env.run(activities.createNodePool, existing, { name: 'blue', instanceType: 'standard-4', count: 2, labels: { team: 'blue' } });
   kubeconfig = await kwok.kubeconfig(existing);
-  stack = await startStack({ providers: { imported: imported.activities() }, secrets, kubeconfigs: kubeconfigSource({ imported: (ref) => imported.kubeconfig(ref) }) });
+  stack = await startStack({
+    providers: { imported: imported.activities() },
+    secrets,
+    access,
+    kubeconfigs: kubeconfigSource({ imported: (ref) => imported.kubeconfig(ref) }, { imported: (ref) => imported.storedKubeconfig(ref) }),
+  });
 });
 afterAll(async () => {
   await stack?.stop();

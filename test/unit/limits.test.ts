@@ -1,11 +1,13 @@
+import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { chartPathProblem, isLocalChart } from '../../src/activities/helm/chart-roots.js';
 import { Helm } from '../../src/activities/helm/helm.js';
-import { pageOfList } from '../../src/api/pagination.js';
+import { Cursors } from '../../src/api/pagination.js';
 import { parseRateLimit, TokenBucket } from '../../src/api/rate-limit.js';
 import { loadConfig } from '../../src/config.js';
 import { MAX_VALUES_BYTES, MAX_VALUES_DEPTH, pathDeeperThan, valuesProblems } from '../../src/domain/values.js';
+import { testAccess } from '../helpers/egress.js';
 
 describe('TokenBucket', () => {
   const clock = () => {
@@ -94,6 +96,7 @@ describe('values limits', () => {
 });
 
 describe('pageOfList', () => {
+  const cursors = new Cursors([randomBytes(32)]);
   const items = Array.from({ length: 7 }, (_, i) => i);
 
   it('walks a list page by page with opaque cursors', () => {
@@ -101,17 +104,17 @@ describe('pageOfList', () => {
     let cursor: string | undefined;
     let pages = 0;
     do {
-      const page = pageOfList(items, { limit: 3, ...(cursor ? { cursor } : {}) }, 'numbers');
+      const page = cursors.pageOfList(items, { limit: 3, ...(cursor ? { cursor } : {}) }, 'numbers');
       seen.push(...page.items);
       cursor = page.nextCursor;
       pages++;
     } while (cursor);
     expect([seen, pages]).toEqual([items, 3]);
-    expect(pageOfList(items, { limit: 7 }, 'numbers')).toEqual({ items });
+    expect(cursors.pageOfList(items, { limit: 7 }, 'numbers')).toEqual({ items });
   });
 
   it("refuses another list's cursor, a forged or altered one and garbage, naming cursor", () => {
-    const { nextCursor } = pageOfList(items, { limit: 2 }, 'numbers');
+    const { nextCursor } = cursors.pageOfList(items, { limit: 2 }, 'numbers');
     const [body, signature] = nextCursor!.split('.');
     const altered = `${Buffer.from(Buffer.from(body!, 'base64url').toString().replace('2', '5')).toString('base64url')}.${signature}`;
     const forged = `${Buffer.from('{"scope":"numbers","offset":5}').toString('base64url')}.AAAAAAAAAAAAAAAAAAAAAA`;
@@ -123,7 +126,7 @@ describe('pageOfList', () => {
       ['bm90IGpzb24.bm90IGpzb24', 'numbers'],
     ];
     for (const [cursor, scope] of refusals) {
-      expect(() => pageOfList(items, { limit: 2, cursor }, scope)).toThrow(expect.objectContaining({ status: 400, details: [expect.objectContaining({ field: 'cursor' })] }));
+      expect(() => cursors.pageOfList(items, { limit: 2, cursor }, scope)).toThrow(expect.objectContaining({ status: 400, details: [expect.objectContaining({ field: 'cursor' })] }));
     }
   });
 });
@@ -161,7 +164,7 @@ describe('chart roots', () => {
 
   it('is checked again by the Helm runner, before helm runs, without retries', async () => {
     // The binary would fail anyway: the point is that it is never reached.
-    const helm = new Helm('/nonexistent/helm', join(base, 'helm-home'), [root]);
+    const helm = new Helm('/nonexistent/helm', join(base, 'helm-home'), testAccess().egress, [root]);
     const release = { name: 'web', namespace: 'apps', chart: join(root, 'link'), values: {} };
     await expect(helm.template(release)).rejects.toMatchObject({ type: 'FlotillaChartOutsideRoots', nonRetryable: true });
     await expect(helm.upgradeInstall('kubeconfig', release)).rejects.toMatchObject({ type: 'FlotillaChartOutsideRoots' });

@@ -7,6 +7,8 @@ import type { Values } from '../../domain/values.js';
 import { run } from '../exec.js';
 import { chartPathProblem, isLocalChart } from './chart-roots.js';
 import { observed, readRelease, type HelmRelease } from './release-record.js';
+import type { Egress } from '../../adapters/egress/egress.js';
+import { RemoteCharts } from './remote-charts.js';
 
 export interface ReleaseRef {
   name: string;
@@ -24,26 +26,30 @@ export interface InstallRequest extends ReleaseRef {
 /**
  * The real `helm` CLI. Each call gets the target's kubeconfig in a temporary
  * file of its own (mode 0600), removed when the call ends; Helm's own state
- * (repositories, cache) lives under `home`. With `chartRoots`, local charts
- * outside them are refused here too, not only by the API.
+ * lives under `home`. Charts from repositories and registries are fetched
+ * through `egress` and given to helm as packages (kept under `home`). With
+ * `chartRoots`, local charts outside them are refused here too, not only by the API.
  */
 export class Helm {
+  private readonly remote: RemoteCharts;
+
   constructor(
     private readonly binary: string,
     private readonly home: string,
+    egress: Egress,
     private readonly chartRoots?: readonly string[],
-  ) {}
+  ) {
+    this.remote = new RemoteCharts(egress, join(home, 'charts'));
+  }
 
   async upgradeInstall(kubeconfig: string, release: InstallRequest, signal?: AbortSignal): Promise<ObservedRelease> {
-    await this.checkChart(release);
+    const chart = await this.chart(release, signal);
     return this.withFiles(kubeconfig, release.values, async (kc, values) => {
       const out = await this.helm(
         [
-          'upgrade', '--install', release.name, release.chart,
+          'upgrade', '--install', release.name, chart,
           '--namespace', release.namespace, '--create-namespace',
           '--values', values, '--reset-values',
-          ...(release.version ? ['--version', release.version] : []),
-          ...(release.repo ? ['--repo', release.repo] : []),
           '--kubeconfig', kc, '--timeout', '5m', '--output', 'json',
         ],
         signal,
@@ -71,23 +77,18 @@ export class Helm {
 
   /** Renders the chart with the values without touching any cluster: the dry run's validation. */
   async template(release: InstallRequest, signal?: AbortSignal): Promise<void> {
-    await this.checkChart(release);
+    const chart = await this.chart(release, signal);
     await this.withFiles(undefined, release.values, async (_kc, values) => {
-      await this.helm(
-        [
-          'template', release.name, release.chart, '--namespace', release.namespace, '--values', values,
-          ...(release.version ? ['--version', release.version] : []),
-          ...(release.repo ? ['--repo', release.repo] : []),
-        ],
-        signal,
-      );
+      await this.helm(['template', release.name, chart, '--namespace', release.namespace, '--values', values], signal);
     });
   }
 
-  private async checkChart(release: InstallRequest): Promise<void> {
-    if (!this.chartRoots || release.repo || !isLocalChart(release.chart)) return;
-    const problem = await chartPathProblem(release.chart, this.chartRoots);
+  /** The chart as a path helm reads: a local one checked against the chart roots, a remote one downloaded. */
+  private async chart(release: InstallRequest, signal?: AbortSignal): Promise<string> {
+    if (release.repo || !isLocalChart(release.chart)) return this.remote.fetch(release, signal);
+    const problem = this.chartRoots && (await chartPathProblem(release.chart, this.chartRoots));
     if (problem) throw ApplicationFailure.nonRetryable(`chart '${release.chart}': ${problem}`, 'FlotillaChartOutsideRoots');
+    return release.chart;
   }
 
   private async withFiles<T>(kubeconfig: string | undefined, values: Values | undefined, fn: (kubeconfig: string, values: string) => Promise<T>): Promise<T> {

@@ -1,3 +1,4 @@
+import type { TenantKubeconfigs } from '../../adapters/kubeconfig/tenant.js';
 import type { ProviderName } from '../../domain/cluster.js';
 import type { ToolPaths } from '../../toolchain.js';
 import type { KubeconfigFetchers, ProviderActivities } from '../provider.js';
@@ -13,7 +14,10 @@ import { remoteSimActivities } from './sim/remote.js';
 
 export interface Providers {
   activities: Partial<Record<ProviderName, ProviderActivities>>;
+  /** Kubeconfigs to connect with. */
   kubeconfigs: KubeconfigFetchers;
+  /** Kubeconfigs to hand to a user: an imported cluster's as its tenant gave it, not routed through this process's guard. */
+  downloads: KubeconfigFetchers;
   /** The KWOK provider, whose local control planes are started and stopped with Flotilla. */
   kwok: KwokProvider;
 }
@@ -22,7 +26,7 @@ export interface Providers {
  * Every provider adapter, built from the environment: the one place that
  * knows them all. A worker serves the activities of those it is given.
  */
-export function createProviders(deps: { tools: ToolPaths; kwokWorkdir: string; secrets: SecretStore; env?: NodeJS.ProcessEnv }): Providers {
+export function createProviders(deps: { tools: ToolPaths; kwokWorkdir: string; secrets: SecretStore; tenantKubeconfigs: TenantKubeconfigs; env?: NodeJS.ProcessEnv }): Providers {
   const env = deps.env ?? process.env;
   const credentials = credentialsFrom(deps.secrets);
   const kwok = new KwokProvider(deps.tools, deps.kwokWorkdir);
@@ -34,7 +38,14 @@ export function createProviders(deps: { tools: ToolPaths; kwokWorkdir: string; s
   // The api-version the contract tests check against the official AKS swagger.
   const aks = new AksProvider({ credentials, apiVersion: '2025-07-01' });
   const gke = new GkeProvider({ credentials });
-  const imported = new ImportedProvider(credentials);
+  const imported = new ImportedProvider(credentials, deps.tenantKubeconfigs);
+  const kubeconfigs: KubeconfigFetchers = {
+    kwok: (ref) => kwok.kubeconfig(ref),
+    eks: (ref) => eks.kubeconfig(ref),
+    aks: (ref) => aks.kubeconfig(ref),
+    gke: (ref) => gke.kubeconfig(ref),
+    imported: (ref) => imported.kubeconfig(ref),
+  };
   return {
     kwok,
     activities: {
@@ -45,12 +56,7 @@ export function createProviders(deps: { tools: ToolPaths; kwokWorkdir: string; s
       gke: gke.activities(),
       imported: imported.activities(),
     },
-    kubeconfigs: {
-      kwok: (ref) => kwok.kubeconfig(ref),
-      eks: (ref) => eks.kubeconfig(ref),
-      aks: (ref) => aks.kubeconfig(ref),
-      gke: (ref) => gke.kubeconfig(ref),
-      imported: (ref) => imported.kubeconfig(ref),
-    },
+    kubeconfigs,
+    downloads: { ...kubeconfigs, imported: (ref) => imported.storedKubeconfig(ref) },
   };
 }

@@ -1,6 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import type { Client } from '@temporalio/client';
 import { helmRepositories } from './helm-repositories.js';
+import type { Egress } from '../../adapters/egress/egress.js';
+import { checkEndpoint } from '../endpoint-check.js';
 import { chartPathProblem, isLocalChart, REPOSITORY_CHART } from '../../activities/helm/chart-roots.js';
 import type { Helm } from '../../activities/helm/helm.js';
 import { clusterRef, type ClusterRef } from '../../domain/cluster.js';
@@ -15,7 +17,7 @@ import type { Routes } from '../route-table.js';
 import { DeploymentCreate, DeploymentEdit, dnsLabel, ForceQuery, GroupCreate, GroupUpdate } from '../schemas.js';
 
 /** /clustergroups and their /deployments (DESIGN decision 5); local charts only from under `chartRoots`. */
-export function groupRoutes(routes: Routes, groups: GroupGateway, clusters: ClusterGateway, helm: Helm, client: Client, chartRoots: readonly string[]): void {
+export function groupRoutes(routes: Routes, groups: GroupGateway, clusters: ClusterGateway, helm: Helm, client: Client, chartRoots: readonly string[], egress: Egress): void {
   const group = { group: dnsLabel };
   const deployment = { group: dnsLabel, release: dnsLabel };
 
@@ -89,7 +91,7 @@ export function groupRoutes(routes: Routes, groups: GroupGateway, clusters: Clus
     async (req, res, { params, body, requestId }) => {
       const target = await groups.getGroup(req.org!, params.group);
       overridesOnlyForMembers(target, body.valueOverrides);
-      const source = await chartSource(client, req.org!, body.chart, chartRoots);
+      const source = await chartSource(client, req.org!, body.chart, chartRoots, egress);
       const spec: DeploymentSpec = {
         releaseName: body.releaseName ?? `${chartBaseName(body.chart)}-${randomBytes(3).toString('hex')}`,
         ...source,
@@ -161,7 +163,7 @@ export function groupRoutes(routes: Routes, groups: GroupGateway, clusters: Clus
     async (req, res, { params, body: { reuseValues, ...edit }, requestId }) => {
       const target = await groups.getGroup(req.org!, params.group);
       overridesOnlyForMembers(target, edit.valueOverrides);
-      const spec = { ...edit, ...(await chartSource(client, req.org!, edit.chart, chartRoots)) };
+      const spec = { ...edit, ...(await chartSource(client, req.org!, edit.chart, chartRoots, egress)) };
       res.status(202).json(await groups.editDeployment(req.org!, target.name, params.release, { requestId, spec, reuseValues }));
     },
   );
@@ -204,12 +206,16 @@ function chartBaseName(chart: string): string {
 }
 
 /**
- * Where a chart comes from: `oci://...` goes to helm as it is; a path must lie
- * under one of the chart roots (FLOTILLA_CHART_ROOTS); `<repo>/<chart>` must
- * name a registered repository.
+ * Where a chart comes from: an `oci://` registry the endpoint policy allows; a
+ * path must lie under one of the chart roots (FLOTILLA_CHART_ROOTS);
+ * `<repo>/<chart>` must name a registered repository.
  */
-async function chartSource(client: Client, org: string, chart: string, chartRoots: readonly string[]): Promise<{ chart: string; repo?: string }> {
-  if (chart.startsWith('oci://')) return { chart };
+async function chartSource(client: Client, org: string, chart: string, chartRoots: readonly string[], egress: Egress): Promise<{ chart: string; repo?: string }> {
+  if (chart.startsWith('oci://')) {
+    if (!/^oci:\/\/[^/]+\/./.test(chart) || !URL.canParse(`https://${chart.slice(6)}`)) throw invalid([{ path: ['chart'], message: 'an OCI reference is oci://<registry>/<path>' }]);
+    await checkEndpoint(egress, `https://${chart.slice(6)}`, ['chart']);
+    return { chart };
+  }
   if (isLocalChart(chart)) {
     const problem = await chartPathProblem(chart, chartRoots);
     if (problem) throw invalid([{ path: ['chart'], message: problem }]);

@@ -4,8 +4,10 @@ import { WORKFLOW_TASK_QUEUE } from '../../domain/ids.js';
 import { helmRepositoriesWorkflow } from '../../workflows/helm-repositories.js';
 import { addHelmRepositoryUpdate, type HelmRepository } from '../../workflows/messages.js';
 import { FlotillaKind, FlotillaOrg } from '../../workflows/search-attributes.js';
+import type { Egress } from '../../adapters/egress/egress.js';
+import { checkEndpoint } from '../endpoint-check.js';
 import { fromTemporal } from '../errors.js';
-import { pageOfList, PageQuery, pageRequest } from '../pagination.js';
+import { PageQuery, pageRequest, type Cursors } from '../pagination.js';
 import type { Routes } from '../route-table.js';
 import { dnsLabel } from '../schemas.js';
 
@@ -29,12 +31,13 @@ export async function helmRepositories(client: Client, org: string): Promise<Hel
 }
 
 /** POST|GET /helm-repositories: charts named `<repo>/<chart>` resolve against these. */
-export function helmRepositoryRoutes(routes: Routes, client: Client): void {
+export function helmRepositoryRoutes(routes: Routes, client: Client, cursors: Cursors, egress: Egress): void {
   routes.post(
     '/helm-repositories',
     { summary: 'Register a Helm chart repository', body: HelmRepositoryCreate, responses: { 201: { description: 'the repository', schema: HelmRepositoryCreate } } },
     async (req, res, { body: repository }) => {
       const org = req.org!;
+      await checkEndpoint(egress, repository.url, ['url']);
       const start = new WithStartWorkflowOperation(helmRepositoriesWorkflow, {
         workflowId: helmRepositoriesWorkflowId(org),
         taskQueue: WORKFLOW_TASK_QUEUE,
@@ -57,7 +60,7 @@ export function helmRepositoryRoutes(routes: Routes, client: Client): void {
       responses: { 200: { description: '{ items: [repository], nextCursor? }', schema: z.object({ items: z.array(HelmRepositoryCreate), nextCursor: z.string().optional() }) } },
     },
     async (req, res, { query }) => {
-      res.json(pageOfList(await helmRepositories(client, req.org!), pageRequest(query), 'helm-repositories'));
+      res.json(cursors.pageOfList(await helmRepositories(client, req.org!), pageRequest(query), 'helm-repositories'));
     },
   );
 }

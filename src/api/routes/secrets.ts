@@ -1,13 +1,14 @@
+import type { TenantKubeconfigs } from '../../adapters/kubeconfig/tenant.js';
 import type { SecretStore } from '../../activities/secrets/store.js';
 import type { ClusterGateway } from '../cluster-gateway.js';
 import { HttpError, notFound } from '../errors.js';
 import { checkKubeconfig } from '../kubeconfig-check.js';
-import { pageOfList, PageQuery, pageRequest } from '../pagination.js';
+import { PageQuery, pageRequest, type Cursors } from '../pagination.js';
 import type { Routes } from '../route-table.js';
 import { SecretCreate, secretId } from '../schemas.js';
 
 /** /secrets: credentials go in, never come out. */
-export function secretRoutes(routes: Routes, secrets: SecretStore, clusters: ClusterGateway): void {
+export function secretRoutes(routes: Routes, secrets: SecretStore, clusters: ClusterGateway, cursors: Cursors, tenant: TenantKubeconfigs): void {
   routes.post(
     '/secrets',
     { summary: 'Store credentials', body: SecretCreate, responses: { 201: '{ id, name, type, createdAt }: never the values' }, errors: [409] },
@@ -15,14 +16,14 @@ export function secretRoutes(routes: Routes, secrets: SecretStore, clusters: Clu
       if ((await secrets.list(req.org!)).some((s) => s.name === body.name)) {
         throw new HttpError(409, 'conflict', `a secret named '${body.name}' already exists`);
       }
-      if (body.type === 'kubeconfig') await checkKubeconfig(body.values.kubeconfig);
+      if (body.type === 'kubeconfig') await checkKubeconfig(body.values.kubeconfig, tenant);
       const info = await secrets.create(req.org!, body.name, body.type, body.values as never);
       res.status(201).json(info);
     },
   );
 
   routes.get('/secrets', { summary: 'List secrets (names and types), by name', query: PageQuery, responses: { 200: '{ items: [secret], nextCursor? }' } }, async (req, res, { query }) => {
-    res.json(pageOfList(await secrets.list(req.org!), pageRequest(query), 'secrets'));
+    res.json(cursors.pageOfList(await secrets.list(req.org!), pageRequest(query), 'secrets'));
   });
 
   routes.delete('/secrets/:id', { summary: 'Delete a secret', params: { id: secretId }, responses: { 204: 'deleted' }, errors: [409] }, async (req, res, { params: { id } }) => {

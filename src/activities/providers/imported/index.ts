@@ -1,4 +1,5 @@
 import { ApplicationFailure } from '@temporalio/activity';
+import type { TenantKubeconfigs } from '../../../adapters/kubeconfig/tenant.js';
 import type { ClusterRef } from '../../../domain/cluster.js';
 import { FailureType } from '../../../domain/problems.js';
 import { coreApi, probeVersion } from '../../kube/client.js';
@@ -8,15 +9,25 @@ import type { CredentialResolver } from '../../secrets/credentials.js';
 /**
  * An existing cluster, known by a kubeconfig secret: nothing to provision or
  * delete. "Creating" it checks that its API server answers; "deleting" it
- * forgets it and leaves the cluster alone.
+ * forgets it and leaves the cluster alone. Its kubeconfig is a tenant's: every
+ * use checks it against the rules and connects through the egress guard.
  */
 export class ImportedProvider {
-  constructor(private readonly credentials: CredentialResolver) {}
+  constructor(
+    private readonly credentials: CredentialResolver,
+    private readonly tenant: TenantKubeconfigs,
+  ) {}
 
-  async kubeconfig(ref: ClusterRef): Promise<string> {
+  /** The kubeconfig as the tenant gave it (for download), if the rules still allow it. */
+  async storedKubeconfig(ref: ClusterRef): Promise<string> {
     const secret = await this.credentials(ref, 'kubeconfig');
     if (!secret) throw ApplicationFailure.nonRetryable('an imported cluster needs a kubeconfig secret', FailureType.nonRetryableCloud);
-    return secret.kubeconfig;
+    return this.tenant.checked(secret.kubeconfig);
+  }
+
+  /** The kubeconfig to connect with: through the egress guard. */
+  async kubeconfig(ref: ClusterRef): Promise<string> {
+    return this.tenant.forConnection(await this.storedKubeconfig(ref));
   }
 
   activities(): ProviderActivities {
