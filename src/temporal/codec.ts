@@ -1,8 +1,8 @@
 import { METADATA_ENCODING_KEY, ValueError, type DataConverter, type Payload, type PayloadCodec } from '@temporalio/common';
 import proto from '@temporalio/proto';
 import { createCipheriv, createDecipheriv, createHmac, randomBytes } from 'node:crypto';
-import { linkSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { keyRingFile, parseKeyRing, type RingKey } from '../key-ring.js';
 
 // Every payload Flotilla hands to Temporal (workflow and activity inputs and
 // results, memos, update and query arguments, heartbeat details) is encrypted
@@ -16,12 +16,8 @@ export const KEY_ID_METADATA = 'encryption-key-id';
 const { Payload: PayloadMessage } = proto.temporal.api.common.v1;
 const IV_BYTES = 12;
 const TAG_BYTES = 16;
-const KEY_ID = /^[A-Za-z0-9._-]{1,64}$/;
 
-export interface CodecKey {
-  id: string;
-  key: Buffer;
-}
+export type CodecKey = RingKey;
 
 /**
  * Encrypts with the newest key (the last one), decrypts with any key by the
@@ -101,28 +97,10 @@ export function flotillaDataConverter(codec: PayloadCodec): DataConverter {
 
 /** `id:base64key` entries separated by commas or newlines, oldest first (the last one encrypts). */
 export function parseCodecKeys(spec: string, source = 'FLOTILLA_CODEC_KEYS'): CodecKey[] {
-  const keys = spec
-    .split(/[,\s]+/)
-    .filter(Boolean)
-    .map((entry) => {
-      const at = entry.indexOf(':');
-      const id = entry.slice(0, Math.max(at, 0));
-      if (!KEY_ID.test(id)) throw new Error(`${source}: '${entry.slice(0, 8)}…' is not id:base64key (an id of letters, digits, '.', '_', '-')`);
-      const key = Buffer.from(entry.slice(at + 1), 'base64');
-      if (key.length !== 32) throw new Error(`${source}: key '${id}' is not 32 bytes of base64 (openssl rand -base64 32)`);
-      return { id, key };
-    });
-  if (keys.length === 0) throw new Error(`${source} holds no key`);
-  const ids = keys.map((k) => k.id);
-  const repeated = ids.find((id, i) => ids.indexOf(id) !== i);
-  if (repeated) throw new Error(`${source}: key id '${repeated}' appears twice`);
-  return keys;
+  return parseKeyRing(spec, source);
 }
 
-/** A fresh `id:base64key` entry. */
-export function newCodecKeyEntry(id: string): string {
-  return `${id}:${randomBytes(32).toString('base64')}`;
-}
+export { newKeyEntry as newCodecKeyEntry } from '../key-ring.js';
 
 /**
  * The codec keys: FLOTILLA_CODEC_KEYS when set, else the file `codec-keys` in
@@ -131,26 +109,9 @@ export function newCodecKeyEntry(id: string): string {
  * rotating is appending an entry to that file and restarting.
  */
 export function codecKeys(dataDir: string, configured?: string): CodecKey[] {
-  if (configured) return parseCodecKeys(configured);
-  const file = join(dataDir, 'codec-keys');
-  createOnce(file, `${newCodecKeyEntry('k1')}\n`);
-  return parseCodecKeys(readFileSync(file, 'utf8'), file);
+  return configured ? parseCodecKeys(configured) : keyRingFile(join(dataDir, 'codec-keys'));
 }
 
 export function openCodec(dataDir: string, configured?: string): AesGcmCodec {
   return new AesGcmCodec(codecKeys(dataDir, configured));
-}
-
-/** Writes `file` unless it exists, atomically: processes starting together all end up reading the same, whole file. */
-function createOnce(file: string, content: string): void {
-  mkdirSync(join(file, '..'), { recursive: true });
-  const tmp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}`;
-  writeFileSync(tmp, content, { mode: 0o600 });
-  try {
-    linkSync(tmp, file);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-  } finally {
-    rmSync(tmp, { force: true });
-  }
 }

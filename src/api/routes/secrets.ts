@@ -1,5 +1,5 @@
 import type { TenantKubeconfigs } from '../../adapters/kubeconfig/tenant.js';
-import type { SecretStore } from '../../activities/secrets/store.js';
+import { SecretNameTaken, type SecretStore } from '../../activities/secrets/store.js';
 import type { ClusterGateway } from '../cluster-gateway.js';
 import { HttpError, notFound } from '../errors.js';
 import { checkKubeconfig } from '../kubeconfig-check.js';
@@ -13,11 +13,11 @@ export function secretRoutes(routes: Routes, secrets: SecretStore, clusters: Clu
     '/secrets',
     { summary: 'Store credentials', body: SecretCreate, responses: { 201: '{ id, name, type, createdAt }: never the values' }, errors: [409] },
     async (req, res, { body }) => {
-      if ((await secrets.list(req.org!)).some((s) => s.name === body.name)) {
-        throw new HttpError(409, 'conflict', `a secret named '${body.name}' already exists`);
-      }
       if (body.type === 'kubeconfig') await checkKubeconfig(body.values.kubeconfig, tenant);
-      const info = await secrets.create(req.org!, body.name, body.type, body.values as never);
+      // The store decides, atomically: of concurrent creates of one name, one wins.
+      const info = await secrets.create(req.org!, body.name, body.type, body.values as never).catch((err: unknown) => {
+        throw err instanceof SecretNameTaken ? new HttpError(409, 'conflict', err.message) : err;
+      });
       res.status(201).json(info);
     },
   );
