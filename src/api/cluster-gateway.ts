@@ -10,7 +10,7 @@ import { FlotillaKind, FlotillaOrg, FlotillaProvider, FlotillaStatus } from '../
 import { fromTemporal, HttpError, notFound } from './errors.js';
 import { orgPath, runLink, type Links } from './links.js';
 import { ListCache } from './list-cache.js';
-import { visibilityPage, type Page, type PageRequest } from './pagination.js';
+import type { Cursors, Page, PageRequest } from './pagination.js';
 
 export interface ClusterFilter {
   provider?: ProviderName;
@@ -34,6 +34,7 @@ export class ClusterGateway {
   constructor(
     private readonly client: Client,
     private readonly links: Links,
+    private readonly cursors: Cursors,
     listCacheMs: number,
   ) {
     this.pages = new ListCache(listCacheMs);
@@ -113,7 +114,7 @@ export class ClusterGateway {
   async page(org: string, filter: ClusterFilter, page: PageRequest): Promise<string> {
     const query = this.listQuery(org, filter);
     return this.pages.get(org, `${query}\n${page.limit}\n${page.cursor ?? ''}`, async () => {
-      const { items, nextCursor } = await visibilityPage(this.client, query, page);
+      const { items, nextCursor } = await this.cursors.visibilityPage(this.client, query, page);
       const views = items.map((memo) => memo.cluster as ClusterView | undefined).filter((v): v is ClusterView => !!v && (!filter.status || v.status === filter.status));
       return JSON.stringify({ items: views.map((v) => this.withLinks(v)), ...(nextCursor ? { nextCursor } : {}) } satisfies Page<ClusterView>);
     });

@@ -20,7 +20,7 @@ import { FlotillaGroup, FlotillaKind, FlotillaOrg } from '../workflows/search-at
 import { fromTemporal, HttpError, notFound } from './errors.js';
 import type { KubeconfigSource } from './kubeconfig.js';
 import { orgPath, runLink, type Links } from './links.js';
-import { visibilityPage, type Page, type PageRequest } from './pagination.js';
+import type { Cursors, Page, PageRequest } from './pagination.js';
 
 /** How long a live read of one target may take before it counts as UNKNOWN. */
 const LIVE_READ_MS = 8_000;
@@ -32,6 +32,7 @@ export class GroupGateway {
     private readonly links: Links,
     private readonly helm: Helm,
     private readonly kubeconfigs: KubeconfigSource,
+    private readonly cursors: Cursors,
   ) {}
 
   async createGroup(org: string, name: string, members: ClusterRef[]): Promise<GroupView & Record<string, unknown>> {
@@ -69,7 +70,7 @@ export class GroupGateway {
   /** One page of the org's groups, newest first. */
   async pageGroups(org: string, page: PageRequest): Promise<Page<GroupView>> {
     const query = `FlotillaKind = 'clustergroup' AND FlotillaOrg = '${org}' AND ExecutionStatus = 'Running'`;
-    const { items, nextCursor } = await visibilityPage(this.client, query, page);
+    const { items, nextCursor } = await this.cursors.visibilityPage(this.client, query, page);
     const views = items.map((memo) => memo.group as GroupView | undefined).filter((v): v is GroupView => !!v);
     return { items: views.map((v) => this.withLinks(v)), ...(nextCursor ? { nextCursor } : {}) };
   }
@@ -106,7 +107,7 @@ export class GroupGateway {
 
   /** One page of a group's deployments, newest first. */
   async pageDeployments(org: string, group: string, page: PageRequest): Promise<Page<DeploymentView>> {
-    const { items, nextCursor } = await visibilityPage(this.client, deploymentsQuery(org, group), page);
+    const { items, nextCursor } = await this.cursors.visibilityPage(this.client, deploymentsQuery(org, group), page);
     const views = items.map((memo) => memo.deployment as DeploymentView | undefined).filter((v): v is DeploymentView => !!v);
     return { items: views, ...(nextCursor ? { nextCursor } : {}) };
   }

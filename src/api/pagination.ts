@@ -1,6 +1,7 @@
 import { isGrpcServiceError, type Client } from '@temporalio/client';
-import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHmac, hkdfSync, timingSafeEqual } from 'node:crypto';
 import type { Payload } from '@temporalio/common';
+import type { CodecKey } from '../temporal/codec.js';
 import { z } from 'zod';
 import { invalid, unavailable } from './errors.js';
 
@@ -35,72 +36,93 @@ export function pageRequest(query: { limit?: string | undefined; cursor?: string
 }
 
 // A cursor names the list it belongs to (`scope`), so one from another list or
-// filter is refused, not misread. It is signed with a key of this process: only
-// page tokens Temporal handed out go back to it (a made-up one costs Temporal
-// retries and ends in an error), so a cursor is good until the API restarts.
+// filter is refused, not misread. It is signed: only page tokens Temporal handed
+// out go back to it (a made-up one costs Temporal retries and ends in an error).
 interface Position {
   scope: string;
   offset?: number;
   token?: string;
 }
 
-const cursorKey = randomBytes(32);
-const mac = (body: string) => createHmac('sha256', cursorKey).update(body).digest().subarray(0, 16);
-
-function encodeCursor(position: Position): string {
-  const body = JSON.stringify(position);
-  return `${Buffer.from(body).toString('base64url')}.${mac(body).toString('base64url')}`;
+/**
+ * The keys that sign cursors, one per payload codec key: every API replica
+ * holds the codec keys already (it decrypts memos with them), so a cursor from
+ * one replica is good on all, and rotating the codec keys rotates these along.
+ * HKDF keeps them apart from the encryption keys.
+ */
+export function deriveCursorKeys(codecKeys: readonly CodecKey[]): Buffer[] {
+  return codecKeys.map(({ key }) => Buffer.from(hkdfSync('sha256', key, Buffer.alloc(0), 'flotilla-page-cursor', 32)));
 }
 
 const badCursor = () =>
-  invalid([{ path: ['cursor'], message: 'not a cursor of this list: pass the nextCursor of the previous page, with the same filters (cursors end when the API restarts)' }]);
-
-function decodeCursor(cursor: string, scope: string): Position {
-  const [encoded = '', signature = ''] = cursor.split('.');
-  const body = Buffer.from(encoded, 'base64url').toString('utf8');
-  const given = Buffer.from(signature, 'base64url');
-  if (given.length !== 16 || !timingSafeEqual(given, mac(body))) throw badCursor();
-  const position = JSON.parse(body) as Position;
-  if (position.scope !== scope) throw badCursor();
-  return position;
-}
-
-/** A page of a list held in memory, in its order. */
-export function pageOfList<T>(items: readonly T[], page: PageRequest, scope: string): Page<T> {
-  const start = page.cursor ? (decodeCursor(page.cursor, scope).offset ?? 0) : 0;
-  const end = start + page.limit;
-  return { items: items.slice(start, end), ...(end < items.length ? { nextCursor: encodeCursor({ scope, offset: end }) } : {}) };
-}
+  invalid([{ path: ['cursor'], message: 'not a cursor of this list: pass the nextCursor of the previous page, with the same filters, or start the list again' }]);
 
 /**
- * The memos of a page of Temporal's visibility list for `query`, newest first
- * as the store keeps them; the cursor wraps Temporal's own page token.
+ * Pages of lists, with cursors signed by the newest key (the last) and read
+ * with any: one signed before a key rotation stays good until its key is dropped.
  */
-export async function visibilityPage(client: Client, query: string, page: PageRequest): Promise<Page<Record<string, unknown>>> {
-  const scope = `visibility:${query}`;
-  const token = page.cursor ? decodeCursor(page.cursor, scope).token : undefined;
-  let response;
-  try {
-    response = await client.workflowService.listWorkflowExecutions({
-      namespace: client.options.namespace,
-      query,
-      pageSize: page.limit,
-      ...(token ? { nextPageToken: Buffer.from(token, 'base64') } : {}),
-    });
-  } catch (err) {
-    // A page token Temporal handed out but no longer takes: the caller starts over.
-    if (isGrpcServiceError(err) && err.code === 3 && token) throw badCursor();
-    throw (isGrpcServiceError(err) ? unavailable(err.code, 'the list') : undefined) ?? err;
+export class Cursors {
+  private readonly newest: Buffer;
+
+  constructor(private readonly keys: readonly Buffer[]) {
+    if (keys.length === 0) throw new Error('cursors need at least one key');
+    this.newest = keys[keys.length - 1]!;
   }
-  // The codec decrypts synchronously: a few dozen memos at a time, so the requests waiting meanwhile are served between slices.
-  const items: Record<string, unknown>[] = [];
-  for (let i = 0; i < response.executions.length; i += DECODE_SLICE) {
-    if (i) await new Promise((resolve) => setImmediate(resolve));
-    for (const execution of response.executions.slice(i, i + DECODE_SLICE)) items.push(await decodeMemo(client, execution.memo?.fields ?? {}));
+
+  /** A page of a list held in memory, in its order. */
+  pageOfList<T>(items: readonly T[], page: PageRequest, scope: string): Page<T> {
+    const start = page.cursor ? (this.decode(page.cursor, scope).offset ?? 0) : 0;
+    const end = start + page.limit;
+    return { items: items.slice(start, end), ...(end < items.length ? { nextCursor: this.encode({ scope, offset: end }) } : {}) };
   }
-  const next = response.nextPageToken?.length ? Buffer.from(response.nextPageToken).toString('base64') : undefined;
-  return { items, ...(next ? { nextCursor: encodeCursor({ scope, token: next }) } : {}) };
+
+  /**
+   * The memos of a page of Temporal's visibility list for `query`, newest first
+   * as the store keeps them; the cursor wraps Temporal's own page token.
+   */
+  async visibilityPage(client: Client, query: string, page: PageRequest): Promise<Page<Record<string, unknown>>> {
+    const scope = `visibility:${query}`;
+    const token = page.cursor ? this.decode(page.cursor, scope).token : undefined;
+    let response;
+    try {
+      response = await client.workflowService.listWorkflowExecutions({
+        namespace: client.options.namespace,
+        query,
+        pageSize: page.limit,
+        ...(token ? { nextPageToken: Buffer.from(token, 'base64') } : {}),
+      });
+    } catch (err) {
+      // A page token Temporal handed out but no longer takes: the caller starts over.
+      if (isGrpcServiceError(err) && err.code === 3 && token) throw badCursor();
+      throw (isGrpcServiceError(err) ? unavailable(err.code, 'the list') : undefined) ?? err;
+    }
+    // The codec decrypts synchronously: a few dozen memos at a time, so the requests waiting meanwhile are served between slices.
+    const items: Record<string, unknown>[] = [];
+    for (let i = 0; i < response.executions.length; i += DECODE_SLICE) {
+      if (i) await new Promise((resolve) => setImmediate(resolve));
+      for (const execution of response.executions.slice(i, i + DECODE_SLICE)) items.push(await decodeMemo(client, execution.memo?.fields ?? {}));
+    }
+    const next = response.nextPageToken?.length ? Buffer.from(response.nextPageToken).toString('base64') : undefined;
+    return { items, ...(next ? { nextCursor: this.encode({ scope, token: next }) } : {}) };
+  }
+
+  private encode(position: Position): string {
+    const body = JSON.stringify(position);
+    return `${Buffer.from(body).toString('base64url')}.${mac(this.newest, body).toString('base64url')}`;
+  }
+
+  private decode(cursor: string, scope: string): Position {
+    const [encoded = '', signature = ''] = cursor.split('.');
+    const body = Buffer.from(encoded, 'base64url').toString('utf8');
+    const given = Buffer.from(signature, 'base64url');
+    if (given.length !== 16 || !this.keys.some((key) => timingSafeEqual(given, mac(key, body)))) throw badCursor();
+    const position = JSON.parse(body) as Position;
+    if (position.scope !== scope) throw badCursor();
+    return position;
+  }
 }
+
+const mac = (key: Buffer, body: string) => createHmac('sha256', key).update(body).digest().subarray(0, 16);
 
 /** Memo fields through the client's codecs and payload converter, as `client.workflow.list` decodes them. */
 async function decodeMemo(client: Client, fields: Record<string, Payload>): Promise<Record<string, unknown>> {

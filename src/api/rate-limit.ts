@@ -44,6 +44,9 @@ export class TokenBucket {
  * One bucket per bearer token (kept by digest, never the token itself), taken
  * before the body is read. Only tokens that `isKnown` get a bucket, so the map
  * stays as small as the token table; others go on to be refused by auth.
+ * The buckets are this process's: with N API replicas behind a load balancer a
+ * token gets up to N times the limit, so it shields each replica rather than
+ * being a quota (sharing buckets would cost a store call per request).
  */
 export function rateLimitPerToken(limit: RateLimit, isKnown: (token: string) => boolean, now: () => number = Date.now): RequestHandler {
   const buckets = new Map<string, TokenBucket>();

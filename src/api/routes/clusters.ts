@@ -6,12 +6,12 @@ import { addNodePoolUpdate, deleteClusterUpdate, removeNodePoolUpdate, updateNod
 import type { ClusterGateway } from '../cluster-gateway.js';
 import { HttpError, invalid } from '../errors.js';
 import type { KubeconfigSource } from '../kubeconfig.js';
-import { pageOfList, PageQuery, pageRequest } from '../pagination.js';
+import { PageQuery, pageRequest, type Cursors } from '../pagination.js';
 import type { Routes } from '../route-table.js';
 import { ClusterCreate, ClusterListQuery, dnsLabel, ForceQuery, NodePool, NodePoolUpdate } from '../schemas.js';
 
 /** /clusters and /clusters/{name}/nodepools: validate, then hand over to the cluster entity. */
-export function clusterRoutes(routes: Routes, clusters: ClusterGateway, kubeconfigs: KubeconfigSource, secrets: SecretStore): void {
+export function clusterRoutes(routes: Routes, clusters: ClusterGateway, kubeconfigs: KubeconfigSource, secrets: SecretStore, cursors: Cursors): void {
   const cluster = { name: dnsLabel };
   const pool = { name: dnsLabel, pool: dnsLabel };
   const accepted = { 202: 'accepted: the operation, queued on the cluster, with links to follow it' };
@@ -71,7 +71,7 @@ export function clusterRoutes(routes: Routes, clusters: ClusterGateway, kubeconf
     { summary: "A cluster's node pools", params: cluster, query: PageQuery, responses: { 200: '{ items: [pool], nextCursor?, readOnly? }' }, errors: [502] },
     async (req, res, { params, query }) => {
       const view = await clusters.get(req.org!, params.name);
-      const page = (pools: unknown[]) => pageOfList(pools, pageRequest(query), `nodepools:${view.name}`);
+      const page = (pools: unknown[]) => cursors.pageOfList(pools, pageRequest(query), `nodepools:${view.name}`);
       if (providerInfo(view.provider).managesNodePools) return void res.json(page(view.nodePools));
       // Not made by Flotilla: read the pools from the cluster's nodes, live and read-only.
       let observed;
