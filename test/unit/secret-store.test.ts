@@ -1,6 +1,8 @@
+import { spawnSync } from 'node:child_process';
 import { createCipheriv, randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { LEGACY_KEY_ID, SecretNameTaken, SecretStore, secretKeys } from '../../src/activities/secrets/store.js';
 import { newKeyEntry, parseKeyRing, type RingKey } from '../../src/key-ring.js';
 
@@ -103,6 +105,27 @@ describe('secret store key ring', () => {
     expect(statSync(join(dataDir, 'secret-key')).mode & 0o777).toBe(0o600);
     expect(secretKeys(dataDir)).toEqual(first);
     expect(secretKeys(dataDir, newKeyEntry('configured')).map((k) => k.id)).toEqual(['configured']);
+  });
+
+  it('rewrites a data directory through `npm run secrets:rotate`, and exits 1 naming a secret it could not', async () => {
+    const dataDir = tempDir();
+    const [k1] = secretKeys(dataDir);
+    const secrets = join(dataDir, 'secrets');
+    const { id } = await new SecretStore(secrets, [k1!]).create('acme', 'prod', 'aws', aws(1));
+    writeFileSync(join(dataDir, 'secret-key'), `${readFileSync(join(dataDir, 'secret-key'), 'utf8')}${newKeyEntry('k2')}\n`);
+    const rotate = () => {
+      const env: NodeJS.ProcessEnv = { ...process.env, FLOTILLA_DATA_DIR: dataDir };
+      delete env.FLOTILLA_SECRET_KEY;
+      return spawnSync('npm', ['run', '-s', 'secrets:rotate'], { cwd: fileURLToPath(new URL('../..', import.meta.url)), env, encoding: 'utf8' });
+    };
+    const done = rotate();
+    expect([done.status, done.stdout.trim()]).toEqual([0, "secrets: 1 rewritten under key 'k2', 0 already under it, 0 failed"]);
+    expect(readJson(fileOf(secrets, 'acme', id)).keyId).toBe('k2');
+
+    const lost = await new SecretStore(secrets, [key('lost')]).create('acme', 'lost', 'aws', aws(2));
+    const failed = rotate();
+    expect([failed.status, failed.stdout.trim()]).toEqual([1, "secrets: 0 rewritten under key 'k2', 1 already under it, 1 failed"]);
+    expect(failed.stderr).toContain(`acme/${lost.id}: secret ${lost.id} is encrypted with key 'lost', which is not configured`);
   });
 
   it.each([

@@ -165,7 +165,7 @@ export class SecretStore {
   private open(org: string, stored: StoredSecret): unknown {
     const keyId = stored.keyId ?? LEGACY_KEY_ID;
     const key = this.keys.get(keyId);
-    if (!key) throw new Error(`secret ${stored.id} is encrypted with key '${keyId}', which is not configured (FLOTILLA_SECRET_KEY)`);
+    if (!key) throw new Error(`secret ${stored.id} is encrypted with key '${keyId}', which is not configured (FLOTILLA_SECRET_KEY, or the data directory's secret-key)`);
     try {
       const decipher = createDecipheriv('aes-256-gcm', key, Buffer.from(stored.iv, 'base64'), { authTagLength: 16 });
       decipher.setAAD(Buffer.from(`${org}/${stored.id}`));
