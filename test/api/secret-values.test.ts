@@ -61,6 +61,14 @@ describe('secret values', () => {
     expect([res.status, res.body.error.details[0].field]).toEqual([400, 'secretId']);
   });
 
+  it('of concurrent creates of one name, answers 201 to one and 409 naming the name to the others', async () => {
+    const raced = await Promise.all(Array.from({ length: 20 }, () => call('concurrent create', 'POST', '/secrets', { name: 'raced', type: 'aws', values: MARKED_SECRETS.aws })));
+    expect(raced.map((res) => res.status).sort()).toEqual([201, ...Array<number>(19).fill(409)]);
+    for (const res of raced.filter((r) => r.status === 409)) expect(res.body.error).toMatchObject({ code: 'conflict', message: "a secret named 'raced' already exists" });
+    expect((await call('GET /secrets', 'GET', '/secrets')).body.items.filter((s: { name: string }) => s.name === 'raced')).toHaveLength(1);
+    ids.raced = raced.find((res) => res.status === 201)!.body.id;
+  });
+
   it('deletes secrets', async () => {
     for (const id of Object.values(ids)) expect((await call('DELETE', 'DELETE', `/secrets/${id}`)).status).toBe(204);
   });
