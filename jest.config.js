@@ -12,6 +12,8 @@ export default {
   // The history scan runs after every other suite (test/setup/sequencer.mjs).
   testSequencer: '<rootDir>/test/setup/sequencer.mjs',
   globalSetup: '<rootDir>/test/setup/global-setup.mjs',
+  // Tests reach loopback only: a connection anywhere else throws (test/setup/loopback-only.cjs).
+  setupFiles: ['<rootDir>/test/setup/loopback-only.cjs'],
   globalTeardown: '<rootDir>/test/setup/global-teardown.mjs',
   testTimeout: 180_000,
   // Suites share one dev server and start workers on the same task queues: one at a time.

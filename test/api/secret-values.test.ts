@@ -46,7 +46,7 @@ describe('secret values', () => {
     const tooLong = await call('too long', 'POST', '/secrets', { name: 'x', type: 'aws', values: { ...MARKED_SECRETS.aws, accessKeyId: SECRET_MARKERS.awsSecretAccessKey.repeat(10_000) } });
     expect(tooLong.status).toBe(400);
     const unreachable = await call('unreachable kubeconfig', 'POST', '/secrets', { name: 'k', type: 'kubeconfig', values: { kubeconfig: markedKubeconfig() } });
-    expect([unreachable.status, unreachable.body.error.details[0].field]).toEqual([400, 'values.kubeconfig']);
+    expect([unreachable.status, unreachable.body.error.details[0].field]).toEqual([400, 'values.kubeconfig.clusters[0].cluster.server']);
     const broken = await call('broken kubeconfig', 'POST', '/secrets', {
       name: 'k',
       type: 'kubeconfig',

@@ -148,7 +148,7 @@ export class Egress {
           port,
           path: `${url.pathname}${url.search}`,
           headers,
-          agent: false,
+          // No agent: with one (even `agent: false`, which makes a fresh one) Node dials by itself and ignores createConnection.
           ...(options.signal ? { signal: options.signal } : {}),
           createConnection: (_opts, done) => {
             this.dial(host, port).then(
@@ -214,7 +214,7 @@ export class Egress {
       return void res.writeHead(502).end();
     }
     const headers = Object.fromEntries(Object.entries(req.headers).filter(([k]) => !k.startsWith('proxy-')));
-    const upstream = http.request({ method: req.method, host, port, path: `${url.pathname}${url.search}`, headers, agent: false, createConnection: () => socket }, (answer) => {
+    const upstream = http.request({ method: req.method, host, port, path: `${url.pathname}${url.search}`, headers, createConnection: () => socket }, (answer) => {
       res.writeHead(answer.statusCode ?? 502, answer.headers);
       answer.pipe(res);
     });

@@ -62,7 +62,7 @@ export function clusterRoutes(routes: Routes, clusters: ClusterGateway, kubeconf
       if (!['RUNNING', 'UPDATING', 'WARNING'].includes(view.status)) {
         throw new HttpError(409, 'conflict', `cluster '${view.name}' is ${view.status}; its kubeconfig is available once it is RUNNING`);
       }
-      res.type('application/yaml').send(await kubeconfigs.kubeconfig(view));
+      res.type('application/yaml').send(await kubeconfigs.download(view));
     },
   );
 
