@@ -54,7 +54,7 @@ describe('imported clusters', () => {
   it('accepts only a kubeconfig whose current context answers', async () => {
     const broken = kubeconfig.replace(/server: https:\/\/127\.0\.0\.1:\d+/, 'server: https://127.0.0.1:1');
     const refused = await stack.api('POST', `${base}/secrets`, { body: { name: 'broken', type: 'kubeconfig', values: { kubeconfig: broken } } });
-    expect([refused.status, refused.body.error.details[0].field]).toEqual([400, 'values.kubeconfig']);
+    expect([refused.status, refused.body.error.details[0].field]).toEqual([400, 'values.kubeconfig.clusters[0].cluster.server']);
     const garbage = await stack.api('POST', `${base}/secrets`, { body: { name: 'garbage', type: 'kubeconfig', values: { kubeconfig: 'not: [a kubeconfig' } } });
     expect(garbage.status).toBe(400);
     const ok = await stack.api('POST', `${base}/secrets`, { body: { name: 'legacy', type: 'kubeconfig', values: { kubeconfig } } });
