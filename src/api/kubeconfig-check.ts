@@ -18,7 +18,11 @@ export async function checkKubeconfig(text: string, tenant: TenantKubeconfigs, t
   const problems = kubeconfigProblems(text, tenant.rules);
   if (problems.length) throw invalid(problems.map((p) => ({ ...p, path: [...FIELD, ...p.path] })));
   const config = new KubeConfig();
-  config.loadFromString(text);
+  try {
+    config.loadFromString(text);
+  } catch (err) {
+    throw invalid([{ path: FIELD, message: `not a kubeconfig: ${(err as Error).message.split('\n')[0]}` }]);
+  }
   const current = config.getCurrentCluster();
   if (!current) throw invalid([{ path: FIELD, message: 'has no current context with a cluster' }]);
   const server: Problem['path'] = [...FIELD, ...(tenant.servers(text).find((s) => s.server === current.server)?.path ?? [])];

@@ -1,5 +1,6 @@
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { join } from 'node:path';
+import { helmActivities } from '../../src/activities/helm/activities.js';
 import { ImportedProvider } from '../../src/activities/providers/imported/index.js';
 import { KwokProvider } from '../../src/activities/providers/kwok/index.js';
 import { Kwokctl } from '../../src/activities/providers/kwok/kwokctl.js';
@@ -8,7 +9,7 @@ import { kubeconfigSource } from '../../src/api/kubeconfig.js';
 import { clusterRef, withDefaults } from '../../src/domain/cluster.js';
 import { toolPaths } from '../../src/toolchain.js';
 import { testAccess } from '../helpers/egress.js';
-import { eventually, startStack, testSecretStore, type Stack } from '../helpers/stack.js';
+import { eventually, FIXTURE_CHARTS, startStack, testHelm, testSecretStore, type Stack } from '../helpers/stack.js';
 
 // An existing cluster (a real KWOK control plane made here with the KWOK
 // adapter) imported by its kubeconfig: Flotilla reads it and forgets it, and
@@ -82,6 +83,17 @@ describe('imported clusters', () => {
     expect((await stack.api('POST', `${base}/clusters/legacy/nodepools`, { body: { name: 'x', instanceType: 'standard-2', count: 1 } })).status).toBe(409);
     const served = await stack.api('GET', `${base}/clusters/legacy/kubeconfig`);
     expect(served.text).toBe(kubeconfig);
+  });
+
+  it('deploys with helm, whose connections go through the egress guard', async () => {
+    const target = clusterRef('acme', withDefaults({ name: 'legacy', provider: 'imported', secretId, nodePools: [] }));
+    const activities = helmActivities(testHelm(access.egress), { imported: (ref) => imported.kubeconfig(ref) });
+    const before = access.connector.dialled.length;
+    const record = await new MockActivityEnvironment().run(activities.helmApply, target, { name: 'guarded', namespace: 'default', chart: join(FIXTURE_CHARTS, 'hello'), values: {} });
+    expect(record).toMatchObject({ status: 'DEPLOYED' });
+    const port = new URL(/server: (\S+)/.exec(kubeconfig)![1]!).port;
+    expect(access.connector.dialled.slice(before)).toContain(`127.0.0.1:${port}`);
+    await new MockActivityEnvironment().run(activities.helmRemove, target, { name: 'guarded', namespace: 'default' });
   });
 
   it('deleting forgets the cluster and leaves it running', async () => {
