@@ -10,13 +10,13 @@ import { Swagger } from './aks-swagger.js';
  * tests of the AKS adapter with the real Azure SDKs.
  *
  * - Every Microsoft.ContainerService request is checked against the official
- *   swagger (fixtures/aks/managedClusters.json): its path must match one of
+ *   swagger (test/fixtures/aks/managedClusters.json): its path must match one of
  *   the swagger's path templates (with path parameters that fit their
  *   patterns), its `api-version` must be the expected one, its query
  *   parameters declared, and its PUT body must use only field names the
  *   swagger's definitions declare (read-only ones refused). A violation is
  *   recorded and answered with a 400, so the adapter's test fails loudly.
- * - Answers are the official examples' response bodies (fixtures/aks/examples),
+ * - Answers are the official examples' response bodies (test/fixtures/aks/examples),
  *   with the names, ids and fields of what was actually created laid over
  *   them, so the SDK deserialises real response shapes.
  * - Long-running operations behave as the swagger declares: PUT answers
@@ -28,7 +28,7 @@ import { Swagger } from './aks-swagger.js';
  *   top-level body fields are checked.
  */
 
-const FIXTURES = new URL('../../../shared/fixtures/aks/', import.meta.url);
+const FIXTURES = new URL('../fixtures/aks/', import.meta.url);
 
 function example(name: string): any {
   return JSON.parse(readFileSync(new URL(`examples/${name}.json`, FIXTURES), 'utf8'));

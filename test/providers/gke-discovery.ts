@@ -3,7 +3,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 
 /**
- * GKE's REST surface as its discovery document (fixtures/gke) defines it:
+ * GKE's REST surface as its discovery document (test/fixtures/gke) defines it:
  * which HTTP method and path is which API method, and which JSON fields each
  * request and response may hold. The fake GKE checks every request the real
  * SDK sends against it, and every answer it gives.
@@ -15,7 +15,7 @@ import { dirname, join } from 'node:path';
  * the proto definitions the SDK ships, walked in step with the schemas.
  */
 
-export const GKE_FIXTURES = new URL('../../../shared/fixtures/gke/', import.meta.url);
+export const GKE_FIXTURES = new URL('../fixtures/gke/', import.meta.url);
 
 export interface Schema {
   id?: string;
