@@ -12,6 +12,7 @@ import { notes, table, writeReport, type Report, type SectionResult } from './li
 import { BenchStack } from './lib/stack.js';
 import { orchestration } from './orchestration.js';
 import { reconcile } from './reconcile.js';
+import { requireNodeMajor } from '../src/node-version.js';
 
 const BENCHMARKS: Record<string, (ctx: BenchContext) => Promise<SectionResult>> = { fanout, reconcile, orchestration, api };
 /** The benchmarks that share the KWOK clusters; after the last of them the clusters go, leaving the CPU to the rest. */
@@ -29,6 +30,7 @@ const program = new Command()
   .parse();
 
 async function main(): Promise<void> {
+  requireNodeMajor('The benchmark');
   const opts = program.opts<{ smoke?: boolean; repeats?: string; out?: string; keep?: boolean; profile?: boolean }>();
   // In the order of BENCHMARKS whatever the order asked: the KWOK ones first, sharing their clusters.
   const names = Object.keys(BENCHMARKS).filter((n) => !program.args.length || program.args.includes(n));
