@@ -1,9 +1,23 @@
 import { createHash } from 'node:crypto';
-import { stat } from 'node:fs/promises';
+import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ClusterRef } from '../../../domain/cluster.js';
 import type { ToolPaths } from '../../../toolchain.js';
 import { run } from '../../exec.js';
+
+/**
+ * Every listener of a cluster on loopback: kwokctl's default is 0.0.0.0, and
+ * its etcd has no authentication. kwokctl derives each component's listen
+ * addresses (and etcd's advertised URLs) from this one option.
+ */
+const LOOPBACK_CONFIG = `apiVersion: config.kwok.x-k8s.io/v1alpha1
+kind: KwokctlConfiguration
+options:
+  bindAddress: 127.0.0.1
+`;
+
+/** 0.0.0.0 where kwok.yaml has it: `bindAddress: 0.0.0.0`, `--bind-address=0.0.0.0`, `--listen-client-urls=http://0.0.0.0:…` and the like. */
+const ANY_ADDRESS = /(?<=[=/ ])0\.0\.0\.0\b/g;
 
 /**
  * kwokctl with the binary runtime and our locally built control plane, every
@@ -13,6 +27,9 @@ export class Kwokctl {
   /** kwokctl runs that start control planes, one at a time: concurrent ones stall each other for minutes. */
   private queue: Promise<unknown> = Promise.resolve();
   private readonly kubeconfigs = new Map<string, { stamp: string; text: string }>();
+  /** Aborted by close(): runs in flight end, new ones are refused. */
+  private readonly closed = new AbortController();
+  private readonly runs = new Set<Promise<string>>();
 
   constructor(
     private readonly tools: ToolPaths,
@@ -44,18 +61,24 @@ export class Kwokctl {
         '--kube-scheduler-binary', t.kubeScheduler,
         '--kwok-controller-binary', t.kwok,
         '--etcd-binary', t.etcd,
+        '--config', '-',
         '--wait', '3m',
       ],
       signal,
+      LOOPBACK_CONFIG,
     ));
   }
 
   start(name: string): Promise<string> {
-    return this.serial(() => this.kwokctl(['start', 'cluster', '--name', name, '--wait', '3m']));
+    return this.serial(async () => {
+      await this.moveToLoopback(name);
+      return this.kwokctl(['start', 'cluster', '--name', name, '--wait', '3m']);
+    });
   }
 
+  /** Also after close(): stopping starts nothing. */
   stop(name: string): Promise<string> {
-    return this.kwokctl(['stop', 'cluster', '--name', name]);
+    return this.exec(['stop', 'cluster', '--name', name]);
   }
 
   delete(name: string, signal?: AbortSignal): Promise<string> {
@@ -78,15 +101,55 @@ export class Kwokctl {
     return text;
   }
 
+  /** The clusters' names from the work directory, which needs no kwokctl run (close() may have ended them). */
+  async names(): Promise<string[]> {
+    return readdir(join(this.workdir, 'clusters')).catch(() => []);
+  }
+
+  /**
+   * For Flotilla's stop: ends the runs in flight and refuses new ones, so that
+   * no activity's `kwokctl create` or `start` starts a control plane after
+   * Flotilla stopped them.
+   */
+  async close(): Promise<void> {
+    this.closed.abort();
+    await Promise.allSettled(this.runs);
+  }
+
+  /**
+   * `kwokctl start` runs the components with the arguments saved in the
+   * cluster's kwok.yaml when it was made: a cluster made before Flotilla made
+   * them loopback-only has 0.0.0.0 there. Stopped first (`start` leaves running
+   * components alone), it gets 127.0.0.1 instead; its data stays.
+   */
+  private async moveToLoopback(name: string): Promise<void> {
+    const file = join(this.workdir, 'clusters', name, 'kwok.yaml');
+    const saved = await readFile(file, 'utf8');
+    const loopback = saved.replaceAll(ANY_ADDRESS, '127.0.0.1');
+    if (loopback === saved) return;
+    await this.kwokctl(['stop', 'cluster', '--name', name]);
+    await writeFile(file, loopback);
+  }
+
   private serial<T>(fn: () => Promise<T>): Promise<T> {
     const run = this.queue.then(fn, fn);
     this.queue = run.catch(() => undefined);
     return run;
   }
 
-  private kwokctl(args: string[], signal?: AbortSignal): Promise<string> {
+  private kwokctl(args: string[], signal?: AbortSignal, input?: string): Promise<string> {
+    if (this.closed.signal.aborted) return Promise.reject(new Error('kwokctl: Flotilla is stopping'));
+    const run = this.exec(args, signal ? AbortSignal.any([signal, this.closed.signal]) : this.closed.signal, input);
+    this.runs.add(run);
+    const forget = () => this.runs.delete(run);
+    run.then(forget, forget);
+    return run;
+  }
+
+  private exec(args: string[], signal?: AbortSignal, input?: string): Promise<string> {
     return run(this.tools.kwokctl, args, {
       signal,
+      input,
       timeoutMs: 5 * 60_000,
       env: { KWOK_WORKDIR: this.workdir, KWOK_KUBE_VERSION: this.tools.kubernetesVersion, KWOK_RUNTIME: 'binary' },
     });
