@@ -25,6 +25,7 @@ KUBE=$(version kubernetes)
 ETCD=$(version etcd)
 MOTO=$(version moto)
 TEMPORAL_SERVER=$(version temporal-server)
+SCHEMATHESIS=$(version schemathesis)
 
 log() { printf '[tools] %s\n' "$*" >&2; }
 
@@ -156,18 +157,24 @@ install_kubernetes() {
   fi
 }
 
-# moto, the AWS API emulator the EKS tests run against, in a virtualenv of its own.
-install_moto() {
-  local dest="$tools/moto-$MOTO"
+# A Python tool from PyPI in a virtualenv of its own.
+pip_venv() { # <dest-dir> <requirement> <who needs it>
+  local dest=$1 requirement=$2
   [ -f "$dest/.complete" ] && return
-  command -v python3 >/dev/null || { log "moto: no python3; the EKS tests need it"; return 1; }
-  build_moto() {
+  command -v python3 >/dev/null || { log "$requirement: no python3; $3 need it"; return 1; }
+  build_venv() {
     rm -rf "$dest" && python3 -m venv "$dest"
-    "$dest/bin/pip" install --quiet --disable-pip-version-check "moto[server]==$MOTO"
+    "$dest/bin/pip" install --quiet --disable-pip-version-check "$requirement"
     touch "$dest/.complete"
   }
-  with_progress "moto $MOTO" build_moto
+  with_progress "$requirement" build_venv
 }
+
+# moto, the AWS API emulator the EKS tests run against.
+install_moto() { pip_venv "$tools/moto-$MOTO" "moto[server]==$MOTO" "the EKS tests"; }
+
+# schemathesis, the OpenAPI tester test/api/schemathesis.test.ts runs against the API.
+install_schemathesis() { pip_venv "$tools/schemathesis-$SCHEMATHESIS" "schemathesis==$SCHEMATHESIS" "the API tests"; }
 
 # The Temporal server itself (not the dev server) and its SQL schema tool, for
 # running against PostgreSQL. Built from source only: the release archives do
@@ -207,7 +214,7 @@ install_postgresql() {
   fi
 }
 
-default_tools=(temporal helm kwok etcd kubernetes moto)
+default_tools=(temporal helm kwok etcd kubernetes moto schemathesis)
 known_tools=("${default_tools[@]}" temporal-server postgresql)
 wanted=("$@")
 (( ${#wanted[@]} )) || wanted=("${default_tools[@]}")
