@@ -7,6 +7,7 @@ import { kubeconfigSource } from '../../src/api/kubeconfig.js';
 import { startMoto } from '../helpers/moto.js';
 import { SECRET_MARKERS } from '../helpers/secret-markers.js';
 import { eventually, startStack, testSecretStore, type Stack } from '../helpers/stack.js';
+import { settled } from './api-flow.js';
 
 // EKS through the real AWS SDK against moto's server: every assertion reads
 // back what the emulated cloud holds, not what Flotilla says.
@@ -38,13 +39,6 @@ afterAll(async () => {
 const nodegroup = async (name: string) =>
   (await eks.send(new DescribeNodegroupCommand({ clusterName: 'acme-prod', nodegroupName: name }))).nodegroup!;
 const taggedVpcs = async () => (await ec2.send(new DescribeVpcsCommand({ Filters: [{ Name: 'tag:flotilla.io/cluster', Values: ['acme/prod'] }] }))).Vpcs ?? [];
-
-async function idle(status: string): Promise<any> {
-  return eventually(async () => {
-    const res = await stack.api('GET', `${base}/clusters/prod`);
-    return res.body.status === status && !res.body.operation && res.body.queuedOperations === 0 ? res.body : undefined;
-  }, `prod ${status}`, 120_000);
-}
 
 describe('EKS against moto', () => {
   it('stores AWS credentials encrypted and never shows their values', async () => {
@@ -79,7 +73,7 @@ describe('EKS against moto', () => {
       },
     });
     expect(res.status).toBe(202);
-    const view = await idle('RUNNING');
+    const view = await settled(stack, 'prod', 'RUNNING');
     expect(view.nodePools.map((p: any) => [p.name, p.currentCount])).toEqual([['general', 2], ['gpu-spot', 1]]);
 
     expect((await eks.send(new ListClustersCommand({}))).clusters).toEqual(['acme-prod']);
@@ -107,7 +101,7 @@ describe('EKS against moto', () => {
     expect(
       (await stack.api('PUT', `${base}/clusters/prod/nodepools/gpu-spot`, { body: { maxCount: 5, labels: { accelerator: 'a10g' }, taints: [] } })).status,
     ).toBe(202);
-    await idle('RUNNING');
+    await settled(stack, 'prod', 'RUNNING');
     expect((await nodegroup('general')).scalingConfig).toEqual({ minSize: 4, maxSize: 4, desiredSize: 4 });
     const spot = await nodegroup('gpu-spot');
     expect(spot.scalingConfig).toEqual({ minSize: 0, maxSize: 5, desiredSize: 1 });
@@ -159,7 +153,7 @@ describe('EKS against moto', () => {
 
   it('deletes everything it made: node groups, cluster, roles, subnets, VPC', async () => {
     expect((await stack.api('DELETE', `${base}/clusters/prod`)).status).toBe(202);
-    await idle('DELETED');
+    await settled(stack, 'prod', 'DELETED');
     expect((await eks.send(new ListClustersCommand({}))).clusters).toEqual([]);
     expect(await taggedVpcs()).toEqual([]);
     await expect(iam.send(new GetRoleCommand({ RoleName: 'flotilla-acme-prod-node' }))).rejects.toMatchObject({ name: 'NoSuchEntityException' });
