@@ -1,6 +1,7 @@
 // Jest's own order (slowest and failed first), with the history scan
 // (test/zz-history) moved to the end: it checks what every other suite left
-// in the shared dev server's histories.
+// in the shared Temporal's histories. The main, chaos and PostgreSQL stages
+// all end with it.
 import sequencer from '@jest/test-sequencer';
 
 const DefaultSequencer = sequencer.default ?? sequencer;
