@@ -11,6 +11,7 @@ import { toJsonPayload } from '../../src/api/routes/codec.js';
 import { eventually } from '../helpers/stack.js';
 import { freePort } from '../helpers/ports.js';
 import { parseMetrics, valueOf } from '../helpers/metrics.js';
+import { expectCleanNpmStartHistories } from '../zz-history/scan.js';
 
 // The embedded default as a newcomer runs it: `npm start` (here its script,
 // `tsx src/main.ts`), stopped with Ctrl-C and started again on the same data.
@@ -148,6 +149,7 @@ describe('npm start', () => {
     await connection.close();
     const keyIds = new Set(payloadsIn(historyJson(history)).map(({ payload }) => jsonMetadataText(payload, KEY_ID_METADATA)));
     expect([...keyIds].filter(Boolean).sort()).toEqual(['k1', 'k2']);
+    await expectCleanNpmStartHistories(`127.0.0.1:${ports.temporal}`, dataDir);
     expect(await stop()).toBe(0);
   });
 });
