@@ -56,11 +56,14 @@ it('resumes provisions in flight after Temporal is killed and restarted on its S
     });
     expect(res.status).toBe(202);
   }
-  // In the middle: the control planes asked for, no node pool complete yet.
+  // In the middle: the control planes asked for, no node pool yet (each call takes a second).
   await eventually(async () => ((cloud.calls.get('createControlPlane') ?? 0) >= names.length ? true : undefined), 'control planes under way');
   const callsBefore = [...cloud.calls.values()].reduce((a, b) => a + b, 0);
+  const poolsAskedBefore = cloud.calls.get('createNodePool') ?? 0;
   const { apiWhileDown, secondsDown } = await bounce('SIGKILL');
   expect(apiWhileDown).toBe(503);
+  // Killed mid-provision: most node pools were still to be made.
+  expect(poolsAskedBefore).toBeLessThan(names.length * 3);
 
   for (const name of names) await eventually(async () => ((await status(name)) === 'RUNNING' ? true : undefined), `${name} RUNNING`, 300_000);
   for (const name of names) {
@@ -68,12 +71,14 @@ it('resumes provisions in flight after Temporal is killed and restarted on its S
     const op = (await stack.api('GET', `${base}/operations/cluster.${name}.1`)).body;
     expect([name, op.state]).toEqual([name, 'SUCCEEDED']);
   }
+  expect(cloud.creates('duplicate')).toEqual([]);
   report('Temporal SIGKILLed and restarted during provisions (sim, 1 s per call)', {
     clusters: names.length,
-    'cloud calls before the kill': callsBefore,
+    'cloud calls before the kill (node pools asked for)': `${callsBefore} (${poolsAskedBefore})`,
     'seconds Temporal was down (stop to answering again)': secondsDown.toFixed(0),
     'API status while Temporal was down': apiWhileDown,
-    'creates that found their resource already made': cloud.stats.alreadyMade,
+    'creates answered with what their first attempt made (same token)': cloud.creates('replayed').length,
+    'duplicate creates': cloud.creates('duplicate').length,
   });
 }, 600_000);
 

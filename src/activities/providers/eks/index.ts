@@ -9,14 +9,14 @@ import {
   type Cluster,
   type Nodegroup,
 } from '@aws-sdk/client-eks';
-import { ApplicationFailure, Context } from '@temporalio/activity';
-import { createHash } from 'node:crypto';
+import { ApplicationFailure } from '@temporalio/activity';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { stringify } from 'yaml';
 import type { ClusterRef, NodePoolSpec } from '../../../domain/cluster.js';
 import { FailureType } from '../../../domain/problems.js';
 import { withHeartbeat } from '../../heartbeat.js';
 import type { ProviderActivities } from '../../provider.js';
+import { requestToken } from '../../request-token.js';
 import { awsClients, type AwsClientOptions, type AwsClients } from './clients.js';
 import { aws, deleted, isNotFound } from './errors.js';
 import { deleteNetwork, ensureNetwork } from './network.js';
@@ -27,12 +27,6 @@ import { CLUSTER_TAG, clusterTag, eksName } from './tags.js';
 export interface EksOptions extends AwsClientOptions {
   /** How often to poll a cluster or node group that is changing (AWS takes minutes; tests want less). */
   pollMs?: number;
-}
-
-/** Idempotency token for an EKS create call: the same for every retry of the same workflow step. */
-function requestToken(suffix: string): string {
-  const { workflowExecution, activityId } = Context.current().info;
-  return createHash('sha256').update(`${workflowExecution?.workflowId ?? activityId}/${suffix}`).digest('hex').slice(0, 64);
 }
 
 /**

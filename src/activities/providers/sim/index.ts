@@ -4,13 +4,15 @@ import type { ClusterRef, NodePoolSpec } from '../../../domain/cluster.js';
 import { FailureType } from '../../../domain/problems.js';
 import { withHeartbeat } from '../../heartbeat.js';
 import type { ProviderActivities } from '../../provider.js';
+import { requestToken } from '../../request-token.js';
 
 /**
  * A simulated cloud: the `sim` provider. It exists for chaos tests and scale
  * benchmarks (fixed latency per call, injected faults), never for real work.
  * It lives in the worker's memory, or in another process behind HTTP
  * (./remote.ts) so that it outlives a killed worker. Its resources can be
- * counted, so a test can check that nothing was created twice or left behind.
+ * counted, and its ledger of creates shows any made twice, so a test can check
+ * that nothing was created twice or left behind.
  */
 export interface SimOptions {
   /** How long every call takes once it has taken effect, as a cloud operation runs on after it is accepted. */
@@ -27,8 +29,8 @@ export type SimFault =
 
 export type SimActivity = keyof ProviderActivities;
 
-/** One call to the cloud: an activity's name and arguments. */
-export type SimCall = { [A in SimActivity]: { activity: A; args: Parameters<ProviderActivities[A]> } }[SimActivity];
+/** One call to the cloud: an activity's name and arguments, and the client's idempotency token (creates use it). */
+export type SimCall = { [A in SimActivity]: { activity: A; args: Parameters<ProviderActivities[A]>; token?: string } }[SimActivity];
 
 /** Where a call stands when the observer sees it: it reached the cloud, or it took effect and its answer is not sent yet. */
 export type SimPhase = 'received' | 'applied';
@@ -40,6 +42,24 @@ export interface SimResource {
   cluster: string;
   name: string;
   pool?: NodePoolSpec;
+  /** The token of the create that made it. */
+  token?: string;
+}
+
+/**
+ * One create the cloud received. `made`: a new resource. `replayed`: its
+ * resource exists and the create carries the token that made it (a retry whose
+ * answer was lost), so it is answered with that one. `duplicate`: its resource
+ * exists and the create carries another token or none, so a second one is
+ * made, as a real cloud does (a second VPC; for a unique name, EKS and GKE
+ * refuse it instead): what Flotilla must never cause.
+ */
+export interface SimCreate {
+  kind: SimResource['kind'];
+  cluster: string;
+  name: string;
+  token?: string;
+  outcome: 'made' | 'replayed' | 'duplicate';
 }
 
 /** What the cloud went through, for the figures chaos tests report. */
@@ -48,15 +68,13 @@ export interface SimStats {
   transientFaults: number;
   /** Calls refused by an injected non-retryable fault. */
   rejected: number;
-  /** Create calls that found their resource already made: retries of calls whose answer was lost. */
-  alreadyMade: number;
 }
 
 type Key = Pick<ClusterRef, 'org' | 'name'>;
 
 export class SimCloud {
   readonly calls = new Map<SimActivity, number>();
-  readonly stats: SimStats = { transientFaults: 0, rejected: 0, alreadyMade: 0 };
+  readonly stats: SimStats = { transientFaults: 0, rejected: 0 };
   /**
    * Sees every call as it arrives and once it has taken effect: a test hook
    * that may crash the caller between the two. A call whose observer throws is
@@ -64,6 +82,7 @@ export class SimCloud {
    */
   observer?: (call: SimCall, phase: SimPhase) => void | Promise<void>;
   private readonly store: SimResource[] = [];
+  private readonly ledger: SimCreate[] = [];
   private readonly faults = new Map<SimActivity, SimFault>();
   private nextId = 1;
 
@@ -89,6 +108,11 @@ export class SimCloud {
   /** Every resource in the cloud, of every cluster. */
   inventory(): readonly SimResource[] {
     return [...this.store];
+  }
+
+  /** The creates the cloud received, every one or those of one outcome. */
+  creates(outcome?: SimCreate['outcome']): readonly SimCreate[] {
+    return this.ledger.filter((c) => !outcome || c.outcome === outcome);
   }
 
   /** The provider's activities, calling this cloud in the worker's own memory. */
@@ -124,16 +148,16 @@ export class SimCloud {
     const [ref] = call.args;
     switch (call.activity) {
       case 'ensureNetwork':
-        return void this.make(ref, 'network', ref.name);
+        return void this.make(call, 'network', ref.name);
       case 'createControlPlane':
         this.need(ref, 'network', ref.name);
-        return void this.make(ref, 'controlPlane', ref.name);
+        return void this.make(call, 'controlPlane', ref.name);
       case 'awaitControlPlane':
         return void this.need(ref, 'controlPlane', ref.name);
       case 'createNodePool': {
         const [, pool] = call.args;
         this.need(ref, 'controlPlane', ref.name);
-        this.make(ref, 'nodePool', pool.name).pool = pool;
+        this.make(call, 'nodePool', pool.name).pool = pool;
         return pool.count;
       }
       case 'updateNodePool': {
@@ -152,14 +176,15 @@ export class SimCloud {
     }
   }
 
-  /** Creating what exists returns it, as a cloud API with a client token does: a retry makes no second one. */
-  private make(ref: Key, kind: SimResource['kind'], name: string): SimResource {
+  /** Creates a resource, or answers a create that comes again with its token; in the ledger either way (see SimCreate). */
+  private make(call: SimCall, kind: SimResource['kind'], name: string): SimResource {
+    const [ref] = call.args;
+    const { token } = call;
     const existing = this.find(ref, kind, name);
-    if (existing) {
-      this.stats.alreadyMade++;
-      return existing;
-    }
-    const resource: SimResource = { id: `${kind}-${this.nextId++}`, kind, cluster: keyOf(ref), name };
+    const outcome = !existing ? 'made' : token !== undefined && existing.token === token ? 'replayed' : 'duplicate';
+    this.ledger.push({ kind, cluster: keyOf(ref), name, token, outcome });
+    if (outcome === 'replayed') return existing!;
+    const resource: SimResource = { id: `${kind}-${this.nextId++}`, kind, cluster: keyOf(ref), name, token };
     this.store.push(resource);
     return resource;
   }
@@ -183,10 +208,16 @@ export class SimCloud {
 /**
  * The sim provider's activities over any way of reaching the cloud. They
  * heartbeat while a call runs, so a killed worker's call is retried after the
- * heartbeat timeout and a cancellation reaches a call that hangs.
+ * heartbeat timeout and a cancellation reaches a call that hangs. Each call
+ * carries a token derived from its workflow step, as EKS's clientRequestToken:
+ * every attempt of a step sends the same one.
  */
 export function simActivities(send: (call: SimCall, signal: AbortSignal) => Promise<unknown>): ProviderActivities {
-  const call = (activity: SimActivity) => (...args: unknown[]) => withHeartbeat((signal) => send({ activity, args } as SimCall, signal));
+  const call = (activity: SimActivity) => (...args: unknown[]) => {
+    const sim = { activity, args } as SimCall;
+    sim.token = requestToken([activity, poolOf(sim)].filter(Boolean).join('/'));
+    return withHeartbeat((signal) => send(sim, signal));
+  };
   return Object.fromEntries(SIM_ACTIVITIES.map((activity) => [activity, call(activity)])) as unknown as ProviderActivities;
 }
 

@@ -6,9 +6,9 @@ import { simActivities, type SimCall, type SimCloud } from './index.js';
 
 // The sim cloud in its own process, reached over HTTP like a real cloud API:
 // a worker killed mid-call leaves the call's effect in the cloud, and the
-// cloud outlives the worker. One route, POST /calls, body `{activity, args}`;
-// errors answer 400 (non-retryable), 429 (throttling) or 503 with
-// `{error: {type, message, nonRetryable}}`.
+// cloud outlives the worker. One route, POST /calls, body
+// `{activity, args, token}`; errors answer 400 (non-retryable), 429
+// (throttling) or 503 with `{error: {type, message, nonRetryable}}`.
 
 interface ErrorBody {
   error: { type: string; message: string; nonRetryable: boolean };
