@@ -1,4 +1,5 @@
 import { kubeconfigRules, type KubeconfigRules } from './adapters/kubeconfig/tenant.js';
+import { temporalTarget, type TemporalTarget } from './temporal/target.js';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DEFAULT_MAX_BODY_BYTES } from './api/body-limits.js';
@@ -14,8 +15,8 @@ export interface Config {
   dataDir: string;
   host: string;
   port: number;
-  /** An existing Temporal to use instead of starting the dev server. */
-  temporalAddress?: string;
+  /** An existing Temporal to use instead of starting the dev server: Temporal's own client configuration (TEMPORAL_ADDRESS, TEMPORAL_API_KEY, TEMPORAL_TLS_*, TEMPORAL_PROFILE). */
+  temporal?: TemporalTarget;
   namespace: string;
   temporalPort: number;
   uiPort: number;
@@ -102,13 +103,14 @@ function bytes(value: string | undefined, fallback: number, name: string): numbe
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const dataDir = resolve(env.FLOTILLA_DATA_DIR ?? join(repoRoot, '.flotilla'));
+  const temporal = temporalTarget(env);
   const rateLimit = parseRateLimit(env.FLOTILLA_RATE_LIMIT || '20/1', env.FLOTILLA_RATE_BURST || '100');
   return {
     dataDir,
     host: env.HOST ?? '127.0.0.1',
     port: port(env.PORT, 8080, 'PORT'),
-    ...(env.TEMPORAL_ADDRESS ? { temporalAddress: env.TEMPORAL_ADDRESS } : {}),
-    namespace: env.TEMPORAL_NAMESPACE ?? 'default',
+    ...(temporal ? { temporal } : {}),
+    namespace: temporal?.namespace ?? env.TEMPORAL_NAMESPACE ?? 'default',
     temporalPort: port(env.TEMPORAL_PORT, 7233, 'TEMPORAL_PORT'),
     uiPort: port(env.TEMPORAL_UI_PORT, 8233, 'TEMPORAL_UI_PORT'),
     ...(env.FLOTILLA_UI_URL ? { uiUrl: env.FLOTILLA_UI_URL } : {}),

@@ -112,11 +112,11 @@ async function main(): Promise<void> {
   const logger = createLogger({ level: config.logLevel ?? 'info' });
   installTemporalRuntime(logger, config.metrics);
   const tracing = startTracing('flotilla-worker');
-  const address = config.temporalAddress ?? `127.0.0.1:${config.temporalPort}`;
+  const target = config.temporal?.connection ?? { address: `127.0.0.1:${config.temporalPort}` };
   const codec = openCodec(config.dataDir, config.codecKeys);
-  const connection = await NativeConnection.connect({ address });
+  const connection = await NativeConnection.connect(target);
   const client = new Client({
-    connection: await Connection.connect({ address }),
+    connection: await Connection.connect(target),
     namespace: config.namespace,
     dataConverter: flotillaDataConverter(codec),
     interceptors: { workflow: tracingClientInterceptors(tracing) },

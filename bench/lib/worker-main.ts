@@ -59,7 +59,7 @@ Runtime.install({ logger: new DefaultLogger('ERROR') });
 
 async function main(): Promise<void> {
   const config = loadConfig();
-  const address = config.temporalAddress!;
+  const address = config.temporal!.connection.address!;
   const access = tenantAccess(config.allowedEndpoints ?? '', config.kubeconfigRules);
   const all = createProviders({ tools: toolPaths(), kwokWorkdir: kwokWorkdir(config), secrets: openSecretStore(config.dataDir), tenantKubeconfigs: access.kubeconfigs });
   const providers: FlotillaWorkerOptions['providers'] = {};

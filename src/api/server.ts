@@ -11,6 +11,7 @@ import { toolPaths } from '../toolchain.js';
 import { join } from 'node:path';
 import { Helm } from '../activities/helm/helm.js';
 import { createApp, type ApiObservability } from './app.js';
+import { answerClientErrors } from './errors.js';
 import { ApiMetrics } from '../observability/api-metrics.js';
 import { createLogger } from '../observability/logger.js';
 import { startTracing, tracingClientInterceptors } from '../observability/tracing.js';
@@ -52,7 +53,7 @@ export function startApi(options: {
     chartRoots: config.chartRoots,
   });
   return new Promise<Server>((resolve, reject) => {
-    const server = app.listen(config.port, config.host, () => resolve(server));
+    const server = answerClientErrors(app.listen(config.port, config.host, () => resolve(server)));
     server.once('error', reject);
   });
 }
@@ -60,9 +61,9 @@ export function startApi(options: {
 /** The API on its own (the production topology): `tsx src/api/server.ts` with TEMPORAL_ADDRESS and FLOTILLA_API_TOKENS. */
 async function main(): Promise<void> {
   const config = loadConfig();
-  if (!config.temporalAddress) throw new Error('TEMPORAL_ADDRESS is required');
+  if (!config.temporal) throw new Error('TEMPORAL_ADDRESS (or a Temporal client profile: TEMPORAL_CONFIG_FILE, TEMPORAL_PROFILE) is required');
   if (!config.apiTokens) throw new Error('FLOTILLA_API_TOKENS is required (token:org,token:org)');
-  const connection = await Connection.connect({ address: config.temporalAddress });
+  const connection = await Connection.connect(config.temporal.connection);
   await registerSearchAttributes(connection, config.namespace);
   const codec = openCodec(config.dataDir, config.codecKeys);
   const logger = createLogger({ level: config.logLevel ?? 'info' });

@@ -1,4 +1,4 @@
-import { createHash, generateKeyPairSync, randomBytes, sign } from 'node:crypto';
+import { createHash, generateKeyPairSync, randomBytes, sign, type KeyObject } from 'node:crypto';
 
 /**
  * A throwaway self-signed certificate for 127.0.0.1, made in memory.
@@ -17,8 +17,28 @@ export interface TestCertificate {
 
 export function selfSignedCertificate(commonName = '127.0.0.1'): TestCertificate {
   const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  return certificate(commonName, publicKey, { ca: true, issuer: commonName, signingKey: privateKey, key: privateKey });
+}
+
+/** A certificate authority and the leaves it issues: what strict verifiers (rustls, in Temporal's core) want, where a self-signed leaf is refused. */
+export interface TestAuthority extends TestCertificate {
+  issue(commonName?: string): TestCertificate;
+}
+
+export function testAuthority(name = 'flotilla test CA'): TestAuthority {
+  const authority = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  return {
+    ...certificate(name, authority.publicKey, { ca: true, issuer: name, signingKey: authority.privateKey, key: authority.privateKey }),
+    issue: (commonName = '127.0.0.1') => {
+      const leaf = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+      return certificate(commonName, leaf.publicKey, { ca: false, issuer: name, signingKey: authority.privateKey, key: leaf.privateKey });
+    },
+  };
+}
+
+function certificate(commonName: string, publicKey: KeyObject, options: { ca: boolean; issuer: string; signingKey: KeyObject; key: KeyObject }): TestCertificate {
   const ecdsaWithSha256 = seq(oid('1.2.840.10045.4.3.2'));
-  const name = seq(set(seq(oid('2.5.4.3'), utf8(commonName))));
+  const nameOf = (cn: string) => seq(set(seq(oid('2.5.4.3'), utf8(cn))));
   const now = Date.now();
   const validity = seq(utcTime(new Date(now - 60_000)), utcTime(new Date(now + 7 * 24 * 3600_000)));
   const spki = publicKey.export({ type: 'spki', format: 'der' });
@@ -27,8 +47,8 @@ export function selfSignedCertificate(commonName = '127.0.0.1'): TestCertificate
     seq(
       // subjectAltName: IP 127.0.0.1 (what the TLS client checks against the URL's host).
       seq(oid('2.5.29.17'), octets(seq(tlv(0x87, Buffer.from([127, 0, 0, 1]))))),
-      // basicConstraints CA:TRUE, so the certificate can be its own trust anchor.
-      seq(oid('2.5.29.19'), tlv(0x01, Buffer.from([0xff])), octets(seq(tlv(0x01, Buffer.from([0xff]))))),
+      // basicConstraints: CA:TRUE for a trust anchor (critical), else an empty sequence (CA:FALSE).
+      options.ca ? seq(oid('2.5.29.19'), tlv(0x01, Buffer.from([0xff])), octets(seq(tlv(0x01, Buffer.from([0xff]))))) : seq(oid('2.5.29.19'), octets(seq())),
       // subjectKeyIdentifier
       seq(oid('2.5.29.14'), octets(tlv(0x04, createHash('sha1').update(spki).digest()))),
     ),
@@ -36,12 +56,12 @@ export function selfSignedCertificate(commonName = '127.0.0.1'): TestCertificate
   const serial = randomBytes(8);
   // DER wants a positive INTEGER in its shortest form: a first byte in 0x01..0x7f (0x00 first is "illegal padding").
   serial[0] = 1 + (serial[0]! % 0x7f);
-  const tbs = seq(explicit(0, tlv(0x02, Buffer.from([2]))), tlv(0x02, serial), ecdsaWithSha256, name, validity, name, spki, extensions);
-  const signature = sign('sha256', tbs, privateKey); // DER-encoded ECDSA signature, as X.509 wants it
+  const tbs = seq(explicit(0, tlv(0x02, Buffer.from([2]))), tlv(0x02, serial), ecdsaWithSha256, nameOf(options.issuer), validity, nameOf(commonName), spki, extensions);
+  const signature = sign('sha256', tbs, options.signingKey); // DER-encoded ECDSA signature, as X.509 wants it
   const der = seq(tbs, ecdsaWithSha256, tlv(0x03, Buffer.concat([Buffer.from([0]), signature])));
   return {
     cert: `-----BEGIN CERTIFICATE-----\n${der.toString('base64').replace(/.{64}/g, '$&\n')}\n-----END CERTIFICATE-----\n`,
-    key: privateKey.export({ type: 'pkcs8', format: 'pem' }) as string,
+    key: options.key.export({ type: 'pkcs8', format: 'pem' }) as string,
   };
 }
 

@@ -47,6 +47,9 @@ function variablesTheCodeReads(): Map<string, string[]> {
       found.set(name, [...new Set([...(found.get(name) ?? []), relative(root, file)])]);
     }
   }
+  // Temporal's connection variables are read by @temporalio/envconfig on behalf of src/temporal/target.ts.
+  const envconfig = readFileSync(join(root, 'node_modules/@temporalio/envconfig/lib/envconfig-toml.js'), 'utf8');
+  for (const [, name] of envconfig.matchAll(/envProvider\['(TEMPORAL_[A-Z0-9_]+)'\]/g)) found.set(name!, [...new Set([...(found.get(name!) ?? []), 'src/temporal/target.ts'])]);
   return found;
 }
 
