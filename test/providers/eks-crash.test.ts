@@ -7,19 +7,23 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ClusterState } from '../../src/domain/cluster-state.js';
 import { withDefaults } from '../../src/domain/cluster.js';
-import { clusterWorkflowId, WORKFLOW_TASK_QUEUE } from '../../src/domain/ids.js';
+import { clusterWorkflowId, provisionWorkflowId, WORKFLOW_TASK_QUEUE } from '../../src/domain/ids.js';
 import { clusterWorkflow } from '../../src/workflows/cluster.js';
 import { clusterStateQuery, deleteClusterUpdate } from '../../src/workflows/messages.js';
 import { startMoto } from '../helpers/moto.js';
+import { MotoBarrier } from '../helpers/moto-barrier.js';
 import { flotillaDataConverter } from '../../src/temporal/codec.js';
 import { eventually, testCodec } from '../helpers/stack.js';
 
 // A worker process (`tsx src/worker.ts`, as deployed) is SIGKILLed in the
 // middle of an EKS provision against moto, then started again: the run
-// resumes and the cloud holds one cluster and one node group per pool.
+// resumes and the cloud holds one cluster and one node group per pool. The
+// worker reaches moto through a proxy that holds CreateCluster's answer, so
+// the kill comes at that point however fast moto is.
 const repo = fileURLToPath(new URL('../..', import.meta.url));
 const keys = { AWS_ACCESS_KEY_ID: 'AKIACRASHTEST', AWS_SECRET_ACCESS_KEY: 'crash-test-secret' };
 let moto: Awaited<ReturnType<typeof startMoto>>;
+let barrier: MotoBarrier;
 let worker: ChildProcess | undefined;
 let connection: Connection;
 let client: Client;
@@ -33,7 +37,7 @@ function startWorker(): ChildProcess {
     env: {
       ...process.env,
       ...keys,
-      AWS_ENDPOINT_URL: moto.endpoint,
+      AWS_ENDPOINT_URL: barrier.url,
       AWS_REGION: 'us-east-1',
       FLOTILLA_TASK_QUEUES: 'flotilla,provider-eks',
       FLOTILLA_DATA_DIR: mkdtempSync(join(process.env.FLOTILLA_TEST_DIR!, 'crash-')),
@@ -51,6 +55,7 @@ async function kill(child: ChildProcess): Promise<void> {
 
 beforeAll(async () => {
   moto = await startMoto();
+  barrier = await MotoBarrier.start(moto.endpoint);
   connection = await Connection.connect({ address: process.env.TEMPORAL_ADDRESS! });
   client = new Client({ connection, dataConverter: flotillaDataConverter(testCodec()) });
   const sdk = { region: 'us-east-1', endpoint: moto.endpoint, credentials: { accessKeyId: keys.AWS_ACCESS_KEY_ID, secretAccessKey: keys.AWS_SECRET_ACCESS_KEY } };
@@ -60,10 +65,12 @@ beforeAll(async () => {
 afterAll(async () => {
   if (worker && worker.exitCode === null) await kill(worker);
   await connection?.close();
+  await barrier?.close();
   await moto?.stop();
 });
 
 it('resumes an EKS provision after the worker is killed, without a second cluster or node group', async () => {
+  barrier.arm({ operation: 'CreateCluster', nth: 1, phase: 'applied' });
   worker = startWorker();
   const spec = withDefaults({
     name: 'crash',
@@ -80,11 +87,13 @@ it('resumes an EKS provision after the worker is killed, without a second cluste
     args: [{ org: 'crash', spec, requestId: 'crash-create' }],
   });
 
-  // Killed as soon as the cloud holds the cluster: mid-provision, node groups not yet made.
-  await eventually(async () => (((await eks.send(new ListClustersCommand({}))).clusters ?? []).length ? true : undefined), 'cluster in moto', 120_000);
+  // Killed once the cloud has made the cluster and before the worker heard so: mid-provision, no node group asked for.
+  await eventually(async () => (barrier.held ? true : undefined), 'CreateCluster applied, its answer held', 120_000);
   await kill(worker);
-  const groupsAtKill = (await eks.send(new ListNodegroupsCommand({ clusterName: 'crash-crash' }))).nodegroups ?? [];
-  expect(groupsAtKill.length).toBeLessThan(2);
+  barrier.release();
+  expect(barrier.held).toBe('CreateCluster #1');
+  expect((await eks.send(new ListClustersCommand({}))).clusters).toEqual(['crash-crash']);
+  expect((await eks.send(new ListNodegroupsCommand({ clusterName: 'crash-crash' }))).nodegroups).toEqual([]);
   worker = startWorker();
 
   const state = await eventually(
@@ -102,6 +111,11 @@ it('resumes an EKS provision after the worker is killed, without a second cluste
   expect(vpcs).toHaveLength(1);
   const subnets = (await ec2.send(new DescribeSubnetsCommand({ Filters: [{ Name: 'vpc-id', Values: [vpcs[0]!.VpcId!] }] }))).Subnets!;
   expect(subnets).toHaveLength(4);
+  // The control plane's create was cut and ran again, on the new worker.
+  const events = (await client.workflow.getHandle(provisionWorkflowId('crash', 'crash')).fetchHistory()).events!;
+  const scheduled = events.find((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'createControlPlane')!;
+  const started = events.find((e) => String(e.activityTaskStartedEventAttributes?.scheduledEventId) === String(scheduled.eventId));
+  expect(started!.activityTaskStartedEventAttributes!.attempt).toBe(2);
 
   await handle.executeUpdate(deleteClusterUpdate, { args: [{ requestId: 'crash-delete' }] });
   expect((await handle.result()).status).toBe('DELETED');
