@@ -1,4 +1,4 @@
-// `npm start`: the embedded default (DESIGN decision 8). Installs the tools if
+// `npm start`: the embedded default (docs/architecture.md, decision 8). Installs the tools if
 // needed, starts the Temporal dev server with its Web UI (unless
 // TEMPORAL_ADDRESS points elsewhere), restarts the KWOK control planes of
 // earlier runs, then runs one worker for every task queue and the API.

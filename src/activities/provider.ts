@@ -1,7 +1,7 @@
 import type { ClusterRef, NodePoolSpec, ProviderName } from '../domain/cluster.js';
 
 /**
- * The one interface every provider implements (DESIGN decision 3). Each
+ * The one interface every provider implements (docs/architecture.md, decision 3). Each
  * provider's implementation is registered under these names on its own task
  * queue, `provider-<name>`, so the workflows stay provider-agnostic.
  *

@@ -72,7 +72,7 @@ export interface ApiObservability {
   metricsToken?: string;
 }
 
-/** The HTTP API (DESIGN decision 7): validate, authorise, translate to Temporal, map errors. */
+/** The HTTP API (docs/architecture.md, decision 7): validate, authorise, translate to Temporal, map errors. */
 export function createApp(options: AppOptions): Express {
   const { client, tokens, links, kubeconfigs, secrets, helm, codec, observability = quiet() } = options;
   const app = express();

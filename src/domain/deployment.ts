@@ -1,7 +1,7 @@
 import type { ClusterRef } from './cluster.js';
 import type { Values } from './values.js';
 
-/** A target's state, as DESIGN decision 5 names them (Helm's pending states kept as PENDING_*). */
+/** A target's state (docs/architecture.md, decision 5); Helm's pending states are kept as PENDING_*. */
 export type TargetStatus = 'DEPLOYED' | 'STALE' | 'NOT_INSTALLED' | 'UNKNOWN' | 'FAILED' | `PENDING_${string}`;
 
 /** What Helm reports of a release on one cluster. */

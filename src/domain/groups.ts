@@ -22,7 +22,7 @@ export function groupView(state: GroupState): GroupView {
   return { ...rest, members: members.map((m) => m.name) };
 }
 
-/** A multi-cluster deployment's desired state (DESIGN decision 5). */
+/** A multi-cluster deployment's desired state (docs/architecture.md, decision 5). */
 export interface DeploymentSpec {
   releaseName: string;
   /** A chart directory or package on the worker, an `oci://` reference, or a chart name in `repo`. */

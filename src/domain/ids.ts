@@ -59,7 +59,7 @@ export const RECONCILE_SCHEDULE_ID = 'flotilla-reconcile';
 /** Idempotency keys become update IDs and parts of workflow IDs, so they stay tame. */
 export const REQUEST_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
 
-/** Task queue of a provider's activities (DESIGN decision 3). */
+/** Task queue of a provider's activities (docs/architecture.md, decision 3). */
 export function providerTaskQueue(provider: string): string {
   return `provider-${provider}`;
 }

@@ -13,9 +13,9 @@ function clone(value: unknown): unknown {
 }
 
 /**
- * The values for one target: `base` deep-merged with `override` (DESIGN
- * decision 5). Maps merge recursively; scalars and lists in the override
- * replace. Neither input is changed.
+ * The values for one target: `base` deep-merged with `override`
+ * (docs/architecture.md, decision 5). Maps merge recursively; scalars and
+ * lists in the override replace. Neither input is changed.
  */
 export function mergeValues(base: Values, override: Values | undefined): Values {
   const merged: Values = { ...base };

@@ -54,7 +54,7 @@ const KEEP_FINISHED_OPERATIONS = 50;
 const KEEP_REQUEST_IDS = 200;
 
 /**
- * The cluster entity (DESIGN decision 1): `cluster/<org>/<name>`. Provisions on
+ * The cluster entity (docs/architecture.md, decision 1): `cluster/<org>/<name>`. Provisions on
  * start, then serves node pool changes and deletion, one at a time in arrival
  * order, each as a child workflow. Requests are Updates whose validators reject
  * bad ones before anything is written to history.

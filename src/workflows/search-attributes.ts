@@ -1,6 +1,6 @@
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 
-/** Custom search attributes (DESIGN decision 1): the API lists with them, operators filter with them. */
+/** Custom search attributes (docs/architecture.md, decision 1): the API lists with them, operators filter with them. */
 export const FlotillaOrg = defineSearchAttributeKey('FlotillaOrg', SearchAttributeType.KEYWORD);
 export const FlotillaKind = defineSearchAttributeKey('FlotillaKind', SearchAttributeType.KEYWORD);
 export const FlotillaProvider = defineSearchAttributeKey('FlotillaProvider', SearchAttributeType.KEYWORD);

@@ -4,7 +4,7 @@ import { Ajv2020 } from 'ajv/dist/2020.js';
 import formats from 'ajv-formats';
 import type { Express } from 'express';
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Helm } from '../../src/activities/helm/helm.js';
@@ -268,8 +268,11 @@ function operationFor(method: string, path: string): any {
   return undefined;
 }
 
-describe("the README's example requests", () => {
-  const examples = readmeExamples(readFileSync(new URL('../../README.md', import.meta.url), 'utf8'));
+describe("the example requests of the README and docs/", () => {
+  // The README first: its blocks set $API and $H, which the examples in docs/ use too.
+  const docs = readdirSync(new URL('../../docs/', import.meta.url)).filter((f) => f.endsWith('.md')).sort();
+  const pages = [new URL('../../README.md', import.meta.url), ...docs.map((f) => new URL(`../../docs/${f}`, import.meta.url))];
+  const examples = readmeExamples(pages.map((page) => readFileSync(page, 'utf8')).join('\n'));
 
   it('are found', () => {
     expect(examples.length).toBeGreaterThanOrEqual(10);

@@ -35,7 +35,7 @@ export async function clusterStateWhen(client: Client, org: string, name: string
 export const settledIn = (status: ClusterState['status']) => (s: ClusterState) =>
   s.status === status && s.operations.every((op) => ['SUCCEEDED', 'FAILED', 'CANCELLED'].includes(op.state));
 
-/** Prints what a chaos test reached, for the README's figures. */
+/** Prints what a chaos test reached, for the figures in docs/reliability.md. */
 export function report(title: string, figures: Record<string, number | string>): void {
   console.log(`[chaos] ${title}\n${Object.entries(figures).map(([k, v]) => `  ${k}: ${v}`).join('\n')}`);
 }

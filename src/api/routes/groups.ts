@@ -16,7 +16,7 @@ import { PageQuery, pageRequest } from '../pagination.js';
 import type { Routes } from '../route-table.js';
 import { DeploymentCreate, DeploymentEdit, dnsLabel, ForceQuery, GroupCreate, GroupUpdate } from '../schemas.js';
 
-/** /clustergroups and their /deployments (DESIGN decision 5); local charts only from under `chartRoots`. */
+/** /clustergroups and their /deployments (docs/architecture.md, decision 5); local charts only from under `chartRoots`. */
 export function groupRoutes(routes: Routes, groups: GroupGateway, clusters: ClusterGateway, helm: Helm, client: Client, chartRoots: readonly string[], egress: Egress): void {
   const group = { group: dnsLabel };
   const deployment = { group: dnsLabel, release: dnsLabel };
