@@ -8,7 +8,6 @@ import { withHeartbeat } from '../../heartbeat.js';
 import type { ProviderActivities } from '../../provider.js';
 import { Kwokctl } from './kwokctl.js';
 import { deletePoolNodes, ensurePoolNodes } from './nodes.js';
-import { killControlPlanes } from './processes.js';
 
 /**
  * The embedded default provider: a real Kubernetes control plane per cluster
@@ -17,10 +16,7 @@ import { killControlPlanes } from './processes.js';
 export class KwokProvider {
   readonly kwokctl: Kwokctl;
 
-  constructor(
-    tools: ToolPaths,
-    private readonly workdir: string,
-  ) {
+  constructor(tools: ToolPaths, workdir: string) {
     this.kwokctl = new Kwokctl(tools, workdir);
   }
 
@@ -36,18 +32,9 @@ export class KwokProvider {
     }
   }
 
-  /**
-   * Stops every control plane for good (Flotilla is stopping): no kwokctl run,
-   * in flight or to come, starts one again; `kwokctl stop` each; then kill
-   * whatever that left running (it may fail, or be killed by a second Ctrl-C).
-   */
-  async stopAll(log: (message: string) => void = () => {}): Promise<void> {
-    await this.kwokctl.close();
-    for (const name of await this.kwokctl.names()) {
-      await this.kwokctl.stop(name).catch((err) => log(`could not stop KWOK control plane ${name}: ${err instanceof Error ? err.message : err}`));
-    }
-    const killed = killControlPlanes(this.workdir);
-    if (killed.length) log(`killed ${killed.length} KWOK control-plane processes kwokctl left running`);
+  /** Stops every control plane for good: Flotilla is stopping. */
+  stopAll(log?: (message: string) => void): Promise<void> {
+    return this.kwokctl.stopAll(log);
   }
 
   activities(): ProviderActivities {

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import type { ClusterRef } from '../../../domain/cluster.js';
 import type { ToolPaths } from '../../../toolchain.js';
 import { run } from '../../exec.js';
+import { canKillDirectly, killControlPlanes } from './processes.js';
 
 /**
  * Every listener of a cluster on loopback: kwokctl's default is 0.0.0.0, and
@@ -27,7 +28,7 @@ export class Kwokctl {
   /** kwokctl runs that start control planes, one at a time: concurrent ones stall each other for minutes. */
   private queue: Promise<unknown> = Promise.resolve();
   private readonly kubeconfigs = new Map<string, { stamp: string; text: string }>();
-  /** Aborted by close(): runs in flight end, new ones are refused. */
+  /** Aborted by stopAll(): runs in flight end, new ones are refused. */
   private readonly closed = new AbortController();
   private readonly runs = new Set<Promise<string>>();
 
@@ -76,7 +77,7 @@ export class Kwokctl {
     });
   }
 
-  /** Also after close(): stopping starts nothing. */
+  /** Also after stopAll(): stopping starts nothing. */
   stop(name: string): Promise<string> {
     return this.exec(['stop', 'cluster', '--name', name]);
   }
@@ -101,19 +102,30 @@ export class Kwokctl {
     return text;
   }
 
-  /** The clusters' names from the work directory, which needs no kwokctl run (close() may have ended them). */
+  /** The clusters' names from the work directory, which needs no kwokctl run. */
   async names(): Promise<string[]> {
     return readdir(join(this.workdir, 'clusters')).catch(() => []);
   }
 
   /**
-   * For Flotilla's stop: ends the runs in flight and refuses new ones, so that
-   * no activity's `kwokctl create` or `start` starts a control plane after
-   * Flotilla stopped them.
+   * Stops every control plane for good (Flotilla is stopping). First the
+   * kwokctl runs in flight are ended and new ones refused, so that no
+   * activity's `kwokctl create` or `start` starts one after this. Then the
+   * processes are killed directly where /proc finds them (Linux): a kwokctl
+   * run may fail, or be killed by a second Ctrl-C, and spawning one stalls
+   * this process for up to a fifth of a second, long enough for tsx to take it
+   * for hung. Elsewhere, `kwokctl stop` each.
    */
-  async close(): Promise<void> {
+  async stopAll(log: (message: string) => void = () => {}): Promise<void> {
     this.closed.abort();
     await Promise.allSettled(this.runs);
+    if (canKillDirectly) {
+      killControlPlanes(this.workdir);
+      return;
+    }
+    for (const name of await this.names()) {
+      await this.stop(name).catch((err) => log(`could not stop KWOK control plane ${name}: ${err instanceof Error ? err.message : err}`));
+    }
   }
 
   /**

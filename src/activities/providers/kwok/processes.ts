@@ -1,30 +1,32 @@
 import { spawn } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const repoRoot = fileURLToPath(new URL('../../../..', import.meta.url));
 
+/** Whether killControlPlanes can find the processes: it needs /proc (Linux). */
+export const canKillDirectly = existsSync('/proc/self');
+
 /**
  * Kills every control-plane process of the KWOK clusters under a work
- * directory, without kwokctl (which may be failing, or killed by the same
- * Ctrl-C). kwokctl starts them detached, in sessions of their own that a
- * Ctrl-C does not reach, from links to the binaries in `clusters/<name>/bin/`:
- * that path, in /proc, is what finds them (a pid file alone would not say
- * whether its pid was reused since); without /proc (not Linux) this does
- * nothing. Their pid files go too, lest a later `kwokctl start` take a reused
- * pid for a running component. Synchronous, for a process about to exit.
- * Returns the pids it killed.
+ * directory, without kwokctl. kwokctl starts them detached, in sessions of
+ * their own that a Ctrl-C does not reach, in the cluster's directory, from
+ * links to the binaries in `clusters/<name>/bin/`: that, read from /proc, is
+ * what finds them (a pid file alone would not say whether its pid was reused
+ * since). The working directory first: reading a busy process's command line
+ * can take a tenth of a second. Their pid files go too, lest a later
+ * `kwokctl start` take a reused pid for a running component. Synchronous, for
+ * a process about to exit. Returns the pids it killed.
  */
 export function killControlPlanes(workdir: string): number[] {
-  if (!existsSync('/proc/self')) return [];
-  const clusters = join(workdir, 'clusters');
+  const clusters = `${join(workdir, 'clusters')}/`;
   const killed: number[] = [];
   for (const entry of readdirOrEmpty('/proc')) {
     const pid = Number(entry);
     if (!Number.isInteger(pid) || pid === process.pid) continue;
-    const argv0 = readOrEmpty(join('/proc', entry, 'cmdline')).split('\0')[0]!;
-    if (!argv0.startsWith(`${clusters}/`)) continue;
+    if (!`${readlinkOrEmpty(join('/proc', entry, 'cwd'))}/`.startsWith(clusters)) continue;
+    if (!readOrEmpty(join('/proc', entry, 'cmdline')).startsWith(clusters)) continue;
     try {
       process.kill(pid, 'SIGKILL');
       killed.push(pid);
@@ -40,12 +42,12 @@ export function killControlPlanes(workdir: string): number[] {
 }
 
 /**
- * Starts a watchdog that kills the control planes under `workdir` when this
+ * Starts a watchdog that stops the control planes under `workdir` when this
  * process ends, however it ends: a crash, or a SIGKILL, which is what tsx
- * (`npm start`) sends its child when the child's event loop is too busy to
- * acknowledge a Ctrl-C within 60 ms. The watchdog has a session of its own,
- * out of the Ctrl-C's reach, and learns of the end from its stdin, a pipe from
- * this process, reaching end of file.
+ * (`npm start`) sends its child when the child's event loop does not get to a
+ * Ctrl-C within 60 ms. The watchdog has a session of its own, out of the
+ * Ctrl-C's reach, and learns of the end from its stdin, a pipe from this
+ * process, reaching end of file.
  */
 export function startWatchdog(workdir: string): void {
   const script = fileURLToPath(new URL('./watchdog.ts', import.meta.url));
@@ -57,6 +59,14 @@ function readdirOrEmpty(dir: string): string[] {
     return readdirSync(dir);
   } catch {
     return [];
+  }
+}
+
+function readlinkOrEmpty(link: string): string {
+  try {
+    return readlinkSync(link);
+  } catch {
+    return '';
   }
 }
 
