@@ -3,6 +3,8 @@ import proto from '@temporalio/proto';
 import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { SimCloud } from '../../src/activities/providers/sim/index.js';
+import { serveSimCloud } from '../../src/activities/providers/sim/remote.js';
 import { withDefaults } from '../../src/domain/cluster.js';
 import { clusterWorkflowId, provisionWorkflowId, WORKFLOW_TASK_QUEUE } from '../../src/domain/ids.js';
 import { flotillaDataConverter } from '../../src/temporal/codec.js';
@@ -19,6 +21,7 @@ import { eventually, testCodec } from '../helpers/stack.js';
 // activity context, it serves Flotilla's metrics and the SDK's, and SIGTERM
 // lets the activity in flight finish before it exits.
 const ORG = 'worker-process';
+const STOPPING = 'worker stopping: no new tasks; activities in flight may finish';
 const { EventType, PendingActivityState } = proto.temporal.api.enums.v1;
 let connection: Connection;
 let client: Client;
@@ -110,23 +113,37 @@ it('writes JSON logs with workflow and activity context and serves Flotilla and 
     expect(sdk.some((s) => s.name === 'temporal_workflow_completed' && s.labels.workflow_type === 'provisionClusterWorkflow')).toBe(true);
 
     expect(await stop(worker)).toBe(0);
-    expect(logLines('observed-worker').map((l) => l.msg)).toEqual(expect.arrayContaining(['worker running', 'worker stopping: no new tasks; activities in flight may finish', 'worker stopped']));
+    expect(logLines('observed-worker').map((l) => l.msg)).toEqual(expect.arrayContaining(['worker running', STOPPING, 'worker stopped']));
   } finally {
     await handle.terminate('test over').catch(() => undefined);
   }
 });
 
 it('lets the activity in flight finish on SIGTERM: it completes on its first attempt and the worker exits 0', async () => {
-  // Every cloud call takes a while, so SIGTERM lands in the middle of one.
-  const worker = startWorker('draining-worker', { FLOTILLA_SIM_LATENCY_MS: '8000' });
+  // The sim cloud, served here, holds ensureNetwork's answer until released: SIGTERM lands in the middle of that call.
+  const cloud = new SimCloud();
+  let release!: () => void;
+  const released = new Promise<void>((resolve) => (release = resolve));
+  let held = false;
+  cloud.observer = (call, phase) => {
+    if (call.activity !== 'ensureNetwork' || phase !== 'applied') return;
+    held = true;
+    return released;
+  };
+  const served = await serveSimCloud(cloud);
+  const worker = startWorker('draining-worker', { FLOTILLA_SIM_CLOUD: served.url });
   const handle = await startCluster('draining');
   const provision = client.workflow.getHandle(provisionWorkflowId(ORG, 'draining'));
   try {
-    await eventually(async () => {
-      const pending = (await provision.describe()).raw.pendingActivities ?? [];
-      return pending.some((a) => a.activityType?.name === 'ensureNetwork' && a.state === PendingActivityState.PENDING_ACTIVITY_STATE_STARTED) ? true : undefined;
-    }, 'ensureNetwork running', 120_000);
-    expect(await stop(worker)).toBe(0);
+    await eventually(async () => (held ? true : undefined), 'ensureNetwork held in the cloud', 120_000);
+    const pending = (await provision.describe()).raw.pendingActivities ?? [];
+    expect(pending.map((a) => [a.activityType?.name, a.state])).toEqual([['ensureNetwork', PendingActivityState.PENDING_ACTIVITY_STATE_STARTED]]);
+    const exited = stop(worker);
+    // The worker took the signal and waits for the call in flight instead of exiting.
+    await eventually(async () => (logLines('draining-worker').some((l) => l.msg === STOPPING) ? true : undefined), 'the worker stopping');
+    expect(worker.exitCode).toBeNull();
+    release();
+    expect(await exited).toBe(0);
 
     const events = (await provision.fetchHistory()).events ?? [];
     const scheduled = events.find((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'ensureNetwork')!;
@@ -137,7 +154,10 @@ it('lets the activity in flight finish on SIGTERM: it completes on its first att
     expect(started[0]!.activityTaskStartedEventAttributes!.identity).toMatch(new RegExp(`^${worker.pid}@`));
     expect(completed).toHaveLength(1);
     expect(events.some((e) => e.eventType === EventType.EVENT_TYPE_ACTIVITY_TASK_FAILED || e.eventType === EventType.EVENT_TYPE_ACTIVITY_TASK_TIMED_OUT)).toBe(false);
+    expect(cloud.resources({ org: ORG, name: 'draining' }).networks).toBe(1);
   } finally {
+    release();
+    await served.close();
     await handle.terminate('test over').catch(() => undefined);
   }
 });
