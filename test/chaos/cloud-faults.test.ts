@@ -9,6 +9,9 @@ import { report } from './entities.js';
 
 const FAILURE_RATE = 0.3;
 const CLUSTERS = 50;
+const POOLS = ['web', 'batch'];
+// Calls of a fault-free run per cluster: network, control plane, wait, one per pool; one per pool, control plane, network.
+const CALLS_PER_CLUSTER = 3 + POOLS.length + POOLS.length + 2;
 const base = '/api/v1/orgs/acme';
 const cloud = new SimCloud({ latencyMs: 50, failureRate: FAILURE_RATE });
 let stack: Stack;
@@ -38,26 +41,35 @@ async function untilAll(names: string[], status: string): Promise<void> {
 }
 
 const inCloud = (names: string[]) => cloud.inventory().filter((r) => names.some((n) => r.cluster === `acme/${n}`));
+const totalCalls = () => [...cloud.calls.values()].reduce((a, b) => a + b, 0);
 
 it(`${CLUSTERS} clusters provision and are deleted while ${FAILURE_RATE * 100}% of cloud calls fail: none in ERROR, no orphan`, async () => {
   const names = Array.from({ length: CLUSTERS }, (_, i) => `flaky-${i + 1}`);
-  for (const name of names) expect((await stack.api('POST', `${base}/clusters`, { body: cluster(name, ['web', 'batch']) })).status).toBe(202);
+  for (const name of names) expect((await stack.api('POST', `${base}/clusters`, { body: cluster(name, POOLS) })).status).toBe(202);
   await untilAll(names, 'RUNNING');
-  expect(await listed('ERROR')).toEqual([]);
+  const inError = await listed('ERROR');
+  expect(inError).toEqual([]);
   for (const name of names) expect([name, cloud.resources({ org: 'acme', name })]).toEqual([name, { networks: 1, controlPlanes: 1, nodePools: 2 }]);
+  expect(cloud.creates('duplicate')).toEqual([]);
   const faultsWhileProvisioning = cloud.stats.transientFaults;
 
   for (const name of names) expect((await stack.api('DELETE', `${base}/clusters/${name}`)).status).toBe(202);
   await untilAll(names, 'DELETED');
-  expect(inCloud(names)).toEqual([]);
+  const left = inCloud(names);
+  expect(left).toEqual([]);
 
-  const calls = [...cloud.calls.values()].reduce((a, b) => a + b, 0);
+  // The faults happened, in both phases, and each refused call was made again.
+  const faultsWhileDeleting = cloud.stats.transientFaults - faultsWhileProvisioning;
+  expect([faultsWhileProvisioning > 0, faultsWhileDeleting > 0]).toEqual([true, true]);
+  expect(totalCalls() - CLUSTERS * CALLS_PER_CLUSTER).toBeGreaterThanOrEqual(cloud.stats.transientFaults);
   report(`${CLUSTERS} clusters through a cloud failing ${FAILURE_RATE * 100}% of calls (throttling, 503)`, {
     clusters: CLUSTERS,
-    'cloud calls': calls,
-    'transient faults injected (provision, delete)': `${faultsWhileProvisioning}, ${cloud.stats.transientFaults - faultsWhileProvisioning}`,
-    'clusters in ERROR': 0,
-    'resources left in the cloud': 0,
+    'cloud calls': totalCalls(),
+    'transient faults injected (provision, delete)': `${faultsWhileProvisioning}, ${faultsWhileDeleting}`,
+    'calls retried (beyond a fault-free run)': totalCalls() - CLUSTERS * CALLS_PER_CLUSTER,
+    'clusters in ERROR': inError.length,
+    'duplicate creates': cloud.creates('duplicate').length,
+    'resources left in the cloud': left.length,
   });
 }, 900_000);
 
@@ -85,7 +97,11 @@ describe('non-retryable cloud errors', () => {
       expect((await stack.api('DELETE', `${base}/clusters/${name}${i % 2 ? '?force=true' : ''}`)).status).toBe(202);
     }
     await untilAll(names, 'DELETED');
-    expect(inCloud(names)).toEqual([]);
-    report(`non-retryable cloud error: ${what}`, { clusters: names.length, 'calls refused (non-retryable)': cloud.stats.rejected - rejectedBefore, 'resources left in the cloud': 0 });
+    const left = inCloud(names);
+    expect(left).toEqual([]);
+    // Each cluster's pool was refused once: not retried.
+    const refused = cloud.stats.rejected - rejectedBefore;
+    expect(refused).toBe(names.length);
+    report(`non-retryable cloud error: ${what}`, { clusters: names.length, 'calls refused (non-retryable)': refused, 'resources left in the cloud': left.length });
   }, 600_000);
 });
