@@ -1,3 +1,4 @@
+import { verify, type KeyObject } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { Discovery, type MatchedMethod } from './gke-discovery.js';
 
@@ -18,6 +19,9 @@ import { Discovery, type MatchedMethod } from './gke-discovery.js';
  *   getOperation, and DONE at the next, which is when the change lands:
  *   clusters and pools are PROVISIONING until then, STOPPING while deleted.
  * - Errors have Google's shape, `{ error: { code, message, status } }`.
+ * - With service accounts registered (`serviceAccounts`), a bearer token must
+ *   be what Google takes from a service-account key: a self-signed JWT.
+ *   Otherwise any bearer token will do.
  */
 
 export interface ReceivedRequest {
@@ -30,6 +34,7 @@ export interface ReceivedRequest {
   body?: any;
   /** The body as sent. */
   raw?: any;
+  authorization?: string;
 }
 
 export interface Fault {
@@ -92,6 +97,8 @@ export class FakeGke {
   readonly clusters = new Map<string, any>();
   /** Nodes per zone, by pool full name: what setNodePoolSize and initialNodeCount set. */
   readonly nodesPerZone = new Map<string, number>();
+  /** Public keys of the service accounts' keys, by account email: Google's published certificates of each key. */
+  readonly serviceAccounts = new Map<string, KeyObject>();
   private readonly operations = new Map<string, TrackedOperation>();
   private readonly faults: (Fault & { left: number })[] = [];
   private server?: Server;
@@ -144,11 +151,25 @@ export class FakeGke {
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
     const text = await readBody(req);
-    const record: ReceivedRequest = { method: req.method ?? '', path: url.pathname, query: Object.fromEntries(url.searchParams), id: '' };
+    const record: ReceivedRequest = {
+      method: req.method ?? '',
+      path: url.pathname,
+      query: Object.fromEntries(url.searchParams),
+      id: '',
+      ...(req.headers.authorization ? { authorization: req.headers.authorization } : {}),
+    };
     this.requests.push(record);
     const enumInts = url.searchParams.get('$alt') === 'json;enum-encoding=int';
     try {
       if (!req.headers.authorization?.startsWith('Bearer ')) throw this.violation(`${req.method} ${url.pathname}: no bearer token`, 401, 'UNAUTHENTICATED');
+      if (this.serviceAccounts.size && !this.authenticates(req.headers.authorization.slice('Bearer '.length))) {
+        // Google's answer to a token it does not take; a refusal the test may intend, not a violation.
+        throw new GoogleError(
+          401,
+          'UNAUTHENTICATED',
+          'Request had invalid authentication credentials. Expected OAuth 2 access token, login cookie or other valid authentication credential. See https://developers.google.com/identity/sign-in/web/devconsole-project.',
+        );
+      }
       const { matched, problems } = this.discovery.match(record.method, url.pathname);
       if (!matched) throw this.violation(problems.join('; '));
       record.id = matched.method.id.replace(/^container\.projects\.locations\./, '');
@@ -182,6 +203,35 @@ export class FakeGke {
         return send(res, 500, { error: { code: 500, message: String(err), status: 'INTERNAL' } });
       }
       send(res, err.httpStatus, { error: { code: err.httpStatus, message: err.message, status: err.status } });
+    }
+  }
+
+  /**
+   * A self-signed JWT as Google takes it from a service-account key: RS256,
+   * signed by a key of the account it names as issuer and subject, current,
+   * at most an hour long, for the cloud-platform scope or for this API.
+   */
+  private authenticates(token: string): boolean {
+    const [header, payload, signature] = token.split('.');
+    if (!header || !payload || !signature) return false;
+    try {
+      const alg = JSON.parse(Buffer.from(header, 'base64url').toString()).alg;
+      const claims = JSON.parse(Buffer.from(payload, 'base64url').toString());
+      const key = this.serviceAccounts.get(claims.iss);
+      const now = Date.now() / 1000;
+      const scopes = String(claims.scope ?? '').split(' ');
+      return (
+        alg === 'RS256' &&
+        key !== undefined &&
+        claims.sub === claims.iss &&
+        verify('sha256', Buffer.from(`${header}.${payload}`), key, Buffer.from(signature, 'base64url')) &&
+        claims.iat <= now + 60 &&
+        claims.exp > now &&
+        claims.exp - claims.iat <= 3600 &&
+        (scopes.includes('https://www.googleapis.com/auth/cloud-platform') || claims.aud === 'https://container.googleapis.com/')
+      );
+    } catch {
+      return false; // not JSON inside: not a JWT
     }
   }
 

@@ -35,9 +35,48 @@ const CODE_NAMES = new Map<number, string>(Object.entries(Code).map(([name, code
  */
 const NOT_RETRYABLE = new Set<number>([Code.INVALID_ARGUMENT, Code.OUT_OF_RANGE, Code.PERMISSION_DENIED, Code.UNAUTHENTICATED, Code.UNIMPLEMENTED]);
 
-export function googleCode(err: unknown): number | undefined {
+const CODES_BY_NAME = new Map<string, number>(Object.entries(Code));
+
+/** Google's HTTP mapping of gRPC codes, read backwards, for an HTTP error whose body names none. */
+const HTTP_CODES = new Map<number, number>([
+  [400, Code.INVALID_ARGUMENT],
+  [401, Code.UNAUTHENTICATED],
+  [403, Code.PERMISSION_DENIED],
+  [404, Code.NOT_FOUND],
+  [409, Code.ABORTED],
+  [429, Code.RESOURCE_EXHAUSTED],
+  [499, Code.CANCELLED],
+  [500, Code.INTERNAL],
+  [501, Code.UNIMPLEMENTED],
+  [503, Code.UNAVAILABLE],
+  [504, Code.DEADLINE_EXCEEDED],
+]);
+
+/**
+ * A failed call's gRPC code and Google's message. The REST transport reports
+ * them two ways: decoded by google-gax (`code` a gRPC code), or, when requests
+ * go through google-auth-library's AuthClient.fetch as they do with a
+ * service-account key, as the GaxiosError that fetch throws on an HTTP error
+ * before google-gax can decode it: `code` the HTTP status and `message`
+ * Google's JSON body, whose `error.status` names the gRPC code
+ * (googleapis/gax-nodejs#1803).
+ */
+export function googleError(err: unknown): { code: number; message: string } | undefined {
   const code = (err as { code?: unknown } | undefined)?.code;
-  return typeof code === 'number' ? code : undefined;
+  if (typeof code !== 'number') return undefined;
+  const message = (err as Error).message ?? '';
+  if (code < 100) return { code, message };
+  let body: { status?: string; message?: string } | undefined;
+  try {
+    body = JSON.parse(message).error;
+  } catch {
+    // not Google's JSON: the HTTP status is all there is
+  }
+  return { code: CODES_BY_NAME.get(body?.status ?? '') ?? HTTP_CODES.get(code) ?? Code.UNKNOWN, message: body?.message ?? message };
+}
+
+export function googleCode(err: unknown): number | undefined {
+  return googleError(err)?.code;
 }
 
 export function isNotFound(err: unknown): boolean {
@@ -55,8 +94,8 @@ export function isAlreadyExists(err: unknown): boolean {
  * cluster's pools in parallel, so this is an ordinary wait, not a failure.
  */
 export function isBusy(err: unknown): boolean {
-  const code = googleCode(err);
-  return (code === Code.FAILED_PRECONDITION || code === Code.ABORTED) && /operation/i.test((err as Error).message ?? '');
+  const error = googleError(err);
+  return (error?.code === Code.FAILED_PRECONDITION || error?.code === Code.ABORTED) && /operation/i.test(error.message);
 }
 
 /** Turns a failure of a GKE call (or operation) into the ApplicationFailure Temporal's retry policy acts on. */
@@ -76,9 +115,12 @@ export function gkeFailure(code: number | undefined, message: string, action: st
  */
 export function asFailure(err: unknown, action: string): unknown {
   if (err instanceof ApplicationFailure || err instanceof CancelledFailure) return err;
-  const code = googleCode(err);
-  if (code === undefined) return err;
-  return gkeFailure(code, (err as Error).message, action, err as Error);
+  const error = googleError(err);
+  if (!error) return err;
+  // A GaxiosError's chain ends in the raw response: Google's message stands in for it, as the innermost
+  // cause is what a cluster's ERROR shows.
+  const cause = error.message === (err as Error).message ? (err as Error) : new Error(error.message);
+  return gkeFailure(error.code, error.message, action, cause);
 }
 
 /** A GKE resource that is not in a state Flotilla can use, and will not get there by waiting. */
