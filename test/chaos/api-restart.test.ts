@@ -1,5 +1,7 @@
 import type { ChildProcess } from 'node:child_process';
+import { subscribe } from 'node:diagnostics_channel';
 import { mkdtempSync } from 'node:fs';
+import { connect, createServer, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { SimCloud } from '../../src/activities/providers/sim/index.js';
@@ -15,7 +17,9 @@ import { report } from './entities.js';
 // and is SIGKILLed twice in the middle of a stream of create and scale
 // requests. A client retries what failed to connect with the same
 // Idempotency-Key. Every request answered 2xx has its operation, which
-// completes, and no request is applied twice.
+// completes, and no request is applied twice. The API reaches Temporal through
+// a relay the test stalls before each kill, and kills only once a request has
+// been sent that the stalled API cannot answer: every kill cuts one in flight.
 
 const CLUSTERS = 8;
 const SCALES = 4;
@@ -27,13 +31,52 @@ let workers: Stack;
 let api: ChildProcess | undefined;
 let baseUrl: string;
 let port: number;
-const figures = { answered: 0, kills: 0, retried: 0, cut: 0 };
+const figures = { sent: 0, answered: 0, kills: 0, retried: 0, cut: 0 };
+let relay: Awaited<ReturnType<typeof startRelay>>;
+
+// Every request whose headers reached the API (the diagnostics channel of Node's fetch).
+subscribe('undici:client:sendHeaders', (message) => {
+  const { request } = message as { request: { origin: string; path: string } };
+  if (request.origin === baseUrl && request.path.startsWith('/api/')) figures.sent++;
+});
+
+/** A TCP relay to Temporal; `stall()` stops Temporal's answers to the connections open now (the API's before its kill). */
+async function startRelay(temporal: string): Promise<{ address: string; stall(): void; close(): Promise<void> }> {
+  const [host, port] = temporal.split(':') as [string, string];
+  const open = new Map<Socket, Socket>();
+  const server = createServer((client) => {
+    const upstream = connect(Number(port), host);
+    client.pipe(upstream);
+    upstream.pipe(client);
+    for (const [a, b] of [[client, upstream], [upstream, client]] as const) {
+      a.on('error', () => undefined);
+      a.on('close', () => b.destroy());
+    }
+    open.set(client, upstream);
+    client.on('close', () => open.delete(client));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    address: `127.0.0.1:${(server.address() as { port: number }).port}`,
+    stall: () => {
+      for (const [client, upstream] of open) {
+        upstream.unpipe(client);
+        upstream.pause();
+      }
+    },
+    close: () => {
+      for (const [client] of open) client.destroy();
+      return new Promise((resolve) => server.close(() => resolve()));
+    },
+  };
+}
 
 function startApi(): ChildProcess {
   return startFlotillaProcess(
     'src/api/server.ts',
     {
       PORT: String(port),
+      TEMPORAL_ADDRESS: relay.address,
       FLOTILLA_API_TOKENS: `${TOKENS.acme}:acme`,
       FLOTILLA_DATA_DIR: mkdtempSync(join(process.env.FLOTILLA_TEST_DIR!, 'chaos-api-')),
       FLOTILLA_RATE_LIMIT: 'off',
@@ -47,9 +90,13 @@ async function untilApiAnswers(): Promise<void> {
   await eventually(async () => ((await fetch(`${baseUrl}/healthz`)).ok ? true : undefined), 'the API to answer', 120_000);
 }
 
-/** Kills the API, and starts it again on the same port. */
+/** Kills the API with a request in flight, and starts it again on the same port. */
 async function crashApi(): Promise<void> {
   figures.kills++;
+  relay.stall();
+  // Sent from now on, a request gets no answer: the API dies with it in flight.
+  const sentBefore = figures.sent;
+  await eventually(async () => (figures.sent > sentBefore ? true : undefined), 'a request sent to the stalled API');
   await killProcess(api!);
   api = startApi();
   await untilApiAnswers();
@@ -81,6 +128,7 @@ async function send(method: string, path: string, key: string, body: unknown): P
 
 beforeAll(async () => {
   workers = await startStack({ providers: { sim: cloud.activities() } });
+  relay = await startRelay(process.env.TEMPORAL_ADDRESS!);
   port = await freePort();
   baseUrl = `http://127.0.0.1:${port}`;
   api = startApi();
@@ -88,6 +136,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   if (api) await killProcess(api);
+  await relay?.close();
   await workers?.stop();
 });
 
@@ -105,20 +154,28 @@ it('loses no accepted request and applies none twice when the API is killed mid-
       return [created, ...scaled];
     }),
   );
-  expect(answers.flat().map((a) => a.status)).toEqual(Array(REQUESTS).fill(202));
+  const accepted = answers.flat().filter((a) => a.status === 202);
+  expect(accepted).toHaveLength(REQUESTS);
+  // The scenario happened: each kill cut a request in flight (which, answered above, was sent again).
+  expect(figures.kills).toBe(KILL_AFTER.length);
+  expect(figures.cut).toBeGreaterThanOrEqual(figures.kills);
 
   // Every accepted request's operation exists and completes.
-  for (const answer of answers.flat()) {
+  let completed = 0;
+  for (const answer of accepted) {
     const op = await eventually(async () => {
       const res = await fetch(`${baseUrl}/api/v1/orgs/acme/operations/${answer.body.operationId}`, { headers: { authorization: `Bearer ${TOKENS.acme}` } });
       const body = (await res.json()) as { state: string };
       return body.state === 'SUCCEEDED' ? body : undefined;
     }, `operation ${answer.body.operationId}`, 300_000);
     expect(op.state).toBe('SUCCEEDED');
+    completed++;
   }
   // Each request applied once: one operation per idempotency key, one cloud call per operation.
+  let operations = 0;
   for (const name of names) {
     const state: ClusterState = await workers.client.workflow.getHandle(clusterWorkflowId('acme', name)).query(clusterStateQuery);
+    operations += state.operations.length;
     expect(state.operations.map((op) => [op.type, op.requestId])).toEqual([
       ['provision', `create-${name}`],
       ...Array.from({ length: SCALES }, (_, i) => ['updateNodePool', `scale-${name}-${i + 2}`]),
@@ -126,12 +183,15 @@ it('loses no accepted request and applies none twice when the API is killed mid-
     expect(state.currentCounts).toEqual({ web: 1 + SCALES });
   }
   expect([cloud.calls.get('createControlPlane'), cloud.calls.get('updateNodePool')]).toEqual([CLUSTERS, CLUSTERS * SCALES]);
+  expect(cloud.creates('duplicate')).toEqual([]);
+  const cloudCallsTwice = (cloud.calls.get('createControlPlane') ?? 0) - CLUSTERS + (cloud.calls.get('updateNodePool') ?? 0) - CLUSTERS * SCALES;
 
   report('API SIGKILLed mid-stream of create and scale requests', {
     'requests (creates + scales)': `${REQUESTS} (${CLUSTERS} + ${CLUSTERS * SCALES})`,
     'API kills': figures.kills,
-    'requests retried with the same Idempotency-Key after a connection error': figures.retried,
     'attempts cut in flight by a kill': figures.cut,
-    'requests lost or applied twice': 0,
+    'requests retried with the same Idempotency-Key after a connection error': figures.retried,
+    'accepted requests whose operation did not complete': accepted.length - completed,
+    'operations beyond one per key, cloud calls beyond one per operation, duplicate creates': `${operations - REQUESTS}, ${cloudCallsTwice}, ${cloud.creates('duplicate').length}`,
   });
 }, 600_000);
