@@ -81,7 +81,8 @@ export function createApp(options: AppOptions): Express {
   app.use(observeRequests(observability.logger, observability.metrics));
   const scraped = [observability.metrics.registry, observability.metrics.process, ...(observability.moreMetrics ?? [])];
   app.get('/metrics', (req, res) => serveScrape(scraped, observability.metricsToken, req, res));
-  if (options.rateLimit) app.use(rateLimitPerToken(options.rateLimit, (token) => tokens.orgOf(token) !== undefined));
+  // Only where tokens count (the API, the codec endpoint): health probes and the document are never throttled.
+  if (options.rateLimit) app.use(['/api/v1', '/codec'], rateLimitPerToken(options.rateLimit, (token) => tokens.orgOf(token) !== undefined));
   app.use(express.json({ limit: options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES }), rejectDeepBodies);
 
   // Every route is declared once in the table: it registers the handler and describes it in /openapi.json.

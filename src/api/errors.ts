@@ -6,6 +6,8 @@ import {
 } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import type { ErrorRequestHandler } from 'express';
+import { maxHeaderSize, STATUS_CODES, type Server, type ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
 import { z } from 'zod';
 import { FailureType, formatPath, type Problem } from '../domain/problems.js';
 
@@ -109,5 +111,50 @@ export const errorHandler: ErrorRequestHandler = (err, req, res, _next) => {
   }
   if (http.status === 503) res.set('Retry-After', '5');
   const body: z.output<typeof ErrorBody> = { error: { code: http.code, message: http.message, details: http.details, ...http.extra } };
-  res.status(http.status).json(body);
+  // JSON whatever the handler had set before it failed (the kubeconfig route sets YAML).
+  res.status(http.status).type('json').json(body);
 };
+
+/** How long a refused connection may go on sending before it is cut. */
+const LINGER_MS = 5000;
+
+/**
+ * Requests Node refuses before express sees them: a request line and headers
+ * past --max-http-header-size (431), or ones it cannot parse (400). Node's own
+ * answer destroys the socket at once; with the rest of a long request still
+ * arriving, the kernel then resets the connection and the client may get the
+ * reset instead of the answer. Here: the JSON error (after the answer to a
+ * pipelined request in flight), then a graceful close that reads and drops what
+ * still comes, for at most LINGER_MS.
+ */
+export function answerClientErrors(server: Server): Server {
+  const answered = new WeakSet<Socket>();
+  server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
+    // The parser reports every later chunk again: answer once.
+    if (answered.has(socket)) return;
+    answered.add(socket);
+    if (!socket.writable) return void socket.destroy();
+    const inFlight = (socket as Socket & { _httpMessage?: ServerResponse | null })._httpMessage;
+    const answer = () => refuse(socket, err, maxHeaderSize);
+    if (inFlight && !inFlight.writableFinished) inFlight.once('finish', answer);
+    else answer();
+    const cut = setTimeout(() => socket.destroy(), LINGER_MS).unref();
+    socket.once('close', () => clearTimeout(cut));
+  });
+  return server;
+}
+
+function refuse(socket: Socket, err: NodeJS.ErrnoException, limitBytes: number): void {
+  const [status, error] = refusal(err, limitBytes);
+  const body = JSON.stringify({ error } satisfies z.input<typeof ErrorBody>);
+  const head = [`HTTP/1.1 ${status} ${STATUS_CODES[status]}`, 'Content-Type: application/json; charset=utf-8', `Content-Length: ${Buffer.byteLength(body)}`, 'Connection: close'];
+  socket.end(`${head.join('\r\n')}\r\n\r\n${body}`);
+}
+
+function refusal(err: NodeJS.ErrnoException, limitBytes: number): [number, z.input<typeof ErrorBody>['error']] {
+  if (err.code === 'HPE_HEADER_OVERFLOW') {
+    return [431, { code: 'too_large', message: `the request line and headers are larger than the limit of ${limitBytes} bytes`, details: [], limitBytes }];
+  }
+  if (err.code === 'ERR_HTTP_REQUEST_TIMEOUT') return [408, { code: 'timeout', message: 'the request did not arrive in time', details: [] }];
+  return [400, { code: 'bad_request', message: 'the request is not valid HTTP', details: [] }];
+}

@@ -60,9 +60,10 @@ function operation(route: DescribedRoute): Record<string, unknown> {
         ]
       : []),
   ];
-  const hasInput = parameters.length > 0 || route.body !== undefined;
-  // Besides the route's own: bad input, a missing token, a body over the size limit, the per-token rate limit (when configured).
-  const errorStatuses = [...new Set([...(hasInput ? [400] : []), ...(route.auth ? [401, 429] : []), ...(route.body ? [413] : []), ...route.errors])].sort((a, b) => a - b);
+  // Besides the route's own. Any request: bad input (every route refuses query parameters it does not take, and
+  // bodies that are not JSON), a body over the size limit (parsed on every route), a request line and headers
+  // over Node's limit. With a token: a missing or unknown one, the per-token rate limit (when configured).
+  const errorStatuses = [...new Set([400, 413, 431, ...(route.auth ? [401, 429] : []), ...route.errors])].sort((a, b) => a - b);
   return {
     tags: [route.tag],
     summary: route.summary,

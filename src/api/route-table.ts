@@ -1,7 +1,7 @@
 import { Router, type Express, type Request, type Response } from 'express';
 import { z } from 'zod';
 import type { Problem } from '../domain/problems.js';
-import { invalid, zodProblems } from './errors.js';
+import { HttpError, invalid, zodProblems } from './errors.js';
 import { requestIdOf } from './request-id.js';
 import { recordRoute } from './observe-requests.js';
 
@@ -91,6 +91,8 @@ export class RouteTable {
 /** The routes under one prefix, on one express router. */
 export class Routes {
   readonly router = Router({ mergeParams: true });
+  /** The methods of each path, for the Allow header of a 405. */
+  private readonly methods = new Map<string, Method[]>();
 
   constructor(
     private readonly table: DescribedRoute[],
@@ -103,8 +105,20 @@ export class Routes {
   readonly put: AddRoute = (path, spec, handler) => this.add('put', path, spec, handler);
   readonly delete: AddRoute = (path, spec, handler) => this.add('delete', path, spec, handler);
 
-  /** Mounts the scope's router on the app at its prefix. */
+  /**
+   * Mounts the scope's router on the app at its prefix, once every route is added:
+   * a method a path does not have is a 405 naming those it has (OPTIONS lists them).
+   */
   mountOn(app: Express): void {
+    for (const [path, methods] of this.methods) {
+      const allow = [...methods, ...(methods.includes('get') ? ['head'] : []), 'options'].map((m) => m.toUpperCase()).join(', ');
+      this.router.all(path, (req, res) => {
+        recordRoute(res, `${this.prefix}${path}`);
+        res.set('Allow', allow);
+        if (req.method === 'OPTIONS') return void res.status(204).end();
+        throw new HttpError(405, 'method_not_allowed', `method ${req.method} is not allowed here; allowed: ${allow}`);
+      });
+    }
     app.use(this.prefix || '/', this.router);
   }
 
@@ -121,6 +135,7 @@ export class Routes {
     const params = z.object(spec.params ?? {});
     const query = spec.query ?? z.strictObject({});
     const pattern = `${this.prefix}${path}`;
+    this.methods.set(path, [...(this.methods.get(path) ?? []), method]);
     this.table.push({
       method,
       path: pattern,

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { CLUSTER_STATUSES, PROVIDER_NAMES, TAINT_EFFECTS, type ClusterRequest } from '../domain/cluster.js';
-import { dnsLabelProblem } from '../domain/names.js';
+import { DNS_LABEL, dnsLabelProblem } from '../domain/names.js';
 import type { Problem } from '../domain/problems.js';
 import { clusterRequestProblems, MAX_NODE_POOLS } from '../domain/validation.js';
 import { valuesProblems } from '../domain/values.js';
@@ -13,10 +13,19 @@ function addProblems(ctx: z.RefinementCtx, problems: Problem[]): void {
   for (const p of problems) ctx.addIssue({ code: 'custom', path: p.path, message: p.message });
 }
 
-export const dnsLabel = z.string().superRefine((value, ctx) => {
-  const problem = dnsLabelProblem(value);
-  if (problem) ctx.addIssue({ code: 'custom', message: problem });
-});
+/**
+ * A DNS label as the document shows it. The rule itself is dnsLabelProblem's, run by the
+ * schemas below and by the domain checks; this only states it in JSON Schema's words.
+ */
+const dnsLabelShape = { minLength: 1, maxLength: 63, pattern: DNS_LABEL.source };
+
+export const dnsLabel = z
+  .string()
+  .superRefine((value, ctx) => {
+    const problem = dnsLabelProblem(value);
+    if (problem) ctx.addIssue({ code: 'custom', message: problem });
+  })
+  .meta(dnsLabelShape);
 
 export const secretId = z.string().regex(/^sec-[0-9a-f]{16}$/, 'a secret ID like sec-0123456789abcdef');
 
@@ -31,7 +40,7 @@ export const Taint = z.strictObject({
 const labels = z.record(z.string().max(317), z.string().max(63));
 
 export const NodePool = z.strictObject({
-  name: z.string().max(63),
+  name: z.string().max(63).meta(dnsLabelShape),
   instanceType: z.string().min(1).max(64),
   count,
   minCount: count.optional(),
@@ -44,7 +53,7 @@ export const NodePool = z.strictObject({
 
 export const ClusterCreate = z
   .strictObject({
-    name: z.string().max(63),
+    name: z.string().max(63).meta(dnsLabelShape),
     provider: z.enum(PROVIDER_NAMES),
     region: z.string().min(1).max(64).regex(/^[a-z0-9-]+$/, 'lower-case letters, digits and -').optional(),
     kubernetesVersion: z.string().regex(/^1\.\d{1,2}(\.\d{1,3})?$/, 'a Kubernetes version like 1.32').optional(),
@@ -69,7 +78,8 @@ export const NodePoolUpdate = z
     labels: labels.optional(),
     taints: z.array(Taint).max(50).optional(),
   })
-  .refine((changes) => Object.keys(changes).length > 0, { message: 'nothing to change: give count, minCount, maxCount, autoscaling, labels or taints' });
+  .refine((changes) => Object.keys(changes).length > 0, { message: 'nothing to change: give count, minCount, maxCount, autoscaling, labels or taints' })
+  .meta({ minProperties: 1 });
 
 export const ClusterListQuery = z.strictObject({
   provider: z.enum(PROVIDER_NAMES).optional(),
@@ -139,7 +149,10 @@ const deploymentFields = {
 
 export const DeploymentCreate = z.strictObject({
   // Helm release names are at most 53 characters.
-  releaseName: dnsLabel.refine((v) => v.length <= 53, 'at most 53 characters').optional(),
+  releaseName: dnsLabel
+    .refine((v) => v.length <= 53, 'at most 53 characters')
+    .meta({ maxLength: 53 })
+    .optional(),
   ...deploymentFields,
   dryRun: z.boolean().default(false),
 });

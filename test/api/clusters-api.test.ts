@@ -217,6 +217,8 @@ describe('clusters and node pools', () => {
   it('says plainly when a provider has no kubeconfig to give', async () => {
     const res = await stack.api('GET', `${base}/clusters/one/kubeconfig`);
     expect(res.status).toBe(501);
+    // The error in JSON, though the route answers YAML when it succeeds.
+    expect([res.headers.get('content-type'), res.body.error.code]).toEqual([expect.stringContaining('application/json'), 'not_implemented']);
   });
 
   it('deletes: 202, then DELETED, listed only when asked for', async () => {

@@ -1,4 +1,6 @@
 import { mkdirSync, mkdtempSync, symlinkSync } from 'node:fs';
+import { maxHeaderSize } from 'node:http';
+import { connect } from 'node:net';
 import { join } from 'node:path';
 import { SimCloud } from '../../src/activities/providers/sim/index.js';
 import { MAX_BODY_DEPTH } from '../../src/api/body-limits.js';
@@ -50,6 +52,29 @@ describe('request bodies', () => {
   it('names an unknown field itself', async () => {
     const res = await stack.api('POST', `${base}/clusters`, { body: { name: 'lim-x', provider: 'sim', nodePools: [{ ...pool('a'), colour: 'blue' }], size: 3 } });
     expect(fields(res).sort()).toEqual(['nodePools[0].colour', 'size']);
+  });
+});
+
+describe('request line and headers', () => {
+  /** What a client that writes a whole request at once reads back, and whether the connection was reset. */
+  const rawExchange = (request: string) =>
+    new Promise<{ answer: string; reset: boolean }>((resolve) => {
+      const socket = connect(Number(new URL(stack.baseUrl).port), '127.0.0.1');
+      let answer = '';
+      let reset = false;
+      socket.on('data', (chunk) => (answer += chunk));
+      socket.on('error', (err: NodeJS.ErrnoException) => (reset = err.code === 'ECONNRESET'));
+      socket.on('close', () => resolve({ answer, reset }));
+      socket.write(request);
+    });
+
+  it("answers past Node's limit with a 431 JSON error, and closes without resetting a client still sending", async () => {
+    // A megabyte of query: the answer is due while most of it is still on its way (Node's own answer reset such connections).
+    const { answer, reset } = await rawExchange(`GET ${base}/secrets?cursor=${'A'.repeat(1 << 20)} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer ${TOKENS.acme}\r\n\r\n`);
+    expect(reset).toBe(false);
+    const [head, body] = answer.split('\r\n\r\n');
+    expect(head).toMatch(/^HTTP\/1\.1 431 [^]*content-type: application\/json/i);
+    expect(JSON.parse(body!).error).toEqual({ code: 'too_large', message: expect.stringContaining(`${maxHeaderSize} bytes`), details: [], limitBytes: maxHeaderSize });
   });
 });
 

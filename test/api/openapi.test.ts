@@ -138,6 +138,38 @@ describe('the OpenAPI document', () => {
     const list = doc.paths['/api/v1/orgs/{org}/clusters'].get;
     expect(list.parameters.filter((p: any) => p.in === 'query').map((p: any) => p.name)).toEqual(expect.arrayContaining(['provider', 'status']));
   });
+
+  it('states what the API takes where JSON Schema can: DNS labels, the page size', () => {
+    const param = (path: string, name: string) => doc.paths[path].get.parameters.find((p: any) => p.name === name).schema;
+    expect(param('/api/v1/orgs/{org}/clusters/{name}', 'name')).toEqual({ type: 'string', minLength: 1, maxLength: 63, pattern: '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$' });
+    const limit = ajv().compile(param('/api/v1/orgs/{org}/secrets', 'limit'));
+    expect(['1', '9', '10', '99', '100', '499', '500'].filter((v) => !limit(v))).toEqual([]);
+    expect(['0', '501', '999', '007', '1.5', '-1', ''].filter((v) => limit(v))).toEqual([]);
+  });
+
+  it('declares the errors any request may get, and 401 and 429 exactly where a token is taken', () => {
+    for (const [path, item] of Object.entries<any>(doc.paths)) {
+      for (const method of METHODS.filter((m) => item[m])) {
+        const where = `${method.toUpperCase()} ${path}`;
+        const { responses, security } = item[method];
+        const errors = ['400', '413', '431'].filter((s) => responses[s]?.content['application/json'].schema.$ref === '#/components/schemas/Error');
+        expect([where, errors]).toEqual([where, ['400', '413', '431']]);
+        expect([where, ['401', '429'].filter((s) => s in responses)]).toEqual([where, security.length ? ['401', '429'] : []]);
+      }
+    }
+  });
+
+  it('is what the API answers a method a documented path lacks with: 405, naming the methods it has', async () => {
+    const ask = async (method: string, path: string) => {
+      const res = await fetch(`${baseUrl}${path}`, { method, headers: { authorization: 'Bearer token-acme' } });
+      return [res.status, res.headers.get('allow'), res.status === 405 ? ((await res.json()) as any).error.code : undefined];
+    };
+    expect(await ask('DELETE', '/healthz')).toEqual([405, 'GET, HEAD, OPTIONS', 'method_not_allowed']);
+    expect(await ask('PATCH', '/api/v1/orgs/acme/clusters')).toEqual([405, 'POST, GET, HEAD, OPTIONS', 'method_not_allowed']);
+    expect(await ask('OPTIONS', '/api/v1/orgs/acme/clusters/one/nodepools/a')).toEqual([204, 'PUT, DELETE, OPTIONS', undefined]);
+    // A path the document does not have is still a 404.
+    expect(await ask('PATCH', '/api/v1/orgs/acme/nothing')).toEqual([404, null, undefined]);
+  });
 });
 
 /** A curl command of the README: method, path with query, and its -d body. */

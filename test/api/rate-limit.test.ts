@@ -41,3 +41,10 @@ it('floods: of 200 concurrent requests on one token only the burst gets through'
   expect([count(200), count(429)]).toEqual([burst, 200 - burst]);
   expect(responses.filter((r) => r.status === 429).every((r) => Number(r.headers.get('retry-after')) > 0)).toBe(true);
 });
+
+it('never limits what needs no token: health, readiness and the document answer a token past its burst', async () => {
+  const token = TOKENS.cli;
+  for (let i = 0; i < burst; i++) await stack.api('GET', '/api/v1/whoami', { token });
+  expect((await stack.api('GET', '/api/v1/whoami', { token })).status).toBe(429);
+  for (const path of ['/healthz', '/readyz', '/openapi.json']) expect([path, (await stack.api('GET', path, { token })).status]).toEqual([path, 200]);
+});

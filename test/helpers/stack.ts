@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import type { Express } from 'express';
 import type { ProviderActivities } from '../../src/activities/provider.js';
 import { createApp } from '../../src/api/app.js';
+import { answerClientErrors } from '../../src/api/errors.js';
 import { TokenTable } from '../../src/api/auth.js';
 import { kubeconfigSource, type KubeconfigSource } from '../../src/api/kubeconfig.js';
 import type { ProviderName } from '../../src/domain/cluster.js';
@@ -51,10 +52,13 @@ export interface Stack {
   stop(): Promise<void>;
 }
 
-/** `fuzz` is the API fuzzer's org, `quota` the one the limits test fills and `cli` the CLI test's (its cluster names are short and common): no other suite uses them. */
-export const TOKENS = { acme: 'token-acme', globex: 'token-globex', fuzz: 'token-fuzz', quota: 'token-quota', cli: 'token-cli' };
+/**
+ * `fuzz` is the API fuzzer's org, `schemathesis` the OpenAPI tester's, `quota` the one the limits test fills and
+ * `cli` the CLI test's (its cluster names are short and common): no other suite uses them.
+ */
+export const TOKENS = { acme: 'token-acme', globex: 'token-globex', fuzz: 'token-fuzz', schemathesis: 'token-schemathesis', quota: 'token-quota', cli: 'token-cli' };
 /** globex's token is configured by its SHA-256 (`sha256:<hex>:org`), acme's as it is: the suite runs both forms. */
-export const TOKEN_SPEC = `${TOKENS.acme}:acme,sha256:${createHash('sha256').update(TOKENS.globex).digest('hex')}:globex,${TOKENS.fuzz}:fuzz,${TOKENS.quota}:quota,${TOKENS.cli}:cli`;
+export const TOKEN_SPEC = `${TOKENS.acme}:acme,sha256:${createHash('sha256').update(TOKENS.globex).digest('hex')}:globex,${TOKENS.fuzz}:fuzz,${TOKENS.schemathesis}:schemathesis,${TOKENS.quota}:quota,${TOKENS.cli}:cli`;
 /** The Web UI origin the test API allows to call its codec endpoint. */
 export const UI_URL = 'http://127.0.0.1:8233';
 
@@ -148,7 +152,7 @@ export async function startStack(options: {
     ...(options.maxBodyBytes ? { maxBodyBytes: options.maxBodyBytes } : {}),
   });
   const server = await new Promise<Server>((resolve) => {
-    const s = app.listen(0, '127.0.0.1', () => resolve(s));
+    const s = answerClientErrors(app.listen(0, '127.0.0.1', () => resolve(s)));
   });
   const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 
