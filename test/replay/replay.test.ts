@@ -3,36 +3,59 @@ import { Worker } from '@temporalio/worker';
 import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import * as workflows from '../../src/workflows/index.js';
-import { AesGcmCodec, flotillaDataConverter, parseCodecKeys } from '../../src/temporal/codec.js';
+import { TRACING_PATCH } from '../../src/workflows/tracing-interceptors.js';
+import { AesGcmCodec, ENCRYPTED_ENCODING, flotillaDataConverter, parseCodecKeys } from '../../src/temporal/codec.js';
 import { REPLAY_CODEC_KEYS } from './codec-keys.js';
 import { WorkerMetrics } from '../../src/observability/worker-metrics.js';
 import { tracingSinks } from '../../src/observability/tracing.js';
+import { jsonDataText, jsonMetadataText, payloadsIn } from '../helpers/codec.js';
 
-// Recorded by scripts/record-histories.ts. Replaying them against the current
-// workflow code fails on any change that is not deterministic for runs that
-// are already under way.
+// Recorded by scripts/record-histories.ts, each recording kept: the first
+// ones in clear, from before the payload codec, the tracing patch and the
+// deployment patches; later ones encrypted, traced, taking every patch.
+// Replaying them all against the current workflow code fails on any change
+// that is not deterministic for runs already under way, started by this
+// release or an earlier one.
 const dir = fileURLToPath(new URL('./histories/', import.meta.url));
 const files = readdirSync(dir).filter((f) => f.endsWith('.json'));
+const recorded = files.map((file) => {
+  const json = JSON.parse(readFileSync(`${dir}${file}`, 'utf8'));
+  const payloads = payloadsIn(json);
+  // `patched()` markers: their patch-data payload is `{"id": ...}` in clear.
+  const patches = payloads.filter(({ path }) => path.includes('.markerRecordedEventAttributes.details.patch-data.')).map(({ payload }) => JSON.parse(jsonDataText(payload)).id as string);
+  return { file, json, type: file.split('--')[0]!, encrypted: payloads.some(({ payload }) => jsonMetadataText(payload, 'encoding') === ENCRYPTED_ENCODING), patches };
+});
+
+/** Every patch ID the workflows use: `patched('<id>')` in their sources, and the tracing interceptors' patch. */
+const patchIds = [
+  TRACING_PATCH,
+  ...readdirSync(fileURLToPath(new URL('../../src/workflows/', import.meta.url))).flatMap((f) =>
+    [...readFileSync(fileURLToPath(new URL(`../../src/workflows/${f}`, import.meta.url)), 'utf8').matchAll(/patched\('([^']+)'\)/g)].map((m) => m[1]!),
+  ),
+];
 
 describe('replay of recorded histories', () => {
-  it('covers every workflow type', () => {
-    const types = new Set(files.map((f) => f.split('--')[0]));
-    expect([...types].sort()).toEqual(Object.keys(workflows).sort());
+  it('covers every workflow type as recorded before the codec and the patches, and as the current code records it (encrypted, traced), and every patch', () => {
+    const types = Object.keys(workflows).sort();
+    const typesOf = (histories: typeof recorded) => [...new Set(histories.map((h) => h.type))].sort();
+    expect(typesOf(recorded.filter((h) => !h.encrypted && !h.patches.includes(TRACING_PATCH)))).toEqual(types);
+    expect(typesOf(recorded.filter((h) => h.encrypted && h.patches.includes(TRACING_PATCH)))).toEqual(types);
+    expect(patchIds.length).toBeGreaterThan(1);
+    expect([...new Set(recorded.flatMap((h) => h.patches))]).toEqual(expect.arrayContaining(patchIds));
   });
 
   it('replays every history against the current code without non-determinism', async () => {
-    const histories = files.map((file) => ({
-      workflowId: file,
-      history: proto.temporal.api.history.v1.History.fromObject(JSON.parse(readFileSync(`${dir}${file}`, 'utf8'))),
-    }));
+    const histories = recorded.map(({ file, json }) => ({ workflowId: file, history: proto.temporal.api.history.v1.History.fromObject(json) }));
     const failures: string[] = [];
     const dataConverter = flotillaDataConverter(new AesGcmCodec(parseCodecKeys(REPLAY_CODEC_KEYS)));
     // The bundle the workers run (with the tracing interceptors) and the sinks they register.
     const sinks = { ...new WorkerMetrics().sinks(), ...tracingSinks(undefined) };
+    let replayed = 0;
     for await (const result of Worker.runReplayHistories({ workflowBundle: { codePath: process.env.FLOTILLA_WORKFLOW_BUNDLE! }, sinks, dataConverter }, histories)) {
+      replayed++;
       if (result.error) failures.push(`${result.workflowId}: ${result.error.message}`);
     }
     expect(failures).toEqual([]);
-    expect(histories.length).toBeGreaterThanOrEqual(15);
+    expect(replayed).toBe(files.length);
   });
 });
