@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createServer, Agent, type Server } from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { selfSignedCertificate } from './aks-tls.js';
+import { selfSignedCertificate, type TestCertificate } from './aks-tls.js';
 import { Swagger } from './aks-swagger.js';
 
 /**
@@ -114,8 +114,8 @@ export class FakeArm {
     };
   }
 
-  static async start(options: FakeArmOptions): Promise<FakeArm> {
-    const { cert, key } = selfSignedCertificate();
+  /** Serves `certificate` (default: a new one), which a fake Entra ID of the same test can share, so that one agent trusts both. */
+  static async start(options: FakeArmOptions, { cert, key }: TestCertificate = selfSignedCertificate()): Promise<FakeArm> {
     let fake: FakeArm | undefined;
     const server = createServer({ cert, key }, (req, res) => void fake!.handle(req, res));
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -427,7 +427,7 @@ export class FakeArm {
   }
 }
 
-function readBody(req: IncomingMessage): Promise<string> {
+export function readBody(req: IncomingMessage): Promise<string> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
@@ -436,7 +436,8 @@ function readBody(req: IncomingMessage): Promise<string> {
   });
 }
 
-function send(res: ServerResponse, status: number, body?: unknown, headers: Record<string, string> = {}): void {
+/** An answer as Azure's front ends give it: JSON, with a request ID. */
+export function send(res: ServerResponse, status: number, body?: unknown, headers: Record<string, string> = {}): void {
   const payload = body === undefined ? '' : JSON.stringify(body);
   res.writeHead(status, {
     ...(payload ? { 'content-type': 'application/json; charset=utf-8' } : {}),

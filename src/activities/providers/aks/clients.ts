@@ -1,6 +1,6 @@
 import { ContainerServiceClient } from '@azure/arm-containerservice';
 import { ResourceManagementClient } from '@azure/arm-resources';
-import { ClientSecretCredential, DefaultAzureCredential, type TokenCredential } from '@azure/identity';
+import { ClientSecretCredential, DefaultAzureCredential, type ClientSecretCredentialOptions, type TokenCredential } from '@azure/identity';
 import { ApplicationFailure } from '@temporalio/activity';
 import { createHash } from 'node:crypto';
 import type { Agent } from 'node:https';
@@ -20,7 +20,14 @@ export interface AzureClientOptions {
   endpoint?: string | undefined;
   /** Used instead of the cluster's secret or the default chain (tests: a static token). */
   tokenCredential?: TokenCredential | undefined;
-  /** Agent for ARM's TLS connections (tests: one that trusts the fake's certificate). */
+  /**
+   * Microsoft Entra authority host for a cluster's client secret; default
+   * AZURE_AUTHORITY_HOST, else https://login.microsoftonline.com. One given
+   * here is trusted as it is, without asking Microsoft's instance discovery
+   * about it (tests: a local fake).
+   */
+  authorityHost?: string | undefined;
+  /** Agent for the TLS connections to ARM and to the authority host (tests: one that trusts the fakes' certificate). */
   httpsAgent?: Agent | undefined;
   /** AKS api-version; default the SDK's own. */
   apiVersion?: string | undefined;
@@ -63,12 +70,17 @@ export class AzureClientFactory {
       const credential =
         this.options.tokenCredential ??
         (secret
-          ? new ClientSecretCredential(secret.tenantId, secret.clientId, secret.clientSecret)
+          ? new ClientSecretCredential(secret.tenantId, secret.clientId, secret.clientSecret, this.identityOptions())
           : (this.defaultCredential ??= new DefaultAzureCredential()));
       clients = this.create(credential, subscriptionId);
       this.cache.set(key, clients);
     }
     return clients;
+  }
+
+  private identityOptions(): ClientSecretCredentialOptions {
+    const { authorityHost, httpsAgent } = this.options;
+    return { ...(authorityHost ? { authorityHost, disableInstanceDiscovery: true } : {}), ...(httpsAgent ? { agent: httpsAgent } : {}) };
   }
 
   private create(credential: TokenCredential, subscriptionId: string): AzureClients {
@@ -79,7 +91,12 @@ export class AzureClientFactory {
     };
     return {
       subscriptionId,
-      containers: new ContainerServiceClient(credential, subscriptionId, { ...common, ...(endpoint ? { endpoint } : {}), ...(apiVersion ? { apiVersion } : {}) }),
+      // Its token scope is management.azure.com's whatever the endpoint: another ARM endpoint's is asked for by name.
+      containers: new ContainerServiceClient(credential, subscriptionId, {
+        ...common,
+        ...(endpoint ? { endpoint, credentials: { scopes: [`${endpoint}/.default`] } } : {}),
+        ...(apiVersion ? { apiVersion } : {}),
+      }),
       // The classic client builds URLs from `$host`, and its token scope from `endpoint`.
       resources: new ResourceManagementClient(credential, subscriptionId, { ...common, ...(endpoint ? { endpoint, $host: endpoint } : {}) }),
     };
