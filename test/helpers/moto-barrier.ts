@@ -63,9 +63,11 @@ export class MotoBarrier {
     for await (const chunk of req) chunks.push(chunk as Buffer);
     const body = Buffer.concat(chunks);
     const operation = operationOf(req.method!, req.url!, body.toString());
-    const n = (this.counts.get(operation) ?? 0) + 1;
+    // The SDK's own retry of a call (amz-sdk-request: attempt=2; …) is that call again, not the next one.
+    const sdkRetry = !/^attempt=1;/.test(String(req.headers['amz-sdk-request'] ?? 'attempt=1;'));
+    const n = (this.counts.get(operation) ?? 0) + (sdkRetry ? 0 : 1);
     this.counts.set(operation, n);
-    const at = (phase: AwsKillPoint['phase']) => this.point?.operation === operation && this.point.nth === n && this.point.phase === phase;
+    const at = (phase: AwsKillPoint['phase']) => !sdkRetry && this.point?.operation === operation && this.point.nth === n && this.point.phase === phase;
     if (at('received')) return this.hold(`${operation} #${n}`, req);
 
     const upstream = request(new URL(req.url!, this.moto), { method: req.method, headers: req.headers });
