@@ -5,10 +5,12 @@ import { createHash, generateKeyPairSync, randomBytes, sign, type KeyObject } fr
  *
  * Why: the Azure SDK's bearer-token policy refuses to send a token over plain
  * http ("Bearer token authentication is not permitted for non-TLS protected
- * URLs"), so the fake ARM server must speak https. Node has no API to issue an
- * X.509 certificate and CI may lack the openssl CLI, so this writes the few DER
- * structures a self-signed P-256 certificate needs; the signature comes from
- * node:crypto. Nothing is written to disk and no key is committed.
+ * URLs"), so the fake ARM server must speak https, and MSAL takes only an
+ * https authority, so the fake Entra ID does too (with the same certificate).
+ * Node has no API to issue an X.509 certificate and CI may lack the openssl
+ * CLI, so this writes the few DER structures a self-signed P-256 certificate
+ * needs; the signature comes from node:crypto. Nothing is written to disk and
+ * no key is committed.
  */
 export interface TestCertificate {
   cert: string;
