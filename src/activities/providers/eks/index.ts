@@ -67,13 +67,16 @@ export class EksProvider {
 
   activities(): ProviderActivities {
     return {
-      ensureNetwork: async (ref) => {
-        if (ref.eks?.subnetIds) return; // the user's network: nothing to make
-        const { ec2 } = await this.clients(ref);
-        await ensureNetwork(ec2, ref);
-      },
+      // Every call that may take longer than the heartbeat timeout heartbeats: else, on a loaded worker, Temporal
+      // starts a second attempt beside the first, and CreateVpc has no client token to tell them apart.
+      ensureNetwork: (ref) =>
+        withHeartbeat(async () => {
+          if (ref.eks?.subnetIds) return; // the user's network: nothing to make
+          const { ec2 } = await this.clients(ref);
+          await ensureNetwork(ec2, ref);
+        }),
 
-      createControlPlane: async (ref) => {
+      createControlPlane: (ref) => withHeartbeat(async () => {
         const clients = await this.clients(ref);
         if (await this.describeCluster(clients, ref)) return;
         const network = ref.eks?.subnetIds ? undefined : await ensureNetwork(clients.ec2, ref);
@@ -92,7 +95,7 @@ export class EksProvider {
             }),
           ),
         );
-      },
+      }),
 
       awaitControlPlane: async (ref) => {
         const clients = await this.clients(ref);
@@ -106,8 +109,8 @@ export class EksProvider {
 
       createNodePool: async (ref, pool) => {
         const clients = await this.clients(ref);
-        const existing = await this.describeNodegroup(clients, ref, pool.name);
-        if (!existing) {
+        const existing = await withHeartbeat(() => this.describeNodegroup(clients, ref, pool.name));
+        if (!existing) await withHeartbeat(async () => {
           const subnets = ref.eks?.subnetIds ?? (await ensureNetwork(clients.ec2, ref)).privateSubnetIds;
           const nodeRole = ref.eks?.nodeRoleArn ?? (await ensureRole(clients.iam, ref, 'node'));
           await aws(() =>
@@ -127,7 +130,7 @@ export class EksProvider {
               }),
             ),
           );
-        }
+        });
         return this.applyPool(clients, ref, pool);
       },
 
@@ -154,12 +157,13 @@ export class EksProvider {
       },
 
       // Only what Flotilla made: its own roles (by name) and tagged network; given ones stay.
-      deleteNetwork: async (ref) => {
-        const clients = await this.clients(ref);
-        if (!ref.eks?.nodeRoleArn) await deleteRole(clients.iam, ref, 'node');
-        if (!ref.eks?.clusterRoleArn) await deleteRole(clients.iam, ref, 'cluster');
-        await deleteNetwork(clients.ec2, ref);
-      },
+      deleteNetwork: (ref) =>
+        withHeartbeat(async () => {
+          const clients = await this.clients(ref);
+          if (!ref.eks?.nodeRoleArn) await deleteRole(clients.iam, ref, 'node');
+          if (!ref.eks?.clusterRoleArn) await deleteRole(clients.iam, ref, 'cluster');
+          await deleteNetwork(clients.ec2, ref);
+        }),
     };
   }
 
