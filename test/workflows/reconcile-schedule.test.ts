@@ -26,13 +26,18 @@ beforeAll(async () => {
   await eventually(async () => ((await stack.api('GET', `${base}/clusters/scheduled`)).body.status === 'RUNNING' ? true : undefined), 'RUNNING');
 });
 afterAll(async () => {
-  // Later suites' workers must run no pass: the schedule stays (the history scan reads it), paused, and the passes it
-  // started finish here.
   try {
-    await schedule.pause('reconcile-schedule.test.ts is done');
-    for (const { action } of (await schedule.describe()).info.recentActions) await runOf(action).result();
-  } catch (err) {
-    if (!(err instanceof ScheduleNotFoundError)) throw err; // the test failed before making it
+    // Later suites' workers must run no pass: the schedule stays (the history scan reads it), paused, and the passes it
+    // started finish here.
+    try {
+      await schedule.pause('reconcile-schedule.test.ts is done');
+      for (const { action } of (await schedule.describe()).info.recentActions) await runOf(action).result();
+    } catch (err) {
+      if (!(err instanceof ScheduleNotFoundError)) throw err; // the test failed before making it
+    }
+    // Other suites share the org: leave no cluster behind.
+    await stack.api('DELETE', `${base}/clusters/scheduled`);
+    await eventually(async () => ((await stack.api('GET', `${base}/clusters/scheduled`)).body.status === 'DELETED' ? true : undefined), 'DELETED');
   } finally {
     await stack?.stop();
   }

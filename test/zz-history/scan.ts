@@ -1,8 +1,9 @@
 import { Connection } from '@temporalio/client';
+import type { Payload } from '@temporalio/common';
 import proto from '@temporalio/proto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fromJsonPayload } from '../../src/api/routes/codec.js';
+import { fromJsonPayload, type JsonPayload } from '../../src/api/routes/codec.js';
 import { AesGcmCodec, codecKeys, ENCRYPTED_ENCODING, type CodecKey } from '../../src/temporal/codec.js';
 import { historyJson, jsonDataText, jsonMetadataText, metadataText, payloadsIn } from '../helpers/codec.js';
 import { secretsIn } from '../helpers/secret-markers.js';
@@ -72,15 +73,15 @@ export class HistoryChecker {
   }
 
   /** What a client with the codec reads: workflow inputs and results, activity arguments, memos, update arguments. */
-  private async checkDecrypted(where: string, payload: Parameters<typeof fromJsonPayload>[0]): Promise<void> {
-    let plain;
+  private async checkDecrypted(where: string, payload: JsonPayload): Promise<void> {
+    let plain: Payload;
     try {
-      [plain] = await this.codec.decode([fromJsonPayload(payload)]);
+      plain = (await this.codec.decode([fromJsonPayload(payload)]))[0]!;
     } catch (err) {
       return void this.findings.push({ where, problem: `does not decrypt: ${(err as Error).message}` });
     }
     this.decrypted++;
-    const text = [Buffer.from(plain!.data ?? []).toString(), ...Object.keys(plain!.metadata ?? {}).map((k) => metadataText(plain!, k) ?? '')].join('\n');
+    const text = [Buffer.from(plain.data ?? []).toString(), ...Object.keys(plain.metadata ?? {}).map((k) => metadataText(plain, k) ?? '')].join('\n');
     for (const name of secretsIn(text, this.secrets)) this.findings.push({ where, problem: `decrypted, holds ${name}` });
   }
 }
