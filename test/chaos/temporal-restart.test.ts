@@ -6,6 +6,7 @@ import { SimCloud } from '../../src/activities/providers/sim/index.js';
 import { kubeconfigSource } from '../../src/api/kubeconfig.js';
 import { toolPaths } from '../../src/toolchain.js';
 import { eventually, startStack, testHelm, type Stack } from '../helpers/stack.js';
+import { expectCleanHistories } from '../zz-history/scan.js';
 import { report } from './entities.js';
 import { TestTemporal } from './temporal-server.js';
 
@@ -119,4 +120,6 @@ it('resumes a multi-cluster deployment after Temporal is stopped and restarted',
     'API status while Temporal was down': apiWhileDown,
     'helm release revisions after the restart': revisions.join(', '),
   });
+  // This Temporal is the test's own: the suite's history scan never sees it.
+  await expectCleanHistories(temporal.address);
 }, 600_000);
