@@ -11,6 +11,8 @@ export interface DevServer {
   /** The server's process, whose CPU and memory the benchmarks read. */
   pid: number;
   stop(): Promise<void>;
+  /** SIGKILL, at once (unless it has exited). */
+  kill(): void;
 }
 
 /** The flags that register Flotilla's search attributes on a dev server. */
@@ -58,6 +60,9 @@ export async function startDevServer(options: {
     uiUrl: `http://127.0.0.1:${options.uiPort}`,
     pid: child.pid!,
     stop: () => stopProcess(child),
+    kill: () => {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    },
   };
 }
 

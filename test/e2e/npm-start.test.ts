@@ -12,21 +12,36 @@ import { eventually } from '../helpers/stack.js';
 import { freePort } from '../helpers/ports.js';
 import { parseMetrics, valueOf } from '../helpers/metrics.js';
 import { expectCleanNpmStartHistories } from '../zz-history/scan.js';
+import { leftovers, processes } from '../helpers/processes.js';
 
-// The embedded default as a newcomer runs it: `npm start` (here its script,
-// `tsx src/main.ts`), stopped with Ctrl-C and started again on the same data.
+// The embedded default as a newcomer runs it: `npm start`, in a process group
+// of its own as at a terminal, stopped with Ctrl-C (SIGINT to the whole group:
+// npm, tsx, node, the dev server, kwokctl runs) and started again on the same data.
 const repo = fileURLToPath(new URL('../..', import.meta.url));
 const dataDir = mkdtempSync(join(process.env.FLOTILLA_TEST_DIR!, 'start-'));
 let ports: { api: number; temporal: number; ui: number };
 let child: ChildProcess | undefined;
+/** Every start's process group: what afterAll kills if a test failed. */
+const groups: number[] = [];
+let exited: Promise<number | null>;
 let output = '';
 
-function start(): Promise<void> {
+/**
+ * `npm start`; or, where a test looks at how Flotilla itself stops, its
+ * script's node process alone (`node --import tsx src/main.ts`, as the image
+ * runs its entry points): under npm, tsx SIGKILLs its child when the child's
+ * event loop gets to a signal late, and the watchdog then stops the control
+ * planes instead.
+ */
+function start(options: { npm: boolean; env?: NodeJS.ProcessEnv }): Promise<void> {
   output = '';
-  child = spawn(join(repo, 'node_modules', '.bin', 'tsx'), ['src/main.ts'], {
+  const [command, ...args] = options.npm ? ['npm', 'start'] : [join(repo, 'node_modules', '.bin', 'node'), '--import', 'tsx', 'src/main.ts'];
+  child = spawn(command!, args, {
     cwd: repo,
+    detached: true,
     env: {
       ...process.env,
+      ...options.env,
       TEMPORAL_ADDRESS: '',
       FLOTILLA_CODEC_KEYS: '',
       FLOTILLA_DATA_DIR: dataDir,
@@ -36,16 +51,23 @@ function start(): Promise<void> {
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  groups.push(child.pid!);
+  exited = new Promise((resolve) => child!.once('exit', (code) => resolve(code)));
   child.stdout!.on('data', (d) => (output += d));
   child.stderr!.on('data', (d) => (output += d));
   return eventually(async () => (output.includes('Flotilla is up.') ? true : undefined), `npm start to come up:\n${output}`, 120_000).then(() => undefined);
 }
 
-function stop(): Promise<number | null> {
-  return new Promise((resolve) => {
-    child!.once('exit', (code) => resolve(code));
-    child!.kill('SIGINT');
-  });
+/** A Ctrl-C at the terminal. */
+const ctrlC = () => process.kill(-child!.pid!, 'SIGINT');
+
+/** Waits for the exit, asserts that nothing started is left (no process of the group, none under the data directory), returns the exit code. */
+async function nothingLeft(): Promise<number | null> {
+  const code = await exited;
+  // Processes killed at the end may take a moment to go.
+  await eventually(async () => (leftovers(child!.pid!, dataDir).length === 0 ? true : undefined), 'no process left', 10_000).catch(() => undefined);
+  expect(leftovers(child!.pid!, dataDir)).toEqual([]);
+  return code;
 }
 
 async function api(method: string, path: string, body?: unknown): Promise<{ status: number; body: any; text: string }> {
@@ -68,13 +90,14 @@ const running = () =>
 beforeAll(async () => {
   ports = { api: await freePort(), temporal: await freePort(), ui: await freePort() };
 });
-afterAll(async () => {
-  if (child && child.exitCode === null) await stop();
+afterAll(() => {
+  // After a failure: nothing may outlive the test.
+  for (const pgid of groups) for (const p of leftovers(pgid, dataDir)) process.kill(p.pid, 'SIGKILL');
 });
 
 describe('npm start', () => {
   it('comes up with the dev server, Web UI, worker and API, printing where they are and a token', async () => {
-    await start();
+    await start({ npm: true });
     const token = readFileSync(join(dataDir, 'api-token'), 'utf8').trim();
     expect(output).toContain(`API:     http://127.0.0.1:${ports.api}/api/v1/orgs/default`);
     expect(output).toContain(`Web UI:  http://127.0.0.1:${ports.ui}`);
@@ -112,7 +135,7 @@ describe('npm start', () => {
     expect(JSON.parse(Buffer.from(body.payloads[0].data, 'base64').toString())).toEqual({ hello: 'ui' });
   });
 
-  it('creates a KWOK cluster, then stops everything cleanly on Ctrl-C', async () => {
+  it('creates a KWOK cluster, then stops everything cleanly on Ctrl-C, the control plane too', async () => {
     const created = await api('POST', '/clusters', { name: 'first', provider: 'kwok', nodePools: [{ name: 'pool', instanceType: 'standard-2', count: 2 }] });
     expect(created.status).toBe(202);
     await running();
@@ -124,15 +147,19 @@ describe('npm start', () => {
     }, 'one RUNNING cluster in /metrics');
     expect(valueOf(metrics, 'flotilla_operations_total', { provider: 'kwok', type: 'provision', outcome: 'succeeded' })).toBe(1);
     expect(valueOf(metrics, 'flotilla_workflows_started_total', { workflow_type: 'clusterWorkflow' })).toBe(1);
-    expect(await stop()).toBe(0);
-    expect(output).toContain('[flotilla] stopped');
+    const clusters = join(dataDir, 'kwok', 'clusters');
+    const controlPlane = processes().filter((p) => p.args[0]?.startsWith(clusters)).map((p) => p.args[0]!.split('/').pop()).sort();
+    expect(controlPlane).toEqual(['etcd', 'kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'kwok-controller']);
+    ctrlC();
+    await nothingLeft();
     await expect(fetch(`http://127.0.0.1:${ports.api}/healthz`)).rejects.toBeDefined();
   });
 
   it('finds the earlier state on a second start, with the control plane answering again', async () => {
     // A codec key rotation between the two runs: the old key still decrypts what it encrypted, the new one encrypts.
     appendFileSync(join(dataDir, 'codec-keys'), `${newCodecKeyEntry('k2')}\n`);
-    await start();
+    // Each step of a sim cluster takes long: the next test needs one in flight.
+    await start({ npm: false, env: { FLOTILLA_SIM_LATENCY_MS: '60000' } });
     expect(output).toMatch(/starting KWOK control plane first-/);
     const list = await api('GET', '/clusters');
     expect(list.body.items.map((c: any) => [c.name, c.status])).toEqual([['first', 'RUNNING']]);
@@ -141,7 +168,25 @@ describe('npm start', () => {
     config.loadFromString(kubeconfig.text);
     const nodes = await config.makeApiClient(CoreV1Api).listNode();
     expect(nodes.items.map((n) => n.metadata!.name).sort()).toEqual(['pool-0', 'pool-1']);
+  });
 
+  it('exits at once on a second Ctrl-C while stopping, still leaving nothing running', async () => {
+    // Stopping waits for an activity in flight, for the shutdown grace time: the second Ctrl-C comes meanwhile.
+    const slow = await api('POST', '/clusters', { name: 'slow', provider: 'sim', nodePools: [{ name: 'pool', instanceType: 'standard-2', count: 1 }] });
+    expect(slow.status).toBe(202);
+    await eventually(async () => ((await api('GET', '/clusters/slow')).body.operation?.currentStep ? true : undefined), 'a sim step in flight');
+    ctrlC();
+    await eventually(async () => (output.includes('[flotilla] stopping KWOK control planes') ? true : undefined), 'stopping');
+    // Past the half second in which a SIGINT again is taken for the same Ctrl-C (tsx may pass it on twice).
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    ctrlC();
+    expect(await nothingLeft()).toBe(130);
+    expect(output).toContain('[flotilla] stopping now (SIGINT again)');
+    expect(output).not.toContain('[flotilla] stopped');
+  });
+
+  it('deletes the cluster after a third start, encrypting with the rotated key, then stops cleanly', async () => {
+    await start({ npm: false });
     expect((await api('DELETE', '/clusters/first')).status).toBe(202);
     await eventually(async () => ((await api('GET', '/clusters/first')).body.status === 'DELETED' ? true : undefined), 'DELETED', 120_000);
     const connection = await Connection.connect({ address: `127.0.0.1:${ports.temporal}` });
@@ -150,6 +195,9 @@ describe('npm start', () => {
     const keyIds = new Set(payloadsIn(historyJson(history)).map(({ payload }) => jsonMetadataText(payload, KEY_ID_METADATA)));
     expect([...keyIds].filter(Boolean).sort()).toEqual(['k1', 'k2']);
     await expectCleanNpmStartHistories(`127.0.0.1:${ports.temporal}`, dataDir);
-    expect(await stop()).toBe(0);
+    ctrlC();
+    expect(await nothingLeft()).toBe(0);
+    expect(output).toContain('[flotilla] stopping KWOK control planes');
+    expect(output).toContain('[flotilla] stopped');
   });
 });
