@@ -4,7 +4,7 @@
 # The programs the helm and KWOK activities run, at the versions the tests use
 # (tools/versions.json), from their release downloads: helm, kwok and kwokctl,
 # kube-apiserver, kube-controller-manager, kube-scheduler, etcd.
-FROM node:20-bookworm-slim AS tools
+FROM node:24-bookworm-slim AS tools
 RUN apt-get update \
  && apt-get install -y --no-install-recommends ca-certificates curl \
  && rm -rf /var/lib/apt/lists/*
@@ -14,12 +14,12 @@ COPY scripts/install-tools.sh scripts/
 RUN FLOTILLA_TOOLS=/opt/flotilla/tools bash scripts/install-tools.sh helm kwok etcd kubernetes
 
 # Runtime dependencies only; tsx is one of them (the TypeScript runs as it is).
-FROM node:20-bookworm-slim AS deps
+FROM node:24-bookworm-slim AS deps
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev
 
-FROM node:20-bookworm-slim
+FROM node:24-bookworm-slim
 WORKDIR /app
 ENV NODE_ENV=production \
     FLOTILLA_TOOLS=/opt/flotilla/tools \

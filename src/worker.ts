@@ -28,6 +28,7 @@ import {
 import { PROVIDER_NAMES, type ProviderName } from './domain/cluster.js';
 import { HELM_TASK_QUEUE, providerTaskQueue, RECONCILE_TASK_QUEUE, WORKFLOW_TASK_QUEUE } from './domain/ids.js';
 import { toolPaths } from './toolchain.js';
+import { requireNodeMajor } from './node-version.js';
 
 export interface FlotillaWorkerOptions {
   connection: NativeConnection;
@@ -108,6 +109,7 @@ export async function runWorkers(workers: Worker[]): Promise<void> {
  * activities in flight finish within FLOTILLA_SHUTDOWN_GRACE_TIME.
  */
 async function main(): Promise<void> {
+  requireNodeMajor('The worker');
   const config = loadConfig();
   const logger = createLogger({ level: config.logLevel ?? 'info' });
   installTemporalRuntime(logger, config.metrics);

@@ -17,6 +17,7 @@ import { isProviderName, type ProviderName } from '../../src/domain/cluster.js';
 import { toolPaths } from '../../src/toolchain.js';
 import { flotillaDataConverter, openCodec } from '../../src/temporal/codec.js';
 import { createWorkers, runWorkers, type FlotillaWorkerOptions } from '../../src/worker.js';
+import { requireNodeMajor } from '../../src/node-version.js';
 
 export type WorkerStats = { spawns: Record<string, number[]>; activities: Record<string, number[]> };
 export type WorkerMessage = { type: 'ready' } | ({ type: 'stats' } & WorkerStats);
@@ -58,6 +59,7 @@ function timed<T extends object>(activities: T): T {
 Runtime.install({ logger: new DefaultLogger('ERROR') });
 
 async function main(): Promise<void> {
+  requireNodeMajor('A benchmark worker');
   const config = loadConfig();
   const address = config.temporal!.connection.address!;
   const access = tenantAccess(config.allowedEndpoints ?? '', config.kubeconfigRules);

@@ -19,6 +19,7 @@ import { TokenTable } from './auth.js';
 import { kubeconfigSource } from './kubeconfig.js';
 import { uiOrigins } from './routes/codec.js';
 import { deriveCursorKeys } from './pagination.js';
+import { requireNodeMajor } from '../node-version.js';
 
 /** Serves the API on the configured host and port. */
 export function startApi(options: {
@@ -60,6 +61,7 @@ export function startApi(options: {
 
 /** The API on its own (the production topology): `tsx src/api/server.ts` with TEMPORAL_ADDRESS and FLOTILLA_API_TOKENS. */
 async function main(): Promise<void> {
+  requireNodeMajor('The API');
   const config = loadConfig();
   if (!config.temporal) throw new Error('TEMPORAL_ADDRESS (or a Temporal client profile: TEMPORAL_CONFIG_FILE, TEMPORAL_PROFILE) is required');
   if (!config.apiTokens) throw new Error('FLOTILLA_API_TOKENS is required (token:org,token:org)');
