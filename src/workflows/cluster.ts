@@ -90,8 +90,29 @@ class ClusterEntity {
   private readonly initialGroup?: string;
   private running?: { op: Operation; scope: CancellationScope };
   private published?: { status: ClusterStatus; memo: string; group?: string };
+  /**
+   * Whether this run waits for update handlers before the main loop writes (decided once, when
+   * the run starts). Then, wherever the main loop wakes up, it waits until every update and signal
+   * handler has finished (they are synchronous here: that is within the same workflow task), so
+   * that its commands (search attributes, memo, the next child) follow an update's completion
+   * instead of racing it.
+   *
+   * Without it, when an update arrives in the same workflow task as something that wakes the main
+   * loop (a child's outcome), the order of the update's completion and the main loop's commands
+   * depends on how many promise ticks each path takes. The OpenTelemetry interceptors wrap
+   * update handlers with a few more ticks when the SDK flag OpenTelemetryInterceptorsInstrumentsAllMethods
+   * is on; live it always is, but on replay only from the task whose completion recorded the flag,
+   * and the SDK can lose that record: a validator that rejects an update asks for the flag in a
+   * speculative task that the server discards, after which the flag is never recorded again.
+   * Replay then orders the commands differently from history: "Nondeterminism error: Update
+   * machine does not handle this event: UpsertWorkflowSearchAttributes" (test/workflows/update-child-race.test.ts).
+   */
+  private readonly handlersFirst: boolean;
 
   constructor(input: ClusterWorkflowInput) {
+    // Asked here, in the run's first task before any handler can run, so that the marker has the
+    // same place in history whatever arrives with that task; later calls would race as well.
+    this.handlersFirst = patched('update-handlers-finish-before-main-loop');
     this.historyLimit = input.historyLimit ?? DEFAULT_HISTORY_LIMIT;
     const createdAt = now();
     this.state = input.state ?? {
@@ -115,6 +136,9 @@ class ClusterEntity {
     this.publish();
     for (;;) {
       await condition(() => this.nextQueued() !== undefined || this.shouldContinueAsNew());
+      // An update that queued an operation may still be completing: let it finish first.
+      // (No await at all in runs without the patch: an extra tick would reorder their commands too.)
+      if (this.handlersFirst) await condition(allHandlersFinished);
       if (this.shouldContinueAsNew()) {
         await condition(allHandlersFinished);
         return continueAsNew<typeof clusterWorkflow>({
@@ -315,6 +339,8 @@ class ClusterEntity {
         if (broken) this.cancelQueued((queued) => queued.type !== 'delete', 'cluster went to ERROR before this ran');
       }
     } finally {
+      // An update delivered with the child's outcome may still be completing: let it finish first.
+      if (this.handlersFirst) await condition(allHandlersFinished);
       op.finishedAt = now();
       this.running = undefined;
       this.trim();

@@ -8,6 +8,8 @@ import {
   OpenTelemetryOutboundInterceptor,
 } from '@temporalio/interceptors-opentelemetry/lib/workflow/index.js';
 import { patched, type WorkflowInterceptorsFactory } from '@temporalio/workflow';
+import { SdkFlags } from '@temporalio/workflow/lib/flags.js';
+import { getActivator } from '@temporalio/workflow/lib/global-attributes.js';
 
 /**
  * The OpenTelemetry interceptors add promise ticks around handlers and
@@ -18,6 +20,44 @@ import { patched, type WorkflowInterceptorsFactory } from '@temporalio/workflow'
  * every call passed straight on, until they continue as new.
  */
 export const TRACING_PATCH = 'opentelemetry-tracing';
+
+/**
+ * Workaround of an SDK bug (TS SDK 1.24.0 with its sdk-core). The SDK flag
+ * OpenTelemetryInterceptorsInstrumentsAllMethods (id 6, since 1.13.3) decides
+ * whether these interceptors trace an update handler, which adds promise ticks
+ * before the update completes. A live worker always has it on. On replay it is on
+ * only from the workflow task whose completion recorded it, and that record can
+ * be lost: when a validator that rejects an update is the first to ask for the
+ * flag, core counts the flag as recorded with that task's completion, the server
+ * discards that speculative task (it holds nothing but the rejection), and core
+ * never writes the flag again. Replay then runs update handlers with fewer ticks
+ * than the run did; where an update completed in the same task as the main loop
+ * wrote (a cluster whose operation's child finished then) the commands come in
+ * another order: "Nondeterminism error: Update machine does not handle this event:
+ * UpsertWorkflowSearchAttributes" (test/workflows/update-child-race.test.ts).
+ *
+ * The SDK covers such losses of other flags with an alternative condition
+ * (OpenTelemetryInterceporsAvoidsExtraYields counts as on for tasks of SDK 1.13.2
+ * and later) but has none for this one, and the sandbox freezes the SDK's flag
+ * definitions. So this does what that condition would: before a traced update
+ * handler runs on replay, in a task completed by SDK 1.13.3 or later (where it was
+ * on), the flag counts as known. For a history that recorded the flag nothing
+ * changes; one that lost it replays as it ran. Related upstream issues:
+ * temporalio/sdk-typescript#1835 (the flag), #2023 (the same interceptors' query
+ * and validator spans, which replay does not see).
+ */
+function assumeLostFlagOnReplay(): void {
+  const flag = SdkFlags.OpenTelemetryInterceptorsInstrumentsAllMethods;
+  const activator = getActivator();
+  if (activator.info.unsafe.isReplaying && !activator.hasFlag(flag) && atLeast(activator.sdkVersion, [1, 13, 3])) activator.addKnownFlags([flag.id]);
+}
+
+function atLeast(version: string | undefined, minimum: [number, number, number]): boolean {
+  const parts = /^(\d+)\.(\d+)\.(\d+)/.exec(version ?? '')?.slice(1).map(Number);
+  if (!parts) return false;
+  for (let i = 0; i < 3; i++) if (parts[i] !== minimum[i]) return parts[i]! > minimum[i]!;
+  return true;
+}
 
 export const interceptors: WorkflowInterceptorsFactory = () => {
   let traced: { inbound: OpenTelemetryInboundInterceptor; outbound: OpenTelemetryOutboundInterceptor; internals: OpenTelemetryInternalsInterceptor } | undefined;
@@ -31,7 +71,11 @@ export const interceptors: WorkflowInterceptorsFactory = () => {
           return traced ? traced.inbound.execute(input, next) : next(input);
         },
         handleSignal: (input, next) => (traced ? traced.inbound.handleSignal(input, next) : next(input)),
-        handleUpdate: (input, next) => (traced ? traced.inbound.handleUpdate(input, next) : next(input)),
+        handleUpdate: (input, next) => {
+          if (!traced) return next(input);
+          assumeLostFlagOnReplay();
+          return traced.inbound.handleUpdate(input, next);
+        },
         validateUpdate: (input, next) => (traced ? traced.inbound.validateUpdate(input, next) : next(input)),
         handleQuery: (input, next) => (traced ? traced.inbound.handleQuery(input, next) : next(input)),
       },
