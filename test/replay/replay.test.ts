@@ -13,6 +13,11 @@ import { jsonDataText, jsonMetadataText, payloadsIn } from '../helpers/codec.js'
 // Recorded by scripts/record-histories.ts, each recording kept: the first
 // ones in clear, from before the payload codec, the tracing patch and the
 // deployment patches; later ones encrypted, traced, taking every patch.
+// Two more by test/workflows/update-child-race.test.ts (clusterWorkflow--cluster_race_child-update--*):
+// an update accepted in the same task as a child's completion, in a run whose
+// SDK flag record was lost; the one from before the patch
+// 'update-handlers-finish-before-main-loop' replays only thanks to the
+// workaround in src/workflows/tracing-interceptors.ts.
 // Replaying them all against the current workflow code fails on any change
 // that is not deterministic for runs already under way, started by this
 // release or an earlier one.
