@@ -15,6 +15,8 @@ export default {
   // Tests reach loopback only: a connection anywhere else throws (test/setup/loopback-only.cjs).
   setupFiles: ['<rootDir>/test/setup/loopback-only.cjs'],
   globalTeardown: '<rootDir>/test/setup/global-teardown.mjs',
+  // `npm test` ends with every stage's counts (test/setup/tally-reporter.cjs).
+  reporters: ['default', '<rootDir>/test/setup/tally-reporter.cjs'],
   testTimeout: 180_000,
   // Suites share one dev server and start workers on the same task queues: one at a time.
   maxWorkers: 1,
