@@ -31,5 +31,7 @@ export const FailureType = {
   kubeconfigRefused: 'FlotillaKubeconfigRefused',
   /** A chart that its repository or registry does not have (or not as its digest says). */
   chartUnavailable: 'FlotillaChartUnavailable',
+  /** A cluster whose API server did not answer (helm or the Kubernetes client could not connect). */
+  clusterUnreachable: 'FlotillaClusterUnreachable',
 } as const;
 export type FailureType = (typeof FailureType)[keyof typeof FailureType];
