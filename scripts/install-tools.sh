@@ -110,7 +110,7 @@ install_helm() {
   fi
 }
 
-# etcd 3.5 and the Kubernetes control plane are built inside small wrapper
+# etcd and the Kubernetes control plane are built inside small wrapper
 # modules of our own (tools/etcd, tools/k8s) whose go.sum pins every dependency.
 go_build_in() { # <module-dir> <dest-dir> <ldflags> <package...>
   local dir=$1 dest=$2 ldflags=$3; shift 3
