@@ -110,7 +110,7 @@ install_helm() {
   fi
 }
 
-# etcd 3.5 and the Kubernetes control plane are built inside small wrapper
+# etcd and the Kubernetes control plane are built inside small wrapper
 # modules of our own (tools/etcd, tools/k8s) whose go.sum pins every dependency.
 go_build_in() { # <module-dir> <dest-dir> <ldflags> <package...>
   local dir=$1 dest=$2 ldflags=$3; shift 3
@@ -185,7 +185,9 @@ install_temporal_server() {
   have_go || { log "temporal-server: needs Go (go install go.temporal.io/server/cmd/server@$TEMPORAL_SERVER)"; return 1; }
   build_temporal_server() {
     local module="go.temporal.io/server@$TEMPORAL_SERVER"
-    go_install "$dest" "go.temporal.io/server/cmd/server@$TEMPORAL_SERVER" "go.temporal.io/server/cmd/tools/sql@$TEMPORAL_SERVER"
+    # Its go.mod asks for a newer Go (1.26.10) than the machines have; the go
+    # command fetches this toolchain from the module proxy, for this build only.
+    GOTOOLCHAIN=go1.27.3 go_install "$dest" "go.temporal.io/server/cmd/server@$TEMPORAL_SERVER" "go.temporal.io/server/cmd/tools/sql@$TEMPORAL_SERVER"
     mv "$dest/server" "$dest/temporal-server"
     mv "$dest/sql" "$dest/temporal-sql-tool"
     # The module cache is read-only and may be cleaned: keep our own copy of the schema.

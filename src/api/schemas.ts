@@ -56,7 +56,7 @@ export const ClusterCreate = z
     name: z.string().max(63).meta(dnsLabelShape),
     provider: z.enum(PROVIDER_NAMES),
     region: z.string().min(1).max(64).regex(/^[a-z0-9-]+$/, 'lower-case letters, digits and -').optional(),
-    kubernetesVersion: z.string().regex(/^1\.\d{1,2}(\.\d{1,3})?$/, 'a Kubernetes version like 1.32').optional(),
+    kubernetesVersion: z.string().regex(/^1\.\d{1,2}(\.\d{1,3})?$/, 'a Kubernetes version like 1.35').optional(),
     secretId: secretId.optional(),
     eks: z
       .strictObject({

@@ -15,11 +15,13 @@ export interface ProviderInfo {
   secret?: { type: SecretType; required: boolean };
 }
 
-const cloud = { defaultKubernetesVersion: '1.32', maxNodesPerPool: 1000, managesNodePools: true } as const;
+// A minor that EKS, GKE and AKS all offer (late 2026: 1.33 to 1.35), the newest so it stays offered longest.
+const cloud = { defaultKubernetesVersion: '1.35', maxNodesPerPool: 1000, managesNodePools: true } as const;
 
 export const PROVIDERS = {
-  kwok: { instanceTypes: LOCAL_INSTANCE_TYPES, defaultRegion: 'local', defaultKubernetesVersion: '1.32', maxNodesPerPool: 100, managesNodePools: true },
-  sim: { instanceTypes: LOCAL_INSTANCE_TYPES, defaultRegion: 'sim-1', defaultKubernetesVersion: '1.32', maxNodesPerPool: 1000, managesNodePools: true },
+  // KWOK's control plane is the Kubernetes in tools/versions.json.
+  kwok: { instanceTypes: LOCAL_INSTANCE_TYPES, defaultRegion: 'local', defaultKubernetesVersion: '1.37', maxNodesPerPool: 100, managesNodePools: true },
+  sim: { instanceTypes: LOCAL_INSTANCE_TYPES, defaultRegion: 'sim-1', defaultKubernetesVersion: cloud.defaultKubernetesVersion, maxNodesPerPool: 1000, managesNodePools: true },
   eks: { ...cloud, instanceTypes: EKS_INSTANCE_TYPES, defaultRegion: 'us-east-1', secret: { type: 'aws', required: false } },
   gke: { ...cloud, instanceTypes: GKE_INSTANCE_TYPES, defaultRegion: 'us-central1', reservedPoolNames: ['flotilla-system'], secret: { type: 'gcp', required: false } },
   aks: { ...cloud, instanceTypes: AKS_INSTANCE_TYPES, defaultRegion: 'eastus', secret: { type: 'azure', required: false } },

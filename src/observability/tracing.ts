@@ -1,16 +1,18 @@
-import { trace, type Tracer } from '@opentelemetry/api';
+import { context, createTraceState, propagation, trace, type Tracer } from '@opentelemetry/api';
+import { CompositePropagator, W3CBaggagePropagator, W3CTraceContextPropagator } from '@opentelemetry/core';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
-import { Resource } from '@opentelemetry/resources';
-import { BasicTracerProvider, BatchSpanProcessor, type SpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { resourceFromAttributes, type Resource } from '@opentelemetry/resources';
+import { BatchSpanProcessor, TracerProvider, type ReadableSpan, type SpanProcessor } from '@opentelemetry/sdk-trace';
 import type { WorkflowClientInterceptor } from '@temporalio/client';
 import {
-  makeWorkflowExporter,
   OpenTelemetryActivityInboundInterceptor,
   OpenTelemetryActivityOutboundInterceptor,
   OpenTelemetryWorkflowClientInterceptor,
   type OpenTelemetryWorkflowExporter,
+  type SerializableSpan,
 } from '@temporalio/interceptors-opentelemetry';
 import type { ActivityInterceptorsFactory, InjectedSink } from '@temporalio/worker';
+import type { WorkflowInfo } from '@temporalio/workflow';
 import { AsyncLocalStorageContextManager } from './context-manager.js';
 
 export interface Tracing {
@@ -30,11 +32,13 @@ export interface Tracing {
 export function startTracing(serviceName: string, env: NodeJS.ProcessEnv = process.env): Tracing | undefined {
   const url = env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT || (env.OTEL_EXPORTER_OTLP_ENDPOINT ? `${env.OTEL_EXPORTER_OTLP_ENDPOINT.replace(/\/$/, '')}/v1/traces` : undefined);
   if (!url) return undefined;
-  const resource = new Resource({ 'service.name': env.OTEL_SERVICE_NAME || serviceName });
-  const spanProcessor = new BatchSpanProcessor(new OTLPTraceExporter({ url }));
-  const provider = new BasicTracerProvider({ resource, spanProcessors: [spanProcessor] });
-  // Registers the W3C trace-context propagator the interceptors put into Temporal headers.
-  provider.register({ contextManager: new AsyncLocalStorageContextManager().enable() });
+  const resource = resourceFromAttributes({ 'service.name': env.OTEL_SERVICE_NAME || serviceName });
+  const spanProcessor = new BatchSpanProcessor({ exporter: new OTLPTraceExporter({ url }) });
+  const provider = new TracerProvider({ resource, spanProcessors: [spanProcessor] });
+  // What SDK 1's provider.register() did: the interceptors put the W3C trace context into Temporal headers.
+  trace.setGlobalTracerProvider(provider);
+  context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
+  propagation.setGlobalPropagator(new CompositePropagator({ propagators: [new W3CTraceContextPropagator(), new W3CBaggagePropagator()] }));
   return {
     tracer: trace.getTracer('flotilla'),
     spanProcessor,
@@ -64,5 +68,31 @@ export function tracingActivityInterceptors(tracing: Tracing | undefined): Activ
  * Always registered: with tracing off the spans are dropped here.
  */
 export function tracingSinks(tracing: Tracing | undefined): { exporter: InjectedSink<OpenTelemetryWorkflowExporter> } {
-  return { exporter: tracing ? makeWorkflowExporter(tracing.spanProcessor, tracing.resource) : { export: { fn: () => undefined } } };
+  const fn: InjectedSink<OpenTelemetryWorkflowExporter>['export']['fn'] = tracing
+    ? (info, spans) => spans.forEach((span) => tracing.spanProcessor.onEnd(workflowSpan(span, info, tracing.resource)))
+    : () => undefined;
+  return { exporter: { export: { fn } } };
+}
+
+/**
+ * A workflow's span as OpenTelemetry SDK 3 reads it. Temporal's interceptors
+ * are built on SDK 1 and hand spans over in its shape (the parent as
+ * `parentSpanId`, the scope as `instrumentationLibrary`), so their
+ * makeWorkflowExporter cannot feed an SDK 3 processor; this does what it does
+ * (the workflow's info added to the attributes, the trace state parsed back).
+ */
+function workflowSpan(
+  { spanContext: { traceState, ...ids }, parentSpanId, instrumentationLibrary, attributes, ...span }: SerializableSpan,
+  info: WorkflowInfo,
+  resource: Resource,
+): ReadableSpan {
+  const spanContext = { ...ids, ...(traceState ? { traceState: createTraceState(traceState) } : {}) };
+  return {
+    ...span,
+    spanContext: () => spanContext,
+    ...(parentSpanId ? { parentSpanContext: { traceId: ids.traceId, spanId: parentSpanId, traceFlags: ids.traceFlags } } : {}),
+    attributes: { ...attributes, ...info },
+    instrumentationScope: instrumentationLibrary,
+    resource,
+  };
 }

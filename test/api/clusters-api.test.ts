@@ -137,7 +137,7 @@ describe('clusters and node pools', () => {
       },
     });
     const running = await untilStatus('one', 'RUNNING');
-    expect(running).toMatchObject({ org: 'acme', name: 'one', provider: 'sim', region: 'sim-1', kubernetesVersion: '1.32' });
+    expect(running).toMatchObject({ org: 'acme', name: 'one', provider: 'sim', region: 'sim-1', kubernetesVersion: '1.35' });
     expect(running.nodePools.map((p: any) => [p.name, p.desiredCount, p.currentCount])).toEqual([['web', 2, 2], ['batch', 1, 1]]);
     expect(running.links.run).toContain('cluster%2Facme%2Fone');
 

@@ -14,9 +14,9 @@ import { providerConformance } from './conformance.js';
 // every request against the official AKS swagger and answers with the
 // official examples (see aks-server.ts).
 
-/** What @azure/arm-containerservice 25.3.0 sends when not told otherwise: newer than the fixtures' swagger. */
-const SDK_API_VERSION = '2026-04-01';
-/** What @azure/arm-resources 7.0.0 sends for resource groups (no swagger for it in the fixtures). */
+/** What @azure/arm-containerservice 25.5.0 sends when not told otherwise: newer than the fixtures' swagger. */
+const SDK_API_VERSION = '2026-06-01';
+/** What @azure/arm-resources 8.0.0 sends for resource groups (no swagger for it in the fixtures). */
 const RESOURCES_API_VERSION = '2025-04-01';
 /** The subscription of the official examples. */
 const SUBSCRIPTION = '00000000-0000-0000-0000-000000000000';
@@ -209,7 +209,7 @@ describe('AKS adapter: errors, foreign groups, restarts', () => {
   afterAll(() => server?.stop());
   afterEach(() => expect(server.violations).toEqual([]));
 
-  it('the installed SDK sends api-version 2026-04-01, not the fixtures’ 2025-07-01', () => {
+  it(`the installed SDK sends api-version ${SDK_API_VERSION}, not the fixtures’ 2025-07-01`, () => {
     const versions = new Set(server.requests.filter((r) => r.operationId).map((r) => r.query['api-version']));
     expect([...versions]).toEqual([SDK_API_VERSION]);
     expect(server.swagger.apiVersion).toBe('2025-07-01');
@@ -348,7 +348,7 @@ describe('AKS adapter: errors, foreign groups, restarts', () => {
     await new MockActivityEnvironment({ heartbeatDetails: savedPool }, quiet).run(aks.deleteNodePool, ref, 'general');
     expect(server.received('DELETE', pool)).toHaveLength(1);
 
-    // The resource group's client is the classic SDK (@azure/arm-resources): its poller is saved with toString().
+    // The resource group's poller (@azure/arm-resources, modular since 8) is saved and restored as the others are.
     await run(aks.deleteControlPlane, ref);
     server.pollsBeforeDone = Infinity;
     const savedGroup = await crashAfterSave(aks.deleteNetwork, ref);

@@ -22,7 +22,9 @@ import { Swagger } from './aks-swagger.js';
  * - Long-running operations behave as the swagger declares: PUT answers
  *   201/200 with `provisioningState` Creating/Updating, which later GETs turn
  *   into Succeeded; DELETE answers 202 with a `Location` to poll (202 until
- *   done, then 204), or 204 when there is nothing to delete.
+ *   done, then 204), or 204 when there is nothing to delete. A resource
+ *   group's DELETE ends in 200 instead: ResourceGroups_Delete declares only
+ *   200 and 202, and @azure/arm-resources (≥ 8) refuses any other.
  * - Resource groups (Microsoft.Resources) have no swagger in the fixtures;
  *   they are served from ARM's documented shape and only their api-version and
  *   top-level body fields are checked.
@@ -73,6 +75,8 @@ interface Tracked {
 
 interface PendingOperation {
   pending: number;
+  /** The status of the poll that finds it done. */
+  done: 200 | 204;
   /** Applies the operation's effect; dropped once applied. */
   finish?: () => void;
 }
@@ -330,7 +334,7 @@ export class FakeArm {
   /** 202 with a Location to poll, shaped like the example's (AgentPoolsDelete.json), on this server. */
   private accepted(res: ServerResponse, subscription: string, finish: () => void, provider = 'Microsoft.ContainerService'): void {
     const id = randomUUID();
-    this.operations.set(id, { pending: this.pollsBeforeDone, finish });
+    this.operations.set(id, { pending: this.pollsBeforeDone, done: provider === 'Microsoft.Resources' ? 200 : 204, finish });
     const example = new URL(this.examples.deleteAccepted);
     const path =
       provider === 'Microsoft.Resources'
@@ -351,7 +355,7 @@ export class FakeArm {
     // it vanish for the poller that resumes it.
     op.finish?.();
     delete op.finish;
-    send(res, 204);
+    send(res, op.done);
   }
 
   /** ARM's 404 shape: ResourceGroupNotFound for a missing group, ResourceNotFound for a missing resource in it. */

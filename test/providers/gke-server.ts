@@ -65,7 +65,14 @@ const SERVED = new Set([
 
 export const MACHINE_TYPES = new Set(['e2-medium', 'e2-standard-2', 'e2-standard-4', 'n2-standard-4', 'n2-standard-8', 'n2-highmem-4', 'a2-highgpu-1g', 'g2-standard-4']);
 const ACCELERATORS = new Set(['nvidia-l4', 'nvidia-tesla-a100', 'nvidia-tesla-t4']);
-const MASTER_VERSIONS: Record<string, string> = { '1.30': '1.30.10-gke.1070000', '1.31': '1.31.6-gke.1020000', '1.32': '1.32.2-gke.1182003' };
+const MASTER_VERSIONS: Record<string, string> = {
+  '1.30': '1.30.10-gke.1070000',
+  '1.31': '1.31.6-gke.1020000',
+  '1.32': '1.32.2-gke.1182003',
+  '1.33': '1.33.5-gke.1201000',
+  '1.34': '1.34.3-gke.1051000',
+  '1.35': '1.35.1-gke.1126000',
+};
 export const FAKE_CA = Buffer.from('-----BEGIN CERTIFICATE-----\nMIIBfakeGKEca\n-----END CERTIFICATE-----\n').toString('base64');
 export const FAKE_ENDPOINT = '34.118.10.20';
 

@@ -1,10 +1,11 @@
 import { clusterView, type ClusterState } from '../../src/domain/cluster-state.js';
-import { withDefaults, type ClusterRef, type NodePoolSpec } from '../../src/domain/cluster.js';
+import { PROVIDERS, withDefaults, type ClusterRef, type NodePoolSpec } from '../../src/domain/cluster.js';
 import { sameTargets } from '../../src/domain/deployment.js';
 import { clusterOperationId, clusterWorkflowId, nodePoolWorkflowId, parseOperationId, REQUEST_ID_PATTERN } from '../../src/domain/ids.js';
 import { dnsLabelProblem, labelKeyProblem, labelValueProblem } from '../../src/domain/names.js';
 import { formatPath } from '../../src/domain/problems.js';
 import { applyNodePoolChanges, clusterRequestProblems, nodePoolProblems } from '../../src/domain/validation.js';
+import { toolPaths } from '../../src/toolchain.js';
 
 const pool = (over: Partial<NodePoolSpec> = {}): NodePoolSpec => ({ name: 'web', instanceType: 'standard-2', count: 2, ...over });
 const paths = (problems: { path: (string | number)[] }[]) => problems.map((p) => formatPath(p.path));
@@ -127,6 +128,12 @@ describe('cluster view', () => {
     expect(view.nodePools.map((p) => [p.name, p.desiredCount, p.currentCount])).toEqual([['web', 2, 1], ['gpu', 1, null]]);
     expect(view.operation).toEqual({ id: 'cluster.c1.2', type: 'updateNodePool', state: 'RUNNING', workflowId: 'w2', currentStep: 'update node pool web' });
     expect(view.queuedOperations).toBe(1);
+  });
+});
+
+describe('default Kubernetes versions', () => {
+  it("KWOK's is the minor of the control plane it runs", () => {
+    expect(toolPaths().kubernetesVersion).toMatch(new RegExp(`^v${PROVIDERS.kwok.defaultKubernetesVersion.replace('.', '\\.')}\\.`));
   });
 });
 

@@ -84,7 +84,7 @@ export function clusterCommands(program: Command): void {
     .option('-f, --file <file>', 'the cluster spec as the API takes it (POST /clusters), in YAML or JSON; flags override it')
     .option('--provider <provider>', 'kwok, sim, eks, gke, aks or imported')
     .option('--region <region>', "the provider's region (default: the provider's)")
-    .option('--kubernetes-version <version>', 'e.g. 1.32')
+    .option('--kubernetes-version <version>', 'e.g. 1.35')
     .option('--secret <id>', 'the secret holding the provider credentials (flotilla secret list)')
     .option('--nodepool <POOL=TYPE:COUNT[:MIN-MAX]>', 'a node pool; repeat for more', collect(nodePoolFlag))
     .option('--wait', WAIT_HELP, true)

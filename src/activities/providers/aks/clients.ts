@@ -86,19 +86,16 @@ export class AzureClientFactory {
   private create(credential: TokenCredential, subscriptionId: string): AzureClients {
     const { endpoint, httpsAgent, apiVersion, maxRetries } = this.options;
     const common = {
+      ...(endpoint ? { endpoint } : {}),
       ...(httpsAgent ? { agent: httpsAgent } : {}),
       ...(maxRetries !== undefined ? { retryOptions: { maxRetries } } : {}),
     };
+    const scope = endpoint ? { credentials: { scopes: [`${endpoint}/.default`] } } : {};
     return {
       subscriptionId,
-      // Its token scope is management.azure.com's whatever the endpoint: another ARM endpoint's is asked for by name.
-      containers: new ContainerServiceClient(credential, subscriptionId, {
-        ...common,
-        ...(endpoint ? { endpoint, credentials: { scopes: [`${endpoint}/.default`] } } : {}),
-        ...(apiVersion ? { apiVersion } : {}),
-      }),
-      // The classic client builds URLs from `$host`, and its token scope from `endpoint`.
-      resources: new ResourceManagementClient(credential, subscriptionId, { ...common, ...(endpoint ? { endpoint, $host: endpoint } : {}) }),
+      // Both are modular clients: their token scope is management.azure.com's whatever the endpoint, so another ARM endpoint's is asked for by name.
+      containers: new ContainerServiceClient(credential, subscriptionId, { ...common, ...scope, ...(apiVersion ? { apiVersion } : {}) }),
+      resources: new ResourceManagementClient(credential, subscriptionId, { ...common, ...scope }),
     };
   }
 }

@@ -12,23 +12,17 @@ import { toActivityFailure } from './errors.js';
  * in its heartbeat details, and the next attempt resumes that poller instead.
  */
 
-/** What both Azure SDKs' pollers offer, enough to wait on one and to save it. */
+/** A poller, enough to wait on it and to save it. */
 export interface Lro<T> {
   /** The poller's serialized state, after the initial request was answered. */
   save(): Promise<string>;
   wait(signal: AbortSignal): Promise<T>;
 }
 
-/** A poller of the modular SDK (@azure/arm-containerservice ≥ 22): `PollerLike` from @azure/core-lro 3. */
+/** A poller of the modular Azure SDKs (@azure/arm-containerservice ≥ 22, @azure/arm-resources ≥ 8): `PollerLike` from @azure/core-lro 3. */
 export interface ModularPoller<T> {
   submitted(): Promise<void>;
   serialize(): Promise<string>;
-  pollUntilDone(options?: { abortSignal?: AbortSignal }): Promise<T>;
-}
-
-/** A poller of the classic SDK (@azure/arm-resources): `SimplePollerLike` from @azure/core-lro 2. */
-export interface ClassicPoller<T> {
-  toString(): string;
   pollUntilDone(options?: { abortSignal?: AbortSignal }): Promise<T>;
 }
 
@@ -40,13 +34,6 @@ export function fromModular<T>(poller: ModularPoller<T>): Lro<T> {
       await poller.submitted();
       return poller.serialize();
     },
-    wait: (signal) => poller.pollUntilDone({ abortSignal: signal }),
-  };
-}
-
-export function fromClassic<T>(poller: ClassicPoller<T>): Lro<T> {
-  return {
-    save: async () => poller.toString(),
     wait: (signal) => poller.pollUntilDone({ abortSignal: signal }),
   };
 }

@@ -1,10 +1,11 @@
+import { restorePoller } from '@azure/arm-resources';
 import { ApplicationFailure, log } from '@temporalio/activity';
 import type { ClusterRef } from '../../../domain/cluster.js';
 import { callOptions, unlessNotFound, type AksContext } from './context.js';
 import { isNotFound } from './errors.js';
 import { flotillaTags } from './mapping.js';
 import { CREATED_BY_TAG, resourceGroupName } from './names.js';
-import { fromClassic } from './operations.js';
+import { fromModular } from './operations.js';
 
 /**
  * The cluster's "network" on AKS is its resource group: AKS makes the VNet
@@ -28,8 +29,8 @@ export async function deleteResourceGroup(ctx: AksContext, ref: ClusterRef): Pro
   const { resources } = ctx.clients;
   const name = resourceGroupName(ref);
   const operation = `DELETE resourceGroup ${name}`;
-  const resumed = await ctx.ops.resume(operation, async (state) =>
-    fromClassic(await resources.resourceGroups.beginDelete(name, { ...callOptions(ctx), resumeFrom: state })),
+  const resumed = await ctx.ops.resume(operation, (state) =>
+    fromModular(restorePoller(resources, state, resources.resourceGroups.delete, callOptions(ctx))),
   );
   if (resumed) return;
 
@@ -40,7 +41,7 @@ export async function deleteResourceGroup(ctx: AksContext, ref: ClusterRef): Pro
     return;
   }
   try {
-    await ctx.ops.track(operation, fromClassic(await resources.resourceGroups.beginDelete(name, callOptions(ctx))));
+    await ctx.ops.track(operation, fromModular(resources.resourceGroups.delete(name, callOptions(ctx))));
   } catch (err) {
     if (!isNotFound(err)) throw err; // gone meanwhile: done
   }

@@ -1,8 +1,11 @@
 import container from '@google-cloud/container';
+import { JWT } from 'google-auth-library';
 import { createHash } from 'node:crypto';
 import type { ClusterRef } from '../../../domain/cluster.js';
 import type { CredentialResolver } from '../../secrets/credentials.js';
 import { rejected } from './errors.js';
+
+const CLOUD_PLATFORM = 'https://www.googleapis.com/auth/cloud-platform';
 
 export type ClusterManagerClient = InstanceType<typeof container.v1.ClusterManagerClient>;
 type ClientOptions = NonNullable<ConstructorParameters<typeof container.v1.ClusterManagerClient>[0]>;
@@ -57,7 +60,10 @@ export class GkeClientFactory {
       client = new container.v1.ClusterManagerClient({
         fallback: true,
         projectId: project,
-        ...(key ? { credentials: { client_email: key.client_email, private_key: key.private_key } } : {}),
+        // The key's account and private key only, through the JWT constructor: a credentials object would
+        // let the auth library read any credential type, including external accounts that read files or
+        // run commands. The SDK signs its own token with it (useJWTAccessWithScope), as before.
+        ...(key && !authClient ? { authClient: new JWT({ email: key.client_email, key: key.private_key, scopes: [CLOUD_PLATFORM] }) } : {}),
         ...(authClient ? { authClient } : {}),
         ...(apiEndpoint ? { apiEndpoint } : {}),
         ...(port ? { port } : {}),

@@ -117,10 +117,10 @@ export function asFailure(err: unknown, action: string): unknown {
   if (err instanceof ApplicationFailure || err instanceof CancelledFailure) return err;
   const error = googleError(err);
   if (!error) return err;
-  // A GaxiosError's chain ends in the raw response: Google's message stands in for it, as the innermost
-  // cause is what a cluster's ERROR shows.
-  const cause = error.message === (err as Error).message ? (err as Error) : new Error(error.message);
-  return gkeFailure(error.code, error.message, action, cause);
+  // Google's message stands in for the transport's chain, which ends in the raw response (a GaxiosError
+  // thrown by the auth client, or the cause google-gax keeps of it): the innermost cause is what a
+  // cluster's ERROR shows.
+  return gkeFailure(error.code, error.message, action, new Error(error.message));
 }
 
 /** A GKE resource that is not in a state Flotilla can use, and will not get there by waiting. */
