@@ -1,8 +1,8 @@
 // 3. Reconcile at scale: KWOK clusters × releases deployment targets, one
 // reconcile pass with nothing to repair and one with 10 % drifted; the time
 // split between helm reads and orchestration by running each alone.
-import { checkTarget } from '../src/activities/helm/activities.js';
-import { Helm } from '../src/activities/helm/helm.js';
+import { checkTarget } from '../src/adapters/helm/check-target.js';
+import { Helm } from '../src/adapters/helm/helm.js';
 import { LOOPBACK_ENDPOINTS } from '../src/adapters/egress/endpoint-policy.js';
 import { NO_EXTRAS } from '../src/adapters/kubeconfig/tenant.js';
 import { tenantAccess } from '../src/adapters/tenant-access.js';

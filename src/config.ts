@@ -2,9 +2,6 @@ import { kubeconfigRules, type KubeconfigRules } from './adapters/kubeconfig/ten
 import { temporalTarget, type TemporalTarget } from './temporal/target.js';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { DEFAULT_MAX_BODY_BYTES } from './api/body-limits.js';
-import { DEFAULT_LIST_CACHE_MS } from './api/list-cache.js';
-import { parseRateLimit, type RateLimit } from './api/rate-limit.js';
 import { PROVIDER_NAMES } from './domain/cluster.js';
 import { HELM_TASK_QUEUE, providerTaskQueue, RECONCILE_TASK_QUEUE, WORKFLOW_TASK_QUEUE } from './domain/ids.js';
 import { LOG_LEVELS, type FlotillaLogLevel } from './observability/logger.js';
@@ -47,6 +44,19 @@ export interface Config {
   /** What a worker process serves, how much at once, and how it stops. */
   worker: WorkerConfig;
 }
+
+/** `requests` per `seconds` on average, with up to `burst` at once. */
+export interface RateLimit {
+  requests: number;
+  seconds: number;
+  burst: number;
+}
+
+/** Largest request body the API reads, unless FLOTILLA_MAX_BODY_BYTES says otherwise. */
+export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
+
+/** One second: about the lag of a visibility store with an index refresh. */
+export const DEFAULT_LIST_CACHE_MS = 1000;
 
 export interface MetricsConfig {
   /** Address the worker's metrics servers bind to. */
@@ -99,6 +109,18 @@ function bytes(value: string | undefined, fallback: number, name: string): numbe
   const n = match ? Number(match[1]) * (match[2] ? (match[2].toLowerCase() === 'kb' ? 1024 : 1024 * 1024) : 1) : NaN;
   if (!(n >= 1)) throw new Error(`${name} must be a size like 1048576, 512kb or 1mb, got '${value}'`);
   return n;
+}
+
+/** `20/1` (requests per seconds) and a burst like `100`; `off` turns limiting off. */
+export function parseRateLimit(spec: string, burstSpec: string): RateLimit | undefined {
+  if (spec === 'off') return undefined;
+  const match = /^(\d+)\/(\d+(?:\.\d+)?)$/.exec(spec);
+  const requests = Number(match?.[1]);
+  const seconds = Number(match?.[2]);
+  if (!match || requests < 1 || seconds <= 0) throw new Error(`FLOTILLA_RATE_LIMIT must be <requests>/<seconds> like 20/1, or off; got '${spec}'`);
+  const burst = Number(burstSpec);
+  if (!/^\d+$/.test(burstSpec) || burst < 1) throw new Error(`FLOTILLA_RATE_BURST must be a whole number of 1 or more; got '${burstSpec}'`);
+  return { requests, seconds, burst };
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {

@@ -2,27 +2,23 @@
 // needed, starts the Temporal dev server with its Web UI (unless
 // TEMPORAL_ADDRESS points elsewhere), restarts the KWOK control planes of
 // earlier runs, then runs one worker for every task queue and the API.
-import { Client, Connection } from '@temporalio/client';
+import { Connection } from '@temporalio/client';
 import { NativeConnection, type Worker } from '@temporalio/worker';
 import { mkdirSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { constants } from 'node:os';
-import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { helmActivities } from './activities/helm/activities.js';
-import { Helm } from './activities/helm/helm.js';
-import { createProviders } from './activities/providers/index.js';
-import type { KwokProvider } from './activities/providers/kwok/index.js';
-import { killControlPlanes, startWatchdog } from './activities/providers/kwok/processes.js';
+import { helmActivities } from './activities/helm.js';
+import type { KwokProvider } from './adapters/providers/kwok/index.js';
+import { killControlPlanes, startWatchdog } from './adapters/providers/kwok/processes.js';
 import { LOOPBACK_ENDPOINTS } from './adapters/egress/endpoint-policy.js';
-import { tenantAccess } from './adapters/tenant-access.js';
 import { reconcileActivities } from './activities/reconcile.js';
 import { ensureReconcileSchedule } from './temporal/reconcile-schedule.js';
-import { openSecretStore } from './activities/secrets/store.js';
 import { startApi } from './api/server.js';
 import { defaultTokenSpec } from './api/tokens.js';
 import { kwokWorkdir, loadConfig } from './config.js';
-import { flotillaDataConverter, openCodec } from './temporal/codec.js';
+import { openCodec } from './temporal/codec.js';
+import { buildAdapters, temporalClient } from './composition.js';
 import { startDevServer, type DevServer } from './temporal/dev-server.js';
 import { registerSearchAttributes } from './temporal/search-attributes.js';
 import { ensureTools } from './toolchain.js';
@@ -83,17 +79,11 @@ async function main(): Promise<void> {
   connections.push(connection);
   if (!devServer) await registerSearchAttributes(connection, config.namespace);
   const apiMetrics = new ApiMetrics();
-  const client = new Client({
-    connection,
-    namespace: config.namespace,
-    dataConverter: flotillaDataConverter(codec),
-    interceptors: { workflow: [apiMetrics.clientInterceptor(), ...tracingClientInterceptors(tracing)] },
-  });
+  const client = temporalClient(connection, config.namespace, codec, [apiMetrics.clientInterceptor(), ...tracingClientInterceptors(tracing)]);
 
-  const secrets = openSecretStore(config.dataDir);
   // The embedded default reaches loopback: its own KWOK clusters, and clusters imported from them, listen there.
-  const access = tenantAccess(config.allowedEndpoints ?? LOOPBACK_ENDPOINTS, config.kubeconfigRules);
-  const providers = createProviders({ tools, kwokWorkdir: kwokDir, secrets, tenantKubeconfigs: access.kubeconfigs });
+  const adapters = buildAdapters(config, tools, config.allowedEndpoints ?? LOOPBACK_ENDPOINTS);
+  const { providers } = adapters;
   kwok = providers.kwok;
   await kwok.startAll(log);
 
@@ -105,7 +95,7 @@ async function main(): Promise<void> {
     namespace: config.namespace,
     codec,
     providers: providers.activities,
-    helm: helmActivities(new Helm(tools.helm, join(config.dataDir, 'helm'), access.egress, config.chartRoots), providers.kubeconfigs),
+    helm: helmActivities(adapters.helm, providers.kubeconfigs),
     reconcile: reconcileActivities(client, providers.kubeconfigs),
     metrics: workerMetrics,
     tracing,
@@ -120,9 +110,7 @@ async function main(): Promise<void> {
     client,
     tokens: config.apiTokens ?? generated!.spec,
     ...(uiUrl ? { uiUrl } : {}),
-    providers,
-    access,
-    secrets,
+    adapters,
     codec,
     // One GET /metrics for the whole process: the API's, and its workers' operations, drift and clusters.
     observability: { logger, metrics: apiMetrics, moreMetrics: [workerMetrics.registry], ...(config.metrics.token ? { metricsToken: config.metrics.token } : {}) },

@@ -1,7 +1,7 @@
 // `npm run secrets:rotate`: rewrites every stored secret under the newest key of
 // FLOTILLA_SECRET_KEY (unset: <data dir>/secret-key). Run it once every process
 // has been restarted with the new key; when nothing failed, older keys can go.
-import { openSecretStore } from './activities/secrets/store.js';
+import { openSecretStore } from './adapters/secrets/store.js';
 import { loadConfig } from './config.js';
 
 const { keyId, rewritten, unchanged, failed } = await openSecretStore(loadConfig().dataDir).rotate();

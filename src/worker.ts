@@ -1,19 +1,15 @@
-import { Client, Connection } from '@temporalio/client';
+import { Connection } from '@temporalio/client';
 import type { PayloadCodec } from '@temporalio/common';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { flotillaDataConverter, openCodec } from './temporal/codec.js';
+import { buildAdapters, temporalClient } from './composition.js';
 import { ensureReconcileSchedule } from './temporal/reconcile-schedule.js';
 import { workflowBundleOptions } from './temporal/workflow-bundle.js';
-import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { helmActivities, type HelmActivities } from './activities/helm/activities.js';
-import { Helm } from './activities/helm/helm.js';
-import type { ProviderActivities } from './activities/provider.js';
+import { helmActivities, type HelmActivities } from './activities/helm.js';
+import type { ProviderActivities } from './adapters/providers/provider.js';
 import { reconcileActivities, type ReconcileActivities } from './activities/reconcile.js';
-import { createProviders } from './activities/providers/index.js';
-import { tenantAccess } from './adapters/tenant-access.js';
-import { openSecretStore } from './activities/secrets/store.js';
-import { kwokWorkdir, loadConfig, type WorkerConfig } from './config.js';
+import { loadConfig, type WorkerConfig } from './config.js';
 import { createLogger } from './observability/logger.js';
 import { processMetrics, startMetricsServer } from './observability/metrics-endpoint.js';
 import { installTemporalRuntime } from './observability/temporal-runtime.js';
@@ -117,15 +113,10 @@ async function main(): Promise<void> {
   const target = config.temporal?.connection ?? { address: `127.0.0.1:${config.temporalPort}` };
   const codec = openCodec(config.dataDir, config.codecKeys);
   const connection = await NativeConnection.connect(target);
-  const client = new Client({
-    connection: await Connection.connect(target),
-    namespace: config.namespace,
-    dataConverter: flotillaDataConverter(codec),
-    interceptors: { workflow: tracingClientInterceptors(tracing) },
-  });
+  const client = temporalClient(await Connection.connect(target), config.namespace, codec, tracingClientInterceptors(tracing));
   const queues = new Set(config.worker.taskQueues);
-  const access = tenantAccess(config.allowedEndpoints ?? '', config.kubeconfigRules);
-  const all = createProviders({ tools: toolPaths(), kwokWorkdir: kwokWorkdir(config), secrets: openSecretStore(config.dataDir), tenantKubeconfigs: access.kubeconfigs });
+  const adapters = buildAdapters(config, toolPaths(), config.allowedEndpoints ?? '');
+  const all = adapters.providers;
   const providers: FlotillaWorkerOptions['providers'] = {};
   for (const name of PROVIDER_NAMES) if (queues.has(providerTaskQueue(name))) providers[name] = all.activities[name];
   const workflows = queues.has(WORKFLOW_TASK_QUEUE);
@@ -138,7 +129,7 @@ async function main(): Promise<void> {
     providers,
     workflows,
     workflowBundlePath: config.worker.workflowBundle,
-    ...(queues.has(HELM_TASK_QUEUE) ? { helm: helmActivities(new Helm(toolPaths().helm, join(config.dataDir, 'helm'), access.egress, config.chartRoots), all.kubeconfigs) } : {}),
+    ...(queues.has(HELM_TASK_QUEUE) ? { helm: helmActivities(adapters.helm, all.kubeconfigs) } : {}),
     ...(queues.has(RECONCILE_TASK_QUEUE) ? { reconcile: reconcileActivities(client, all.kubeconfigs) } : {}),
     metrics,
     tracing,

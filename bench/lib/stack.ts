@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
-import { KwokProvider } from '../../src/activities/providers/kwok/index.js';
+import { KwokProvider } from '../../src/adapters/providers/kwok/index.js';
 import { kwokWorkdir } from '../../src/config.js';
 import { flotillaDataConverter, openCodec } from '../../src/temporal/codec.js';
 import { startDevServer, stopProcess, type DevServer } from '../../src/temporal/dev-server.js';

@@ -1,25 +1,3 @@
-import type { ClusterRef, NodePoolSpec, ProviderName } from '../domain/cluster.js';
-
-/**
- * The one interface every provider implements (docs/architecture.md, decision 3). Each
- * provider's implementation is registered under these names on its own task
- * queue, `provider-<name>`, so the workflows stay provider-agnostic.
- *
- * Every method is idempotent: running it twice (a retry after a crash) leaves
- * the same state as running it once, and deleting what is gone succeeds.
- */
-export interface ProviderActivities {
-  ensureNetwork(cluster: ClusterRef): Promise<void>;
-  createControlPlane(cluster: ClusterRef): Promise<void>;
-  awaitControlPlane(cluster: ClusterRef): Promise<void>;
-  /** Creates the pool, or brings an existing one to the spec; returns the node count now. */
-  createNodePool(cluster: ClusterRef, pool: NodePoolSpec): Promise<number>;
-  /** Applies count, autoscaling bounds, labels and taints; returns the node count now. */
-  updateNodePool(cluster: ClusterRef, pool: NodePoolSpec): Promise<number>;
-  deleteNodePool(cluster: ClusterRef, poolName: string): Promise<void>;
-  deleteControlPlane(cluster: ClusterRef): Promise<void>;
-  deleteNetwork(cluster: ClusterRef): Promise<void>;
-}
-
-/** Per provider, how to get a cluster's kubeconfig (for the API and for helm). */
-export type KubeconfigFetchers = Partial<Record<ProviderName, (ref: ClusterRef) => Promise<string>>>;
+// The provider activities are the adapters' own methods, registered as they are on `provider-<name>`
+// (docs/architecture.md, decision 3): named here for the workflows, which know activities/ only.
+export type { ProviderActivities } from '../adapters/providers/provider.js';

@@ -2,8 +2,8 @@ import { log } from '@temporalio/activity';
 import type { Client } from '@temporalio/client';
 import type { ClusterView } from '../domain/cluster-state.js';
 import { clusterRef, type ClusterRef } from '../domain/cluster.js';
-import { probeVersion } from './kube/client.js';
-import type { KubeconfigFetchers } from './provider.js';
+import { probeVersion } from '../adapters/kube/client.js';
+import { kubeconfigOf, type KubeconfigFetchers } from '../adapters/providers/provider.js';
 
 export interface ReconcileTargets {
   deployments: string[];
@@ -42,7 +42,7 @@ export function reconcileActivities(client: Client, kubeconfigs: KubeconfigFetch
     },
     checkClusterHealth: async (ref) => {
       try {
-        await probeVersion(await kubeconfigs[ref.provider]!(ref));
+        await probeVersion(await kubeconfigOf(kubeconfigs, ref));
         return { ok: true };
       } catch (err) {
         log.warn('cluster API server unreachable', { cluster: `${ref.org}/${ref.name}`, provider: ref.provider, message: (err as Error).message });

@@ -1,10 +1,9 @@
 import type { Client } from '@temporalio/client';
-import type { SecretStore } from '../activities/secrets/store.js';
+import type { SecretStore } from '../adapters/secrets/store.js';
 import express, { type Express } from 'express';
 import { TokenTable, requireOrg } from './auth.js';
 import { ClusterGateway } from './cluster-gateway.js';
 import { errorHandler, notFound } from './errors.js';
-import type { KubeconfigSource } from './kubeconfig.js';
 import type { Links } from './links.js';
 import { clusterRoutes } from './routes/clusters.js';
 import { operationRoutes } from './routes/operations.js';
@@ -24,21 +23,21 @@ import { ApiMetrics } from '../observability/api-metrics.js';
 import { createLogger, type Logger } from '../observability/logger.js';
 import { serveScrape } from '../observability/metrics-endpoint.js';
 import type { Registry } from 'prom-client';
-import type { Helm } from '../activities/helm/helm.js';
+import type { ClusterAccess } from '../adapters/cluster-access.js';
 import type { Egress } from '../adapters/egress/egress.js';
 import type { TenantKubeconfigs } from '../adapters/kubeconfig/tenant.js';
-import { DEFAULT_MAX_BODY_BYTES, rejectDeepBodies } from './body-limits.js';
-import { DEFAULT_LIST_CACHE_MS } from './list-cache.js';
-import { rateLimitPerToken, type RateLimit } from './rate-limit.js';
+import { rejectDeepBodies } from './body-limits.js';
+import { rateLimitPerToken } from './rate-limit.js';
+import { DEFAULT_LIST_CACHE_MS, DEFAULT_MAX_BODY_BYTES, type RateLimit } from '../config.js';
 import { Cursors } from './pagination.js';
 
 export interface AppOptions {
   client: Client;
   tokens: TokenTable;
   links: Links;
-  kubeconfigs: KubeconfigSource;
   secrets: SecretStore;
-  helm: Helm;
+  /** What the API reads from clusters itself: kubeconfig downloads, imported pools, live release status, dry runs. */
+  clusterAccess: ClusterAccess;
   /** The way out to what tenants name (kubeconfig servers, chart repositories, registries). */
   egress: Egress;
   tenantKubeconfigs: TenantKubeconfigs;
@@ -74,7 +73,7 @@ export interface ApiObservability {
 
 /** The HTTP API (docs/architecture.md, decision 7): validate, authorise, translate to Temporal, map errors. */
 export function createApp(options: AppOptions): Express {
-  const { client, tokens, links, kubeconfigs, secrets, helm, codec, observability = quiet() } = options;
+  const { client, tokens, links, clusterAccess, secrets, codec, observability = quiet() } = options;
   const app = express();
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
@@ -102,12 +101,12 @@ export function createApp(options: AppOptions): Express {
   // Another org's resources are absent to a token (404), as is an org that is not the token's.
   const org = table.scope('/api/v1/orgs/:org', { auth: true, params: { org: z.string() }, errors: [404] });
   org.router.use(requireOrg(tokens));
-  clusterRoutes(org, clusters, kubeconfigs, secrets, cursors);
+  clusterRoutes(org, clusters, clusterAccess, secrets, cursors);
   secretRoutes(org, secrets, clusters, cursors, options.tenantKubeconfigs);
   reconcileRoutes(org, client, links);
   helmRepositoryRoutes(org, client, cursors, options.egress);
-  const groups = new GroupGateway(client, links, helm, kubeconfigs, cursors);
-  groupRoutes(org, groups, clusters, helm, client, options.chartRoots ?? [], options.egress);
+  const groups = new GroupGateway(client, links, clusterAccess, cursors);
+  groupRoutes(org, groups, clusters, clusterAccess, client, options.chartRoots ?? [], options.egress);
   operationRoutes(org, clusters, groups);
   org.mountOn(app);
   app.use('/codec', codecRoutes(codec, tokens));

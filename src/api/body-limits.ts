@@ -2,7 +2,6 @@ import type { RequestHandler } from 'express';
 import { pathDeeperThan } from '../domain/values.js';
 import { invalid } from './errors.js';
 
-export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
 /** Deeper than any request needs (values documents may nest 32 levels); keeps hostile bodies from reaching code that recurses. */
 export const MAX_BODY_DEPTH = 64;
 

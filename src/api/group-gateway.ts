@@ -1,6 +1,5 @@
 import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
-import { checkTarget } from '../activities/helm/activities.js';
-import type { Helm } from '../activities/helm/helm.js';
+import type { ClusterAccess } from '../adapters/cluster-access.js';
 import type { ClusterRef } from '../domain/cluster.js';
 import { deploymentView, type DeploymentOperation, type DeploymentSpec, type DeploymentView, type GroupView, type TargetRecord } from '../domain/groups.js';
 import { deploymentOperationId, deploymentWorkflowId, groupWorkflowId, WORKFLOW_TASK_QUEUE } from '../domain/ids.js';
@@ -18,7 +17,6 @@ import {
 } from '../workflows/messages.js';
 import { FlotillaGroup, FlotillaKind, FlotillaOrg } from '../workflows/search-attributes.js';
 import { fromTemporal, HttpError, notFound } from './errors.js';
-import type { KubeconfigSource } from './kubeconfig.js';
 import { orgPath, runLink, type Links } from './links.js';
 import type { Cursors, Page, PageRequest } from './pagination.js';
 
@@ -30,8 +28,7 @@ export class GroupGateway {
   constructor(
     private readonly client: Client,
     private readonly links: Links,
-    private readonly helm: Helm,
-    private readonly kubeconfigs: KubeconfigSource,
+    private readonly access: ClusterAccess,
     private readonly cursors: Cursors,
   ) {}
 
@@ -156,8 +153,7 @@ export class GroupGateway {
       state.targets.map(async (target) => {
         const desired = { values: mergeValues(state.spec.values, state.spec.valueOverrides[target.name]), ...(state.spec.version ? { chartVersion: state.spec.version } : {}) };
         try {
-          const kubeconfig = await this.kubeconfigs.kubeconfig(target);
-          return await withTimeout(checkTarget(this.helm, kubeconfig, target, { name: release, namespace: state.spec.namespace }, desired), LIVE_READ_MS);
+          return await withTimeout(this.access.releaseStatus(target, { name: release, namespace: state.spec.namespace }, desired), LIVE_READ_MS);
         } catch (err) {
           const unknown: TargetRecord = {
             clusterName: target.name,

@@ -1,6 +1,6 @@
 import { KubeConfig } from '@kubernetes/client-node';
 import { kubeconfigProblems, type TenantKubeconfigs } from '../adapters/kubeconfig/tenant.js';
-import { probeVersion } from '../activities/kube/client.js';
+import { probeVersion } from '../adapters/kube/client.js';
 import type { Problem } from '../domain/problems.js';
 import { invalid } from './errors.js';
 

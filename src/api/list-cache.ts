@@ -1,6 +1,3 @@
-/** One second: about the lag of a visibility store with an index refresh. */
-export const DEFAULT_LIST_CACHE_MS = 1000;
-
 /**
  * Answers to a list, shared by every request for the same list for up to
  * `maxAgeMs`. A visibility list costs Temporal about half a millisecond per

@@ -1,13 +1,8 @@
 import { createHash } from 'node:crypto';
 import type { RequestHandler } from 'express';
+import type { RateLimit } from '../config.js';
 import { HttpError } from './errors.js';
 
-/** `requests` per `seconds` on average, with up to `burst` at once. */
-export interface RateLimit {
-  requests: number;
-  seconds: number;
-  burst: number;
-}
 
 /**
  * A token bucket: holds up to `burst` tokens, refilled continuously at
@@ -67,16 +62,4 @@ export function rateLimitPerToken(limit: RateLimit, isKnown: (token: string) => 
       { retryAfterSeconds: taken.retryAfterSeconds },
     );
   };
-}
-
-/** `20/1` (requests per seconds) and a burst like `100`; `off` turns limiting off. */
-export function parseRateLimit(spec: string, burstSpec: string): RateLimit | undefined {
-  if (spec === 'off') return undefined;
-  const match = /^(\d+)\/(\d+(?:\.\d+)?)$/.exec(spec);
-  const requests = Number(match?.[1]);
-  const seconds = Number(match?.[2]);
-  if (!match || requests < 1 || seconds <= 0) throw new Error(`FLOTILLA_RATE_LIMIT must be <requests>/<seconds> like 20/1, or off; got '${spec}'`);
-  const burst = Number(burstSpec);
-  if (!/^\d+$/.test(burstSpec) || burst < 1) throw new Error(`FLOTILLA_RATE_BURST must be a whole number of 1 or more; got '${burstSpec}'`);
-  return { requests, seconds, burst };
 }

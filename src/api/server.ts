@@ -1,22 +1,17 @@
-import { Client, Connection } from '@temporalio/client';
+import { Connection, type Client } from '@temporalio/client';
 import type { Server } from 'node:http';
 import { pathToFileURL } from 'node:url';
-import { createProviders, type Providers } from '../activities/providers/index.js';
-import { tenantAccess, type TenantAccess } from '../adapters/tenant-access.js';
-import { openSecretStore, type SecretStore } from '../activities/secrets/store.js';
-import { kwokWorkdir, loadConfig, type Config } from '../config.js';
-import { codecKeys, flotillaDataConverter, openCodec, type AesGcmCodec } from '../temporal/codec.js';
+import { buildAdapters, temporalClient, type Adapters } from '../composition.js';
+import { loadConfig, type Config } from '../config.js';
+import { codecKeys, openCodec, type AesGcmCodec } from '../temporal/codec.js';
 import { registerSearchAttributes } from '../temporal/search-attributes.js';
 import { toolPaths } from '../toolchain.js';
-import { join } from 'node:path';
-import { Helm } from '../activities/helm/helm.js';
 import { createApp, type ApiObservability } from './app.js';
 import { answerClientErrors } from './errors.js';
 import { ApiMetrics } from '../observability/api-metrics.js';
 import { createLogger } from '../observability/logger.js';
 import { startTracing, tracingClientInterceptors } from '../observability/tracing.js';
 import { TokenTable } from './auth.js';
-import { kubeconfigSource } from './kubeconfig.js';
 import { uiOrigins } from './routes/codec.js';
 import { deriveCursorKeys } from './pagination.js';
 import { requireNodeMajor } from '../node-version.js';
@@ -27,14 +22,11 @@ export function startApi(options: {
   client: Client;
   tokens: string;
   uiUrl?: string;
-  providers: Providers;
-  /** How this process reaches what tenants name: the same one its providers were built with. */
-  access: TenantAccess;
-  secrets: SecretStore;
+  adapters: Adapters;
   codec: AesGcmCodec;
   observability: ApiObservability;
 }): Promise<Server> {
-  const { config, client, tokens, uiUrl, providers, access, secrets, codec, observability } = options;
+  const { config, client, tokens, uiUrl, adapters, codec, observability } = options;
   const app = createApp({
     observability,
     codec: { codec, origins: uiOrigins(uiUrl), uiToken: codec.uiToken() },
@@ -43,11 +35,10 @@ export function startApi(options: {
     client,
     tokens: new TokenTable(tokens),
     links: { namespace: config.namespace, ...(uiUrl ? { uiUrl } : {}) },
-    kubeconfigs: kubeconfigSource(providers.kubeconfigs, providers.downloads),
-    egress: access.egress,
-    tenantKubeconfigs: access.kubeconfigs,
-    secrets,
-    helm: new Helm(toolPaths().helm, join(config.dataDir, 'helm'), access.egress, config.chartRoots),
+    clusterAccess: adapters.clusterAccess,
+    egress: adapters.access.egress,
+    tenantKubeconfigs: adapters.access.kubeconfigs,
+    secrets: adapters.secrets,
     maxBodyBytes: config.maxBodyBytes,
     ...(config.rateLimit ? { rateLimit: config.rateLimit } : {}),
     listCacheMs: config.listCacheMs,
@@ -71,17 +62,10 @@ async function main(): Promise<void> {
   const logger = createLogger({ level: config.logLevel ?? 'info' });
   const metrics = new ApiMetrics();
   const tracing = startTracing('flotilla-api');
-  const client = new Client({
-    connection,
-    namespace: config.namespace,
-    dataConverter: flotillaDataConverter(codec),
-    interceptors: { workflow: [metrics.clientInterceptor(), ...tracingClientInterceptors(tracing)] },
-  });
-  const secrets = openSecretStore(config.dataDir);
-  const access = tenantAccess(config.allowedEndpoints ?? '', config.kubeconfigRules);
-  const providers = createProviders({ tools: toolPaths(), kwokWorkdir: kwokWorkdir(config), secrets, tenantKubeconfigs: access.kubeconfigs });
+  const client = temporalClient(connection, config.namespace, codec, [metrics.clientInterceptor(), ...tracingClientInterceptors(tracing)]);
+  const adapters = buildAdapters(config, toolPaths(), config.allowedEndpoints ?? '');
   const observability = { logger, metrics, ...(config.metrics.token ? { metricsToken: config.metrics.token } : {}) };
-  const server = await startApi({ config, client, tokens: config.apiTokens, ...(config.uiUrl ? { uiUrl: config.uiUrl } : {}), providers, access, secrets, codec, observability });
+  const server = await startApi({ config, client, tokens: config.apiTokens, ...(config.uiUrl ? { uiUrl: config.uiUrl } : {}), adapters, codec, observability });
   logger.info({ url: `http://${config.host}:${config.port}`, tracing: tracing !== undefined }, 'API listening');
   const stop = () => server.close(() => void Promise.all([connection.close(), tracing?.shutdown()]).then(() => process.exit(0)));
   process.once('SIGINT', stop);

@@ -11,7 +11,7 @@ import {
   uuid4,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { HelmActivities } from '../activities/helm/activities.js';
+import type { HelmActivities } from '../activities/helm.js';
 import type { ClusterRef } from '../domain/cluster.js';
 import {
   deploymentView,

@@ -1,4 +1,4 @@
-import { SimCloud } from '../../src/activities/providers/sim/index.js';
+import { SimCloud } from '../../src/adapters/providers/sim/index.js';
 import { eventually, startStack, TOKENS, type Stack } from '../helpers/stack.js';
 
 const sim = new SimCloud({ latencyMs: 10 });

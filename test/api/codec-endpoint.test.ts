@@ -1,7 +1,7 @@
 import { defaultPayloadConverter } from '@temporalio/common';
 import { Worker } from '@temporalio/worker';
-import { run } from '../../src/activities/exec.js';
-import { SimCloud } from '../../src/activities/providers/sim/index.js';
+import { run } from '../../src/adapters/exec.js';
+import { SimCloud } from '../../src/adapters/providers/sim/index.js';
 import { fromJsonPayload, toJsonPayload, type JsonPayload } from '../../src/api/routes/codec.js';
 import { AesGcmCodec, ENCRYPTED_ENCODING, flotillaDataConverter, KEY_ID_METADATA, parseCodecKeys } from '../../src/temporal/codec.js';
 import { toolPaths } from '../../src/toolchain.js';

@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { mkdtempSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Express } from 'express';
-import { SimCloud } from '../../src/activities/providers/sim/index.js';
+import { SimCloud } from '../../src/adapters/providers/sim/index.js';
 import { MAX_BODY_DEPTH } from '../../src/api/body-limits.js';
 import { ErrorBody } from '../../src/api/errors.js';
 import { jsonSchema } from '../../src/api/openapi.js';

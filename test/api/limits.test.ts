@@ -2,7 +2,7 @@ import { mkdirSync, mkdtempSync, symlinkSync } from 'node:fs';
 import { maxHeaderSize } from 'node:http';
 import { connect } from 'node:net';
 import { join } from 'node:path';
-import { SimCloud } from '../../src/activities/providers/sim/index.js';
+import { SimCloud } from '../../src/adapters/providers/sim/index.js';
 import { MAX_BODY_DEPTH } from '../../src/api/body-limits.js';
 import { MAX_HELM_REPOSITORIES, MAX_NODE_POOLS } from '../../src/domain/validation.js';
 import { MAX_VALUES_BYTES, MAX_VALUES_DEPTH } from '../../src/domain/values.js';

@@ -1,7 +1,7 @@
 import { NativeConnection, type Worker } from '@temporalio/worker';
 import { randomUUID } from 'node:crypto';
-import type { HelmActivities } from '../../src/activities/helm/activities.js';
-import { SimCloud } from '../../src/activities/providers/sim/index.js';
+import type { HelmActivities } from '../../src/activities/helm.js';
+import { SimCloud } from '../../src/adapters/providers/sim/index.js';
 import { reconcileActivities } from '../../src/activities/reconcile.js';
 import type { ClusterRef } from '../../src/domain/cluster.js';
 import type { TargetRecord } from '../../src/domain/groups.js';

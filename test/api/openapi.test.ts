@@ -7,11 +7,10 @@ import { randomBytes } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Helm } from '../../src/activities/helm/helm.js';
-import type { SecretStore } from '../../src/activities/secrets/store.js';
+import type { ClusterAccess } from '../../src/adapters/cluster-access.js';
+import type { SecretStore } from '../../src/adapters/secrets/store.js';
 import { createApp } from '../../src/api/app.js';
 import { TokenTable } from '../../src/api/auth.js';
-import { kubeconfigSource } from '../../src/api/kubeconfig.js';
 import { openApiPath } from '../../src/api/openapi.js';
 import { testAccess } from '../helpers/egress.js';
 import { appRoutes } from '../helpers/routes.js';
@@ -29,9 +28,8 @@ beforeAll(async () => {
     client: {} as Client,
     tokens: new TokenTable('token-acme:acme'),
     links: { namespace: 'default' },
-    kubeconfigs: kubeconfigSource({}),
     secrets: {} as SecretStore,
-    helm: {} as Helm,
+    clusterAccess: {} as ClusterAccess,
     egress: access.egress,
     tenantKubeconfigs: access.kubeconfigs,
     codec: { codec: {} as PayloadCodec, origins: [] },

@@ -1,4 +1,4 @@
-import { SimCloud } from '../../src/activities/providers/sim/index.js';
+import { SimCloud } from '../../src/adapters/providers/sim/index.js';
 import { appRoutes, type AppRoute } from '../helpers/routes.js';
 import { MARKED_SECRETS } from '../helpers/secret-markers.js';
 import { eventually, startStack, TOKENS, type Stack } from '../helpers/stack.js';

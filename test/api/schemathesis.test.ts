@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { SimCloud } from '../../src/activities/providers/sim/index.js';
+import { SimCloud } from '../../src/adapters/providers/sim/index.js';
 import { createLogger } from '../../src/observability/logger.js';
 import { toolsDir } from '../../src/toolchain.js';
 import { eventually, startStack, TOKENS, type Stack } from '../helpers/stack.js';

@@ -1,4 +1,4 @@
-import { SimCloud } from '../../src/activities/providers/sim/index.js';
+import { SimCloud } from '../../src/adapters/providers/sim/index.js';
 import { markedKubeconfig, MARKED_SECRETS, secretsIn, SECRET_MARKERS } from '../helpers/secret-markers.js';
 import { startStack, type Stack } from '../helpers/stack.js';
 

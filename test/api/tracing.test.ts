@@ -1,7 +1,7 @@
 import { Worker } from '@temporalio/worker';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { SimCloud } from '../../src/activities/providers/sim/index.js';
+import { SimCloud } from '../../src/adapters/providers/sim/index.js';
 import { clusterWorkflowId, provisionWorkflowId } from '../../src/domain/ids.js';
 import { startTracing, tracingSinks, type Tracing } from '../../src/observability/tracing.js';
 import { WorkerMetrics } from '../../src/observability/worker-metrics.js';

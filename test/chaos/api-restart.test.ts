@@ -4,7 +4,7 @@ import { mkdtempSync } from 'node:fs';
 import { connect, createServer, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { SimCloud } from '../../src/activities/providers/sim/index.js';
+import { SimCloud } from '../../src/adapters/providers/sim/index.js';
 import type { ClusterState } from '../../src/domain/cluster-state.js';
 import { clusterWorkflowId } from '../../src/domain/ids.js';
 import { clusterStateQuery } from '../../src/workflows/messages.js';

@@ -1,4 +1,4 @@
-import { SimCloud } from '../../src/activities/providers/sim/index.js';
+import { SimCloud } from '../../src/adapters/providers/sim/index.js';
 import { eventually, startStack, type Stack } from '../helpers/stack.js';
 import { report } from './entities.js';
 

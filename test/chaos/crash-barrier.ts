@@ -1,4 +1,4 @@
-import type { SimCall, SimPhase } from '../../src/activities/providers/sim/index.js';
+import type { SimCall, SimPhase } from '../../src/adapters/providers/sim/index.js';
 
 /** A place in an operation to crash at: the `call`-th cloud call as it reaches the cloud, or once it took effect (its answer not yet sent). */
 export interface KillPoint {

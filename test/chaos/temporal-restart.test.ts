@@ -1,9 +1,8 @@
 import { mkdtempSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { KwokProvider } from '../../src/activities/providers/kwok/index.js';
-import { SimCloud } from '../../src/activities/providers/sim/index.js';
-import { kubeconfigSource } from '../../src/api/kubeconfig.js';
+import { KwokProvider } from '../../src/adapters/providers/kwok/index.js';
+import { SimCloud } from '../../src/adapters/providers/sim/index.js';
 import { toolPaths } from '../../src/toolchain.js';
 import { eventually, startStack, testHelm, type Stack } from '../helpers/stack.js';
 import { expectCleanHistories } from '../zz-history/scan.js';
@@ -28,7 +27,7 @@ let stack: Stack;
 beforeAll(async () => {
   temporal = await TestTemporal.start(dir);
   const kubeconfigs = { kwok: (ref: { org: string; name: string }) => kwok.kubeconfig(ref) };
-  stack = await startStack({ address: temporal.address, providers: { sim: cloud.activities(), kwok: kwok.activities() }, kubeconfigs: kubeconfigSource(kubeconfigs), fleet: kubeconfigs });
+  stack = await startStack({ address: temporal.address, providers: { sim: cloud.activities(), kwok: kwok.activities() }, kubeconfigs: kubeconfigs, fleet: kubeconfigs });
 });
 afterAll(async () => {
   await stack?.stop();

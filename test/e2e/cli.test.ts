@@ -3,9 +3,8 @@ import { mkdtempSync, statSync, writeFileSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import YAML from 'yaml';
-import { KwokProvider } from '../../src/activities/providers/kwok/index.js';
-import { SimCloud } from '../../src/activities/providers/sim/index.js';
-import { kubeconfigSource } from '../../src/api/kubeconfig.js';
+import { KwokProvider } from '../../src/adapters/providers/kwok/index.js';
+import { SimCloud } from '../../src/adapters/providers/sim/index.js';
 import { toolPaths } from '../../src/toolchain.js';
 import { freePort } from '../helpers/ports.js';
 import { eventually, startStack, testHelm, TOKENS, type Stack } from '../helpers/stack.js';
@@ -55,7 +54,7 @@ const noStackTrace = (run: Run) => expect(run.stderr).not.toMatch(/^\s+at /m);
 beforeAll(async () => {
   stack = await startStack({
     providers: { sim: sim.activities(), kwok: kwok.activities() },
-    kubeconfigs: kubeconfigSource({ kwok: (ref) => kwok.kubeconfig(ref) }),
+    kubeconfigs: { kwok: (ref) => kwok.kubeconfig(ref) },
     fleet: { kwok: (ref) => kwok.kubeconfig(ref) },
   });
 });

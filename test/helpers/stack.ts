@@ -1,4 +1,4 @@
-import { Client, Connection } from '@temporalio/client';
+import { Connection, type Client } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
@@ -7,11 +7,12 @@ import { join } from 'node:path';
 import type { Server } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import type { Express } from 'express';
-import type { ProviderActivities } from '../../src/activities/provider.js';
+import type { ProviderActivities } from '../../src/adapters/providers/provider.js';
 import { createApp } from '../../src/api/app.js';
 import { answerClientErrors } from '../../src/api/errors.js';
 import { TokenTable } from '../../src/api/auth.js';
-import { kubeconfigSource, type KubeconfigSource } from '../../src/api/kubeconfig.js';
+import { ClusterAccess } from '../../src/adapters/cluster-access.js';
+import { temporalClient } from '../../src/composition.js';
 import type { ProviderName } from '../../src/domain/cluster.js';
 import { createWorkers, runWorkers } from '../../src/worker.js';
 import { ApiMetrics } from '../../src/observability/api-metrics.js';
@@ -20,14 +21,14 @@ import { startMetricsServer } from '../../src/observability/metrics-endpoint.js'
 import { tracingClientInterceptors, type Tracing } from '../../src/observability/tracing.js';
 import { WorkerMetrics } from '../../src/observability/worker-metrics.js';
 import { uiOrigins } from '../../src/api/routes/codec.js';
-import { AesGcmCodec, flotillaDataConverter, parseCodecKeys } from '../../src/temporal/codec.js';
-import { SecretStore } from '../../src/activities/secrets/store.js';
-import { helmActivities } from '../../src/activities/helm/activities.js';
-import type { KubeconfigFetchers } from '../../src/activities/provider.js';
+import { AesGcmCodec, parseCodecKeys } from '../../src/temporal/codec.js';
+import { SecretStore } from '../../src/adapters/secrets/store.js';
+import { helmActivities } from '../../src/activities/helm.js';
+import type { KubeconfigFetchers } from '../../src/adapters/providers/provider.js';
 import { reconcileActivities } from '../../src/activities/reconcile.js';
-import { Helm } from '../../src/activities/helm/helm.js';
+import { Helm } from '../../src/adapters/helm/helm.js';
 import { toolPaths } from '../../src/toolchain.js';
-import type { RateLimit } from '../../src/api/rate-limit.js';
+import type { RateLimit } from '../../src/config.js';
 import type { Egress } from '../../src/adapters/egress/egress.js';
 import type { TenantAccess } from '../../src/adapters/tenant-access.js';
 import { testAccess } from './egress.js';
@@ -78,7 +79,10 @@ try {
  */
 export async function startStack(options: {
   providers: Partial<Record<ProviderName, ProviderActivities>>;
-  kubeconfigs?: KubeconfigSource;
+  /** Kubeconfigs the API connects with; default: the fleet's. */
+  kubeconfigs?: KubeconfigFetchers;
+  /** Kubeconfigs the API hands out; default: those it connects with. */
+  downloads?: KubeconfigFetchers;
   secrets?: SecretStore;
   /** Serve the helm and reconcile task queues, reaching clusters with these kubeconfigs. */
   fleet?: KubeconfigFetchers;
@@ -104,11 +108,7 @@ export async function startStack(options: {
   const access = options.access ?? testAccess();
   const connection = await Connection.connect({ address });
   const apiMetrics = new ApiMetrics();
-  const client = new Client({
-    connection,
-    dataConverter: flotillaDataConverter(codec),
-    interceptors: { workflow: [apiMetrics.clientInterceptor(), ...tracingClientInterceptors(options.tracing)] },
-  });
+  const client = temporalClient(connection, 'default', codec, [apiMetrics.clientInterceptor(), ...tracingClientInterceptors(options.tracing)]);
   const logger = options.logger ?? createLogger({ level: 'silent' });
   const workerMetrics = new WorkerMetrics({ clusterCounts: { client, logger, maxAgeMs: 0 } });
   const workerMetricsServer = await startMetricsServer({ registries: [workerMetrics.registry], host: '127.0.0.1', port: 0 });
@@ -139,9 +139,8 @@ export async function startStack(options: {
     client,
     tokens: new TokenTable(TOKEN_SPEC),
     links: { namespace: 'default', uiUrl: UI_URL },
-    kubeconfigs: options.kubeconfigs ?? kubeconfigSource(options.fleet ?? {}),
+    clusterAccess: new ClusterAccess(testHelm(access.egress), options.kubeconfigs ?? options.fleet ?? {}, options.downloads),
     secrets: options.secrets ?? testSecretStore(),
-    helm: testHelm(access.egress),
     egress: access.egress,
     tenantKubeconfigs: access.kubeconfigs,
     codec: { codec, origins: uiOrigins(UI_URL), uiToken: codec.uiToken() },

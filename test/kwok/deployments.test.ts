@@ -3,11 +3,10 @@ import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { run } from '../../src/activities/exec.js';
+import { run } from '../../src/adapters/exec.js';
 import { fileURLToPath } from 'node:url';
-import { KwokProvider } from '../../src/activities/providers/kwok/index.js';
-import { Kwokctl } from '../../src/activities/providers/kwok/kwokctl.js';
-import { kubeconfigSource } from '../../src/api/kubeconfig.js';
+import { KwokProvider } from '../../src/adapters/providers/kwok/index.js';
+import { Kwokctl } from '../../src/adapters/providers/kwok/kwokctl.js';
 import { toolPaths } from '../../src/toolchain.js';
 import { eventually, startStack, testHelm, type Stack } from '../helpers/stack.js';
 
@@ -37,7 +36,7 @@ const idle = (body: any) => body.operations.every((op: any) => op.state !== 'QUE
 beforeAll(async () => {
   stack = await startStack({
     providers: { kwok: kwok.activities() },
-    kubeconfigs: kubeconfigSource({ kwok: (ref) => kwok.kubeconfig(ref) }),
+    kubeconfigs: { kwok: (ref) => kwok.kubeconfig(ref) },
     fleet: { kwok: (ref) => kwok.kubeconfig(ref) },
   });
   for (const name of clusters) {

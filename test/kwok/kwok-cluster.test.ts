@@ -2,9 +2,8 @@ import { AppsV1Api, CoreV1Api, KubeConfig, type V1Node } from '@kubernetes/clien
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { KwokProvider } from '../../src/activities/providers/kwok/index.js';
-import { Kwokctl } from '../../src/activities/providers/kwok/kwokctl.js';
-import { kubeconfigSource } from '../../src/api/kubeconfig.js';
+import { KwokProvider } from '../../src/adapters/providers/kwok/index.js';
+import { Kwokctl } from '../../src/adapters/providers/kwok/kwokctl.js';
 import { clusterRef, withDefaults } from '../../src/domain/cluster.js';
 import { toolPaths } from '../../src/toolchain.js';
 import { eventually, startStack, type Stack } from '../helpers/stack.js';
@@ -20,7 +19,7 @@ let core: CoreV1Api;
 let apps: AppsV1Api;
 
 beforeAll(async () => {
-  stack = await startStack({ providers: { kwok: kwok.activities() }, kubeconfigs: kubeconfigSource({ kwok: (ref) => kwok.kubeconfig(ref) }) });
+  stack = await startStack({ providers: { kwok: kwok.activities() }, kubeconfigs: { kwok: (ref) => kwok.kubeconfig(ref) } });
 });
 afterAll(async () => {
   await stack?.stop();

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { AksProvider, agentPoolName, resourceGroupName } from '../../src/activities/providers/aks/index.js';
-import { credentialsFrom } from '../../src/activities/secrets/credentials.js';
+import { AksProvider, agentPoolName, resourceGroupName } from '../../src/adapters/providers/aks/index.js';
+import { credentialsFrom } from '../../src/adapters/secrets/credentials.js';
 import { clusterRef, withDefaults } from '../../src/domain/cluster.js';
 import { SECRET_MARKERS } from '../helpers/secret-markers.js';
 import { startStack, testSecretStore, type Stack } from '../helpers/stack.js';

@@ -1,5 +1,5 @@
 import { MockActivityEnvironment } from '@temporalio/testing';
-import type { ProviderActivities } from '../../src/activities/provider.js';
+import type { ProviderActivities } from '../../src/adapters/providers/provider.js';
 import type { ClusterRef, NodePoolSpec } from '../../src/domain/cluster.js';
 
 /** What the cloud itself holds for one cluster: read with the cloud's own API, not Flotilla's. */

@@ -1,9 +1,8 @@
 import { CreateSubnetCommand, CreateVpcCommand, DescribeSubnetsCommand, DescribeVpcsCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { DescribeClusterCommand, DescribeNodegroupCommand, EKSClient, ListClustersCommand, ListNodegroupsCommand } from '@aws-sdk/client-eks';
 import { CreateRoleCommand, GetRoleCommand, IAMClient } from '@aws-sdk/client-iam';
-import { EksProvider } from '../../src/activities/providers/eks/index.js';
-import { credentialsFrom } from '../../src/activities/secrets/credentials.js';
-import { kubeconfigSource } from '../../src/api/kubeconfig.js';
+import { EksProvider } from '../../src/adapters/providers/eks/index.js';
+import { credentialsFrom } from '../../src/adapters/secrets/credentials.js';
 import { startMoto } from '../helpers/moto.js';
 import { SECRET_MARKERS } from '../helpers/secret-markers.js';
 import { eventually, startStack, testSecretStore, type Stack } from '../helpers/stack.js';
@@ -25,7 +24,7 @@ let secretId: string;
 beforeAll(async () => {
   moto = await startMoto();
   const provider = new EksProvider({ credentials: credentialsFrom(secrets), endpoint: moto.endpoint, pollMs: 100 });
-  stack = await startStack({ providers: { eks: provider.activities() }, secrets, kubeconfigs: kubeconfigSource({ eks: (ref) => provider.kubeconfig(ref) }) });
+  stack = await startStack({ providers: { eks: provider.activities() }, secrets, kubeconfigs: { eks: (ref) => provider.kubeconfig(ref) } });
   const sdk = { region: 'eu-west-1', endpoint: moto.endpoint, credentials: keys };
   eks = new EKSClient(sdk);
   ec2 = new EC2Client(sdk);

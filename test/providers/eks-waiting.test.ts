@@ -1,5 +1,5 @@
-import { EksProvider } from '../../src/activities/providers/eks/index.js';
-import { credentialsFrom } from '../../src/activities/secrets/credentials.js';
+import { EksProvider } from '../../src/adapters/providers/eks/index.js';
+import { credentialsFrom } from '../../src/adapters/secrets/credentials.js';
 import { startEksStatusProxy, startMoto } from '../helpers/moto.js';
 import { eventually, startStack, testSecretStore, type Stack } from '../helpers/stack.js';
 import { settled } from './api-flow.js';

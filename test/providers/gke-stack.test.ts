@@ -1,6 +1,6 @@
 import { createPublicKey, generateKeyPairSync, randomBytes } from 'node:crypto';
-import { GkeProvider } from '../../src/activities/providers/gke/index.js';
-import { credentialsFrom } from '../../src/activities/secrets/credentials.js';
+import { GkeProvider } from '../../src/adapters/providers/gke/index.js';
+import { credentialsFrom } from '../../src/adapters/secrets/credentials.js';
 import { startStack, testSecretStore, type Stack } from '../helpers/stack.js';
 import { settled } from './api-flow.js';
 import { FakeGke } from './gke-server.js';

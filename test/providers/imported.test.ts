@@ -1,11 +1,10 @@
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { join } from 'node:path';
-import { helmActivities } from '../../src/activities/helm/activities.js';
-import { ImportedProvider } from '../../src/activities/providers/imported/index.js';
-import { KwokProvider } from '../../src/activities/providers/kwok/index.js';
-import { Kwokctl } from '../../src/activities/providers/kwok/kwokctl.js';
-import { credentialsFrom } from '../../src/activities/secrets/credentials.js';
-import { kubeconfigSource } from '../../src/api/kubeconfig.js';
+import { helmActivities } from '../../src/activities/helm.js';
+import { ImportedProvider } from '../../src/adapters/providers/imported/index.js';
+import { KwokProvider } from '../../src/adapters/providers/kwok/index.js';
+import { Kwokctl } from '../../src/adapters/providers/kwok/kwokctl.js';
+import { credentialsFrom } from '../../src/adapters/secrets/credentials.js';
 import { clusterRef, withDefaults } from '../../src/domain/cluster.js';
 import { toolPaths } from '../../src/toolchain.js';
 import { testAccess } from '../helpers/egress.js';
@@ -34,7 +33,7 @@ beforeAll(async () => {
     providers: { imported: imported.activities() },
     secrets,
     access,
-    kubeconfigs: kubeconfigSource({ imported: (ref) => imported.kubeconfig(ref) }, { imported: (ref) => imported.storedKubeconfig(ref) }),
+    kubeconfigs: { imported: (ref) => imported.kubeconfig(ref) }, downloads: { imported: (ref) => imported.storedKubeconfig(ref) },
   });
 });
 afterAll(async () => {

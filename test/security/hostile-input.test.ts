@@ -3,10 +3,9 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, openSync, constants } from 'node:fs';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
-import { helmActivities } from '../../src/activities/helm/activities.js';
-import { ImportedProvider } from '../../src/activities/providers/imported/index.js';
-import { credentialsFrom } from '../../src/activities/secrets/credentials.js';
-import { kubeconfigSource } from '../../src/api/kubeconfig.js';
+import { helmActivities } from '../../src/activities/helm.js';
+import { ImportedProvider } from '../../src/adapters/providers/imported/index.js';
+import { credentialsFrom } from '../../src/adapters/secrets/credentials.js';
 import { clusterRef, withDefaults } from '../../src/domain/cluster.js';
 import { FailureType } from '../../src/domain/problems.js';
 import { testAccess, type TestAccess } from '../helpers/egress.js';
@@ -176,7 +175,7 @@ describe('a kubeconfig stored before the rules is refused at use, not run', () =
       providers: { imported: imported.activities() },
       secrets,
       access,
-      kubeconfigs: kubeconfigSource({ imported: (r) => imported.kubeconfig(r) }, { imported: (r) => imported.storedKubeconfig(r) }),
+      kubeconfigs: { imported: (r) => imported.kubeconfig(r) }, downloads: { imported: (r) => imported.storedKubeconfig(r) },
     });
     try {
       expect((await legacy.api('POST', `${base}/clusters`, { body: { name: 'legacy-exec', provider: 'imported', secretId } })).status).toBe(202);

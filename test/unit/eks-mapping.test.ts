@@ -1,6 +1,6 @@
 import { ApplicationFailure } from '@temporalio/common';
-import { aws, deleted } from '../../src/activities/providers/eks/errors.js';
-import { labelAndTaintChanges, scalingConfig } from '../../src/activities/providers/eks/nodegroups.js';
+import { aws, deleted } from '../../src/adapters/providers/eks/errors.js';
+import { labelAndTaintChanges, scalingConfig } from '../../src/adapters/providers/eks/nodegroups.js';
 import { FailureType } from '../../src/domain/problems.js';
 
 const awsError = (name: string, message: string) => Object.assign(new Error(message), { name });

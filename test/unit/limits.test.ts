@@ -1,10 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
-import { chartPathProblem, isLocalChart } from '../../src/activities/helm/chart-roots.js';
-import { Helm } from '../../src/activities/helm/helm.js';
+import { chartPathProblem, isLocalChart } from '../../src/adapters/helm/chart-roots.js';
+import { Helm } from '../../src/adapters/helm/helm.js';
 import { Cursors } from '../../src/api/pagination.js';
-import { parseRateLimit, TokenBucket } from '../../src/api/rate-limit.js';
+import { TokenBucket } from '../../src/api/rate-limit.js';
+import { parseRateLimit } from '../../src/config.js';
 import { loadConfig } from '../../src/config.js';
 import { MAX_VALUES_BYTES, MAX_VALUES_DEPTH, pathDeeperThan, valuesProblems } from '../../src/domain/values.js';
 import { testAccess } from '../helpers/egress.js';

@@ -3,7 +3,7 @@ import { createCipheriv, randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { LEGACY_KEY_ID, SecretNameTaken, SecretStore, secretKeys } from '../../src/activities/secrets/store.js';
+import { LEGACY_KEY_ID, SecretNameTaken, SecretStore, secretKeys } from '../../src/adapters/secrets/store.js';
 import { newKeyEntry, parseKeyRing, type RingKey } from '../../src/key-ring.js';
 
 const aws = (n: number) => ({ accessKeyId: `AKIA${n}`, secretAccessKey: `secret-${n}` });

@@ -1,5 +1,5 @@
 import { MockActivityEnvironment } from '@temporalio/testing';
-import { SimCloud } from '../../src/activities/providers/sim/index.js';
+import { SimCloud } from '../../src/adapters/providers/sim/index.js';
 import { clusterRef, withDefaults } from '../../src/domain/cluster.js';
 
 // The sim cloud counts what a real cloud would have done: a create that comes

@@ -1,6 +1,6 @@
 import { WorkflowUpdateFailedError, type WorkflowHandle, type WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
-import { SimCloud } from '../../src/activities/providers/sim/index.js';
+import { SimCloud } from '../../src/adapters/providers/sim/index.js';
 import type { ClusterState } from '../../src/domain/cluster-state.js';
 import { withDefaults, type NodePoolSpec } from '../../src/domain/cluster.js';
 import { clusterWorkflowId, WORKFLOW_TASK_QUEUE } from '../../src/domain/ids.js';

@@ -1,5 +1,5 @@
 import { ScheduleNotFoundError, type ScheduleExecutionStartWorkflowActionResult, type ScheduleHandle } from '@temporalio/client';
-import { SimCloud } from '../../src/activities/providers/sim/index.js';
+import { SimCloud } from '../../src/adapters/providers/sim/index.js';
 import { RECONCILE_SCHEDULE_ID } from '../../src/domain/ids.js';
 import { ensureReconcileSchedule } from '../../src/temporal/reconcile-schedule.js';
 import type { ReconcileResult } from '../../src/workflows/reconcile.js';

@@ -5,7 +5,7 @@ import { SdkFlags } from '@temporalio/workflow/lib/flags.js';
 import { randomUUID } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { SimCloud } from '../../src/activities/providers/sim/index.js';
+import { SimCloud } from '../../src/adapters/providers/sim/index.js';
 import { withDefaults } from '../../src/domain/cluster.js';
 import { clusterWorkflowId, provisionWorkflowId } from '../../src/domain/ids.js';
 import { tracingSinks } from '../../src/observability/tracing.js';

@@ -1,5 +1,5 @@
 import { defaultPayloadConverter } from '@temporalio/common';
-import { SimCloud } from '../../src/activities/providers/sim/index.js';
+import { SimCloud } from '../../src/adapters/providers/sim/index.js';
 import { toJsonPayload } from '../../src/api/routes/codec.js';
 import { AesGcmCodec, newCodecKeyEntry, parseCodecKeys } from '../../src/temporal/codec.js';
 import { MARKED_SECRETS, markedKubeconfig } from '../helpers/secret-markers.js';

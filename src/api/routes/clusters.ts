@@ -1,17 +1,16 @@
-import { coreApi } from '../../activities/kube/client.js';
-import { observedNodePools } from '../../activities/kube/node-pools.js';
-import type { SecretStore } from '../../activities/secrets/store.js';
+import type { ClusterAccess } from '../../adapters/cluster-access.js';
+import type { SecretStore } from '../../adapters/secrets/store.js';
 import { providerInfo, withDefaults, type ClusterRequest, type ClusterSpec } from '../../domain/cluster.js';
 import { addNodePoolUpdate, deleteClusterUpdate, removeNodePoolUpdate, updateNodePoolUpdate } from '../../workflows/messages.js';
 import type { ClusterGateway } from '../cluster-gateway.js';
 import { HttpError, invalid } from '../errors.js';
-import type { KubeconfigSource } from '../kubeconfig.js';
+import { kubeconfigAnswer } from '../kubeconfig.js';
 import { PageQuery, pageRequest, type Cursors } from '../pagination.js';
 import type { Routes } from '../route-table.js';
 import { ClusterCreate, ClusterListQuery, dnsLabel, ForceQuery, NodePool, NodePoolUpdate } from '../schemas.js';
 
 /** /clusters and /clusters/{name}/nodepools: validate, then hand over to the cluster entity. */
-export function clusterRoutes(routes: Routes, clusters: ClusterGateway, kubeconfigs: KubeconfigSource, secrets: SecretStore, cursors: Cursors): void {
+export function clusterRoutes(routes: Routes, clusters: ClusterGateway, access: ClusterAccess, secrets: SecretStore, cursors: Cursors): void {
   const cluster = { name: dnsLabel };
   const pool = { name: dnsLabel, pool: dnsLabel };
   const accepted = { 202: 'accepted: the operation, queued on the cluster, with links to follow it' };
@@ -62,7 +61,7 @@ export function clusterRoutes(routes: Routes, clusters: ClusterGateway, kubeconf
       if (!['RUNNING', 'UPDATING', 'WARNING'].includes(view.status)) {
         throw new HttpError(409, 'conflict', `cluster '${view.name}' is ${view.status}; its kubeconfig is available once it is RUNNING`);
       }
-      res.type('application/yaml').send(await kubeconfigs.download(view));
+      res.type('application/yaml').send(await access.download(view).catch(kubeconfigAnswer));
     },
   );
 
@@ -76,7 +75,7 @@ export function clusterRoutes(routes: Routes, clusters: ClusterGateway, kubeconf
       // Not made by Flotilla: read the pools from the cluster's nodes, live and read-only.
       let observed;
       try {
-        observed = await observedNodePools(coreApi(await kubeconfigs.kubeconfig(view)));
+        observed = await access.observedPools(view);
       } catch (err) {
         throw new HttpError(502, 'cluster_unreachable', `cannot read the nodes of cluster '${view.name}': ${(err as Error).message}`);
       }

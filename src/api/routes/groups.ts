@@ -3,8 +3,8 @@ import type { Client } from '@temporalio/client';
 import { helmRepositories } from './helm-repositories.js';
 import type { Egress } from '../../adapters/egress/egress.js';
 import { checkEndpoint } from '../endpoint-check.js';
-import { chartPathProblem, isLocalChart, REPOSITORY_CHART } from '../../activities/helm/chart-roots.js';
-import type { Helm } from '../../activities/helm/helm.js';
+import { chartPathProblem, isLocalChart, REPOSITORY_CHART } from '../../adapters/helm/chart-roots.js';
+import type { ClusterAccess } from '../../adapters/cluster-access.js';
 import { clusterRef, type ClusterRef } from '../../domain/cluster.js';
 import type { DeploymentSpec, GroupView } from '../../domain/groups.js';
 import type { Problem } from '../../domain/problems.js';
@@ -17,7 +17,7 @@ import type { Routes } from '../route-table.js';
 import { DeploymentCreate, DeploymentEdit, dnsLabel, ForceQuery, GroupCreate, GroupUpdate } from '../schemas.js';
 
 /** /clustergroups and their /deployments (docs/architecture.md, decision 5); local charts only from under `chartRoots`. */
-export function groupRoutes(routes: Routes, groups: GroupGateway, clusters: ClusterGateway, helm: Helm, client: Client, chartRoots: readonly string[], egress: Egress): void {
+export function groupRoutes(routes: Routes, groups: GroupGateway, clusters: ClusterGateway, access: ClusterAccess, client: Client, chartRoots: readonly string[], egress: Egress): void {
   const group = { group: dnsLabel };
   const deployment = { group: dnsLabel, release: dnsLabel };
 
@@ -106,8 +106,8 @@ export function groupRoutes(routes: Routes, groups: GroupGateway, clusters: Clus
         const targets = await Promise.all(
           target.members.map(async (clusterName) => {
             const values = mergeValues(spec.values, spec.valueOverrides[clusterName]);
-            const error = await helm
-              .template({
+            const error = await access
+              .dryRun({
                 name: spec.releaseName,
                 namespace: spec.namespace,
                 chart: spec.chart,

@@ -1,5 +1,5 @@
 import type { TenantKubeconfigs } from '../../adapters/kubeconfig/tenant.js';
-import { SecretNameTaken, type SecretStore } from '../../activities/secrets/store.js';
+import { SecretNameTaken, type SecretStore } from '../../adapters/secrets/store.js';
 import type { ClusterGateway } from '../cluster-gateway.js';
 import { HttpError, notFound } from '../errors.js';
 import { checkKubeconfig } from '../kubeconfig-check.js';

@@ -1,5 +1,5 @@
 import type { ClusterRef } from '../../../domain/cluster.js';
-import type { ProviderActivities } from '../../provider.js';
+import type { ProviderActivities } from '../provider.js';
 import type { CredentialResolver } from '../../secrets/credentials.js';
 import { ensureAgentPool, deleteAgentPool } from './agent-pools.js';
 import { AzureClientFactory, type AzureClientOptions } from './clients.js';

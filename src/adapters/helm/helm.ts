@@ -7,7 +7,7 @@ import type { Values } from '../../domain/values.js';
 import { run } from '../exec.js';
 import { chartPathProblem, isLocalChart } from './chart-roots.js';
 import { observed, readRelease, type HelmRelease } from './release-record.js';
-import type { Egress } from '../../adapters/egress/egress.js';
+import type { Egress } from '../egress/egress.js';
 import { RemoteCharts } from './remote-charts.js';
 
 export interface ReleaseRef {

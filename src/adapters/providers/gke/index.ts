@@ -2,7 +2,7 @@ import type { protos } from '@google-cloud/container';
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { ClusterRef, NodePoolSpec } from '../../../domain/cluster.js';
 import { withHeartbeat } from '../../heartbeat.js';
-import type { ProviderActivities } from '../../provider.js';
+import type { ProviderActivities } from '../provider.js';
 import type { CredentialResolver } from '../../secrets/credentials.js';
 import { GkeClientFactory, type GkeAuthClient } from './client.js';
 import { adoptionProblem, CLUSTER_SERVING, CLUSTER_STARTING, clusterResource, notOurs, statusMessage } from './clusters.js';

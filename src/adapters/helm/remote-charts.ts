@@ -5,7 +5,7 @@ import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import semver from 'semver';
 import { parse } from 'yaml';
-import type { Egress } from '../../adapters/egress/egress.js';
+import type { Egress } from '../egress/egress.js';
 import { FailureType } from '../../domain/problems.js';
 
 const INDEX_BYTES = 32 << 20;

@@ -5,7 +5,7 @@ import { FailureType } from '../../../domain/problems.js';
 import type { ToolPaths } from '../../../toolchain.js';
 import { coreApi } from '../../kube/client.js';
 import { withHeartbeat } from '../../heartbeat.js';
-import type { ProviderActivities } from '../../provider.js';
+import type { ProviderActivities } from '../provider.js';
 import { Kwokctl } from './kwokctl.js';
 import { deletePoolNodes, ensurePoolNodes } from './nodes.js';
 

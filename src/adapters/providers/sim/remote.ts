@@ -1,7 +1,7 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { ProviderActivities } from '../../provider.js';
+import type { ProviderActivities } from '../provider.js';
 import { simActivities, type SimCall, type SimCloud } from './index.js';
 
 // The sim cloud in its own process, reached over HTTP like a real cloud API:

@@ -3,8 +3,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { ClusterRef, NodePoolSpec } from '../../../domain/cluster.js';
 import { FailureType } from '../../../domain/problems.js';
 import { withHeartbeat } from '../../heartbeat.js';
-import type { ProviderActivities } from '../../provider.js';
-import { requestToken } from '../../request-token.js';
+import type { ProviderActivities } from '../provider.js';
+import { requestToken } from '../request-token.js';
 
 /**
  * A simulated cloud: the `sim` provider. It exists for chaos tests and scale

@@ -1,9 +1,9 @@
 import { ApplicationFailure } from '@temporalio/activity';
-import type { TenantKubeconfigs } from '../../../adapters/kubeconfig/tenant.js';
+import type { TenantKubeconfigs } from '../../kubeconfig/tenant.js';
 import type { ClusterRef } from '../../../domain/cluster.js';
 import { FailureType } from '../../../domain/problems.js';
 import { coreApi, probeVersion } from '../../kube/client.js';
-import type { ProviderActivities } from '../../provider.js';
+import type { ProviderActivities } from '../provider.js';
 import type { CredentialResolver } from '../../secrets/credentials.js';
 
 /**

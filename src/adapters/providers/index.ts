@@ -1,7 +1,7 @@
-import type { TenantKubeconfigs } from '../../adapters/kubeconfig/tenant.js';
+import type { TenantKubeconfigs } from '../kubeconfig/tenant.js';
 import type { ProviderName } from '../../domain/cluster.js';
 import type { ToolPaths } from '../../toolchain.js';
-import type { KubeconfigFetchers, ProviderActivities } from '../provider.js';
+import type { KubeconfigFetchers, ProviderActivities } from './provider.js';
 import { credentialsFrom } from '../secrets/credentials.js';
 import type { SecretStore } from '../secrets/store.js';
 import { AksProvider } from './aks/index.js';

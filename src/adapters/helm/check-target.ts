@@ -1,0 +1,26 @@
+import type { ClusterRef } from '../../domain/cluster.js';
+import { targetStatus, type DesiredRelease } from '../../domain/deployment.js';
+import type { TargetRecord } from '../../domain/groups.js';
+import type { Helm, ReleaseRef } from './helm.js';
+
+/** A target's live state of a release, compared with what it should be (the helm activities' check, and the API's live reads). */
+export async function checkTarget(
+  helm: Helm,
+  kubeconfig: string,
+  target: Pick<ClusterRef, 'name' | 'provider'>,
+  release: ReleaseRef,
+  desired: DesiredRelease,
+  signal?: AbortSignal,
+): Promise<TargetRecord> {
+  const observed = await helm.status(kubeconfig, release, signal);
+  const status = targetStatus(observed, desired);
+  return {
+    clusterName: target.name,
+    provider: target.provider,
+    status: status.status,
+    stale: status.stale,
+    ...(status.reason ? { message: status.reason } : {}),
+    ...(observed ? { chartVersion: observed.chartVersion, revision: observed.revision } : {}),
+    lastCheckedAt: new Date().toISOString(),
+  };
+}
