@@ -56,6 +56,8 @@ export interface RegionPrices {
 interface LoadedCatalogue {
   file: CatalogueFile;
   regionIndex: Map<string, number>;
+  /** Specs made on first use, then shared: listing every region makes each only once. */
+  specs: Map<string, InstanceTypeSpec>;
 }
 
 // Written by scripts/generate-catalogue.ts from CatalogueFile values; JSON's inferred types are wider.
@@ -66,7 +68,7 @@ function catalogue(cloud: Cloud): LoadedCatalogue {
   let entry = loaded.get(cloud);
   if (!entry) {
     const file = FILES[cloud];
-    entry = { file, regionIndex: new Map(file.regions.map((region, i) => [region.name, i])) };
+    entry = { file, regionIndex: new Map(file.regions.map((region, i) => [region.name, i])), specs: new Map() };
     loaded.set(cloud, entry);
   }
   return entry;
@@ -78,7 +80,10 @@ function row(cloud: Cloud, name: string): CatalogueTypeRow | undefined {
 }
 
 function spec(cloud: Cloud, name: string, { onDemand: _onDemand, spot: _spot, ...capacity }: CatalogueTypeRow): InstanceTypeSpec {
-  return { name, cloud, ...capacity };
+  const specs = catalogue(cloud).specs;
+  let found = specs.get(name);
+  if (!found) specs.set(name, (found = Object.freeze({ name, cloud, ...capacity })));
+  return found;
 }
 
 export function findCatalogueType(cloud: Cloud, name: string): InstanceTypeSpec | undefined {

@@ -197,8 +197,8 @@ export function cheapestCover(problem: CoverProblem, options: CoverOptions = {})
       unsearched = Math.min(unsearched, bound);
       continue;
     }
-    offer(x.map((v) => Math.ceil(v - INTEGRAL)));
-    const floors = x.map((v) => Math.floor(v + INTEGRAL));
+    offer(x.map((v) => Math.max(0, Math.ceil(v - INTEGRAL))));
+    const floors = x.map((v) => Math.max(0, Math.floor(v + INTEGRAL)));
     const short = need.map((r, d) => r - candidates.reduce((sum, c, j) => sum + c.amounts[d]! * floors[j]!, 0));
     const topUp = candidates
       .map((c, j) => ({ j, k: usefulCount(c.amounts, short) }))

@@ -87,7 +87,7 @@ export function poolName(instanceType: string, spot: boolean): string {
   return spot ? `${base}-spot` : base;
 }
 
-function toLayout(offers: readonly Offer[], solution: CoverSolution): Layout {
+function toLayout(offers: readonly Offer[], solution: Pick<CoverSolution, 'counts' | 'cost' | 'optimal' | 'lowerBound'>): Layout {
   const used = offers.map((offer, i) => ({ offer, count: solution.counts[i]! })).filter(({ count }) => count > 0);
   const capacity: LayoutCapacity = { cpu: 0, memoryGiB: 0, gpus: 0, nodes: 0, spotNodes: 0 };
   for (const { offer, count } of used) {
@@ -150,17 +150,20 @@ export function cheapestLayout(
   options: Pick<CoverOptions, 'cutoff' | 'nodeLimit'> = {},
 ): Layout | undefined {
   const offers = offersOf(types, requirement);
-  let single: number[] | undefined;
-  for (const type of new Set(offers.map((offer) => offer.type))) {
-    const own = offers.filter((offer) => offer.type === type);
+  const byType = new Map<PricedInstanceType, Offer[]>();
+  for (const offer of offers) byType.set(offer.type, [...(byType.get(offer.type) ?? []), offer]);
+  let best: { own: Offer[]; counts: number[]; cost: number } | undefined;
+  for (const own of byType.values()) {
     const counts = singleTypeCounts(own, requirement, maxNodesPerPool);
-    const spread = counts && offers.map((offer) => (offer.type === type ? counts[own.indexOf(offer)]! : 0));
-    if (spread && (!single || costOf(offers, spread) < costOf(offers, single) - EPS)) single = spread;
+    if (!counts) continue;
+    const cost = costOf(own, counts);
+    if (!best || cost < best.cost - EPS) best = { own, counts, cost };
   }
   if (requirement.sameSize) {
-    const cost = single && costOf(offers, single);
-    return single && cost! < (options.cutoff ?? Infinity) ? toLayout(offers, { counts: single, cost: cost!, optimal: true, lowerBound: cost!, explored: 0 }) : undefined;
+    if (!best || best.cost >= (options.cutoff ?? Infinity)) return undefined;
+    return toLayout(best.own, { counts: best.counts, cost: best.cost, optimal: true, lowerBound: best.cost });
   }
+  const single = best && offers.map((offer) => (best.own.includes(offer) ? best.counts[best.own.indexOf(offer)]! : 0));
 
   const spotShare = requirement.spotShare ?? 0;
   const need = [requirement.cpu, requirement.memoryGiB, requirement.gpu ?? 0, requirement.minNodes ?? 0];
