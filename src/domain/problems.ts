@@ -33,5 +33,11 @@ export const FailureType = {
   chartUnavailable: 'FlotillaChartUnavailable',
   /** A cluster whose API server did not answer (helm or the Kubernetes client could not connect). */
   clusterUnreachable: 'FlotillaClusterUnreachable',
+  /** A local chart outside the chart roots (docs: security), refused by the helm adapter. */
+  chartOutsideRoots: 'FlotillaChartOutsideRoots',
+  /** A cloud resource a step needs that is not there (yet): retried, since a cloud's reads lag its writes. */
+  cloudResourceMissing: 'NotFound',
+  /** A cloud resource still being deleted, which a create must wait out: retried. */
+  beingDeleted: 'ClusterStopping',
 } as const;
 export type FailureType = (typeof FailureType)[keyof typeof FailureType];

@@ -35,7 +35,7 @@ import { nodePoolWorkflow, type NodePoolAction } from './nodepool.js';
 import { provisionClusterWorkflow } from './provision.js';
 import { reportMetrics } from './metrics.js';
 import { FlotillaGroup, FlotillaStatus } from './search-attributes.js';
-import { rootMessage } from './steps.js';
+import { failureOfType, rootMessage } from '../domain/failures.js';
 
 export interface ClusterWorkflowInput {
   org: string;
@@ -73,14 +73,7 @@ function reject(type: FailureType, message: string, problems: Problem[] = []): n
 
 /** The steps a failed child recorded, carried in its failure's details. */
 function stepsOf(err: unknown): Step[] {
-  let current: unknown = err;
-  while (current instanceof Error) {
-    if (current instanceof ApplicationFailure && current.type === FailureType.stepFailed) {
-      return (current.details?.[0] as Step[] | undefined) ?? [];
-    }
-    current = (current as Error & { cause?: unknown }).cause;
-  }
-  return [];
+  return (failureOfType(err, FailureType.stepFailed)?.details?.[0] as Step[] | undefined) ?? [];
 }
 
 class ClusterEntity {

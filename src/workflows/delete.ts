@@ -1,7 +1,8 @@
 import { clusterRef, type ClusterSpec } from '../domain/cluster.js';
 import type { StepsResult } from '../domain/operations.js';
 import { providerActivities } from './provider.js';
-import { rootMessage, StepTracker } from './steps.js';
+import { rootMessage } from '../domain/failures.js';
+import { StepTracker } from './steps.js';
 
 export interface DeleteInput {
   org: string;

@@ -41,7 +41,7 @@ import {
   syncDeploymentUpdate,
 } from './messages.js';
 import { reportMetrics } from './metrics.js';
-import { rootMessage } from './steps.js';
+import { rootMessage } from '../domain/failures.js';
 
 export interface DeploymentWorkflowInput {
   org: string;

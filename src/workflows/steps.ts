@@ -1,18 +1,8 @@
 import { ApplicationFailure, isCancellation, setCurrentDetails, setHandler } from '@temporalio/workflow';
 import type { Step } from '../domain/operations.js';
+import { rootMessage } from '../domain/failures.js';
 import { FailureType } from '../domain/problems.js';
 import { progressQuery } from './messages.js';
-
-/** The innermost message of a failure chain: the cloud's words, not "Activity task failed". */
-export function rootMessage(err: unknown): string {
-  let current: unknown = err;
-  let message = String(err);
-  while (current instanceof Error) {
-    if (current.message) message = current.message;
-    current = (current as Error & { cause?: unknown }).cause;
-  }
-  return message;
-}
 
 /**
  * Records the steps of a step workflow: answers the progress query, shows the

@@ -8,6 +8,7 @@ import { KwokProvider } from '../../src/adapters/providers/kwok/index.js';
 import { Kwokctl } from '../../src/adapters/providers/kwok/kwokctl.js';
 import { clusterRef, withDefaults } from '../../src/domain/cluster.js';
 import { targetStatus } from '../../src/domain/deployment.js';
+import { FailureType } from '../../src/domain/problems.js';
 import { toolPaths } from '../../src/toolchain.js';
 import { testHelm } from '../helpers/stack.js';
 
@@ -69,11 +70,21 @@ describe('helm', () => {
     expect(targetStatus(undefined, { values: {} }).status).toBe('NOT_INSTALLED');
   });
 
+  it('fails a release the cluster refuses as itself, not as an unreachable cluster', async () => {
+    const err = await helm.upgradeInstall(kubeconfig, { ...release, namespace: 'Not_A_Namespace', values: {} }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(Error);
+    expect((err as { type?: string }).type).not.toBe(FailureType.clusterUnreachable);
+  });
+
   it('says a cluster that does not answer is unreachable (a deployment reports it UNKNOWN), and reads again once it does', async () => {
     const name = Kwokctl.clusterName(ref);
     await kwok.kwokctl.stop(name);
     try {
-      await expect(helm.status(kubeconfig, release)).rejects.toThrow(/^cluster unreachable: /);
+      const unreachable = { type: FailureType.clusterUnreachable, message: expect.stringMatching(/^cluster unreachable: /) };
+      // Helm's storage read by the Kubernetes client, and the helm CLI: one verdict for both.
+      await expect(helm.status(kubeconfig, release)).rejects.toMatchObject(unreachable);
+      await expect(helm.upgradeInstall(kubeconfig, { ...release, values: {} })).rejects.toMatchObject(unreachable);
+      await expect(helm.uninstall(kubeconfig, release)).rejects.toMatchObject(unreachable);
     } finally {
       await kwok.kwokctl.start(name);
     }

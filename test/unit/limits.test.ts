@@ -1,3 +1,4 @@
+import { FailureType } from '../../src/domain/problems.js';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
@@ -167,9 +168,9 @@ describe('chart roots', () => {
     // The binary would fail anyway: the point is that it is never reached.
     const helm = new Helm('/nonexistent/helm', join(base, 'helm-home'), testAccess().egress, [root]);
     const release = { name: 'web', namespace: 'apps', chart: join(root, 'link'), values: {} };
-    await expect(helm.template(release)).rejects.toMatchObject({ type: 'FlotillaChartOutsideRoots', nonRetryable: true });
-    await expect(helm.upgradeInstall('kubeconfig', release)).rejects.toMatchObject({ type: 'FlotillaChartOutsideRoots' });
-    await expect(helm.template({ ...release, chart: join(root, 'hello') })).rejects.not.toMatchObject({ type: 'FlotillaChartOutsideRoots' });
+    await expect(helm.template(release)).rejects.toMatchObject({ type: FailureType.chartOutsideRoots, nonRetryable: true });
+    await expect(helm.upgradeInstall('kubeconfig', release)).rejects.toMatchObject({ type: FailureType.chartOutsideRoots });
+    await expect(helm.template({ ...release, chart: join(root, 'hello') })).rejects.not.toMatchObject({ type: FailureType.chartOutsideRoots });
   });
 
   it('refuses every local chart when no root is configured', async () => {

@@ -3,8 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ApplicationFailure } from '@temporalio/common';
 import type { ObservedRelease } from '../../domain/deployment.js';
+import { FailureType } from '../../domain/problems.js';
 import type { Values } from '../../domain/values.js';
 import { run } from '../exec.js';
+import { probeVersion } from '../kube/client.js';
 import { chartPathProblem, isLocalChart } from './chart-roots.js';
 import { observed, readRelease, type HelmRelease } from './release-record.js';
 import type { Egress } from '../egress/egress.js';
@@ -44,7 +46,7 @@ export class Helm {
 
   async upgradeInstall(kubeconfig: string, release: InstallRequest, signal?: AbortSignal): Promise<ObservedRelease> {
     const chart = await this.chart(release, signal);
-    return this.withFiles(kubeconfig, release.values, async (kc, values) => {
+    return this.reaching(kubeconfig, signal, () => this.withFiles(kubeconfig, release.values, async (kc, values) => {
       const out = await this.helm(
         [
           'upgrade', '--install', release.name, chart,
@@ -56,23 +58,25 @@ export class Helm {
       );
       // The release as stored, printed by the same process: no second and third helm to read it back.
       return observed(JSON.parse(out) as HelmRelease);
-    });
+    }));
   }
 
   /** The release on the cluster, or undefined when it is not installed: read from Helm's storage, without a helm process. */
   async status(kubeconfig: string, release: ReleaseRef, signal?: AbortSignal): Promise<ObservedRelease | undefined> {
-    return readRelease(kubeconfig, release, signal);
+    return this.reaching(kubeconfig, signal, () => readRelease(kubeconfig, release, signal));
   }
 
   /** Uninstalls; a release that is not there counts as uninstalled. */
   async uninstall(kubeconfig: string, release: ReleaseRef, signal?: AbortSignal): Promise<void> {
-    await this.withFiles(kubeconfig, undefined, async (kc) => {
-      try {
-        await this.helm(['uninstall', release.name, '--namespace', release.namespace, '--kubeconfig', kc, '--wait', '--timeout', '5m'], signal);
-      } catch (err) {
-        if (!/not found/i.test((err as Error).message)) throw err;
-      }
-    });
+    await this.reaching(kubeconfig, signal, () =>
+      this.withFiles(kubeconfig, undefined, async (kc) => {
+        try {
+          await this.helm(['uninstall', release.name, '--namespace', release.namespace, '--kubeconfig', kc, '--wait', '--timeout', '5m'], signal);
+        } catch (err) {
+          if (!/not found/i.test((err as Error).message)) throw err;
+        }
+      }),
+    );
   }
 
   /** Renders the chart with the values without touching any cluster: the dry run's validation. */
@@ -87,8 +91,23 @@ export class Helm {
   private async chart(release: InstallRequest, signal?: AbortSignal): Promise<string> {
     if (release.repo || !isLocalChart(release.chart)) return this.remote.fetch(release, signal);
     const problem = this.chartRoots && (await chartPathProblem(release.chart, this.chartRoots));
-    if (problem) throw ApplicationFailure.nonRetryable(`chart '${release.chart}': ${problem}`, 'FlotillaChartOutsideRoots');
+    if (problem) throw ApplicationFailure.nonRetryable(`chart '${release.chart}': ${problem}`, FailureType.chartOutsideRoots);
     return release.chart;
+  }
+
+  /**
+   * Runs a call that reaches the cluster. When it fails, the cluster's API server is asked for its
+   * version, through the same kubeconfig (and so the same egress guard): no answer makes the
+   * failure FailureType.clusterUnreachable, whatever helm or the Kubernetes client said. The one
+   * place that tells an unreachable cluster (a deployment's UNKNOWN) from a failed release (FAILED).
+   */
+  private async reaching<T>(kubeconfig: string, signal: AbortSignal | undefined, call: () => Promise<T>): Promise<T> {
+    try {
+      return await call();
+    } catch (err) {
+      if (err instanceof ApplicationFailure || signal?.aborted || (await answers(kubeconfig))) throw err;
+      throw ApplicationFailure.create({ type: FailureType.clusterUnreachable, message: `cluster unreachable: ${(err as Error).message}` });
+    }
   }
 
   private async withFiles<T>(kubeconfig: string | undefined, values: Values | undefined, fn: (kubeconfig: string, values: string) => Promise<T>): Promise<T> {
@@ -117,4 +136,12 @@ export class Helm {
       },
     });
   }
+}
+
+/** Whether the cluster's API server answers at all. */
+async function answers(kubeconfig: string): Promise<boolean> {
+  return probeVersion(kubeconfig).then(
+    () => true,
+    () => false,
+  );
 }

@@ -2,7 +2,7 @@ import type { CoreV1Api } from '@kubernetes/client-node';
 import { gunzipSync } from 'node:zlib';
 import type { ObservedRelease } from '../../domain/deployment.js';
 import type { Values } from '../../domain/values.js';
-import { coreApi, kubeStatus } from '../kube/client.js';
+import { coreApi } from '../kube/client.js';
 
 /** Helm's release record: what `helm upgrade --output json` prints and what its storage Secret holds. */
 export interface HelmRelease {
@@ -28,10 +28,7 @@ const READ_TIMEOUT_MS = 30_000;
  */
 export async function readRelease(kubeconfig: string, ref: { name: string; namespace: string }, signal?: AbortSignal): Promise<ObservedRelease | undefined> {
   const api = coreApi(kubeconfig);
-  const list = await listRecords(api, ref, signal).catch((err: unknown) => {
-    // No HTTP status: the API server did not answer, which the deployment reports as UNKNOWN rather than FAILED.
-    throw kubeStatus(err) === undefined ? new Error(`cluster unreachable: ${(err as Error).message}`) : err;
-  });
+  const list = await listRecords(api, ref, signal);
   const latest = list.items.reduce<(typeof list.items)[number] | undefined>(
     (a, b) => (Number(b.metadata?.labels?.version) > Number(a?.metadata?.labels?.version ?? -1) ? b : a),
     undefined,

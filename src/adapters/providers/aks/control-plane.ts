@@ -23,7 +23,7 @@ export async function createManagedCluster(ctx: AksContext, ref: ClusterRef): Pr
 
   const existing = await unlessNotFound(containers.managedClusters.get(group, name, { abortSignal: ctx.signal }));
   if (existing?.provisioningState === 'Deleting') {
-    throw ApplicationFailure.retryable(`AKS cluster ${name} is still being deleted`, 'ManagedClusterBeingDeleted');
+    throw ApplicationFailure.retryable(`AKS cluster ${name} is still being deleted`, FailureType.beingDeleted);
   }
   // Made, or being made, by an earlier attempt: awaitControlPlane waits for it. Failed or Canceled: PUT again, which is AKS's way to reconcile.
   if (existing && (existing.provisioningState === 'Succeeded' || isInProgress(existing.provisioningState))) return;

@@ -1,6 +1,7 @@
 import { restorePoller } from '@azure/arm-resources';
 import { ApplicationFailure, log } from '@temporalio/activity';
 import type { ClusterRef } from '../../../domain/cluster.js';
+import { FailureType } from '../../../domain/problems.js';
 import { callOptions, unlessNotFound, type AksContext } from './context.js';
 import { isNotFound } from './errors.js';
 import { flotillaTags } from './mapping.js';
@@ -18,7 +19,7 @@ export async function ensureResourceGroup(ctx: AksContext, ref: ClusterRef): Pro
   const existing = await unlessNotFound(resources.resourceGroups.get(name, { abortSignal: ctx.signal }));
   if (existing?.properties?.provisioningState === 'Deleting') {
     // A cluster of the same name was just deleted; its group goes away within minutes.
-    throw ApplicationFailure.retryable(`resource group ${name} is still being deleted`, 'ResourceGroupBeingDeleted');
+    throw ApplicationFailure.retryable(`resource group ${name} is still being deleted`, FailureType.beingDeleted);
   }
   // A group that exists is used as it is, and is not tagged: it is not Flotilla's to delete.
   if (existing) return;

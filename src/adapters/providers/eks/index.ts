@@ -101,7 +101,7 @@ export class EksProvider {
         const clients = await this.clients(ref);
         await this.waitFor('cluster', async () => {
           const cluster = await this.describeCluster(clients, ref);
-          if (!cluster) throw ApplicationFailure.retryable(`cluster ${eksName(ref)} not found`, 'NotFound');
+          if (!cluster) throw ApplicationFailure.retryable(`cluster ${eksName(ref)} not found`, FailureType.cloudResourceMissing);
           if (cluster.status === 'FAILED') throw ApplicationFailure.nonRetryable(`cluster ${eksName(ref)} failed to create`, FailureType.nonRetryableCloud);
           return cluster.status === 'ACTIVE' ? true : (cluster.status ?? 'unknown');
         });
@@ -193,7 +193,7 @@ export class EksProvider {
   private waitForNodegroup(clients: AwsClients, ref: ClusterRef, name: string): Promise<void> {
     return this.waitFor(`node group ${name}`, async () => {
       const nodegroup = await this.describeNodegroup(clients, ref, name);
-      if (!nodegroup) throw ApplicationFailure.retryable(`node group ${name} not found`, 'NotFound');
+      if (!nodegroup) throw ApplicationFailure.retryable(`node group ${name} not found`, FailureType.cloudResourceMissing);
       if (nodegroup.status === 'CREATE_FAILED' || nodegroup.status === 'DEGRADED') {
         const issues = nodegroup.health?.issues?.map((i) => `${i.code}: ${i.message}`).join('; ');
         throw ApplicationFailure.nonRetryable(`node group ${name} is ${nodegroup.status}${issues ? `: ${issues}` : ''}`, FailureType.nonRetryableCloud);

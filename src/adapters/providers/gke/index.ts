@@ -1,6 +1,7 @@
 import type { protos } from '@google-cloud/container';
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { ClusterRef, NodePoolSpec } from '../../../domain/cluster.js';
+import { FailureType } from '../../../domain/problems.js';
 import { withHeartbeat } from '../../heartbeat.js';
 import type { ProviderActivities } from '../provider.js';
 import type { CredentialResolver } from '../../secrets/credentials.js';
@@ -129,7 +130,7 @@ export class GkeProvider {
       (c) => !c || !CLUSTER_STARTING.has(String(c.status)),
     );
     if (!cluster || cluster.status === 'STOPPING') {
-      throw ApplicationFailure.retryable(`GKE cluster ${ref.name} not found in ${s.names.location}${cluster ? ' (it is being deleted)' : ''}`, 'NotFound');
+      throw ApplicationFailure.retryable(`GKE cluster ${ref.name} not found in ${s.names.location}${cluster ? ' (it is being deleted)' : ''}`, FailureType.cloudResourceMissing);
     }
     if (!CLUSTER_SERVING.has(String(cluster.status))) throw rejected(`GKE cluster ${ref.name} is ${cluster.status}: ${statusMessage(cluster)}`);
     return cluster;
@@ -237,5 +238,5 @@ function adoptCluster(cluster: Cluster, ref: ClusterRef): void {
   const problem = adoptionProblem(cluster, ref);
   if (problem) throw rejected(problem);
   if (cluster.status === 'ERROR') throw rejected(`GKE cluster ${ref.name} is in ERROR: ${statusMessage(cluster)}`);
-  if (cluster.status === 'STOPPING') throw ApplicationFailure.retryable(`GKE cluster ${ref.name} is being deleted`, 'ClusterStopping');
+  if (cluster.status === 'STOPPING') throw ApplicationFailure.retryable(`GKE cluster ${ref.name} is being deleted`, FailureType.beingDeleted);
 }

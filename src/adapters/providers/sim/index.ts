@@ -191,7 +191,7 @@ export class SimCloud {
 
   private need(ref: Key, kind: SimResource['kind'], name: string): SimResource {
     const found = this.find(ref, kind, name);
-    if (!found) throw ApplicationFailure.retryable(`${kind} ${name} of ${ref.name} not found`, 'NotFound');
+    if (!found) throw ApplicationFailure.retryable(`${kind} ${name} of ${ref.name} not found`, FailureType.cloudResourceMissing);
     return found;
   }
 
