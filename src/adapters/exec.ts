@@ -27,6 +27,10 @@ export function run(command: string, args: string[], options: RunOptions = {}): 
       const why = (stderr.trim() || stdout.trim()).split('\n').slice(-5).join('\n');
       reject(new Error(`${name} ${args.slice(0, 3).join(' ')} ${signal ? `killed by ${signal}` : `exited with ${code}`}: ${why}`));
     });
+    // A child that exits without reading its input closes the pipe: its exit status tells what happened, not EPIPE.
+    child.stdin.on('error', (err: NodeJS.ErrnoException) => {
+      if (err.code !== 'EPIPE') reject(err);
+    });
     child.stdin.end(options.input ?? '');
   });
 }
