@@ -13,9 +13,10 @@ import { solveCoverLp } from './lp.js';
  * relaxation costs no less than the best cover found is cut; otherwise the
  * relaxation rounded up (and rounded down, then topped up by one item) is
  * tried as a cover, and the node splits on its most fractional count
- * (x_j ≤ ⌊v⌋ | x_j ≥ ⌈v⌉). Nodes are taken cheapest bound first, so when the
- * node limit stops the search, the least bound of the open nodes is a lower
- * bound on every cover.
+ * (x_j ≤ ⌊v⌋ | x_j ≥ ⌈v⌉), diving into the child the relaxation leans to.
+ * Other open nodes are taken cheapest bound first, so when the node limit
+ * stops the search, the least bound of the open nodes is a lower bound on
+ * every cover.
  */
 
 export interface CoverItem {
@@ -162,22 +163,27 @@ export function cheapestCover(problem: CoverProblem, options: CoverOptions = {})
   if (start) offer(candidates.map((c) => start[c.index]!));
 
   const rootUseful = candidates.map((c) => usefulCount(c.amounts, need));
-  const amountRows = need.map((_, d) => Float64Array.from(candidates, (c) => c.amounts[d]!));
-  const nodeRow = Number.isFinite(problem.maxTotal) ? [new Float64Array(n).fill(-1)] : [];
-  /** The node's relaxation: counts shifted by their lower bounds, upper bounds that can bind as rows −x_j ≥ −(u_j − l_j). */
+  /**
+   * The node's relaxation: counts shifted by their lower bounds; counts fixed by their bounds left
+   * out; upper bounds that can bind as rows −x_j ≥ −(u_j − l_j).
+   */
   const relax = (node: Omit<SearchNode, 'bound'>, cutoff: number) => {
-    const remaining = need.map((r, d) => Math.max(r - dot(amountRows[d]!, node.lower), 0));
+    const free = candidates.map((_, j) => j).filter((j) => node.upper[j]! > node.lower[j]!);
+    const remaining = need.map((r, d) => Math.max(r - candidates.reduce((sum, c, j) => sum + c.amounts[d]! * node.lower[j]!, 0), 0));
     const fixedCost = dot(node.lower, prices);
-    const capped = node.upper.map((u, j) => (u < rootUseful[j]! ? j : -1)).filter((j) => j >= 0);
-    const upperRows = capped.map((j) => {
-      const row = new Float64Array(n);
-      row[j] = -1;
-      return row;
-    });
+    const capped = free.filter((j) => node.upper[j]! < rootUseful[j]!);
+    const a = [
+      ...need.map((_, d) => Float64Array.from(free, (j) => candidates[j]!.amounts[d]!)),
+      ...(Number.isFinite(problem.maxTotal) ? [new Float64Array(free.length).fill(-1)] : []),
+      ...capped.map((j) => Float64Array.from(free, (i) => (i === j ? -1 : 0))),
+    ];
     const nodesLeft = problem.maxTotal - node.lower.reduce((sum, k) => sum + k, 0);
-    const b = [...remaining, ...nodeRow.map(() => -nodesLeft), ...capped.map((j) => node.lower[j]! - node.upper[j]!)];
-    const result = solveCoverLp([...amountRows, ...nodeRow, ...upperRows], prices, b, cutoff - fixedCost);
-    return { bound: fixedCost + result.value, x: result.x && Array.from(result.x, (v, j) => v + node.lower[j]!) };
+    const b = [...remaining, ...(Number.isFinite(problem.maxTotal) ? [-nodesLeft] : []), ...capped.map((j) => node.lower[j]! - node.upper[j]!)];
+    const result = solveCoverLp(a, free.map((j) => prices[j]!), b, cutoff - fixedCost);
+    if (!result.x) return { bound: fixedCost + result.value };
+    const x = [...node.lower];
+    free.forEach((j, i) => (x[j] = x[j]! + result.x![i]!));
+    return { bound: fixedCost + result.value, x };
   };
 
   const queue = new NodeQueue();
@@ -187,9 +193,17 @@ export function cheapestCover(problem: CoverProblem, options: CoverOptions = {})
   let explored = 0;
   // The least bound of nodes whose relaxation hit its iteration cap: their branches were not searched.
   let unsearched = Infinity;
-  while (queue.size > 0 && explored < nodeLimit) {
-    const node = queue.pop();
-    if (node.bound >= ceiling() - EPS) break; // every open node is at least as costly
+  // After a split the search dives into one child at once: diving reaches covers near the relaxation
+  // early, and the queue, cheapest bound first, keeps the lower bound moving.
+  let dive: SearchNode | undefined;
+  while ((dive || queue.size > 0) && explored < nodeLimit) {
+    const diving = dive !== undefined;
+    const node = dive ?? queue.pop();
+    dive = undefined;
+    if (node.bound >= ceiling() - EPS) {
+      if (diving) continue;
+      break; // every open node is at least as costly
+    }
     explored++;
     const { bound, x } = relax(node, ceiling());
     if (bound >= ceiling() - EPS) continue;
@@ -213,13 +227,16 @@ export function cheapestCover(problem: CoverProblem, options: CoverOptions = {})
     if (split < 0) continue; // integral: offered above
     const down = { lower: node.lower, upper: node.upper.map((u, j) => (j === split ? Math.floor(x[split]!) : u)), bound };
     const up = { lower: node.lower.map((l, j) => (j === split ? Math.ceil(x[split]!) : l)), upper: node.upper, bound };
-    if (down.upper[split]! >= down.lower[split]!) queue.push(down);
-    if (up.lower[split]! <= up.upper[split]!) queue.push(up);
+    const leaning = x[split]! - Math.floor(x[split]!) >= 0.5 ? up : down;
+    for (const child of [down, up].filter((c) => c.lower[split]! <= c.upper[split]!)) {
+      if (child === leaning) dive = child;
+      else queue.push(child);
+    }
   }
 
   if (!best) return undefined;
   const found = best;
-  const lowerBound = Math.min(queue.least(), unsearched, found.cost);
+  const lowerBound = Math.min(queue.least(), dive?.bound ?? Infinity, unsearched, found.cost);
   const counts = new Array<number>(problem.items.length).fill(0);
   found.counts.forEach((k, j) => (counts[candidates[j]!.index] = k));
   return { counts, cost: found.cost, optimal: lowerBound >= found.cost - EPS, lowerBound, explored };

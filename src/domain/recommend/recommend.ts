@@ -29,6 +29,8 @@ export interface Recommendation extends Omit<Layout, 'hourly'>, Omit<Cost, 'unpr
 
 const CLOUD_PROVIDERS = Object.keys(PROVIDER_CLOUDS) as CloudProvider[];
 const DEFAULT_LIMIT = 10;
+/** Relaxations per region: a search over every region stays within seconds; a hard one answers with its bound. */
+export const REGION_NODE_LIMIT = 100;
 
 function isNonNegative(value: number | undefined): boolean {
   return value === undefined || (Number.isFinite(value) && value >= 0);
@@ -78,7 +80,7 @@ export function recommendationProblems(request: RecommendationRequest): Problem[
  * their best single-type layout, and each search only for layouts that would
  * make the answer, so most regions end at their first relaxation.
  */
-export function recommend(request: RecommendationRequest, nodeLimit?: number): Recommendation[] {
+export function recommend(request: RecommendationRequest, nodeLimit = REGION_NODE_LIMIT): Recommendation[] {
   const limit = request.limit ?? DEFAULT_LIMIT;
   const searches = [...searchRegions(request)].flatMap(([cloud, regions]) =>
     regions.flatMap((region) => {
