@@ -82,7 +82,7 @@ function offersOf(types: readonly PricedInstanceType[], requirement: Requirement
 }
 
 /** A pool name from its type: a DNS label, e.g. m5-large, standard-d4s-v5-spot. */
-export function poolName(instanceType: string, spot: boolean): string {
+function poolName(instanceType: string, spot: boolean): string {
   const base = instanceType.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '');
   return spot ? `${base}-spot` : base;
 }
