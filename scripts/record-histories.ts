@@ -23,13 +23,13 @@ import { Kwokctl } from '../src/adapters/providers/kwok/kwokctl.js';
 import { SimCloud } from '../src/adapters/providers/sim/index.js';
 import type { ClusterState } from '../src/domain/cluster-state.js';
 import { withDefaults } from '../src/domain/cluster.js';
-import { clusterWorkflowId, RECONCILE_SCHEDULE_ID, WORKFLOW_TASK_QUEUE } from '../src/domain/ids.js';
+import { clusterWorkflowId, RECONCILE_SCHEDULE_ID } from '../src/domain/ids.js';
 import { startTracing } from '../src/observability/tracing.js';
 import { parseCodecKeys } from '../src/temporal/codec.js';
+import { clusterEntity, startEntity, withStart } from '../src/temporal/entity-starts.js';
 import { ensureReconcileSchedule } from '../src/temporal/reconcile-schedule.js';
 import { toolPaths } from '../src/toolchain.js';
-import { clusterWorkflow } from '../src/workflows/cluster.js';
-import { addNodePoolUpdate, clusterStateQuery, deleteClusterUpdate, removeNodePoolUpdate, updateNodePoolUpdate } from '../src/workflows/messages.js';
+import { addNodePoolUpdate, clusterStateQuery, createClusterUpdate, deleteClusterUpdate, removeNodePoolUpdate, updateNodePoolUpdate } from '../src/workflows/messages.js';
 import { SEARCH_ATTRIBUTES } from '../src/workflows/search-attributes.js';
 import { eventually, startStack, testHelm, type ApiResponse } from '../test/helpers/stack.js';
 import { REPLAY_CODEC_KEYS } from '../test/replay/codec-keys.js';
@@ -76,15 +76,13 @@ try {
 
 /** The cluster entity on the sim cloud, driven through the client. */
 async function clusterPaths(): Promise<void> {
+  const spec = (name: string) =>
+    withDefaults({ name, provider: 'sim', nodePools: [
+      { name: 'web', instanceType: 'standard-2', count: 2, minCount: 1, maxCount: 6 },
+      { name: 'batch', instanceType: 'standard-4', count: 1, taints: [{ key: 'batch', effect: 'NoSchedule' }] },
+    ] });
   const start = (name: string, historyLimit?: number) =>
-    client.workflow.start(clusterWorkflow, {
-      workflowId: clusterWorkflowId(ORG, name),
-      taskQueue: WORKFLOW_TASK_QUEUE,
-      args: [{ org: ORG, spec: withDefaults({ name, provider: 'sim', nodePools: [
-        { name: 'web', instanceType: 'standard-2', count: 2, minCount: 1, maxCount: 6 },
-        { name: 'batch', instanceType: 'standard-4', count: 1, taints: [{ key: 'batch', effect: 'NoSchedule' }] },
-      ] }), requestId: `create-${name}`, ...(historyLimit ? { historyLimit } : {}) }],
-    });
+    startEntity(client, clusterEntity({ org: ORG, spec: spec(name), requestId: `create-${name}`, ...(historyLimit ? { historyLimit } : {}) }));
   // The latest run: continue-as-new changes the run ID.
   const latest = (handle: WorkflowHandle) => client.workflow.getHandle(handle.workflowId);
   const until = (handle: WorkflowHandle, ready: (s: ClusterState) => boolean) =>
@@ -140,6 +138,17 @@ async function clusterPaths(): Promise<void> {
   }
   await latest(long).executeUpdate(deleteClusterUpdate, { args: [{ requestId: 'delete' }] });
   await latest(long).result();
+
+  // Created as the API creates one (update-with-start); the same request again is answered, another one refused.
+  const create = (requestId: string) =>
+    client.workflow.executeUpdateWithStart(createClusterUpdate, { args: [{ requestId }], startWorkflowOperation: withStart(clusterEntity({ org: ORG, spec: spec('created'), requestId })) });
+  await create('create-created');
+  const created = client.workflow.getHandle(clusterWorkflowId(ORG, 'created'));
+  await until(created, (s) => s.status === 'RUNNING' && idle(s));
+  await create('create-created');
+  if (await create('another').then(() => true, () => false)) throw new Error('a second create of a live cluster was not refused');
+  await created.executeUpdate(deleteClusterUpdate, { args: [{ requestId: 'delete' }] });
+  await created.result();
 }
 
 /** Groups, deployments, reconcile passes and Helm repositories on three real KWOK clusters, through the API. */

@@ -18,6 +18,9 @@ import { RouteTable } from './route-table.js';
 import { openApiRoute, serveDocs } from './docs.js';
 import { z } from 'zod';
 import { GroupGateway } from './group-gateway.js';
+import { HealthGateway } from './health-gateway.js';
+import { HelmRepositoryGateway } from './helm-repository-gateway.js';
+import { ReconcileGateway } from './reconcile-gateway.js';
 import { observeRequests } from './observe-requests.js';
 import { ApiMetrics } from '../observability/api-metrics.js';
 import { createLogger, type Logger } from '../observability/logger.js';
@@ -87,7 +90,7 @@ export function createApp(options: AppOptions): Express {
   // Every route is declared once in the table: it registers the handler and describes it in /openapi.json.
   const table = new RouteTable();
   const open = table.scope('', { auth: false });
-  healthRoutes(open, client);
+  healthRoutes(open, new HealthGateway(client));
   openApiRoute(open, table);
   open.mountOn(app);
   serveDocs(app);
@@ -103,10 +106,11 @@ export function createApp(options: AppOptions): Express {
   org.router.use(requireOrg(tokens));
   clusterRoutes(org, clusters, clusterAccess, secrets, cursors);
   secretRoutes(org, secrets, clusters, cursors, options.tenantKubeconfigs);
-  reconcileRoutes(org, client, links);
-  helmRepositoryRoutes(org, client, cursors, options.egress);
+  reconcileRoutes(org, new ReconcileGateway(client), links);
+  const repositories = new HelmRepositoryGateway(client);
+  helmRepositoryRoutes(org, repositories, cursors, options.egress);
   const groups = new GroupGateway(client, links, clusterAccess, cursors);
-  groupRoutes(org, groups, clusters, clusterAccess, client, options.chartRoots ?? [], options.egress);
+  groupRoutes(org, groups, clusters, clusterAccess, repositories, options.chartRoots ?? [], options.egress);
   operationRoutes(org, clusters, groups);
   org.mountOn(app);
   app.use('/codec', codecRoutes(codec, tokens));

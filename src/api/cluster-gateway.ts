@@ -1,25 +1,55 @@
-import { WorkflowExecutionAlreadyStartedError, type Client, type UpdateDefinition, type WorkflowHandle } from '@temporalio/client';
+import type { Client, UpdateDefinition, WorkflowHandle } from '@temporalio/client';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { clusterView, type ClusterState, type ClusterView, type OperationSummary } from '../domain/cluster-state.js';
-import type { ClusterSpec, ClusterStatus, ProviderName } from '../domain/cluster.js';
-import { clusterOperationId, clusterWorkflowId, WORKFLOW_TASK_QUEUE } from '../domain/ids.js';
-import { isFinished, plannedStepCount, type Step } from '../domain/operations.js';
-import { clusterWorkflow } from '../workflows/cluster.js';
-import { clusterStateQuery, progressQuery } from '../workflows/messages.js';
-import { FlotillaKind, FlotillaOrg, FlotillaProvider, FlotillaStatus } from '../workflows/search-attributes.js';
-import { fromTemporal, HttpError, notFound } from './errors.js';
+import type { ClusterSpec, ClusterStatus, NodePoolChanges, NodePoolSpec, ProviderName } from '../domain/cluster.js';
+import { clusterWorkflowId } from '../domain/ids.js';
+import { isFinished, plannedStepCount, type Operation, type Step } from '../domain/operations.js';
+import { clusterEntity, withStart } from '../temporal/entity-starts.js';
+import {
+  addNodePoolUpdate,
+  clusterStateQuery,
+  createClusterUpdate,
+  deleteClusterUpdate,
+  progressQuery,
+  removeNodePoolUpdate,
+  updateNodePoolUpdate,
+} from '../workflows/messages.js';
+import { HttpError, notFound } from './errors.js';
 import { orgPath, runLink, type Links } from './links.js';
 import { ListCache } from './list-cache.js';
 import type { Cursors, Page, PageRequest } from './pagination.js';
+import { askTemporal, fromTemporal } from './temporal-errors.js';
 
 export interface ClusterFilter {
   provider?: ProviderName;
   status?: ClusterStatus;
 }
 
+/** A cluster as the API shows it. */
+export interface ClusterResource extends ClusterView {
+  workflowId: string;
+  links: { self: string; run?: string };
+}
+
+/** The answer to a create: what the entity said about itself. */
+export interface ClusterCreateAccepted {
+  name: string;
+  status: ClusterStatus;
+  operationId: string;
+  workflowId: string;
+  links: { self: string; operation: string; run?: string };
+}
+
 export interface AcceptedOperation extends OperationSummary {
   operationId: string;
   links: { operation: string; cluster: string; run?: string };
+}
+
+export interface ClusterOperationResource extends Operation {
+  totalSteps: number;
+  currentStep?: string;
+  cluster: string;
+  links: { self: string; cluster: string; run?: string };
 }
 
 /**
@@ -40,52 +70,33 @@ export class ClusterGateway {
     this.pages = new ListCache(listCacheMs);
   }
 
-  /** Starts the entity; a second create of a live cluster is a 409 unless it repeats the same request. */
-  async create(org: string, spec: ClusterSpec, requestId: string): Promise<Record<string, unknown>> {
-    const workflowId = clusterWorkflowId(org, spec.name);
+  /**
+   * Starts the entity and asks it, in the same call, what became of the create
+   * (update-with-start). A running entity answers the request that created it
+   * again and refuses any other: a 409 that carries the existing cluster.
+   */
+  async create(org: string, spec: ClusterSpec, requestId: string): Promise<ClusterCreateAccepted> {
+    let created;
     try {
-      await this.client.workflow.start(clusterWorkflow, {
-        workflowId,
-        taskQueue: WORKFLOW_TASK_QUEUE,
-        args: [{ org, spec, requestId }],
-        workflowIdConflictPolicy: 'FAIL',
-        workflowIdReusePolicy: 'ALLOW_DUPLICATE',
-        memo: { createRequestId: requestId },
-        typedSearchAttributes: [
-          { key: FlotillaOrg, value: org },
-          { key: FlotillaKind, value: 'cluster' },
-          { key: FlotillaProvider, value: spec.provider },
-          { key: FlotillaStatus, value: 'CREATING' satisfies ClusterStatus },
-        ],
-        staticSummary: `${spec.provider} cluster ${org}/${spec.name}`,
-      });
+      created = await this.client.workflow.executeUpdateWithStart(createClusterUpdate, { args: [{ requestId }], startWorkflowOperation: withStart(clusterEntity({ org, spec, requestId })) });
       this.pages.invalidate(org);
     } catch (err) {
-      if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw fromTemporal(err, `cluster '${spec.name}'`) ?? err;
-      const description = await this.client.workflow.getHandle(workflowId).describe();
-      if (description.memo?.createRequestId !== requestId) {
-        const existing = await this.get(org, spec.name);
-        throw new HttpError(409, 'conflict', `cluster '${spec.name}' already exists`, [], { cluster: existing });
-      }
+      const mapped = fromTemporal(err, `cluster '${spec.name}'`);
+      if (mapped?.status === 409) throw new HttpError(409, 'conflict', mapped.message, [], { cluster: await this.get(org, spec.name) });
+      throw mapped ?? err;
     }
-    const operationId = clusterOperationId(spec.name, 1);
     return {
       name: spec.name,
-      status: 'CREATING' satisfies ClusterStatus,
-      operationId,
-      workflowId,
-      links: this.clusterLinks(org, spec.name, { operation: `${orgPath(org)}/operations/${operationId}` }),
+      status: created.status,
+      operationId: created.operationId,
+      workflowId: clusterWorkflowId(org, spec.name),
+      links: { ...this.clusterLinks(org, spec.name), operation: `${orgPath(org)}/operations/${created.operationId}` },
     };
   }
 
-  async get(org: string, name: string): Promise<ClusterView & Record<string, unknown>> {
+  async get(org: string, name: string): Promise<ClusterResource> {
     const handle = this.client.workflow.getHandle(clusterWorkflowId(org, name));
-    let view: ClusterView | undefined;
-    try {
-      view = (await handle.describe()).memo?.cluster as ClusterView | undefined;
-    } catch (err) {
-      throw fromTemporal(err, `cluster '${name}'`) ?? err;
-    }
+    let view = await askTemporal(`cluster '${name}'`, async () => (await handle.describe()).memo?.cluster as ClusterView | undefined);
     // The entity publishes its memo on its first task; until then, ask it.
     view ??= await this.queryView(handle, name);
     if (view.operation?.state === 'RUNNING') {
@@ -97,12 +108,15 @@ export class ClusterGateway {
   }
 
   /** Every cluster of the org that matches, by name (for the API's own checks; clients page through `page`). */
-  async list(org: string, filter: ClusterFilter): Promise<ClusterView[]> {
-    const views: ClusterView[] = [];
-    for await (const execution of this.client.workflow.list({ query: this.listQuery(org, filter) })) {
-      const view = execution.memo?.cluster as ClusterView | undefined;
-      if (view && (!filter.status || view.status === filter.status)) views.push(this.withLinks(view));
-    }
+  async list(org: string, filter: ClusterFilter): Promise<ClusterResource[]> {
+    const views = await askTemporal('the list', async () => {
+      const found: ClusterResource[] = [];
+      for await (const execution of this.client.workflow.list({ query: this.listQuery(org, filter) })) {
+        const view = execution.memo?.cluster as ClusterView | undefined;
+        if (view && (!filter.status || view.status === filter.status)) found.push(this.withLinks(view));
+      }
+      return found;
+    });
     return views.sort((a, b) => a.name.localeCompare(b.name));
   }
 
@@ -116,7 +130,7 @@ export class ClusterGateway {
     return this.pages.get(org, `${query}\n${page.limit}\n${page.cursor ?? ''}`, async () => {
       const { items, nextCursor } = await this.cursors.visibilityPage(this.client, query, page);
       const views = items.map((memo) => memo.cluster as ClusterView | undefined).filter((v): v is ClusterView => !!v && (!filter.status || v.status === filter.status));
-      return JSON.stringify({ items: views.map((v) => this.withLinks(v)), ...(nextCursor ? { nextCursor } : {}) } satisfies Page<ClusterView>);
+      return JSON.stringify({ items: views.map((v) => this.withLinks(v)), ...(nextCursor ? { nextCursor } : {}) } satisfies Page<ClusterResource>);
     });
   }
 
@@ -132,16 +146,28 @@ export class ClusterGateway {
     return clauses.join(' AND ');
   }
 
+  /** Deletes the cluster; `force` cancels what runs and is queued, and deletes what can be deleted. */
+  deleteCluster(org: string, name: string, force: boolean, requestId: string): Promise<AcceptedOperation> {
+    return this.request(org, name, deleteClusterUpdate, { requestId, force }, requestId);
+  }
+
+  addNodePool(org: string, name: string, pool: NodePoolSpec, requestId: string): Promise<AcceptedOperation> {
+    return this.request(org, name, addNodePoolUpdate, { requestId, pool }, requestId);
+  }
+
+  updateNodePool(org: string, name: string, pool: string, changes: NodePoolChanges, requestId: string): Promise<AcceptedOperation> {
+    return this.request(org, name, updateNodePoolUpdate, { requestId, pool, changes }, requestId);
+  }
+
+  removeNodePool(org: string, name: string, pool: string, requestId: string): Promise<AcceptedOperation> {
+    return this.request(org, name, removeNodePoolUpdate, { requestId, pool }, requestId);
+  }
+
   /** Sends a request to the entity; the request ID doubles as the update ID, so a retry is not applied twice. */
-  async update<A>(org: string, name: string, def: UpdateDefinition<OperationSummary, [A]>, arg: A, requestId: string): Promise<AcceptedOperation> {
+  private async request<A>(org: string, name: string, def: UpdateDefinition<OperationSummary, [A]>, arg: A, requestId: string): Promise<AcceptedOperation> {
     const handle = this.client.workflow.getHandle(clusterWorkflowId(org, name));
-    let summary: OperationSummary;
-    try {
-      summary = await handle.executeUpdate(def, { args: [arg], updateId: requestId });
-      this.pages.invalidate(org);
-    } catch (err) {
-      throw fromTemporal(err, `cluster '${name}'`) ?? err;
-    }
+    const summary = await askTemporal(`cluster '${name}'`, () => handle.executeUpdate(def, { args: [arg], updateId: requestId }));
+    this.pages.invalidate(org);
     return {
       ...summary,
       operationId: summary.id,
@@ -154,14 +180,9 @@ export class ClusterGateway {
   }
 
   /** An operation with its steps: live from the running child, else as the entity recorded them. */
-  async operation(org: string, clusterName: string, id: string): Promise<Record<string, unknown>> {
+  async operation(org: string, clusterName: string, id: string): Promise<ClusterOperationResource> {
     const handle = this.client.workflow.getHandle(clusterWorkflowId(org, clusterName));
-    let state: ClusterState;
-    try {
-      state = await handle.query(clusterStateQuery);
-    } catch (err) {
-      throw fromTemporal(err, `operation '${id}'`) ?? err;
-    }
+    const state: ClusterState = await askTemporal(`operation '${id}'`, () => handle.query(clusterStateQuery));
     const op = state.operations.find((o) => o.id === id);
     if (!op) throw notFound(`operation '${id}'`);
     const steps = op.state === 'RUNNING' ? ((await this.liveSteps(op.workflowId)) ?? op.steps) : op.steps;
@@ -179,11 +200,7 @@ export class ClusterGateway {
   }
 
   private async queryView(handle: WorkflowHandle, name: string): Promise<ClusterView> {
-    try {
-      return clusterView(await handle.query(clusterStateQuery));
-    } catch (err) {
-      throw fromTemporal(err, `cluster '${name}'`) ?? err;
-    }
+    return clusterView(await askTemporal(`cluster '${name}'`, () => handle.query(clusterStateQuery)));
   }
 
   /** Steps of a running child, or undefined when it cannot say in time (it may just have finished). */
@@ -193,12 +210,12 @@ export class ClusterGateway {
     return Promise.race([query, sleep(2_000).then(() => undefined)]).catch(() => undefined);
   }
 
-  private withLinks(view: ClusterView): ClusterView & Record<string, unknown> {
+  private withLinks(view: ClusterView): ClusterResource {
     return { ...view, workflowId: clusterWorkflowId(view.org, view.name), links: this.clusterLinks(view.org, view.name) };
   }
 
-  private clusterLinks(org: string, name: string, extra: Record<string, string> = {}): Record<string, string> {
-    return { self: `${orgPath(org)}/clusters/${name}`, ...extra, ...this.run(clusterWorkflowId(org, name)) };
+  private clusterLinks(org: string, name: string): ClusterResource['links'] {
+    return { self: `${orgPath(org)}/clusters/${name}`, ...this.run(clusterWorkflowId(org, name)) };
   }
 
   private run(workflowId: string): { run?: string } {

@@ -1,15 +1,8 @@
-import {
-  ServiceError,
-  WorkflowExecutionAlreadyStartedError,
-  WorkflowNotFoundError,
-  WorkflowUpdateFailedError,
-} from '@temporalio/client';
-import { ApplicationFailure } from '@temporalio/common';
 import type { ErrorRequestHandler } from 'express';
 import { maxHeaderSize, STATUS_CODES, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { z } from 'zod';
-import { FailureType, formatPath, type Problem } from '../domain/problems.js';
+import { formatPath, type Problem } from '../domain/problems.js';
 
 export interface ErrorDetail {
   field: string;
@@ -63,40 +56,10 @@ export function fromZod(error: z.ZodError, where?: string): HttpError {
 
 export const notFound = (what: string) => new HttpError(404, 'not_found', `${what} not found`);
 
-const STATUS_OF_FAILURE: Record<string, [number, string]> = {
-  [FailureType.invalid]: [400, 'invalid_request'],
-  [FailureType.notFound]: [404, 'not_found'],
-  [FailureType.conflict]: [409, 'conflict'],
-};
-
-/** Maps what Temporal says to HTTP: validator rejections keep their 4xx, an absent workflow is a 404. */
-export function fromTemporal(err: unknown, what: string): HttpError | undefined {
-  if (err instanceof WorkflowUpdateFailedError && err.cause instanceof ApplicationFailure) {
-    const mapped = STATUS_OF_FAILURE[err.cause.type ?? ''];
-    if (mapped) {
-      const problems = (err.cause.details?.[0] as Problem[] | undefined) ?? [];
-      return problems.length && mapped[0] === 400 ? invalid(problems, err.cause.message) : new HttpError(mapped[0], mapped[1], err.cause.message);
-    }
-  }
-  if (err instanceof WorkflowNotFoundError) return notFound(what);
-  if (err instanceof WorkflowExecutionAlreadyStartedError) return new HttpError(409, 'conflict', `${what} already exists`);
-  if (err instanceof ServiceError) {
-    const code = (err.cause as { code?: number } | undefined)?.code;
-    if (code === 5) return notFound(what); // gRPC NOT_FOUND: e.g. an update to a finished entity
-    return unavailable(code, what);
-  }
-  return undefined;
-}
-
-/** gRPC UNAVAILABLE and DEADLINE_EXCEEDED as a 503 the client may retry (errorHandler adds Retry-After). */
-export function unavailable(grpcCode: number | undefined, what: string): HttpError | undefined {
-  if (grpcCode === 14) return new HttpError(503, 'unavailable', 'Temporal is not reachable; try again');
-  // A query or update waits for a worker: under load it may not come in time.
-  if (grpcCode === 4) return new HttpError(503, 'unavailable', `${what} did not answer in time (Temporal or its workers are busy); try again`);
-  return undefined;
-}
-
-/** The last handler: known errors as they are, body parser errors as 400s, anything else a 500 without internals. */
+/**
+ * The last handler: known errors as they are (the gateways turn Temporal's into
+ * HttpErrors), body parser errors as 400s, anything else a 500 without internals.
+ */
 export const errorHandler: ErrorRequestHandler = (err, req, res, _next) => {
   let http: HttpError;
   if (err instanceof HttpError) http = err;
@@ -106,8 +69,8 @@ export const errorHandler: ErrorRequestHandler = (err, req, res, _next) => {
   }
   else if (typeof err?.status === 'number' && err.status >= 400 && err.status < 500) http = new HttpError(err.status, 'bad_request', String(err.message));
   else {
-    http = fromTemporal(err, 'resource') ?? new HttpError(500, 'internal', 'internal error');
-    if (http.status >= 500) req.log?.error({ err }, 'request failed');
+    http = new HttpError(500, 'internal', 'internal error');
+    req.log?.error({ err }, 'request failed');
   }
   if (http.status === 503) res.set('Retry-After', '5');
   const body: z.output<typeof ErrorBody> = { error: { code: http.code, message: http.message, details: http.details, ...http.extra } };

@@ -1,11 +1,10 @@
-import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
+import type { Client } from '@temporalio/client';
 import type { ClusterAccess } from '../adapters/cluster-access.js';
 import type { ClusterRef } from '../domain/cluster.js';
 import { deploymentView, type DeploymentOperation, type DeploymentSpec, type DeploymentView, type GroupView, type TargetRecord } from '../domain/groups.js';
-import { deploymentOperationId, deploymentWorkflowId, groupWorkflowId, WORKFLOW_TASK_QUEUE } from '../domain/ids.js';
+import { deploymentOperationId, deploymentWorkflowId, groupWorkflowId } from '../domain/ids.js';
 import { mergeValues } from '../domain/values.js';
-import { clusterGroupWorkflow } from '../workflows/group.js';
-import { deploymentWorkflow } from '../workflows/deployment.js';
+import { deploymentEntity, groupEntity, startEntity } from '../temporal/entity-starts.js';
 import {
   deleteDeploymentUpdate,
   deleteGroupUpdate,
@@ -15,13 +14,40 @@ import {
   syncDeploymentUpdate,
   type EditDeploymentRequest,
 } from '../workflows/messages.js';
-import { FlotillaGroup, FlotillaKind, FlotillaOrg } from '../workflows/search-attributes.js';
-import { fromTemporal, HttpError, notFound } from './errors.js';
+import { notFound } from './errors.js';
 import { orgPath, runLink, type Links } from './links.js';
 import type { Cursors, Page, PageRequest } from './pagination.js';
+import { askTemporal } from './temporal-errors.js';
 
 /** How long a live read of one target may take before it counts as UNKNOWN. */
 const LIVE_READ_MS = 8_000;
+
+export interface GroupResource extends GroupView {
+  links: { self: string; run?: string };
+}
+
+/** The answer to a deployment's create: its first operation installs it everywhere. */
+export interface DeploymentAccepted {
+  releaseName: string;
+  group: string;
+  status: DeploymentView['status'];
+  operationId: string;
+  links: { self: string; operation: string; run?: string };
+}
+
+/** A deployment with each target read live. */
+export interface DeploymentResource extends Omit<DeploymentView, 'lastResults'> {
+  targetClusters: TargetRecord[];
+  operations: DeploymentOperation[];
+  links: { self: string; run?: string };
+}
+
+export interface DeploymentOperationResource extends DeploymentOperation {
+  group: string;
+  release: string;
+  targets: string[];
+  links: { self: string; deployment: string; run?: string };
+}
 
 /** The API's dealings with Temporal for cluster groups and their deployments. */
 export class GroupGateway {
@@ -32,33 +58,14 @@ export class GroupGateway {
     private readonly cursors: Cursors,
   ) {}
 
-  async createGroup(org: string, name: string, members: ClusterRef[]): Promise<GroupView & Record<string, unknown>> {
+  async createGroup(org: string, name: string, members: ClusterRef[]): Promise<GroupResource> {
     const now = new Date().toISOString();
-    // The memo is there from the start, so the group can be read before its first workflow task ran.
     const view: GroupView = { org, name, members: members.map((m) => m.name), deployments: [], createdAt: now, updatedAt: now };
-    try {
-      await this.client.workflow.start(clusterGroupWorkflow, {
-        workflowId: groupWorkflowId(org, name),
-        taskQueue: WORKFLOW_TASK_QUEUE,
-        args: [{ org, name, members }],
-        memo: { group: view },
-        workflowIdConflictPolicy: 'FAIL',
-        workflowIdReusePolicy: 'ALLOW_DUPLICATE',
-        typedSearchAttributes: [
-          { key: FlotillaOrg, value: org },
-          { key: FlotillaKind, value: 'clustergroup' },
-          { key: FlotillaGroup, value: name },
-        ],
-        staticSummary: `Cluster group ${org}/${name}`,
-      });
-    } catch (err) {
-      if (err instanceof WorkflowExecutionAlreadyStartedError) throw new HttpError(409, 'conflict', `cluster group '${name}' already exists`);
-      throw fromTemporal(err, `cluster group '${name}'`) ?? err;
-    }
+    await askTemporal(`cluster group '${name}'`, () => startEntity(this.client, groupEntity({ org, name, members }, view)));
     return this.withLinks(view);
   }
 
-  async getGroup(org: string, name: string): Promise<GroupView & Record<string, unknown>> {
+  async getGroup(org: string, name: string): Promise<GroupResource> {
     const memo = await this.memo(groupWorkflowId(org, name), `cluster group '${name}'`);
     if (!memo.closed && memo.group) return this.withLinks(memo.group as GroupView);
     throw notFound(`cluster group '${name}'`);
@@ -72,33 +79,28 @@ export class GroupGateway {
     return { items: views.map((v) => this.withLinks(v)), ...(nextCursor ? { nextCursor } : {}) };
   }
 
-  async setMembers(org: string, name: string, members: ClusterRef[], requestId: string): Promise<GroupView> {
+  async setMembers(org: string, name: string, members: ClusterRef[], requestId: string): Promise<GroupResource> {
     await this.getGroup(org, name);
-    try {
-      return this.withLinks(
-        await this.client.workflow.getHandle(groupWorkflowId(org, name)).executeUpdate(setGroupMembersUpdate, { args: [{ requestId, members }], updateId: requestId }),
-      );
-    } catch (err) {
-      throw fromTemporal(err, `cluster group '${name}'`) ?? err;
-    }
+    const handle = this.client.workflow.getHandle(groupWorkflowId(org, name));
+    return this.withLinks(await askTemporal(`cluster group '${name}'`, () => handle.executeUpdate(setGroupMembersUpdate, { args: [{ requestId, members }], updateId: requestId })));
   }
 
   async deleteGroup(org: string, name: string, force: boolean, requestId: string): Promise<GroupView> {
     await this.getGroup(org, name);
-    try {
-      return await this.client.workflow.getHandle(groupWorkflowId(org, name)).executeUpdate(deleteGroupUpdate, { args: [{ requestId, force }], updateId: requestId });
-    } catch (err) {
-      throw fromTemporal(err, `cluster group '${name}'`) ?? err;
-    }
+    const handle = this.client.workflow.getHandle(groupWorkflowId(org, name));
+    return askTemporal(`cluster group '${name}'`, () => handle.executeUpdate(deleteGroupUpdate, { args: [{ requestId, force }], updateId: requestId }));
   }
 
   /** Deployments of the org, live ones only, with their last recorded results (no live read). */
   async listDeployments(org: string, group?: string): Promise<DeploymentView[]> {
-    const views: DeploymentView[] = [];
-    for await (const execution of this.client.workflow.list({ query: deploymentsQuery(org, group) })) {
-      const view = execution.memo?.deployment as DeploymentView | undefined;
-      if (view) views.push(view);
-    }
+    const views = await askTemporal('the list', async () => {
+      const found: DeploymentView[] = [];
+      for await (const execution of this.client.workflow.list({ query: deploymentsQuery(org, group) })) {
+        const view = execution.memo?.deployment as DeploymentView | undefined;
+        if (view) found.push(view);
+      }
+      return found;
+    });
     return views.sort((a, b) => a.releaseName.localeCompare(b.releaseName));
   }
 
@@ -109,25 +111,9 @@ export class GroupGateway {
     return { items: views, ...(nextCursor ? { nextCursor } : {}) };
   }
 
-  async createDeployment(org: string, group: GroupView, targets: ClusterRef[], spec: DeploymentSpec, requestId: string): Promise<Record<string, unknown>> {
-    try {
-      await this.client.workflow.start(deploymentWorkflow, {
-        workflowId: deploymentWorkflowId(org, group.name, spec.releaseName),
-        taskQueue: WORKFLOW_TASK_QUEUE,
-        args: [{ org, group: group.name, spec, targets, requestId }],
-        workflowIdConflictPolicy: 'FAIL',
-        workflowIdReusePolicy: 'ALLOW_DUPLICATE',
-        typedSearchAttributes: [
-          { key: FlotillaOrg, value: org },
-          { key: FlotillaKind, value: 'deployment' },
-          { key: FlotillaGroup, value: group.name },
-        ],
-        staticSummary: `Helm release ${spec.releaseName} (${spec.chart}) on group ${group.name}`,
-      });
-    } catch (err) {
-      if (err instanceof WorkflowExecutionAlreadyStartedError) throw new HttpError(409, 'conflict', `deployment '${spec.releaseName}' already exists`);
-      throw fromTemporal(err, `deployment '${spec.releaseName}'`) ?? err;
-    }
+  async createDeployment(org: string, group: GroupView, targets: ClusterRef[], spec: DeploymentSpec, requestId: string): Promise<DeploymentAccepted> {
+    const entity = deploymentEntity({ org, group: group.name, spec, targets, requestId });
+    await askTemporal(`deployment '${spec.releaseName}'`, () => startEntity(this.client, entity));
     // The workflow's first operation installs it everywhere.
     const operationId = deploymentOperationId(group.name, spec.releaseName, 1);
     return {
@@ -140,14 +126,9 @@ export class GroupGateway {
   }
 
   /** The desired state plus each target's live status, read from the clusters within a bounded time. */
-  async getDeployment(org: string, group: string, release: string): Promise<Record<string, unknown>> {
+  async getDeployment(org: string, group: string, release: string): Promise<DeploymentResource> {
     const handle = this.client.workflow.getHandle(deploymentWorkflowId(org, group, release));
-    let state;
-    try {
-      state = await handle.query(deploymentStateQuery);
-    } catch (err) {
-      throw fromTemporal(err, `deployment '${release}'`) ?? err;
-    }
+    const state = await askTemporal(`deployment '${release}'`, () => handle.query(deploymentStateQuery));
     if (state.status === 'DELETED') throw notFound(`deployment '${release}'`);
     const targetClusters = await Promise.all(
       state.targets.map(async (target) => {
@@ -172,13 +153,9 @@ export class GroupGateway {
   }
 
   /** One operation of a deployment, with the targets it runs on. */
-  async deploymentOperation(org: string, group: string, release: string, id: string): Promise<Record<string, unknown>> {
-    let state;
-    try {
-      state = await this.client.workflow.getHandle(deploymentWorkflowId(org, group, release)).query(deploymentStateQuery);
-    } catch (err) {
-      throw fromTemporal(err, `operation '${id}'`) ?? err;
-    }
+  async deploymentOperation(org: string, group: string, release: string, id: string): Promise<DeploymentOperationResource> {
+    const handle = this.client.workflow.getHandle(deploymentWorkflowId(org, group, release));
+    const state = await askTemporal(`operation '${id}'`, () => handle.query(deploymentStateQuery));
     const op = state.operations.find((o) => o.id === id);
     if (!op) throw notFound(`operation '${id}'`);
     const { self: deployment, ...run } = this.deploymentLinks(org, group, release);
@@ -207,28 +184,20 @@ export class GroupGateway {
     await this.memo(workflowId, `deployment '${release}'`).then((m) => {
       if (m.closed) throw notFound(`deployment '${release}'`);
     });
-    try {
-      return await send(this.client.workflow.getHandle(workflowId));
-    } catch (err) {
-      throw fromTemporal(err, `deployment '${release}'`) ?? err;
-    }
+    return askTemporal(`deployment '${release}'`, () => send(this.client.workflow.getHandle(workflowId)));
   }
 
   private async memo(workflowId: string, what: string): Promise<Record<string, unknown> & { closed: boolean }> {
-    try {
-      const description = await this.client.workflow.getHandle(workflowId).describe();
-      return { ...(description.memo ?? {}), closed: description.status.name !== 'RUNNING' };
-    } catch (err) {
-      throw fromTemporal(err, what) ?? err;
-    }
+    const description = await askTemporal(what, () => this.client.workflow.getHandle(workflowId).describe());
+    return { ...(description.memo ?? {}), closed: description.status.name !== 'RUNNING' };
   }
 
-  private withLinks(view: GroupView): GroupView & Record<string, unknown> {
+  private withLinks(view: GroupView): GroupResource {
     const run = runLink(this.links, groupWorkflowId(view.org, view.name));
     return { ...view, links: { self: `${orgPath(view.org)}/clustergroups/${view.name}`, ...(run ? { run } : {}) } };
   }
 
-  private deploymentLinks(org: string, group: string, release: string): Record<string, string> {
+  private deploymentLinks(org: string, group: string, release: string): { self: string; run?: string } {
     const run = runLink(this.links, deploymentWorkflowId(org, group, release));
     return { self: `${orgPath(org)}/clustergroups/${group}/deployments/${release}`, ...(run ? { run } : {}) };
   }

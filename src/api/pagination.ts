@@ -1,9 +1,11 @@
+import { status as GrpcStatus } from '@grpc/grpc-js';
 import { isGrpcServiceError, type Client } from '@temporalio/client';
 import { createHmac, hkdfSync, timingSafeEqual } from 'node:crypto';
 import type { Payload } from '@temporalio/common';
 import type { CodecKey } from '../temporal/codec.js';
 import { z } from 'zod';
-import { invalid, unavailable } from './errors.js';
+import { invalid } from './errors.js';
+import { fromTemporal } from './temporal-errors.js';
 
 export const DEFAULT_PAGE_SIZE = 50;
 const DECODE_SLICE = 50;
@@ -89,8 +91,8 @@ export class Cursors {
       });
     } catch (err) {
       // A page token Temporal handed out but no longer takes: the caller starts over.
-      if (isGrpcServiceError(err) && err.code === 3 && token) throw badCursor();
-      throw (isGrpcServiceError(err) ? unavailable(err.code, 'the list') : undefined) ?? err;
+      if (isGrpcServiceError(err) && err.code === GrpcStatus.INVALID_ARGUMENT && token) throw badCursor();
+      throw fromTemporal(err, 'the list') ?? err;
     }
     // The codec decrypts synchronously: a few dozen memos at a time, so the requests waiting meanwhile are served between slices.
     const items: Record<string, unknown>[] = [];

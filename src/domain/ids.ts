@@ -47,6 +47,19 @@ export function deploymentWorkflowId(org: string, group: string, release: string
   return `deployment/${org}/${group}/${release}`;
 }
 
+/** An org's registered Helm repositories. */
+export function helmRepositoriesWorkflowId(org: string): string {
+  return `helmrepos/${org}`;
+}
+
+/** One reconcile pass of an org, asked for through the API; `passId` makes each pass its own run. */
+export function reconcileWorkflowId(org: string, passId: string): string {
+  return `reconcile/${org}/${passId}`;
+}
+
+/** The passes the reconcile schedule starts (Temporal appends the time of each). */
+export const SCHEDULED_RECONCILE_WORKFLOW_ID = 'reconcile/scheduled';
+
 /** Task queue of the helm activities: served where helm and every provider's kubeconfig are at hand. */
 export const HELM_TASK_QUEUE = 'helm';
 

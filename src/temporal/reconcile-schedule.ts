@@ -1,5 +1,5 @@
 import { ScheduleAlreadyRunning, ScheduleOverlapPolicy, type Client } from '@temporalio/client';
-import { RECONCILE_SCHEDULE_ID, WORKFLOW_TASK_QUEUE } from '../domain/ids.js';
+import { RECONCILE_SCHEDULE_ID, SCHEDULED_RECONCILE_WORKFLOW_ID, WORKFLOW_TASK_QUEUE } from '../domain/ids.js';
 import { reconcileWorkflow } from '../workflows/reconcile.js';
 
 /**
@@ -13,7 +13,7 @@ export async function ensureReconcileSchedule(client: Client, every: string): Pr
     await client.schedule.create({
       scheduleId: RECONCILE_SCHEDULE_ID,
       spec,
-      action: { type: 'startWorkflow', workflowType: reconcileWorkflow, args: [{}], taskQueue: WORKFLOW_TASK_QUEUE, workflowId: 'reconcile/scheduled' },
+      action: { type: 'startWorkflow', workflowType: reconcileWorkflow, args: [{}], taskQueue: WORKFLOW_TASK_QUEUE, workflowId: SCHEDULED_RECONCILE_WORKFLOW_ID },
       policies: { overlap: ScheduleOverlapPolicy.SKIP },
     });
   } catch (err) {

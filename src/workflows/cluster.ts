@@ -26,6 +26,7 @@ import {
   clusterGroupSignal,
   clusterHealthSignal,
   clusterStateQuery,
+  createClusterUpdate,
   deleteClusterUpdate,
   operationQuery,
   removeNodePoolUpdate,
@@ -166,6 +167,17 @@ class ClusterEntity {
       this.publish();
     });
     setHandler(operationQuery, (id) => this.state.operations.find((op) => op.id === id) ?? null);
+    // Registering a handler writes nothing to history: runs recorded without it replay as they did.
+    setHandler(
+      createClusterUpdate,
+      // The provision, queued when the entity started, is its operation 1; its request may since have been trimmed from `requests`.
+      () => ({ status: this.state.status, operationId: this.state.requests[this.state.createRequestId] ?? clusterOperationId(this.state.spec.name, 1) }),
+      {
+        validator: ({ requestId }) => {
+          if (requestId !== this.state.createRequestId) reject(FailureType.conflict, `cluster '${this.state.spec.name}' already exists`);
+        },
+      },
+    );
 
     setHandler(
       addNodePoolUpdate,

@@ -2,7 +2,7 @@
 // client so both sides agree on names and types.
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { ClusterState, OperationSummary } from '../domain/cluster-state.js';
-import type { ClusterRef, NodePoolChanges, NodePoolSpec } from '../domain/cluster.js';
+import type { ClusterRef, ClusterStatus, NodePoolChanges, NodePoolSpec } from '../domain/cluster.js';
 import type { DeploymentOperation, DeploymentSpec, DeploymentState, GroupState, GroupView } from '../domain/groups.js';
 import type { Operation, Step } from '../domain/operations.js';
 
@@ -28,6 +28,17 @@ export interface DeleteClusterRequest {
   force?: boolean;
 }
 
+/** The entity's answer to its create request: where it stands and the operation that provisions it. */
+export interface ClusterCreated {
+  status: ClusterStatus;
+  operationId: string;
+}
+
+/**
+ * Sent with the entity's start (update-with-start): answers the request that
+ * created it, and rejects any other one as a conflict (the cluster exists).
+ */
+export const createClusterUpdate = defineUpdate<ClusterCreated, [{ requestId: string }]>('createCluster');
 export const addNodePoolUpdate = defineUpdate<OperationSummary, [AddNodePoolRequest]>('addNodePool');
 export const updateNodePoolUpdate = defineUpdate<OperationSummary, [UpdateNodePoolRequest]>('updateNodePool');
 export const removeNodePoolUpdate = defineUpdate<OperationSummary, [RemoveNodePoolRequest]>('removeNodePool');

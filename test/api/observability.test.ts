@@ -5,13 +5,10 @@ import { SimCloud } from '../../src/adapters/providers/sim/index.js';
 import { reconcileActivities } from '../../src/activities/reconcile.js';
 import type { ClusterRef } from '../../src/domain/cluster.js';
 import type { TargetRecord } from '../../src/domain/groups.js';
-import { deploymentWorkflowId, WORKFLOW_TASK_QUEUE } from '../../src/domain/ids.js';
 import { createLogger } from '../../src/observability/logger.js';
+import { deploymentEntity, reconcilePass, startEntity } from '../../src/temporal/entity-starts.js';
 import { createWorkers, runWorkers } from '../../src/worker.js';
-import { deploymentWorkflow } from '../../src/workflows/deployment.js';
 import { deploymentStateQuery } from '../../src/workflows/messages.js';
-import { reconcileWorkflow } from '../../src/workflows/reconcile.js';
-import { FlotillaKind, FlotillaOrg } from '../../src/workflows/search-attributes.js';
 import { scrape, valueOf } from '../helpers/metrics.js';
 import { eventually, startStack, testCodec, TOKENS, type Stack } from '../helpers/stack.js';
 
@@ -202,28 +199,21 @@ describe('worker metrics', () => {
   it('counts reconcile passes, and drift found and repaired by an auto-syncing deployment', async () => {
     const org = `obs-${randomUUID().slice(0, 8)}`;
     const target: ClusterRef = { org, name: 'drifty', provider: 'sim', region: 'sim-1', kubernetesVersion: '1.31' };
-    const handle = await stack.client.workflow.start(deploymentWorkflow, {
-      workflowId: deploymentWorkflowId(org, 'fleet', 'web'),
-      taskQueue: WORKFLOW_TASK_QUEUE,
-      args: [
-        {
-          org,
-          group: 'fleet',
-          spec: { releaseName: 'web', chart: 'oci://example.com/web', namespace: 'default', values: {}, valueOverrides: {}, autoSync: true },
-          targets: [target],
-          requestId: 'create',
-        },
-      ],
-      typedSearchAttributes: [
-        { key: FlotillaOrg, value: org },
-        { key: FlotillaKind, value: 'deployment' },
-      ],
-    });
+    const handle = await startEntity(
+      stack.client,
+      deploymentEntity({
+        org,
+        group: 'fleet',
+        spec: { releaseName: 'web', chart: 'oci://example.com/web', namespace: 'default', values: {}, valueOverrides: {}, autoSync: true },
+        targets: [target],
+        requestId: 'create',
+      }),
+    );
     try {
       await eventually(async () => ((await handle.query(deploymentStateQuery)).status === 'DEPLOYED' ? true : undefined), 'deployed');
       const before = await workerMetrics();
       drifted = true;
-      const pass = stack.client.workflow.start(reconcileWorkflow, { workflowId: `reconcile/${org}/${randomUUID()}`, taskQueue: WORKFLOW_TASK_QUEUE, args: [{ org }] });
+      const pass = startEntity(stack.client, reconcilePass(org));
       expect(await (await pass).result()).toEqual({ deployments: 1, clusters: 0, unreachable: [] });
       // The check runs once the deployment takes the reconcile signal; the sync repairs what it found.
       await eventually(async () => {

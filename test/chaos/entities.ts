@@ -1,8 +1,9 @@
 import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
 import type { ClusterState } from '../../src/domain/cluster-state.js';
 import type { ClusterSpec } from '../../src/domain/cluster.js';
-import { clusterWorkflowId, WORKFLOW_TASK_QUEUE } from '../../src/domain/ids.js';
+import { clusterWorkflowId } from '../../src/domain/ids.js';
 import { flotillaDataConverter } from '../../src/temporal/codec.js';
+import { clusterEntity, startEntity } from '../../src/temporal/entity-starts.js';
 import { clusterWorkflow } from '../../src/workflows/cluster.js';
 import { clusterStateQuery } from '../../src/workflows/messages.js';
 import { eventually, testCodec } from '../helpers/stack.js';
@@ -15,11 +16,7 @@ export async function chaosClient(options: { address?: string; namespace?: strin
 
 /** Starts a cluster entity directly, as the API would. */
 export function startCluster(client: Client, org: string, spec: ClusterSpec): Promise<WorkflowHandle<typeof clusterWorkflow>> {
-  return client.workflow.start(clusterWorkflow, {
-    workflowId: clusterWorkflowId(org, spec.name),
-    taskQueue: WORKFLOW_TASK_QUEUE,
-    args: [{ org, spec, requestId: `create-${spec.name}` }],
-  });
+  return startEntity(client, clusterEntity({ org, spec, requestId: `create-${spec.name}` }));
 }
 
 /** The entity's state once `ready` holds for it; queries wait for a worker, so this also waits for a restarted one. */

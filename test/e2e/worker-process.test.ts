@@ -6,11 +6,10 @@ import { join } from 'node:path';
 import { SimCloud } from '../../src/adapters/providers/sim/index.js';
 import { serveSimCloud } from '../../src/adapters/providers/sim/remote.js';
 import { withDefaults } from '../../src/domain/cluster.js';
-import { clusterWorkflowId, provisionWorkflowId, WORKFLOW_TASK_QUEUE } from '../../src/domain/ids.js';
+import { provisionWorkflowId } from '../../src/domain/ids.js';
 import { flotillaDataConverter } from '../../src/temporal/codec.js';
-import { clusterWorkflow } from '../../src/workflows/cluster.js';
+import { clusterEntity, startEntity } from '../../src/temporal/entity-starts.js';
 import { clusterStateQuery } from '../../src/workflows/messages.js';
-import { FlotillaKind, FlotillaOrg, FlotillaProvider, FlotillaStatus } from '../../src/workflows/search-attributes.js';
 import { scrape, valueOf } from '../helpers/metrics.js';
 import { freePort } from '../helpers/ports.js';
 import { killProcess, startFlotillaProcess } from '../helpers/processes.js';
@@ -63,17 +62,7 @@ function stop(worker: ChildProcess): Promise<number | null> {
 
 function startCluster(name: string) {
   const spec = withDefaults({ name, provider: 'sim', nodePools: [{ name: 'web', instanceType: 'standard-2', count: 1 }] });
-  return client.workflow.start(clusterWorkflow, {
-    workflowId: clusterWorkflowId(ORG, name),
-    taskQueue: WORKFLOW_TASK_QUEUE,
-    args: [{ org: ORG, spec, requestId: `create-${name}` }],
-    typedSearchAttributes: [
-      { key: FlotillaOrg, value: ORG },
-      { key: FlotillaKind, value: 'cluster' },
-      { key: FlotillaProvider, value: 'sim' },
-      { key: FlotillaStatus, value: 'CREATING' },
-    ],
-  });
+  return startEntity(client, clusterEntity({ org: ORG, spec, requestId: `create-${name}` }));
 }
 
 it('writes JSON logs with workflow and activity context and serves Flotilla and SDK metrics', async () => {

@@ -7,12 +7,12 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ClusterState } from '../../src/domain/cluster-state.js';
 import { withDefaults } from '../../src/domain/cluster.js';
-import { clusterWorkflowId, provisionWorkflowId, WORKFLOW_TASK_QUEUE } from '../../src/domain/ids.js';
-import { clusterWorkflow } from '../../src/workflows/cluster.js';
+import { provisionWorkflowId } from '../../src/domain/ids.js';
 import { clusterStateQuery, deleteClusterUpdate } from '../../src/workflows/messages.js';
 import { startMoto } from '../helpers/moto.js';
 import { MotoBarrier } from '../helpers/moto-barrier.js';
 import { flotillaDataConverter } from '../../src/temporal/codec.js';
+import { clusterEntity, startEntity } from '../../src/temporal/entity-starts.js';
 import { eventually, testCodec } from '../helpers/stack.js';
 
 // A worker process (`tsx src/worker.ts`, as deployed) is SIGKILLed in the
@@ -81,11 +81,7 @@ it('resumes an EKS provision after the worker is killed, without a second cluste
       { name: 'b', instanceType: 'c5.xlarge', count: 2, spot: true },
     ],
   });
-  const handle = await client.workflow.start(clusterWorkflow, {
-    workflowId: clusterWorkflowId('crash', 'crash'),
-    taskQueue: WORKFLOW_TASK_QUEUE,
-    args: [{ org: 'crash', spec, requestId: 'crash-create' }],
-  });
+  const handle = await startEntity(client, clusterEntity({ org: 'crash', spec, requestId: 'crash-create' }));
 
   // Killed once the cloud has made the cluster and before the worker heard so: mid-provision, no node group asked for.
   await eventually(async () => (barrier.held ? true : undefined), 'CreateCluster applied, its answer held', 120_000);

@@ -3,8 +3,8 @@ import { ApplicationFailure } from '@temporalio/common';
 import { SimCloud } from '../../src/adapters/providers/sim/index.js';
 import type { ClusterState } from '../../src/domain/cluster-state.js';
 import { withDefaults, type NodePoolSpec } from '../../src/domain/cluster.js';
-import { clusterWorkflowId, WORKFLOW_TASK_QUEUE } from '../../src/domain/ids.js';
 import { FailureType } from '../../src/domain/problems.js';
+import { clusterEntity, startEntity } from '../../src/temporal/entity-starts.js';
 import { clusterWorkflow } from '../../src/workflows/cluster.js';
 import {
   addNodePoolUpdate,
@@ -13,7 +13,6 @@ import {
   removeNodePoolUpdate,
   updateNodePoolUpdate,
 } from '../../src/workflows/messages.js';
-import { FlotillaKind, FlotillaOrg, FlotillaProvider, FlotillaStatus } from '../../src/workflows/search-attributes.js';
 import { eventually, startStack, type Stack } from '../helpers/stack.js';
 
 const ORG = 'wf';
@@ -33,17 +32,7 @@ const pools = (): NodePoolSpec[] => [
 
 async function startCluster(name: string, historyLimit?: number): Promise<WorkflowHandleWithFirstExecutionRunId<typeof clusterWorkflow>> {
   const spec = withDefaults({ name, provider: 'sim', nodePools: pools() });
-  return stack.client.workflow.start(clusterWorkflow, {
-    workflowId: clusterWorkflowId(ORG, name),
-    taskQueue: WORKFLOW_TASK_QUEUE,
-    args: [{ org: ORG, spec, requestId: `create-${name}`, ...(historyLimit ? { historyLimit } : {}) }],
-    typedSearchAttributes: [
-      { key: FlotillaOrg, value: ORG },
-      { key: FlotillaKind, value: 'cluster' },
-      { key: FlotillaProvider, value: 'sim' },
-      { key: FlotillaStatus, value: 'CREATING' },
-    ],
-  });
+  return startEntity(stack.client, clusterEntity({ org: ORG, spec, requestId: `create-${name}`, ...(historyLimit ? { historyLimit } : {}) }));
 }
 
 async function stateWhen(handle: WorkflowHandle, ready: (s: ClusterState) => boolean, what: string): Promise<ClusterState> {

@@ -11,9 +11,8 @@ import { clusterWorkflowId, provisionWorkflowId } from '../../src/domain/ids.js'
 import { tracingSinks } from '../../src/observability/tracing.js';
 import { WorkerMetrics } from '../../src/observability/worker-metrics.js';
 import { flotillaDataConverter } from '../../src/temporal/codec.js';
-import { clusterWorkflow } from '../../src/workflows/cluster.js';
+import { clusterEntity, startEntity } from '../../src/temporal/entity-starts.js';
 import { addNodePoolUpdate, clusterHealthSignal, clusterStateQuery } from '../../src/workflows/messages.js';
-import { FlotillaKind, FlotillaOrg, FlotillaProvider, FlotillaStatus } from '../../src/workflows/search-attributes.js';
 import { REPLAY_CODEC_KEYS } from '../replay/codec-keys.js';
 import { eventually, startStack, testCodec, type Stack } from '../helpers/stack.js';
 
@@ -102,17 +101,9 @@ it('replays a cluster whose update was accepted in the same task as the provisio
     }
   };
   const spec = withDefaults({ name, provider: 'sim', nodePools: [{ name: 'web', instanceType: 'standard-2', count: 1 }] });
-  const handle = await stack.client.workflow.start(clusterWorkflow, {
-    workflowId,
-    taskQueue,
-    args: [{ org: ORG, spec, requestId: `create-${name}` }],
-    typedSearchAttributes: [
-      { key: FlotillaOrg, value: ORG },
-      { key: FlotillaKind, value: 'cluster' },
-      { key: FlotillaProvider, value: 'sim' },
-      { key: FlotillaStatus, value: 'CREATING' },
-    ],
-  });
+  const entity = clusterEntity({ org: ORG, spec, requestId: `create-${name}` });
+  // On this test's own worker.
+  const handle = await startEntity(stack.client, { ...entity, options: { ...entity.options, taskQueue } });
   await lastCall.wait;
 
   // A request the validator rejects: the worker uses the SDK flag in a speculative task the server

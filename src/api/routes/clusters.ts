@@ -1,7 +1,6 @@
 import type { ClusterAccess } from '../../adapters/cluster-access.js';
 import type { SecretStore } from '../../adapters/secrets/store.js';
 import { providerInfo, withDefaults, type ClusterRequest, type ClusterSpec } from '../../domain/cluster.js';
-import { addNodePoolUpdate, deleteClusterUpdate, removeNodePoolUpdate, updateNodePoolUpdate } from '../../workflows/messages.js';
 import type { ClusterGateway } from '../cluster-gateway.js';
 import { HttpError, invalid } from '../errors.js';
 import { kubeconfigAnswer } from '../kubeconfig.js';
@@ -49,7 +48,7 @@ export function clusterRoutes(routes: Routes, clusters: ClusterGateway, access: 
       errors: [409],
     },
     async (req, res, { params, query, requestId }) => {
-      res.status(202).json(await clusters.update(req.org!, params.name, deleteClusterUpdate, { requestId, force: query.force === 'true' }, requestId));
+      res.status(202).json(await clusters.deleteCluster(req.org!, params.name, query.force === 'true', requestId));
     },
   );
 
@@ -87,7 +86,7 @@ export function clusterRoutes(routes: Routes, clusters: ClusterGateway, access: 
     '/clusters/:name/nodepools',
     { summary: 'Add a node pool', params: cluster, body: NodePool, idempotencyKey: true, responses: accepted, errors: [409] },
     async (req, res, { params, body, requestId }) => {
-      res.status(202).json(await clusters.update(req.org!, params.name, addNodePoolUpdate, { requestId, pool: body }, requestId));
+      res.status(202).json(await clusters.addNodePool(req.org!, params.name, body, requestId));
     },
   );
 
@@ -95,7 +94,7 @@ export function clusterRoutes(routes: Routes, clusters: ClusterGateway, access: 
     '/clusters/:name/nodepools/:pool',
     { summary: 'Change a node pool (count, min/max, autoscaling, labels, taints)', params: pool, body: NodePoolUpdate, idempotencyKey: true, responses: accepted, errors: [409] },
     async (req, res, { params, body, requestId }) => {
-      res.status(202).json(await clusters.update(req.org!, params.name, updateNodePoolUpdate, { requestId, pool: params.pool, changes: body }, requestId));
+      res.status(202).json(await clusters.updateNodePool(req.org!, params.name, params.pool, body, requestId));
     },
   );
 
@@ -103,7 +102,7 @@ export function clusterRoutes(routes: Routes, clusters: ClusterGateway, access: 
     '/clusters/:name/nodepools/:pool',
     { summary: 'Remove a node pool', params: pool, idempotencyKey: true, responses: accepted, errors: [409] },
     async (req, res, { params, requestId }) => {
-      res.status(202).json(await clusters.update(req.org!, params.name, removeNodePoolUpdate, { requestId, pool: params.pool }, requestId));
+      res.status(202).json(await clusters.removeNodePool(req.org!, params.name, params.pool, requestId));
     },
   );
 }

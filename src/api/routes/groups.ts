@@ -1,6 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import type { Client } from '@temporalio/client';
-import { helmRepositories } from './helm-repositories.js';
 import type { Egress } from '../../adapters/egress/egress.js';
 import { checkEndpoint } from '../endpoint-check.js';
 import { chartPathProblem, isLocalChart, REPOSITORY_CHART } from '../../adapters/helm/chart-roots.js';
@@ -12,12 +10,13 @@ import { mergeValues } from '../../domain/values.js';
 import type { ClusterGateway } from '../cluster-gateway.js';
 import { HttpError, invalid } from '../errors.js';
 import type { GroupGateway } from '../group-gateway.js';
+import type { HelmRepositoryGateway } from '../helm-repository-gateway.js';
 import { PageQuery, pageRequest } from '../pagination.js';
 import type { Routes } from '../route-table.js';
 import { DeploymentCreate, DeploymentEdit, dnsLabel, ForceQuery, GroupCreate, GroupUpdate } from '../schemas.js';
 
 /** /clustergroups and their /deployments (docs/architecture.md, decision 5); local charts only from under `chartRoots`. */
-export function groupRoutes(routes: Routes, groups: GroupGateway, clusters: ClusterGateway, access: ClusterAccess, client: Client, chartRoots: readonly string[], egress: Egress): void {
+export function groupRoutes(routes: Routes, groups: GroupGateway, clusters: ClusterGateway, access: ClusterAccess, repositories: HelmRepositoryGateway, chartRoots: readonly string[], egress: Egress): void {
   const group = { group: dnsLabel };
   const deployment = { group: dnsLabel, release: dnsLabel };
 
@@ -91,7 +90,7 @@ export function groupRoutes(routes: Routes, groups: GroupGateway, clusters: Clus
     async (req, res, { params, body, requestId }) => {
       const target = await groups.getGroup(req.org!, params.group);
       overridesOnlyForMembers(target, body.valueOverrides);
-      const source = await chartSource(client, req.org!, body.chart, chartRoots, egress);
+      const source = await chartSource(repositories, req.org!, body.chart, chartRoots, egress);
       const spec: DeploymentSpec = {
         releaseName: body.releaseName ?? `${chartBaseName(body.chart)}-${randomBytes(3).toString('hex')}`,
         ...source,
@@ -163,7 +162,7 @@ export function groupRoutes(routes: Routes, groups: GroupGateway, clusters: Clus
     async (req, res, { params, body: { reuseValues, ...edit }, requestId }) => {
       const target = await groups.getGroup(req.org!, params.group);
       overridesOnlyForMembers(target, edit.valueOverrides);
-      const spec = { ...edit, ...(await chartSource(client, req.org!, edit.chart, chartRoots, egress)) };
+      const spec = { ...edit, ...(await chartSource(repositories, req.org!, edit.chart, chartRoots, egress)) };
       res.status(202).json(await groups.editDeployment(req.org!, target.name, params.release, { requestId, spec, reuseValues }));
     },
   );
@@ -210,7 +209,7 @@ function chartBaseName(chart: string): string {
  * path must lie under one of the chart roots (FLOTILLA_CHART_ROOTS);
  * `<repo>/<chart>` must name a registered repository.
  */
-async function chartSource(client: Client, org: string, chart: string, chartRoots: readonly string[], egress: Egress): Promise<{ chart: string; repo?: string }> {
+async function chartSource(repositories: HelmRepositoryGateway, org: string, chart: string, chartRoots: readonly string[], egress: Egress): Promise<{ chart: string; repo?: string }> {
   if (chart.startsWith('oci://')) {
     if (!/^oci:\/\/[^/]+\/./.test(chart) || !URL.canParse(`https://${chart.slice(6)}`)) throw invalid([{ path: ['chart'], message: 'an OCI reference is oci://<registry>/<path>' }]);
     await checkEndpoint(egress, `https://${chart.slice(6)}`, ['chart']);
@@ -222,7 +221,7 @@ async function chartSource(client: Client, org: string, chart: string, chartRoot
     return { chart };
   }
   const named = REPOSITORY_CHART.exec(chart)!;
-  const repository = (await helmRepositories(client, org)).find((r) => r.name === named[1]);
+  const repository = (await repositories.list(org)).find((r) => r.name === named[1]);
   if (!repository) throw invalid([{ path: ['chart'], message: `no Helm repository '${named[1]}' is registered (POST /helm-repositories)` }]);
   return { chart: named[2]!, repo: repository.url };
 }

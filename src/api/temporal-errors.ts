@@ -1,0 +1,49 @@
+import { status as GrpcStatus } from '@grpc/grpc-js';
+import { isGrpcServiceError, ServiceError, WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
+import { FailureType, type Problem } from '../domain/problems.js';
+import { HttpError, invalid, notFound } from './errors.js';
+
+const STATUS_OF_FAILURE: Partial<Record<string, [number, string]>> = {
+  [FailureType.invalid]: [400, 'invalid_request'],
+  [FailureType.notFound]: [404, 'not_found'],
+  [FailureType.conflict]: [409, 'conflict'],
+};
+
+/**
+ * What Temporal said, as the API answers it: an entity's rejection of an
+ * update keeps its 4xx, an absent workflow is a 404, an unreachable or busy
+ * Temporal a 503. Undefined for anything else (a 500 for the caller).
+ * `what` names the resource in the message, e.g. "cluster 'web'".
+ */
+export function fromTemporal(err: unknown, what: string): HttpError | undefined {
+  if (err instanceof WorkflowUpdateFailedError && err.cause instanceof ApplicationFailure) {
+    const mapped = STATUS_OF_FAILURE[err.cause.type ?? ''];
+    if (mapped) {
+      const problems = (err.cause.details?.[0] as Problem[] | undefined) ?? [];
+      return problems.length && mapped[0] === 400 ? invalid(problems, err.cause.message) : new HttpError(mapped[0], mapped[1], err.cause.message);
+    }
+  }
+  if (err instanceof WorkflowNotFoundError) return notFound(what);
+  if (err instanceof WorkflowExecutionAlreadyStartedError) return new HttpError(409, 'conflict', `${what} already exists`);
+  const code = err instanceof ServiceError ? (err.cause as { code?: number } | undefined)?.code : isGrpcServiceError(err) ? err.code : undefined;
+  switch (code) {
+    case GrpcStatus.NOT_FOUND: // e.g. an update to an entity that has finished
+      return notFound(what);
+    case GrpcStatus.UNAVAILABLE:
+      return new HttpError(503, 'unavailable', 'Temporal is not reachable; try again');
+    case GrpcStatus.DEADLINE_EXCEEDED: // a query or update waits for a worker: under load it may not come in time
+      return new HttpError(503, 'unavailable', `${what} did not answer in time (Temporal or its workers are busy); try again`);
+    default:
+      return undefined;
+  }
+}
+
+/** A call to Temporal whose failures reach the route as HttpErrors (see fromTemporal); other errors pass as they are. */
+export async function askTemporal<T>(what: string, call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (err) {
+    throw fromTemporal(err, what) ?? err;
+  }
+}

@@ -1,0 +1,101 @@
+import { randomUUID } from 'node:crypto';
+import { WithStartWorkflowOperation, type Client, type Workflow, type WorkflowHandleWithFirstExecutionRunId, type WorkflowStartOptions } from '@temporalio/client';
+import type { SearchAttributePair } from '@temporalio/common';
+import type { GroupView } from '../domain/groups.js';
+import { clusterWorkflowId, deploymentWorkflowId, groupWorkflowId, helmRepositoriesWorkflowId, reconcileWorkflowId, WORKFLOW_TASK_QUEUE } from '../domain/ids.js';
+import { clusterWorkflow, type ClusterWorkflowInput } from '../workflows/cluster.js';
+import { deploymentWorkflow, type DeploymentWorkflowInput } from '../workflows/deployment.js';
+import { clusterGroupWorkflow, type GroupWorkflowInput } from '../workflows/group.js';
+import { helmRepositoriesWorkflow } from '../workflows/helm-repositories.js';
+import { reconcileWorkflow } from '../workflows/reconcile.js';
+import { FlotillaGroup, FlotillaKind, FlotillaOrg, FlotillaProvider, FlotillaStatus } from '../workflows/search-attributes.js';
+
+/** A workflow with all it is started with: its ID, input, search attributes (lists filter on them from the start) and summary. */
+export interface EntityStart<W extends Workflow> {
+  workflow: W;
+  options: WorkflowStartOptions<W>;
+}
+
+/**
+ * Starts of an ID still running fail (the caller answers 409); an ID whose run
+ * has closed (a deleted cluster) may be used again.
+ */
+const ONE_LIVE_RUN = { workflowIdConflictPolicy: 'FAIL', workflowIdReusePolicy: 'ALLOW_DUPLICATE' } as const;
+
+function searchAttributes(org: string, kind: string, more: SearchAttributePair[] = []): SearchAttributePair[] {
+  return [{ key: FlotillaOrg, value: org }, { key: FlotillaKind, value: kind }, ...more];
+}
+
+export function clusterEntity(input: ClusterWorkflowInput): EntityStart<typeof clusterWorkflow> {
+  const { org, spec } = input;
+  return {
+    workflow: clusterWorkflow,
+    options: {
+      workflowId: clusterWorkflowId(org, spec.name),
+      taskQueue: WORKFLOW_TASK_QUEUE,
+      args: [input],
+      ...ONE_LIVE_RUN,
+      typedSearchAttributes: searchAttributes(org, 'cluster', [
+        { key: FlotillaProvider, value: spec.provider },
+        { key: FlotillaStatus, value: input.state?.status ?? 'CREATING' },
+      ]),
+      staticSummary: `${spec.provider} cluster ${org}/${spec.name}`,
+    },
+  };
+}
+
+/** `view` is the group's memo from the start, so the group can be read before its first workflow task ran. */
+export function groupEntity(input: GroupWorkflowInput, view: GroupView): EntityStart<typeof clusterGroupWorkflow> {
+  const { org, name } = input;
+  return {
+    workflow: clusterGroupWorkflow,
+    options: {
+      workflowId: groupWorkflowId(org, name),
+      taskQueue: WORKFLOW_TASK_QUEUE,
+      args: [input],
+      ...ONE_LIVE_RUN,
+      memo: { group: view },
+      typedSearchAttributes: searchAttributes(org, 'clustergroup', [{ key: FlotillaGroup, value: name }]),
+      staticSummary: `Cluster group ${org}/${name}`,
+    },
+  };
+}
+
+export function deploymentEntity(input: DeploymentWorkflowInput): EntityStart<typeof deploymentWorkflow> {
+  const { org, group, spec } = input;
+  return {
+    workflow: deploymentWorkflow,
+    options: {
+      workflowId: deploymentWorkflowId(org, group, spec.releaseName),
+      taskQueue: WORKFLOW_TASK_QUEUE,
+      args: [input],
+      ...ONE_LIVE_RUN,
+      typedSearchAttributes: searchAttributes(org, 'deployment', [{ key: FlotillaGroup, value: group }]),
+      staticSummary: `Helm release ${spec.releaseName} (${spec.chart}) on group ${group}`,
+    },
+  };
+}
+
+export function helmRepositoriesEntity(org: string): EntityStart<typeof helmRepositoriesWorkflow> {
+  return {
+    workflow: helmRepositoriesWorkflow,
+    options: { workflowId: helmRepositoriesWorkflowId(org), taskQueue: WORKFLOW_TASK_QUEUE, args: [{ org }], ...ONE_LIVE_RUN, typedSearchAttributes: searchAttributes(org, 'helmrepos') },
+  };
+}
+
+/** A reconcile pass of one org (the schedule's passes cover every org). */
+export function reconcilePass(org: string): EntityStart<typeof reconcileWorkflow> {
+  return {
+    workflow: reconcileWorkflow,
+    options: { workflowId: reconcileWorkflowId(org, randomUUID()), taskQueue: WORKFLOW_TASK_QUEUE, args: [{ org }], typedSearchAttributes: searchAttributes(org, 'reconcile') },
+  };
+}
+
+export function startEntity<W extends Workflow>(client: Client, { workflow, options }: EntityStart<W>): Promise<WorkflowHandleWithFirstExecutionRunId<W>> {
+  return client.workflow.start(workflow, options);
+}
+
+/** The start of an update-with-start: a running entity of that ID takes the update instead. */
+export function withStart<W extends Workflow>({ workflow, options }: EntityStart<W>): WithStartWorkflowOperation<W> {
+  return new WithStartWorkflowOperation(workflow, { ...options, workflowIdConflictPolicy: 'USE_EXISTING' });
+}
