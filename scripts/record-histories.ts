@@ -139,14 +139,15 @@ async function clusterPaths(): Promise<void> {
   await latest(long).executeUpdate(deleteClusterUpdate, { args: [{ requestId: 'delete' }] });
   await latest(long).result();
 
-  // Created as the API creates one (update-with-start); the same request again is answered, another one refused.
-  const create = (requestId: string) =>
-    client.workflow.executeUpdateWithStart(createClusterUpdate, { args: [{ requestId }], startWorkflowOperation: withStart(clusterEntity({ org: ORG, spec: spec('created'), requestId })) });
-  await create('create-created');
+  // Created as the API creates one (update-with-start); the same request again is answered by the live entity, another one refused.
+  await client.workflow.executeUpdateWithStart(createClusterUpdate, {
+    args: [{ requestId: 'create-created' }],
+    startWorkflowOperation: withStart(clusterEntity({ org: ORG, spec: spec('created'), requestId: 'create-created' })),
+  });
   const created = client.workflow.getHandle(clusterWorkflowId(ORG, 'created'));
   await until(created, (s) => s.status === 'RUNNING' && idle(s));
-  await create('create-created');
-  if (await create('another').then(() => true, () => false)) throw new Error('a second create of a live cluster was not refused');
+  await created.executeUpdate(createClusterUpdate, { args: [{ requestId: 'create-created' }] });
+  if (await created.executeUpdate(createClusterUpdate, { args: [{ requestId: 'another' }] }).then(() => true, () => false)) throw new Error('a second create of a live cluster was not refused');
   await created.executeUpdate(deleteClusterUpdate, { args: [{ requestId: 'delete' }] });
   await created.result();
 }

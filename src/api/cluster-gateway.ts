@@ -1,4 +1,4 @@
-import type { Client, UpdateDefinition, WorkflowHandle } from '@temporalio/client';
+import { WorkflowExecutionAlreadyStartedError, type Client, type UpdateDefinition, type WorkflowHandle } from '@temporalio/client';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { clusterView, type ClusterState, type ClusterView, type OperationSummary } from '../domain/cluster-state.js';
 import type { ClusterSpec, ClusterStatus, NodePoolChanges, NodePoolSpec, ProviderName } from '../domain/cluster.js';
@@ -13,6 +13,7 @@ import {
   progressQuery,
   removeNodePoolUpdate,
   updateNodePoolUpdate,
+  type ClusterCreated,
 } from '../workflows/messages.js';
 import { HttpError, notFound } from './errors.js';
 import { orgPath, runLink, type Links } from './links.js';
@@ -71,19 +72,26 @@ export class ClusterGateway {
   }
 
   /**
-   * Starts the entity and asks it, in the same call, what became of the create
-   * (update-with-start). A running entity answers the request that created it
-   * again and refuses any other: a 409 that carries the existing cluster.
+   * Starts the entity with its create request (update-with-start): it answers
+   * with its status and the operation that provisions it. When an entity of
+   * that name is live, the start fails and the request goes to that entity: it
+   * answers again the request that created it and refuses any other, a 409
+   * that carries the existing cluster.
    */
   async create(org: string, spec: ClusterSpec, requestId: string): Promise<ClusterCreateAccepted> {
-    let created;
+    const what = `cluster '${spec.name}'`;
+    const request = { args: [{ requestId }] as [{ requestId: string }] };
+    let created: ClusterCreated;
     try {
-      created = await this.client.workflow.executeUpdateWithStart(createClusterUpdate, { args: [{ requestId }], startWorkflowOperation: withStart(clusterEntity({ org, spec, requestId })) });
+      created = await this.client.workflow.executeUpdateWithStart(createClusterUpdate, { ...request, startWorkflowOperation: withStart(clusterEntity({ org, spec, requestId })) });
       this.pages.invalidate(org);
     } catch (err) {
-      const mapped = fromTemporal(err, `cluster '${spec.name}'`);
-      if (mapped?.status === 409) throw new HttpError(409, 'conflict', mapped.message, [], { cluster: await this.get(org, spec.name) });
-      throw mapped ?? err;
+      if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw fromTemporal(err, what) ?? err;
+      const handle = this.client.workflow.getHandle(clusterWorkflowId(org, spec.name));
+      created = await handle.executeUpdate(createClusterUpdate, request).catch(async (refused: unknown) => {
+        const mapped = fromTemporal(refused, what);
+        throw mapped?.status === 409 ? new HttpError(409, 'conflict', mapped.message, [], { cluster: await this.get(org, spec.name) }) : (mapped ?? refused);
+      });
     }
     return {
       name: spec.name,

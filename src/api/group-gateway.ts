@@ -67,7 +67,7 @@ export class GroupGateway {
 
   async getGroup(org: string, name: string): Promise<GroupResource> {
     const memo = await this.memo(groupWorkflowId(org, name), `cluster group '${name}'`);
-    if (!memo.closed && memo.group) return this.withLinks(memo.group as GroupView);
+    if (!memo.closed && memo.group) return this.withLinks(memo.group);
     throw notFound(`cluster group '${name}'`);
   }
 
@@ -187,7 +187,8 @@ export class GroupGateway {
     return askTemporal(`deployment '${release}'`, () => send(this.client.workflow.getHandle(workflowId)));
   }
 
-  private async memo(workflowId: string, what: string): Promise<Record<string, unknown> & { closed: boolean }> {
+  /** The memo a group or deployment publishes, and whether its run has closed. */
+  private async memo(workflowId: string, what: string): Promise<{ group?: GroupView; deployment?: DeploymentView; closed: boolean }> {
     const description = await askTemporal(what, () => this.client.workflow.getHandle(workflowId).describe());
     return { ...(description.memo ?? {}), closed: description.status.name !== 'RUNNING' };
   }

@@ -66,7 +66,12 @@ export class ApiMetrics {
         return output;
       },
       startUpdate: (input, next) => counted(input.updateName, () => next(input), (output) => Boolean(output.outcome?.failure)),
-      startUpdateWithStart: (input, next) => counted(input.updateName, () => next(input), (output) => Boolean(output.updateOutcome?.failure)),
+      startUpdateWithStart: async (input, next) => {
+        const output = await counted(input.updateName, () => next(input), (output) => Boolean(output.updateOutcome?.failure));
+        // Under FAIL a live workflow of that ID fails the call: one that returns has started its workflow.
+        if (input.workflowStartOptions.workflowIdConflictPolicy === 'FAIL') this.started.inc({ workflow_type: input.workflowType });
+        return output;
+      },
     };
   }
 }

@@ -76,10 +76,17 @@ export function deploymentEntity(input: DeploymentWorkflowInput): EntityStart<ty
   };
 }
 
+/** Started by the org's first registration; later ones reach the running workflow. */
 export function helmRepositoriesEntity(org: string): EntityStart<typeof helmRepositoriesWorkflow> {
   return {
     workflow: helmRepositoriesWorkflow,
-    options: { workflowId: helmRepositoriesWorkflowId(org), taskQueue: WORKFLOW_TASK_QUEUE, args: [{ org }], ...ONE_LIVE_RUN, typedSearchAttributes: searchAttributes(org, 'helmrepos') },
+    options: {
+      workflowId: helmRepositoriesWorkflowId(org),
+      taskQueue: WORKFLOW_TASK_QUEUE,
+      args: [{ org }],
+      workflowIdConflictPolicy: 'USE_EXISTING',
+      typedSearchAttributes: searchAttributes(org, 'helmrepos'),
+    },
   };
 }
 
@@ -95,7 +102,13 @@ export function startEntity<W extends Workflow>(client: Client, { workflow, opti
   return client.workflow.start(workflow, options);
 }
 
-/** The start of an update-with-start: a running entity of that ID takes the update instead. */
+/**
+ * The start of an update-with-start. With the conflict policy `FAIL`, a live
+ * entity of that ID fails the start and takes no update; with `USE_EXISTING`,
+ * it takes the update.
+ */
 export function withStart<W extends Workflow>({ workflow, options }: EntityStart<W>): WithStartWorkflowOperation<W> {
-  return new WithStartWorkflowOperation(workflow, { ...options, workflowIdConflictPolicy: 'USE_EXISTING' });
+  const { workflowIdConflictPolicy } = options;
+  if (!workflowIdConflictPolicy) throw new Error(`an update-with-start of ${options.workflowId} needs a workflow ID conflict policy`);
+  return new WithStartWorkflowOperation(workflow, { ...options, workflowIdConflictPolicy });
 }

@@ -60,13 +60,14 @@ it('exports the spans of a workflow the API started and of its activities, with 
 
   expect([...contentTypes]).toEqual(['application/json']);
   const named = (spanName: string) => spans.filter((s) => s.name === spanName);
-  const [start] = named('StartWorkflow:clusterWorkflow');
+  // A create is an update-with-start: the entity's start and its createCluster update, one span.
+  const [start] = named('UpdateWithStartWorkflow:createCluster');
   expect(start).toBeDefined();
   const trace = spans.filter((s) => s.traceId === start!.traceId).map((s) => s.name);
   // (The entity's own RunWorkflow span ends when the cluster does, so it is not exported yet.)
   expect(trace).toEqual(
     expect.arrayContaining([
-      'StartWorkflow:clusterWorkflow',
+      'UpdateWithStartWorkflow:createCluster',
       'StartChildWorkflow:provisionClusterWorkflow',
       'RunWorkflow:provisionClusterWorkflow',
       'StartActivity:ensureNetwork',
