@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { WithStartWorkflowOperation, type Client, type Workflow, type WorkflowHandleWithFirstExecutionRunId, type WorkflowStartOptions } from '@temporalio/client';
 import type { SearchAttributePair } from '@temporalio/common';
+import type { ClusterStatus } from '../domain/cluster.js';
 import type { GroupView } from '../domain/groups.js';
 import { clusterWorkflowId, deploymentWorkflowId, groupWorkflowId, helmRepositoriesWorkflowId, reconcileWorkflowId, WORKFLOW_TASK_QUEUE } from '../domain/ids.js';
 import { clusterWorkflow, type ClusterWorkflowInput } from '../workflows/cluster.js';
@@ -17,8 +18,8 @@ export interface EntityStart<W extends Workflow> {
 }
 
 /**
- * Starts of an ID still running fail (the caller answers 409); an ID whose run
- * has closed (a deleted cluster) may be used again.
+ * A start of an ID still running fails (a second create of a live entity); an
+ * ID whose run has closed (a deleted cluster) may be used again.
  */
 const ONE_LIVE_RUN = { workflowIdConflictPolicy: 'FAIL', workflowIdReusePolicy: 'ALLOW_DUPLICATE' } as const;
 
@@ -37,7 +38,7 @@ export function clusterEntity(input: ClusterWorkflowInput): EntityStart<typeof c
       ...ONE_LIVE_RUN,
       typedSearchAttributes: searchAttributes(org, 'cluster', [
         { key: FlotillaProvider, value: spec.provider },
-        { key: FlotillaStatus, value: input.state?.status ?? 'CREATING' },
+        { key: FlotillaStatus, value: 'CREATING' satisfies ClusterStatus },
       ]),
       staticSummary: `${spec.provider} cluster ${org}/${spec.name}`,
     },

@@ -27,8 +27,8 @@ export type KubeconfigFetchers = Partial<Record<ProviderName, (ref: ClusterRef) 
 /** A provider without a kubeconfig to give (sim: its clusters have no API server). */
 export class NoKubeconfig extends Error {}
 
-/** The cluster's kubeconfig from its provider, at the moment of use (never stored, never in workflow history). */
-export function kubeconfigOf(fetchers: KubeconfigFetchers, ref: ClusterRef): Promise<string> {
+/** The cluster's kubeconfig from its provider, at the moment of use (never stored, never in workflow history); async, so a provider without one rejects rather than throws. */
+export async function kubeconfigOf(fetchers: KubeconfigFetchers, ref: ClusterRef): Promise<string> {
   const fetch = fetchers[ref.provider];
   if (!fetch) throw new NoKubeconfig(`provider ${ref.provider} does not serve kubeconfigs`);
   return fetch(ref);
