@@ -1,3 +1,4 @@
+import { patched } from '@temporalio/workflow';
 import { clusterRef, type ClusterSpec } from '../domain/cluster.js';
 import type { StepsResult } from '../domain/operations.js';
 import { providerActivities } from './provider.js';
@@ -14,11 +15,14 @@ export async function provisionClusterWorkflow({ org, spec }: ProvisionInput): P
   const cloud = providerActivities(spec.provider);
   const ref = clusterRef(org, spec);
 
-  await tracker.run('ensure network', () => cloud.ensureNetwork(ref));
-  await tracker.run('create control plane', () => cloud.createControlPlane(ref));
+  const made = await tracker.run('ensure network', () => cloud.ensureNetwork(ref));
+  // What the network step made goes to the steps that build on it, instead of each finding it again
+  // (EKS: ten EC2 lookups); runs from before keep calling them as they did.
+  const network = patched('pass-network-forward') && made ? [made] : [];
+  await tracker.run('create control plane', () => cloud.createControlPlane(ref, ...network));
   await tracker.run('await control plane', () => cloud.awaitControlPlane(ref));
   const counts = await Promise.all(
-    spec.nodePools.map((pool) => tracker.run(`create node pool ${pool.name}`, () => cloud.createNodePool(ref, pool))),
+    spec.nodePools.map((pool) => tracker.run(`create node pool ${pool.name}`, () => cloud.createNodePool(ref, pool, ...network))),
   );
   return {
     steps: tracker.steps,

@@ -48,6 +48,11 @@ export class MotoBarrier {
     this.held = undefined;
   }
 
+  /** How many calls of `operation` came through since the last arm() (or the start); the SDK's own retries not counted. */
+  count(operation: string): number {
+    return this.counts.get(operation) ?? 0;
+  }
+
   release(): void {
     for (const cut of this.cuts.splice(0)) cut();
   }

@@ -4,6 +4,7 @@ import { CreateRoleCommand, GetRoleCommand, IAMClient } from '@aws-sdk/client-ia
 import { EksProvider } from '../../src/adapters/providers/eks/index.js';
 import { credentialsFrom } from '../../src/adapters/secrets/credentials.js';
 import { startMoto } from '../helpers/moto.js';
+import { MotoBarrier } from '../helpers/moto-barrier.js';
 import { SECRET_MARKERS } from '../helpers/secret-markers.js';
 import { eventually, startStack, testSecretStore, type Stack } from '../helpers/stack.js';
 import { settled } from './api-flow.js';
@@ -15,6 +16,8 @@ const base = '/api/v1/orgs/acme';
 const keys = { accessKeyId: 'AKIAFLOTILLATEST0001', secretAccessKey: SECRET_MARKERS.awsSecretAccessKey };
 const secrets = testSecretStore();
 let moto: Awaited<ReturnType<typeof startMoto>>;
+/** In front of moto, counting the worker's AWS calls (never armed here). */
+let calls: MotoBarrier;
 let stack: Stack;
 let eks: EKSClient;
 let ec2: EC2Client;
@@ -23,7 +26,8 @@ let secretId: string;
 
 beforeAll(async () => {
   moto = await startMoto();
-  const provider = new EksProvider({ credentials: credentialsFrom(secrets), endpoint: moto.endpoint, pollMs: 100 });
+  calls = await MotoBarrier.start(moto.endpoint);
+  const provider = new EksProvider({ credentials: credentialsFrom(secrets), endpoint: calls.url, pollMs: 100 });
   stack = await startStack({ providers: { eks: provider.activities() }, secrets, kubeconfigs: { eks: (ref) => provider.kubeconfig(ref) } });
   const sdk = { region: 'eu-west-1', endpoint: moto.endpoint, credentials: keys };
   eks = new EKSClient(sdk);
@@ -32,6 +36,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await stack?.stop();
+  await calls?.close();
   await moto?.stop();
 });
 
@@ -93,6 +98,8 @@ describe('EKS against moto', () => {
     expect(new Set(subnets.map((s) => s.AvailabilityZone)).size).toBe(2);
     expect(subnets.filter((s) => s.Tags?.some((t) => t.Key === 'flotilla.io/role' && t.Value!.startsWith('private')))).toHaveLength(2);
     expect((await iam.send(new GetRoleCommand({ RoleName: 'flotilla-acme-prod-node' }))).Role).toBeDefined();
+    // The network step found or made the network once; the control plane and pools were handed its subnets.
+    expect([calls.count('DescribeVpcs'), calls.count('DescribeSubnets'), calls.count('CreateVpc')]).toEqual([1, 4, 1]);
   });
 
   it('scales and relabels node groups with UpdateNodegroupConfig', async () => {

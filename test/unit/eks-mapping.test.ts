@@ -1,5 +1,5 @@
 import { ApplicationFailure } from '@temporalio/common';
-import { aws, deleted } from '../../src/adapters/providers/eks/errors.js';
+import { awsFailure, deleted } from '../../src/adapters/providers/eks/errors.js';
 import { labelAndTaintChanges, scalingConfig } from '../../src/adapters/providers/eks/nodegroups.js';
 import { FailureType } from '../../src/domain/problems.js';
 
@@ -7,14 +7,14 @@ const awsError = (name: string, message: string) => Object.assign(new Error(mess
 
 describe('EKS error mapping', () => {
   it('fails fast on client errors, with AWS’s own message', async () => {
-    const err = await aws(() => Promise.reject(awsError('InvalidParameterException', 'unsupported Kubernetes version 1.10'))).catch((e) => e);
+    const err = awsFailure(awsError('InvalidParameterException', 'unsupported Kubernetes version 1.10'));
     expect(err).toBeInstanceOf(ApplicationFailure);
     expect(err).toMatchObject({ type: FailureType.nonRetryableCloud, nonRetryable: true, message: 'InvalidParameterException: unsupported Kubernetes version 1.10' });
   });
 
   it('leaves throttling and server errors to the retry policy', async () => {
     const throttled = awsError('ThrottlingException', 'Rate exceeded');
-    await expect(aws(() => Promise.reject(throttled))).rejects.toBe(throttled);
+    expect(awsFailure(throttled)).toBe(throttled);
   });
 
   it('counts "not found" on delete as done', async () => {

@@ -9,16 +9,28 @@ import type { ClusterRef, NodePoolSpec, ProviderName } from '../../domain/cluste
  * the same state as running it once, and deleting what is gone succeeds.
  */
 export interface ProviderActivities {
-  ensureNetwork(cluster: ClusterRef): Promise<void>;
-  createControlPlane(cluster: ClusterRef): Promise<void>;
+  /** Returns what it made when later steps build on it (EKS: the subnets), else nothing. */
+  ensureNetwork(cluster: ClusterRef): Promise<NetworkRefs | void>;
+  /** `network`: ensureNetwork's result; without it (runs started before it was passed on) the adapter finds the network itself. */
+  createControlPlane(cluster: ClusterRef, network?: NetworkRefs): Promise<void>;
   awaitControlPlane(cluster: ClusterRef): Promise<void>;
-  /** Creates the pool, or brings an existing one to the spec; returns the node count now. */
-  createNodePool(cluster: ClusterRef, pool: NodePoolSpec): Promise<number>;
+  /** Creates the pool, or brings an existing one to the spec; returns the node count now. `network` as for createControlPlane. */
+  createNodePool(cluster: ClusterRef, pool: NodePoolSpec, network?: NetworkRefs): Promise<number>;
   /** Applies count, autoscaling bounds, labels and taints; returns the node count now. */
   updateNodePool(cluster: ClusterRef, pool: NodePoolSpec): Promise<number>;
   deleteNodePool(cluster: ClusterRef, poolName: string): Promise<void>;
   deleteControlPlane(cluster: ClusterRef): Promise<void>;
   deleteNetwork(cluster: ClusterRef): Promise<void>;
+}
+
+/**
+ * A network ensureNetwork made, by reference only (IDs, never credentials: it passes through workflow
+ * history), handed to the steps that build on it so that they need not look it up again.
+ */
+export interface NetworkRefs {
+  vpcId: string;
+  publicSubnetIds: string[];
+  privateSubnetIds: string[];
 }
 
 /** Per provider, how to get a cluster's kubeconfig (for the API and for helm). */

@@ -1,5 +1,5 @@
-import { Context, log } from '@temporalio/activity';
-import { withHeartbeat } from '../../heartbeat.js';
+import { log } from '@temporalio/activity';
+import { cloudStep, type CloudStep } from '../cloud-step.js';
 import { toActivityFailure } from './errors.js';
 
 /**
@@ -8,8 +8,8 @@ import { toActivityFailure } from './errors.js';
  * An AKS create or delete runs for minutes. If the worker dies meanwhile,
  * Temporal retries the activity elsewhere; sending the PUT again would be
  * answered with 409 (another operation is in progress), and starting a new
- * DELETE loses track of the first. So every attempt saves its poller's state
- * in its heartbeat details, and the next attempt resumes that poller instead.
+ * DELETE loses track of the first. So every attempt records its poller's state
+ * as its progress (cloud-step.ts), and the next attempt resumes that poller instead.
  */
 
 /** A poller, enough to wait on it and to save it. */
@@ -38,7 +38,7 @@ export function fromModular<T>(poller: ModularPoller<T>): Lro<T> {
   };
 }
 
-/** The heartbeat details of an AKS activity. */
+/** The progress an AKS activity records. */
 export interface SavedOperation {
   /** Which operation the state belongs to, e.g. `PUT agentPool rg/cluster/pool`. */
   operation: string;
@@ -52,14 +52,7 @@ function asSavedOperation(details: unknown): SavedOperation | undefined {
 }
 
 export class OperationTracker {
-  /** Carried over from the previous attempt until replaced, so a heartbeat never erases it before it is resumed. */
-  private current: SavedOperation | undefined = asSavedOperation(Context.current().info.heartbeatDetails);
-
-  constructor(readonly signal: AbortSignal) {}
-
-  details(): SavedOperation | undefined {
-    return this.current;
-  }
+  constructor(private readonly step: CloudStep<SavedOperation>) {}
 
   /**
    * Waits for the operation an earlier attempt started, if it saved one under
@@ -68,34 +61,27 @@ export class OperationTracker {
    * starts again, as a first attempt would.
    */
   async resume<T>(operation: string, restore: (state: string) => Lro<T> | Promise<Lro<T>>): Promise<{ result: T } | undefined> {
-    const saved = this.current?.operation === operation ? this.current : undefined;
-    if (!saved) return undefined;
+    const saved = asSavedOperation(this.step.current());
+    if (saved?.operation !== operation) return undefined;
     try {
       log.info('resuming Azure operation from the last heartbeat', { operation });
-      return { result: await (await restore(saved.state)).wait(this.signal) };
+      return { result: await (await restore(saved.state)).wait(this.step.signal) };
     } catch (err) {
-      if (this.signal.aborted) throw err;
+      if (this.step.signal.aborted) throw err;
       log.warn('could not resume Azure operation; checking the resource instead', { operation, error: String(err) });
-      this.current = undefined;
+      this.step.record(undefined);
       return undefined;
     }
   }
 
-  /** Saves the started operation's state (heartbeat at once, then with every beat) and waits for it. */
+  /** Records the started operation's state (heartbeat at once, then with every beat) and waits for it. */
   async track<T>(operation: string, lro: Lro<T>): Promise<T> {
-    this.current = { operation, state: await lro.save() };
-    Context.current().heartbeat(this.current);
-    return lro.wait(this.signal);
+    this.step.record({ operation, state: await lro.save() });
+    return lro.wait(this.step.signal);
   }
 }
 
-/** Runs one AKS activity: heartbeats carrying the operation's saved state, Azure errors made retryable or not. */
-export async function azureActivity<T>(fn: (ops: OperationTracker, signal: AbortSignal) => Promise<T>): Promise<T> {
-  try {
-    // Made before the first heartbeat, which must already carry the previous attempt's operation.
-    const ops = new OperationTracker(Context.current().cancellationSignal);
-    return await withHeartbeat((signal) => fn(ops, signal), () => ops.details());
-  } catch (err) {
-    throw toActivityFailure(err);
-  }
+/** Runs one AKS activity: its progress the operation's saved state, Azure errors made retryable or not. */
+export function azureActivity<T>(fn: (ops: OperationTracker, signal: AbortSignal) => Promise<T>): Promise<T> {
+  return cloudStep<SavedOperation, T>(toActivityFailure, (step) => fn(new OperationTracker(step), step.signal));
 }

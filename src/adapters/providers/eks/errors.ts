@@ -24,23 +24,16 @@ export function isNotFound(err: unknown): boolean {
   return name === 'ResourceNotFoundException' || name === 'NoSuchEntity' || name === 'NoSuchEntityException' || /\.NotFound$|NotFound$/.test(name);
 }
 
-/** Fails fast (non-retryable, with AWS's own message) on client errors; anything else is retried. */
-export async function aws<T>(call: () => Promise<T>): Promise<T> {
-  try {
-    return await call();
-  } catch (err) {
-    const name = errorName(err);
-    if (name && CLIENT_ERRORS.has(name)) {
-      throw ApplicationFailure.nonRetryable(`${name}: ${(err as Error).message}`, FailureType.nonRetryableCloud);
-    }
-    throw err;
-  }
+/** At an activity's edge: client errors fail fast (non-retryable, with AWS's own message); anything else is retried. */
+export function awsFailure(err: unknown): unknown {
+  const name = errorName(err);
+  return name && CLIENT_ERRORS.has(name) ? ApplicationFailure.nonRetryable(`${name}: ${(err as Error).message}`, FailureType.nonRetryableCloud) : err;
 }
 
 /** Runs a delete; "not found" counts as done. */
 export async function deleted(call: () => Promise<unknown>): Promise<void> {
   try {
-    await aws(call);
+    await call();
   } catch (err) {
     if (!isNotFound(err)) throw err;
   }

@@ -10,19 +10,29 @@ import {
   type Nodegroup,
 } from '@aws-sdk/client-eks';
 import { ApplicationFailure } from '@temporalio/activity';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { stringify } from 'yaml';
 import type { ClusterRef, NodePoolSpec } from '../../../domain/cluster.js';
 import { FailureType } from '../../../domain/problems.js';
-import { withHeartbeat } from '../../heartbeat.js';
-import type { ProviderActivities } from '../provider.js';
+import { cloudStep, type CloudStep } from '../cloud-step.js';
+import type { NetworkRefs, ProviderActivities } from '../provider.js';
 import { requestToken } from '../request-token.js';
 import { awsClients, type AwsClientOptions, type AwsClients } from './clients.js';
-import { aws, deleted, isNotFound } from './errors.js';
+import { awsFailure, deleted, isNotFound } from './errors.js';
 import { deleteNetwork, ensureNetwork } from './network.js';
 import { labelAndTaintChanges, sameScaling, scalingConfig, eksTaints } from './nodegroups.js';
 import { deleteRole, ensureRole } from './roles.js';
 import { CLUSTER_TAG, clusterTag, eksName } from './tags.js';
+
+/** What an EKS step records while it waits: informational, for the Web UI's heartbeat details. */
+interface Waiting {
+  waitingFor: string;
+  state: string;
+}
+
+/** The cluster's subnets: public ones for its load balancers, private ones for its nodes. */
+function subnetsOf(network: NetworkRefs): string[] {
+  return [...network.publicSubnetIds, ...network.privateSubnetIds];
+}
 
 export interface EksOptions extends AwsClientOptions {
   /** How often to poll a cluster or node group that is changing (AWS takes minutes; tests want less). */
@@ -41,7 +51,7 @@ export class EksProvider {
   /** An exec-based kubeconfig: `aws eks get-token` mints a short-lived token; no keys are embedded. */
   async kubeconfig(ref: ClusterRef): Promise<string> {
     const { eks } = await this.clients(ref);
-    const cluster = (await aws(() => eks.send(new DescribeClusterCommand({ name: eksName(ref) })))).cluster!;
+    const cluster = (await eks.send(new DescribeClusterCommand({ name: eksName(ref) }))).cluster!;
     const name = `flotilla-${ref.org}-${ref.name}`;
     return stringify({
       apiVersion: 'v1',
@@ -67,24 +77,16 @@ export class EksProvider {
 
   activities(): ProviderActivities {
     return {
-      // Every call that may take longer than the heartbeat timeout heartbeats: else, on a loaded worker, Temporal
-      // starts a second attempt beside the first, and CreateVpc has no client token to tell them apart.
-      ensureNetwork: (ref) =>
-        withHeartbeat(async () => {
-          if (ref.eks?.subnetIds) return; // the user's network: nothing to make
-          const { ec2 } = await this.clients(ref);
-          await ensureNetwork(ec2, ref);
-        }),
+      // The user's network (subnetIds given): nothing to make, nothing to pass on.
+      ensureNetwork: (ref) => this.step(ref, async (_step, { ec2 }) => (ref.eks?.subnetIds ? undefined : ensureNetwork(ec2, ref))),
 
-      createControlPlane: (ref) => withHeartbeat(async () => {
-        const clients = await this.clients(ref);
-        if (await this.describeCluster(clients, ref)) return;
-        const network = ref.eks?.subnetIds ? undefined : await ensureNetwork(clients.ec2, ref);
-        const subnetIds = ref.eks?.subnetIds ?? [...network!.publicSubnetIds, ...network!.privateSubnetIds];
-        const roleArn = ref.eks?.clusterRoleArn ?? (await ensureRole(clients.iam, ref, 'cluster'));
-        if (!ref.eks?.nodeRoleArn) await ensureRole(clients.iam, ref, 'node');
-        await aws(() =>
-          clients.eks.send(
+      createControlPlane: (ref, network) =>
+        this.step(ref, async (_step, clients) => {
+          if (await this.describeCluster(clients, ref)) return;
+          const subnetIds = ref.eks?.subnetIds ?? subnetsOf(network ?? (await ensureNetwork(clients.ec2, ref)));
+          const roleArn = ref.eks?.clusterRoleArn ?? (await ensureRole(clients.iam, ref, 'cluster'));
+          if (!ref.eks?.nodeRoleArn) await ensureRole(clients.iam, ref, 'node');
+          await clients.eks.send(
             new CreateClusterCommand({
               name: eksName(ref),
               version: ref.kubernetesVersion,
@@ -93,28 +95,26 @@ export class EksProvider {
               tags: { [CLUSTER_TAG]: clusterTag(ref) },
               clientRequestToken: requestToken('cluster'),
             }),
-          ),
-        );
-      }),
+          );
+        }),
 
-      awaitControlPlane: async (ref) => {
-        const clients = await this.clients(ref);
-        await this.waitFor('cluster', async () => {
-          const cluster = await this.describeCluster(clients, ref);
-          if (!cluster) throw ApplicationFailure.retryable(`cluster ${eksName(ref)} not found`, FailureType.cloudResourceMissing);
-          if (cluster.status === 'FAILED') throw ApplicationFailure.nonRetryable(`cluster ${eksName(ref)} failed to create`, FailureType.nonRetryableCloud);
-          return cluster.status === 'ACTIVE' ? true : (cluster.status ?? 'unknown');
-        });
-      },
+      awaitControlPlane: (ref) =>
+        this.step(ref, (step, clients) =>
+          this.waitFor(step, 'cluster', async () => {
+            const cluster = await this.describeCluster(clients, ref);
+            if (!cluster) throw ApplicationFailure.retryable(`cluster ${eksName(ref)} not found`, FailureType.cloudResourceMissing);
+            if (cluster.status === 'FAILED') throw ApplicationFailure.nonRetryable(`cluster ${eksName(ref)} failed to create`, FailureType.nonRetryableCloud);
+            return cluster.status === 'ACTIVE' ? true : (cluster.status ?? 'unknown');
+          }),
+        ),
 
-      createNodePool: async (ref, pool) => {
-        const clients = await this.clients(ref);
-        const existing = await withHeartbeat(() => this.describeNodegroup(clients, ref, pool.name));
-        if (!existing) await withHeartbeat(async () => {
-          const subnets = ref.eks?.subnetIds ?? (await ensureNetwork(clients.ec2, ref)).privateSubnetIds;
-          const nodeRole = ref.eks?.nodeRoleArn ?? (await ensureRole(clients.iam, ref, 'node'));
-          await aws(() =>
-            clients.eks.send(
+      createNodePool: (ref, pool, network) =>
+        this.step(ref, async (step, clients) => {
+          if (!(await this.describeNodegroup(clients, ref, pool.name))) {
+            // A pool made with the cluster gets the network step's subnets; one added later finds them again.
+            const subnets = ref.eks?.subnetIds ?? (network ?? (await ensureNetwork(clients.ec2, ref))).privateSubnetIds;
+            const nodeRole = ref.eks?.nodeRoleArn ?? (await ensureRole(clients.iam, ref, 'node'));
+            await clients.eks.send(
               new CreateNodegroupCommand({
                 clusterName: eksName(ref),
                 nodegroupName: pool.name,
@@ -128,38 +128,36 @@ export class EksProvider {
                 tags: { [CLUSTER_TAG]: clusterTag(ref) },
                 clientRequestToken: requestToken(`nodegroup/${pool.name}`),
               }),
-            ),
-          );
-        });
-        return this.applyPool(clients, ref, pool);
-      },
+            );
+          }
+          return this.applyPool(step, clients, ref, pool);
+        }),
 
-      updateNodePool: async (ref, pool) => this.applyPool(await this.clients(ref), ref, pool),
+      updateNodePool: (ref, pool) => this.step(ref, (step, clients) => this.applyPool(step, clients, ref, pool)),
 
-      deleteNodePool: async (ref, poolName) => {
-        const clients = await this.clients(ref);
-        const nodegroup = await this.describeNodegroup(clients, ref, poolName);
-        if (!nodegroup) return;
-        if (nodegroup.status !== 'DELETING') {
-          await deleted(() => clients.eks.send(new DeleteNodegroupCommand({ clusterName: eksName(ref), nodegroupName: poolName })));
-        }
-        await this.waitFor(`node group ${poolName} deletion`, async () => ((await this.describeNodegroup(clients, ref, poolName)) ? 'DELETING' : true));
-      },
+      deleteNodePool: (ref, poolName) =>
+        this.step(ref, async (step, clients) => {
+          const nodegroup = await this.describeNodegroup(clients, ref, poolName);
+          if (!nodegroup) return;
+          if (nodegroup.status !== 'DELETING') {
+            await deleted(() => clients.eks.send(new DeleteNodegroupCommand({ clusterName: eksName(ref), nodegroupName: poolName })));
+          }
+          await this.waitFor(step, `node group ${poolName} deletion`, async () => ((await this.describeNodegroup(clients, ref, poolName)) ? 'DELETING' : true));
+        }),
 
-      deleteControlPlane: async (ref) => {
-        const clients = await this.clients(ref);
-        const cluster = await this.describeCluster(clients, ref);
-        if (cluster && cluster.status !== 'DELETING') {
-          // ResourceInUseException while node groups remain: retried until they are gone.
-          await deleted(() => clients.eks.send(new DeleteClusterCommand({ name: eksName(ref) })));
-        }
-        await this.waitFor('cluster deletion', async () => ((await this.describeCluster(clients, ref)) ? 'DELETING' : true));
-      },
+      deleteControlPlane: (ref) =>
+        this.step(ref, async (step, clients) => {
+          const cluster = await this.describeCluster(clients, ref);
+          if (cluster && cluster.status !== 'DELETING') {
+            // ResourceInUseException while node groups remain: retried until they are gone.
+            await deleted(() => clients.eks.send(new DeleteClusterCommand({ name: eksName(ref) })));
+          }
+          await this.waitFor(step, 'cluster deletion', async () => ((await this.describeCluster(clients, ref)) ? 'DELETING' : true));
+        }),
 
       // Only what Flotilla made: its own roles (by name) and tagged network; given ones stay.
       deleteNetwork: (ref) =>
-        withHeartbeat(async () => {
-          const clients = await this.clients(ref);
+        this.step(ref, async (_step, clients) => {
           if (!ref.eks?.nodeRoleArn) await deleteRole(clients.iam, ref, 'node');
           if (!ref.eks?.clusterRoleArn) await deleteRole(clients.iam, ref, 'cluster');
           await deleteNetwork(clients.ec2, ref);
@@ -167,31 +165,38 @@ export class EksProvider {
     };
   }
 
+  /**
+   * One activity attempt (cloud-step.ts): it heartbeats throughout — else, on a loaded worker, Temporal starts a
+   * second attempt beside the first, and CreateVpc has no client token to tell them apart — and AWS's client
+   * errors fail it for good.
+   */
+  private step<T>(ref: ClusterRef, body: (step: CloudStep<Waiting>, clients: AwsClients) => Promise<T>): Promise<T> {
+    return cloudStep<Waiting, T>(awsFailure, async (step) => body(step, await this.clients(ref)));
+  }
+
   /** Brings a node group's scaling, labels and taints to the pool's, waits until it is ACTIVE, returns its size. */
-  private async applyPool(clients: AwsClients, ref: ClusterRef, pool: NodePoolSpec): Promise<number> {
-    await this.waitForNodegroup(clients, ref, pool.name);
+  private async applyPool(step: CloudStep<Waiting>, clients: AwsClients, ref: ClusterRef, pool: NodePoolSpec): Promise<number> {
+    await this.waitForNodegroup(step, clients, ref, pool.name);
     const current = (await this.describeNodegroup(clients, ref, pool.name))!;
     const scaling = scalingConfig(pool);
     const changes = labelAndTaintChanges(current, pool);
     if (!sameScaling(current.scalingConfig, scaling) || changes.labels || changes.taints) {
-      await aws(() =>
-        clients.eks.send(
-          new UpdateNodegroupConfigCommand({
-            clusterName: eksName(ref),
-            nodegroupName: pool.name,
-            ...(sameScaling(current.scalingConfig, scaling) ? {} : { scalingConfig: scaling }),
-            ...changes,
-            clientRequestToken: requestToken(`nodegroup/${pool.name}/${JSON.stringify(scaling)}/${JSON.stringify(changes)}`),
-          }),
-        ),
+      await clients.eks.send(
+        new UpdateNodegroupConfigCommand({
+          clusterName: eksName(ref),
+          nodegroupName: pool.name,
+          ...(sameScaling(current.scalingConfig, scaling) ? {} : { scalingConfig: scaling }),
+          ...changes,
+          clientRequestToken: requestToken(`nodegroup/${pool.name}/${JSON.stringify(scaling)}/${JSON.stringify(changes)}`),
+        }),
       );
-      await this.waitForNodegroup(clients, ref, pool.name);
+      await this.waitForNodegroup(step, clients, ref, pool.name);
     }
     return (await this.describeNodegroup(clients, ref, pool.name))!.scalingConfig?.desiredSize ?? 0;
   }
 
-  private waitForNodegroup(clients: AwsClients, ref: ClusterRef, name: string): Promise<void> {
-    return this.waitFor(`node group ${name}`, async () => {
+  private waitForNodegroup(step: CloudStep<Waiting>, clients: AwsClients, ref: ClusterRef, name: string): Promise<void> {
+    return this.waitFor(step, `node group ${name}`, async () => {
       const nodegroup = await this.describeNodegroup(clients, ref, name);
       if (!nodegroup) throw ApplicationFailure.retryable(`node group ${name} not found`, FailureType.cloudResourceMissing);
       if (nodegroup.status === 'CREATE_FAILED' || nodegroup.status === 'DEGRADED') {
@@ -202,25 +207,19 @@ export class EksProvider {
     });
   }
 
-  /** Polls until `check` returns true, heartbeating the last state it reported. */
-  private waitFor(what: string, check: () => Promise<true | string>): Promise<void> {
-    let state = 'starting';
-    return withHeartbeat(
-      async (signal) => {
-        for (;;) {
-          const result = await check();
-          if (result === true) return;
-          state = result;
-          await sleep(this.options.pollMs ?? 15_000, undefined, { signal });
-        }
-      },
-      () => ({ waitingFor: what, state }),
-    );
+  /** Polls until `check` returns true, recording the last state it reported (seen in the heartbeat details). */
+  private async waitFor(step: CloudStep<Waiting>, what: string, check: () => Promise<true | string>): Promise<void> {
+    const answered = async () => {
+      const result = await check();
+      if (result !== true) step.record({ waitingFor: what, state: result });
+      return result;
+    };
+    await step.until(answered, (result) => result === true, this.options.pollMs ?? 15_000);
   }
 
   private async describeCluster({ eks }: AwsClients, ref: ClusterRef): Promise<Cluster | undefined> {
     try {
-      return (await aws(() => eks.send(new DescribeClusterCommand({ name: eksName(ref) })))).cluster;
+      return (await eks.send(new DescribeClusterCommand({ name: eksName(ref) }))).cluster;
     } catch (err) {
       if (isNotFound(err)) return undefined;
       throw err;
@@ -229,7 +228,7 @@ export class EksProvider {
 
   private async describeNodegroup({ eks }: AwsClients, ref: ClusterRef, name: string): Promise<Nodegroup | undefined> {
     try {
-      return (await aws(() => eks.send(new DescribeNodegroupCommand({ clusterName: eksName(ref), nodegroupName: name })))).nodegroup;
+      return (await eks.send(new DescribeNodegroupCommand({ clusterName: eksName(ref), nodegroupName: name }))).nodegroup;
     } catch (err) {
       if (isNotFound(err)) return undefined;
       throw err;

@@ -29,14 +29,10 @@ import {
   type TagSpecification,
 } from '@aws-sdk/client-ec2';
 import type { ClusterRef } from '../../../domain/cluster.js';
-import { aws, deleted } from './errors.js';
+import type { NetworkRefs } from '../provider.js';
+import { deleted } from './errors.js';
 import { CLUSTER_TAG, clusterTag } from './tags.js';
 
-export interface Network {
-  vpcId: string;
-  publicSubnetIds: string[];
-  privateSubnetIds: string[];
-}
 
 const ROLE_TAG = 'flotilla.io/role';
 
@@ -58,21 +54,21 @@ function byRole(ref: ClusterRef, role: string): Filter[] {
  * ones. Each piece is found by its tags first, so a retry completes what an
  * earlier attempt began instead of making a second one.
  */
-export async function ensureNetwork(ec2: EC2Client, ref: ClusterRef): Promise<Network> {
-  const existing = (await aws(() => ec2.send(new DescribeVpcsCommand({ Filters: byCluster(ref) })))).Vpcs?.[0];
+export async function ensureNetwork(ec2: EC2Client, ref: ClusterRef): Promise<NetworkRefs> {
+  const existing = (await ec2.send(new DescribeVpcsCommand({ Filters: byCluster(ref) }))).Vpcs?.[0];
   const vpcId =
     existing?.VpcId ??
-    (await aws(() => ec2.send(new CreateVpcCommand({ CidrBlock: '10.0.0.0/16', TagSpecifications: tags(ref, 'vpc', 'vpc') })))).Vpc!.VpcId!;
+    (await ec2.send(new CreateVpcCommand({ CidrBlock: '10.0.0.0/16', TagSpecifications: tags(ref, 'vpc', 'vpc') }))).Vpc!.VpcId!;
 
-  const zones = ((await aws(() => ec2.send(new DescribeAvailabilityZonesCommand({})))).AvailabilityZones ?? [])
+  const zones = ((await ec2.send(new DescribeAvailabilityZonesCommand({}))).AvailabilityZones ?? [])
     .filter((z) => z.State === 'available')
     .slice(0, 2)
     .map((z) => z.ZoneName!);
   const subnet = async (role: string, cidr: string, zone: string) => {
-    const found = (await aws(() => ec2.send(new DescribeSubnetsCommand({ Filters: byRole(ref, role) })))).Subnets?.[0];
+    const found = (await ec2.send(new DescribeSubnetsCommand({ Filters: byRole(ref, role) }))).Subnets?.[0];
     return (
       found?.SubnetId ??
-      (await aws(() => ec2.send(new CreateSubnetCommand({ VpcId: vpcId, CidrBlock: cidr, AvailabilityZone: zone, TagSpecifications: tags(ref, 'subnet', role) })))).Subnet!
+      (await ec2.send(new CreateSubnetCommand({ VpcId: vpcId, CidrBlock: cidr, AvailabilityZone: zone, TagSpecifications: tags(ref, 'subnet', role) }))).Subnet!
         .SubnetId!
     );
   };
@@ -80,19 +76,19 @@ export async function ensureNetwork(ec2: EC2Client, ref: ClusterRef): Promise<Ne
   const privateSubnetIds = [await subnet('private-a', '10.0.64.0/19', zones[0]!), await subnet('private-b', '10.0.96.0/19', zones[1] ?? zones[0]!)];
 
   const igw =
-    (await aws(() => ec2.send(new DescribeInternetGatewaysCommand({ Filters: byCluster(ref) })))).InternetGateways?.[0] ??
-    (await aws(() => ec2.send(new CreateInternetGatewayCommand({ TagSpecifications: tags(ref, 'internet-gateway', 'igw') })))).InternetGateway!;
+    (await ec2.send(new DescribeInternetGatewaysCommand({ Filters: byCluster(ref) }))).InternetGateways?.[0] ??
+    (await ec2.send(new CreateInternetGatewayCommand({ TagSpecifications: tags(ref, 'internet-gateway', 'igw') }))).InternetGateway!;
   if (!igw.Attachments?.some((a) => a.VpcId === vpcId)) {
-    await aws(() => ec2.send(new AttachInternetGatewayCommand({ InternetGatewayId: igw.InternetGatewayId!, VpcId: vpcId })));
+    await ec2.send(new AttachInternetGatewayCommand({ InternetGatewayId: igw.InternetGatewayId!, VpcId: vpcId }));
   }
 
   const address =
-    (await aws(() => ec2.send(new DescribeAddressesCommand({ Filters: byCluster(ref) })))).Addresses?.[0]?.AllocationId ??
-    (await aws(() => ec2.send(new AllocateAddressCommand({ Domain: 'vpc', TagSpecifications: tags(ref, 'elastic-ip', 'nat') })))).AllocationId!;
-  const liveNat = (await aws(() => ec2.send(new DescribeNatGatewaysCommand({ Filter: byCluster(ref) })))).NatGateways?.find((n) => n.State !== 'deleted');
+    (await ec2.send(new DescribeAddressesCommand({ Filters: byCluster(ref) }))).Addresses?.[0]?.AllocationId ??
+    (await ec2.send(new AllocateAddressCommand({ Domain: 'vpc', TagSpecifications: tags(ref, 'elastic-ip', 'nat') }))).AllocationId!;
+  const liveNat = (await ec2.send(new DescribeNatGatewaysCommand({ Filter: byCluster(ref) }))).NatGateways?.find((n) => n.State !== 'deleted');
   const natId =
     liveNat?.NatGatewayId ??
-    (await aws(() => ec2.send(new CreateNatGatewayCommand({ SubnetId: publicSubnetIds[0]!, AllocationId: address, TagSpecifications: tags(ref, 'natgateway', 'nat') }))))
+    (await ec2.send(new CreateNatGatewayCommand({ SubnetId: publicSubnetIds[0]!, AllocationId: address, TagSpecifications: tags(ref, 'natgateway', 'nat') })))
       .NatGateway!.NatGatewayId!;
 
   await routeTable(ec2, ref, vpcId, 'public-routes', { GatewayId: igw.InternetGatewayId! }, publicSubnetIds);
@@ -109,42 +105,42 @@ async function routeTable(
   subnetIds: string[],
 ): Promise<void> {
   const table =
-    (await aws(() => ec2.send(new DescribeRouteTablesCommand({ Filters: byRole(ref, role) })))).RouteTables?.[0] ??
-    (await aws(() => ec2.send(new CreateRouteTableCommand({ VpcId: vpcId, TagSpecifications: tags(ref, 'route-table', role) })))).RouteTable!;
+    (await ec2.send(new DescribeRouteTablesCommand({ Filters: byRole(ref, role) }))).RouteTables?.[0] ??
+    (await ec2.send(new CreateRouteTableCommand({ VpcId: vpcId, TagSpecifications: tags(ref, 'route-table', role) }))).RouteTable!;
   if (!table.Routes?.some((r) => r.DestinationCidrBlock === '0.0.0.0/0')) {
-    await aws(() => ec2.send(new CreateRouteCommand({ RouteTableId: table.RouteTableId!, DestinationCidrBlock: '0.0.0.0/0', ...target })));
+    await ec2.send(new CreateRouteCommand({ RouteTableId: table.RouteTableId!, DestinationCidrBlock: '0.0.0.0/0', ...target }));
   }
   for (const subnetId of subnetIds) {
     if (!table.Associations?.some((a) => a.SubnetId === subnetId)) {
-      await aws(() => ec2.send(new AssociateRouteTableCommand({ RouteTableId: table.RouteTableId!, SubnetId: subnetId })));
+      await ec2.send(new AssociateRouteTableCommand({ RouteTableId: table.RouteTableId!, SubnetId: subnetId }));
     }
   }
 }
 
 /** Everything ensureNetwork made, in reverse order; what is already gone is skipped. */
 export async function deleteNetwork(ec2: EC2Client, ref: ClusterRef): Promise<void> {
-  for (const nat of (await aws(() => ec2.send(new DescribeNatGatewaysCommand({ Filter: byCluster(ref) })))).NatGateways ?? []) {
+  for (const nat of (await ec2.send(new DescribeNatGatewaysCommand({ Filter: byCluster(ref) }))).NatGateways ?? []) {
     if (nat.State !== 'deleted') await deleted(() => ec2.send(new DeleteNatGatewayCommand({ NatGatewayId: nat.NatGatewayId! })));
   }
-  for (const table of (await aws(() => ec2.send(new DescribeRouteTablesCommand({ Filters: byCluster(ref) })))).RouteTables ?? []) {
+  for (const table of (await ec2.send(new DescribeRouteTablesCommand({ Filters: byCluster(ref) }))).RouteTables ?? []) {
     for (const association of table.Associations ?? []) {
       if (!association.Main) await deleted(() => ec2.send(new DisassociateRouteTableCommand({ AssociationId: association.RouteTableAssociationId! })));
     }
     await deleted(() => ec2.send(new DeleteRouteTableCommand({ RouteTableId: table.RouteTableId! })));
   }
-  for (const address of (await aws(() => ec2.send(new DescribeAddressesCommand({ Filters: byCluster(ref) })))).Addresses ?? []) {
+  for (const address of (await ec2.send(new DescribeAddressesCommand({ Filters: byCluster(ref) }))).Addresses ?? []) {
     await deleted(() => ec2.send(new ReleaseAddressCommand({ AllocationId: address.AllocationId! })));
   }
-  for (const igw of (await aws(() => ec2.send(new DescribeInternetGatewaysCommand({ Filters: byCluster(ref) })))).InternetGateways ?? []) {
+  for (const igw of (await ec2.send(new DescribeInternetGatewaysCommand({ Filters: byCluster(ref) }))).InternetGateways ?? []) {
     for (const attachment of igw.Attachments ?? []) {
       await deleted(() => ec2.send(new DetachInternetGatewayCommand({ InternetGatewayId: igw.InternetGatewayId!, VpcId: attachment.VpcId! })));
     }
     await deleted(() => ec2.send(new DeleteInternetGatewayCommand({ InternetGatewayId: igw.InternetGatewayId! })));
   }
-  for (const subnet of (await aws(() => ec2.send(new DescribeSubnetsCommand({ Filters: byCluster(ref) })))).Subnets ?? []) {
+  for (const subnet of (await ec2.send(new DescribeSubnetsCommand({ Filters: byCluster(ref) }))).Subnets ?? []) {
     await deleted(() => ec2.send(new DeleteSubnetCommand({ SubnetId: subnet.SubnetId! })));
   }
-  for (const vpc of (await aws(() => ec2.send(new DescribeVpcsCommand({ Filters: byCluster(ref) })))).Vpcs ?? []) {
+  for (const vpc of (await ec2.send(new DescribeVpcsCommand({ Filters: byCluster(ref) }))).Vpcs ?? []) {
     await deleted(() => ec2.send(new DeleteVpcCommand({ VpcId: vpc.VpcId! })));
   }
 }

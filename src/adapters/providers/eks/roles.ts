@@ -8,7 +8,7 @@ import {
   type IAMClient,
 } from '@aws-sdk/client-iam';
 import type { ClusterRef } from '../../../domain/cluster.js';
-import { aws, deleted, isNotFound } from './errors.js';
+import { deleted, isNotFound } from './errors.js';
 import { CLUSTER_TAG, clusterTag, roleName } from './tags.js';
 
 const POLICIES = {
@@ -31,18 +31,16 @@ export async function ensureRole(iam: IAMClient, ref: ClusterRef, kind: 'cluster
   const RoleName = roleName(ref, kind);
   let arn: string;
   try {
-    arn = (await aws(() => iam.send(new GetRoleCommand({ RoleName })))).Role!.Arn!;
+    arn = (await iam.send(new GetRoleCommand({ RoleName }))).Role!.Arn!;
   } catch (err) {
     if (!isNotFound(err)) throw err;
     const policy = { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { Service: TRUSTED[kind] }, Action: 'sts:AssumeRole' }] };
-    const role = await aws(() =>
-      iam.send(new CreateRoleCommand({ RoleName, AssumeRolePolicyDocument: JSON.stringify(policy), Tags: [{ Key: CLUSTER_TAG, Value: clusterTag(ref) }] })),
-    );
+    const role = await iam.send(new CreateRoleCommand({ RoleName, AssumeRolePolicyDocument: JSON.stringify(policy), Tags: [{ Key: CLUSTER_TAG, Value: clusterTag(ref) }] }));
     arn = role.Role!.Arn!;
   }
-  const attached = new Set(((await aws(() => iam.send(new ListAttachedRolePoliciesCommand({ RoleName })))).AttachedPolicies ?? []).map((p) => p.PolicyArn));
+  const attached = new Set(((await iam.send(new ListAttachedRolePoliciesCommand({ RoleName }))).AttachedPolicies ?? []).map((p) => p.PolicyArn));
   for (const PolicyArn of POLICIES[kind]) {
-    if (!attached.has(PolicyArn)) await aws(() => iam.send(new AttachRolePolicyCommand({ RoleName, PolicyArn })));
+    if (!attached.has(PolicyArn)) await iam.send(new AttachRolePolicyCommand({ RoleName, PolicyArn }));
   }
   return arn;
 }
@@ -51,7 +49,7 @@ export async function deleteRole(iam: IAMClient, ref: ClusterRef, kind: 'cluster
   const RoleName = roleName(ref, kind);
   let attached;
   try {
-    attached = await aws(() => iam.send(new ListAttachedRolePoliciesCommand({ RoleName })));
+    attached = await iam.send(new ListAttachedRolePoliciesCommand({ RoleName }));
   } catch (err) {
     if (isNotFound(err)) return;
     throw err;

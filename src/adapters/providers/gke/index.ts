@@ -1,8 +1,8 @@
 import type { protos } from '@google-cloud/container';
-import { ApplicationFailure, Context } from '@temporalio/activity';
+import { ApplicationFailure } from '@temporalio/activity';
 import type { ClusterRef, NodePoolSpec } from '../../../domain/cluster.js';
 import { FailureType } from '../../../domain/problems.js';
-import { withHeartbeat } from '../../heartbeat.js';
+import { cloudStep } from '../cloud-step.js';
 import type { ProviderActivities } from '../provider.js';
 import type { CredentialResolver } from '../../secrets/credentials.js';
 import { GkeClientFactory, type GkeAuthClient } from './client.js';
@@ -82,27 +82,16 @@ export class GkeProvider {
     };
   }
 
-  /**
-   * Runs one activity attempt: heartbeats (with the operation it waits on),
-   * first finishes waiting on what an earlier attempt started, and turns
-   * Google's errors into retryable or non-retryable failures.
-   */
+  /** One activity attempt: first finishes waiting on what an earlier attempt started; Google's errors as failures. */
   private step<T>(ref: ClusterRef, action: string, body: (session: GkeSession) => Promise<T>): Promise<T> {
-    const previous = Context.current().info.heartbeatDetails as GkeProgress | undefined;
-    // Carried from the start, so that a beat before the wait resumes does not erase it.
-    const progress: GkeProgress = { operation: previous?.operation };
-    return withHeartbeat(
-      async (signal) => {
-        try {
-          const { client, project } = await this.clients.forCluster(ref);
-          const session = new GkeSession(client, new GkeNames(project, ref), progress, signal, this.timing);
-          await session.resume();
-          return await body(session);
-        } catch (err) {
-          throw asFailure(err, action);
-        }
+    return cloudStep<GkeProgress, T>(
+      (err) => asFailure(err, action),
+      async (step) => {
+        const { client, project } = await this.clients.forCluster(ref);
+        const session = new GkeSession(client, new GkeNames(project, ref), step, this.timing);
+        await session.resume();
+        return body(session);
       },
-      () => ({ ...progress }),
     );
   }
 

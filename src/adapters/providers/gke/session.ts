@@ -1,6 +1,6 @@
 import type { protos } from '@google-cloud/container';
-import { Context } from '@temporalio/activity';
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { CloudStep } from '../cloud-step.js';
 import type { ClusterManagerClient } from './client.js';
 import { gkeFailure, isBusy, isNotFound } from './errors.js';
 import type { GkeNames } from './names.js';
@@ -10,9 +10,9 @@ type NodePool = protos.google.container.v1.INodePool;
 type Operation = protos.google.container.v1.IOperation;
 
 /**
- * What an activity heartbeats: the GKE operation it is waiting on. A retry of
- * the same activity (after a worker crash or a heartbeat timeout) finds it in
- * `info.heartbeatDetails` and waits on it, instead of issuing the call again.
+ * What an activity records as its progress: the GKE operation it is waiting on. A retry of the
+ * same activity (after a worker crash or a heartbeat timeout) resumes on it, instead of issuing
+ * the call again.
  */
 export interface GkeProgress {
   operation?: string | undefined;
@@ -30,8 +30,7 @@ export class GkeSession {
   constructor(
     readonly client: ClusterManagerClient,
     readonly names: GkeNames,
-    private readonly progress: GkeProgress,
-    private readonly signal: AbortSignal,
+    private readonly step: CloudStep<GkeProgress>,
     private readonly timing: GkeTiming,
   ) {}
 
@@ -40,7 +39,7 @@ export class GkeSession {
    * the caller describes the resources next and acts on what it finds.
    */
   async resume(): Promise<void> {
-    const name = this.progress.operation;
+    const name = this.step.current()?.operation;
     if (!name) return;
     try {
       await this.poll(name);
@@ -77,19 +76,15 @@ export class GkeSession {
     return done;
   }
 
-  /** Describes until `settled`, heartbeating (withHeartbeat beats meanwhile): the first look is immediate. */
-  async until<T>(describe: () => Promise<T>, settled: (value: T) => boolean): Promise<T> {
-    for (;;) {
-      const value = await describe();
-      if (settled(value)) return value;
-      await sleep(this.timing.pollIntervalMs, undefined, { signal: this.signal });
-    }
+  /** Describes until `settled`, heartbeating: the first look is immediate. */
+  until<T>(describe: () => Promise<T>, settled: (value: T) => boolean): Promise<T> {
+    return this.step.until(describe, settled, this.timing.pollIntervalMs);
   }
 
   private async poll(name: string, started?: Operation): Promise<Operation> {
     let op = started;
     while (op?.status !== 'DONE') {
-      await sleep(this.timing.pollIntervalMs, undefined, { signal: this.signal });
+      await sleep(this.timing.pollIntervalMs, undefined, { signal: this.step.signal });
       [op] = await this.client.getOperation({ name });
     }
     return op;
@@ -102,15 +97,13 @@ export class GkeSession {
         return (await issue())[0];
       } catch (err) {
         if (!isBusy(err) || Date.now() + wait > deadline) throw err;
-        await sleep(wait, undefined, { signal: this.signal });
+        await sleep(wait, undefined, { signal: this.step.signal });
       }
     }
   }
 
-  /** Records the operation at once, not at the next periodic beat: a crash right after the call must not lose it. */
   private track(operation: string | undefined): void {
-    this.progress.operation = operation;
-    Context.current().heartbeat({ ...this.progress });
+    this.step.record({ operation });
   }
 
   private async found<T>(describe: () => Promise<T>): Promise<T | undefined> {
