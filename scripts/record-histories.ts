@@ -217,6 +217,8 @@ async function fleetPaths(): Promise<void> {
 
     // Deploy on two members; a third joins; the same members are set again (nothing to apply).
     await api('POST', '/clustergroups', { name: 'fleet', members: ['east', 'west'] }, 201);
+    // A group whose create claims a cluster of another group: refused, it ends at once.
+    await api('POST', '/clustergroups', { name: 'rival', members: ['north', 'east'] }, 409);
     const web = { releaseName: 'web', chart, namespace: 'apps', values: { message: 'hello' }, valueOverrides: { west: { message: 'hello west' } }, autoSync: true };
     await api('POST', '/clustergroups/fleet/deployments', web, 202);
     await deployment('web', deployedOn('east', 'west'), 'web on east and west');

@@ -8,6 +8,7 @@ import { workflowBundleOptions } from './temporal/workflow-bundle.js';
 import { pathToFileURL } from 'node:url';
 import { helmActivities, type HelmActivities } from './activities/helm.js';
 import type { ProviderActivities } from './adapters/providers/provider.js';
+import { membershipActivities, type MembershipActivities } from './activities/membership.js';
 import { reconcileActivities, type ReconcileActivities } from './activities/reconcile.js';
 import { loadConfig, type WorkerConfig } from './config.js';
 import { createLogger } from './observability/logger.js';
@@ -37,6 +38,8 @@ export interface FlotillaWorkerOptions {
   helm?: HelmActivities;
   /** Reconcile activities (task queue `reconcile`). */
   reconcile?: ReconcileActivities;
+  /** Group membership activities, served with the workflows (on their task queue): groups asking clusters to join. */
+  membership?: MembershipActivities;
   /** Encrypts every payload this worker sends to Temporal (src/temporal/codec.ts). */
   codec: PayloadCodec;
   /** A prebuilt workflow bundle (tests build it once, from workflowBundleOptions()); otherwise the workflows are bundled at start. */
@@ -64,10 +67,13 @@ export async function createWorkers(options: FlotillaWorkerOptions): Promise<Wor
       Worker.create({
         ...common,
         taskQueue: WORKFLOW_TASK_QUEUE,
-        ...(options.workflowBundlePath
-          ? { workflowBundle: { codePath: options.workflowBundlePath } }
-          : { workflowsPath: bundle.workflowsPath, interceptors: { workflowModules: bundle.workflowInterceptorModules } }),
+        ...(options.workflowBundlePath ? { workflowBundle: { codePath: options.workflowBundlePath } } : { workflowsPath: bundle.workflowsPath }),
+        interceptors: {
+          ...(options.workflowBundlePath ? {} : { workflowModules: bundle.workflowInterceptorModules }),
+          activity: tracingActivityInterceptors(tracing),
+        },
         sinks: { ...(options.metrics ?? new WorkerMetrics()).sinks(), ...tracingSinks(tracing) },
+        ...(options.membership ? { activities: { ...options.membership } } : {}),
         ...(tuning?.maxConcurrentWorkflowTasks ? { maxConcurrentWorkflowTaskExecutions: tuning.maxConcurrentWorkflowTasks } : {}),
         ...(tuning?.maxCachedWorkflows !== undefined ? { maxCachedWorkflows: tuning.maxCachedWorkflows } : {}),
         ...(tuning ? { shutdownGraceTime: tuning.shutdownGraceTime } : {}),
@@ -131,6 +137,7 @@ async function main(): Promise<void> {
     workflowBundlePath: config.worker.workflowBundle,
     ...(queues.has(HELM_TASK_QUEUE) ? { helm: helmActivities(adapters.helm, all.kubeconfigs) } : {}),
     ...(queues.has(RECONCILE_TASK_QUEUE) ? { reconcile: reconcileActivities(client, all.kubeconfigs) } : {}),
+    ...(workflows ? { membership: membershipActivities(client) } : {}),
     metrics,
     tracing,
     tuning: config.worker,

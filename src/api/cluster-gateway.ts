@@ -46,12 +46,12 @@ export interface AcceptedOperation extends OperationSummary {
   links: { operation: string; cluster: string; run?: string };
 }
 
-export interface ClusterOperationResource extends Operation {
+export type ClusterOperationResource = Operation & {
   totalSteps: number;
   currentStep?: string;
   cluster: string;
   links: { self: string; cluster: string; run?: string };
-}
+};
 
 /**
  * The API's whole dealing with Temporal for clusters: start the entity, send

@@ -4,7 +4,8 @@ import type { ClusterRef } from '../domain/cluster.js';
 import { deploymentView, type DeploymentOperation, type DeploymentSpec, type DeploymentView, type GroupView, type TargetRecord } from '../domain/groups.js';
 import { deploymentOperationId, deploymentWorkflowId, groupWorkflowId } from '../domain/ids.js';
 import { mergeValues } from '../domain/values.js';
-import { deploymentEntity, groupEntity, startEntity } from '../temporal/entity-starts.js';
+import { deploymentEntity, groupEntity, startEntity, withStart } from '../temporal/entity-starts.js';
+import { CREATE_REQUEST_ID } from '../workflows/group.js';
 import {
   deleteDeploymentUpdate,
   deleteGroupUpdate,
@@ -42,12 +43,12 @@ export interface DeploymentResource extends Omit<DeploymentView, 'lastResults'> 
   links: { self: string; run?: string };
 }
 
-export interface DeploymentOperationResource extends DeploymentOperation {
+export type DeploymentOperationResource = DeploymentOperation & {
   group: string;
   release: string;
   targets: string[];
   links: { self: string; deployment: string; run?: string };
-}
+};
 
 /** The API's dealings with Temporal for cluster groups and their deployments. */
 export class GroupGateway {
@@ -61,8 +62,12 @@ export class GroupGateway {
   async createGroup(org: string, name: string, members: ClusterRef[]): Promise<GroupResource> {
     const now = new Date().toISOString();
     const view: GroupView = { org, name, members: members.map((m) => m.name), deployments: [], createdAt: now, updatedAt: now };
-    await askTemporal(`cluster group '${name}'`, () => startEntity(this.client, groupEntity({ org, name, members }, view)));
-    return this.withLinks(view);
+    // The create's update waits until the group has claimed its members: a cluster of another group is a 409, and no group is left behind.
+    const start = withStart(groupEntity({ org, name, members, requestId: CREATE_REQUEST_ID }, view));
+    const created = await askTemporal(`cluster group '${name}'`, () =>
+      this.client.workflow.executeUpdateWithStart(setGroupMembersUpdate, { args: [{ requestId: CREATE_REQUEST_ID, members }], startWorkflowOperation: start }),
+    );
+    return this.withLinks(created);
   }
 
   async getGroup(org: string, name: string): Promise<GroupResource> {

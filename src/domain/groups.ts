@@ -1,5 +1,7 @@
 import type { ClusterRef } from './cluster.js';
 import type { TargetStatus } from './deployment.js';
+import type { OperationState } from './operations.js';
+import type { Problem } from './problems.js';
 import type { Values } from './values.js';
 
 export interface GroupView {
@@ -11,15 +13,33 @@ export interface GroupView {
   updatedAt: string;
 }
 
+/** What a request asks of a group: its first members, other members, or its end. */
+export type GroupOperationRequest = { type: 'create' | 'setMembers'; members: ClusterRef[] } | { type: 'delete'; force: boolean };
+
+export type GroupOperation = GroupOperationRequest & {
+  id: string;
+  state: OperationState;
+  requestId: string;
+  error?: string;
+  /** Why the members were refused: clusters of another group (conflict), or clusters that are gone (invalid). */
+  refusal?: { type: 'conflict' | 'invalid'; problems: Problem[] };
+  createdAt: string;
+  finishedAt?: string;
+};
+
 export interface GroupState extends Omit<GroupView, 'members'> {
   /** Members with what a helm activity needs to reach them. */
   members: ClusterRef[];
   deleting?: boolean;
+  /** The operation ledger (src/workflows/entity.ts); runs from before it have none. */
+  operations: GroupOperation[];
+  nextSeq: number;
+  requests: Record<string, string>;
 }
 
 export function groupView(state: GroupState): GroupView {
-  const { members, deleting: _deleting, ...rest } = state;
-  return { ...rest, members: members.map((m) => m.name) };
+  const { org, name, deployments, createdAt, updatedAt } = state;
+  return { org, name, deployments, createdAt, updatedAt, members: state.members.map((m) => m.name) };
 }
 
 /** A multi-cluster deployment's desired state (docs/architecture.md, decision 5). */
@@ -59,21 +79,20 @@ export interface DriftRecord {
   repairedAt?: string;
 }
 
-export type DeploymentOperationType = 'apply' | 'check' | 'delete';
+/** What a request asks of a deployment: install or upgrade everywhere, read every target, or uninstall everywhere. */
+export type DeploymentOperationRequest = { type: 'apply' } | { type: 'check' } | { type: 'delete'; force: boolean };
 
-export interface DeploymentOperation {
+export type DeploymentOperation = DeploymentOperationRequest & {
   id: string;
-  type: DeploymentOperationType;
-  state: 'QUEUED' | 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'CANCELLED';
+  state: OperationState;
   requestId: string;
-  force?: boolean;
   /** Per target outcome of this operation. */
   results: TargetRecord[];
   skipped?: string[];
   error?: string;
   createdAt: string;
   finishedAt?: string;
-}
+};
 
 export interface DeploymentState {
   org: string;

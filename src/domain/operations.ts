@@ -12,17 +12,22 @@ export interface Step {
   message?: string;
 }
 
+/** What a request asks of a cluster entity, one variant per operation type. */
+export type OperationRequest =
+  | { type: 'provision' }
+  /** The pool as it should be afterwards. */
+  | { type: 'addNodePool' | 'updateNodePool'; nodePool: NodePoolSpec }
+  | { type: 'removeNodePool'; nodePool: { name: string } }
+  /** force: delete what can be deleted, report the rest. */
+  | { type: 'delete'; force: boolean };
+
 /** One accepted request on an entity, from the queue to its outcome. */
-export interface Operation {
+export type Operation = OperationRequest & {
   id: string;
-  type: OperationType;
   state: OperationState;
   requestId: string;
   /** The child workflow that carries it out (readable, shown in the Web UI). */
   workflowId: string;
-  /** add/update: the pool as it should be afterwards; remove: the pool's name only. */
-  nodePool?: NodePoolSpec | { name: string };
-  force?: boolean;
   steps: Step[];
   error?: string;
   /** What a forced delete could not remove. */
@@ -30,7 +35,7 @@ export interface Operation {
   createdAt: string;
   startedAt?: string;
   finishedAt?: string;
-}
+};
 
 /** What a step child workflow hands back to its entity. */
 export interface StepsResult {

@@ -17,10 +17,11 @@ import {
 import { clusterView, summarizeOperation, type ClusterState, type ClusterView, type OperationSummary } from '../domain/cluster-state.js';
 import { providerInfo, type ClusterSpec, type ClusterStatus, type NodePoolSpec } from '../domain/cluster.js';
 import { clusterOperationId, deleteWorkflowId, nodePoolWorkflowId, provisionWorkflowId } from '../domain/ids.js';
-import { isFinished, type Operation, type OperationType, type Step, type StepsResult } from '../domain/operations.js';
+import { isFinished, type Operation, type OperationRequest, type Step, type StepsResult } from '../domain/operations.js';
 import { FailureType, type Problem } from '../domain/problems.js';
 import { applyNodePoolChanges, MAX_NODE_POOLS, nodePoolProblems } from '../domain/validation.js';
 import { deleteClusterWorkflow } from './delete.js';
+import { OperationLedger, runEntity } from './entity.js';
 import {
   addNodePoolUpdate,
   clusterGroupSignal,
@@ -28,11 +29,12 @@ import {
   clusterStateQuery,
   createClusterUpdate,
   deleteClusterUpdate,
+  joinGroupUpdate,
   operationQuery,
   removeNodePoolUpdate,
   updateNodePoolUpdate,
 } from './messages.js';
-import { nodePoolWorkflow, type NodePoolAction } from './nodepool.js';
+import { nodePoolWorkflow } from './nodepool.js';
 import { provisionClusterWorkflow } from './provision.js';
 import { reportMetrics } from './metrics.js';
 import { FlotillaGroup, FlotillaStatus } from './search-attributes.js';
@@ -79,6 +81,7 @@ function stepsOf(err: unknown): Step[] {
 
 class ClusterEntity {
   private readonly state: ClusterState;
+  private readonly ledger: OperationLedger<Operation>;
   private readonly historyLimit: number;
   /** The group the search attribute already holds (carried across continue-as-new). */
   private readonly initialGroup?: string;
@@ -121,41 +124,36 @@ class ClusterEntity {
       createdAt,
       updatedAt: createdAt,
     };
+    this.ledger = new OperationLedger(this.state, { finished: KEEP_FINISHED_OPERATIONS, requests: KEEP_REQUEST_IDS });
     if (input.state?.group) this.initialGroup = input.state.group;
-    if (!input.state) this.enqueue('provision', input.requestId);
+    if (!input.state) this.enqueue({ type: 'provision' }, input.requestId);
     this.registerHandlers();
   }
 
   async run(): Promise<ClusterView> {
     this.publish();
-    for (;;) {
-      await condition(() => this.nextQueued() !== undefined || this.shouldContinueAsNew());
-      // An update that queued an operation may still be completing: let it finish first.
-      // (No await at all in runs without the patch: an extra tick would reorder their commands too.)
-      if (this.handlersFirst) await condition(allHandlersFinished);
-      if (this.shouldContinueAsNew()) {
-        await condition(allHandlersFinished);
-        return continueAsNew<typeof clusterWorkflow>({
+    return runEntity({
+      ledger: this.ledger,
+      handlersFirst: this.handlersFirst,
+      shouldContinueAsNew: () => this.shouldContinueAsNew(),
+      continueAsNew: () =>
+        continueAsNew<typeof clusterWorkflow>({
           org: this.state.org,
           spec: this.state.spec,
           requestId: this.state.createRequestId,
           state: this.state,
           historyLimit: this.historyLimit,
-        });
-      }
-      await this.execute(this.nextQueued()!);
-      if (this.state.status === 'DELETED') {
-        await condition(allHandlersFinished);
-        return clusterView(this.state);
-      }
-    }
+        }),
+      execute: (op) => this.execute(op),
+      ended: () => (this.state.status === 'DELETED' ? clusterView(this.state) : undefined),
+    });
   }
 
   private registerHandlers(): void {
     setHandler(clusterStateQuery, () => this.state);
     setHandler(clusterHealthSignal, ({ ok, message }) => {
       // Only an idle cluster's status follows its health; an operation in flight owns the status.
-      if (this.running || this.nextQueued()) return;
+      if (this.running || this.ledger.next()) return;
       if (!ok && this.state.status === 'RUNNING') this.setStatus('WARNING', `${UNREACHABLE}: ${message ?? 'no answer'}`);
       else if (ok && this.state.status === 'WARNING' && this.state.message?.startsWith(UNREACHABLE)) this.setStatus('RUNNING');
       else return;
@@ -166,7 +164,28 @@ class ClusterEntity {
       else delete this.state.group;
       this.publish();
     });
-    setHandler(operationQuery, (id) => this.state.operations.find((op) => op.id === id) ?? null);
+    setHandler(
+      joinGroupUpdate,
+      ({ group }) => {
+        this.state.group = group;
+        this.publish();
+      },
+      {
+        validator: ({ group }) => {
+          if (this.state.status === 'DELETED') reject(FailureType.notFound, 'cluster is deleted');
+          const current = this.state.group;
+          if (current && current !== group) {
+            throw ApplicationFailure.create({
+              type: FailureType.conflict,
+              message: `cluster '${this.state.spec.name}' already belongs to group '${current}'`,
+              details: [current],
+              nonRetryable: true,
+            });
+          }
+        },
+      },
+    );
+    setHandler(operationQuery, (id) => this.ledger.find((op) => op.id === id) ?? null);
     // Registering a handler writes nothing to history: runs recorded without it replay as they did.
     setHandler(
       createClusterUpdate,
@@ -181,7 +200,7 @@ class ClusterEntity {
 
     setHandler(
       addNodePoolUpdate,
-      ({ requestId, pool }) => this.known(requestId) ?? this.accept('addNodePool', requestId, pool, () => this.state.spec.nodePools.push(pool)),
+      ({ requestId, pool }) => this.known(requestId) ?? this.accept({ type: 'addNodePool', nodePool: pool }, requestId, () => this.state.spec.nodePools.push(pool)),
       {
         validator: ({ requestId, pool }) => {
           if (this.known(requestId)) return;
@@ -203,7 +222,7 @@ class ClusterEntity {
         this.known(requestId) ??
         (() => {
           const next = applyNodePoolChanges(this.findPool(pool)!, changes);
-          return this.accept('updateNodePool', requestId, next, () => this.replacePool(next));
+          return this.accept({ type: 'updateNodePool', nodePool: next }, requestId, () => this.replacePool(next));
         })(),
       {
         validator: ({ requestId, pool, changes }) => {
@@ -221,7 +240,7 @@ class ClusterEntity {
       removeNodePoolUpdate,
       ({ requestId, pool }) =>
         this.known(requestId) ??
-        this.accept('removeNodePool', requestId, { name: pool }, () => {
+        this.accept({ type: 'removeNodePool', nodePool: { name: pool } }, requestId, () => {
           this.state.spec.nodePools = this.state.spec.nodePools.filter((p) => p.name !== pool);
         }),
       {
@@ -243,8 +262,7 @@ class ClusterEntity {
 
   /** A retried request gets the operation its first attempt created. */
   private known(requestId: string): OperationSummary | undefined {
-    const id = this.state.requests[requestId];
-    const op = id ? this.state.operations.find((o) => o.id === id) : undefined;
+    const op = this.ledger.known(requestId);
     return op ? summarizeOperation(op) : undefined;
   }
 
@@ -259,9 +277,9 @@ class ClusterEntity {
     }
   }
 
-  private accept(type: OperationType, requestId: string, nodePool: Operation['nodePool'], applyDesired: () => void): OperationSummary {
+  private accept(request: OperationRequest, requestId: string, applyDesired: () => void): OperationSummary {
     applyDesired();
-    const op = this.enqueue(type, requestId, nodePool);
+    const op = this.enqueue(request, requestId);
     this.publish();
     return summarizeOperation(op);
   }
@@ -270,43 +288,29 @@ class ClusterEntity {
     const pending = this.pendingDelete();
     // A second plain delete joins the first; a forced one supersedes everything.
     if (pending && (!force || pending.force)) {
-      this.state.requests[requestId] = pending.id;
+      this.ledger.alias(requestId, pending);
       return summarizeOperation(pending);
     }
     if (force) {
-      this.cancelQueued(() => true, 'superseded by a forced delete');
+      this.ledger.cancelQueued(() => true, 'superseded by a forced delete', now());
       this.running?.scope.cancel();
     }
-    const op = this.enqueue('delete', requestId, undefined, force);
+    const op = this.enqueue({ type: 'delete', force }, requestId);
     this.publish();
     return summarizeOperation(op);
   }
 
-  private enqueue(type: OperationType, requestId: string, nodePool?: Operation['nodePool'], force?: boolean): Operation {
+  private enqueue(request: OperationRequest, requestId: string): Operation {
     const { org, spec } = this.state;
-    const seq = this.state.nextSeq++;
-    const action = type === 'addNodePool' ? 'add' : type === 'updateNodePool' ? 'update' : 'remove';
-    const workflowId =
-      type === 'provision'
-        ? provisionWorkflowId(org, spec.name)
-        : type === 'delete'
-          ? deleteWorkflowId(org, spec.name, requestId)
-          : nodePoolWorkflowId(org, spec.name, nodePool!.name, action, requestId);
-    const op: Operation = {
+    return this.ledger.enqueue(requestId, (seq) => ({
       id: clusterOperationId(spec.name, seq),
-      type,
+      ...request,
       state: 'QUEUED',
       requestId,
-      workflowId,
-      ...(nodePool ? { nodePool } : {}),
-      ...(force !== undefined ? { force } : {}),
+      workflowId: childWorkflowId(org, spec.name, request, requestId),
       steps: [],
       createdAt: now(),
-    };
-    this.state.operations.push(op);
-    this.state.requests[requestId] = op.id;
-    this.trim();
-    return op;
+    }));
   }
 
   private async execute(op: Operation): Promise<void> {
@@ -341,14 +345,14 @@ class ClusterEntity {
         // A failed create or delete leaves the cluster unusable; a failed pool change does not.
         const broken = op.type === 'provision' || op.type === 'delete';
         this.setStatus(broken ? 'ERROR' : 'WARNING', `${op.type} failed: ${op.error}`);
-        if (broken) this.cancelQueued((queued) => queued.type !== 'delete', 'cluster went to ERROR before this ran');
+        if (broken) this.ledger.cancelQueued((queued) => queued.type !== 'delete', 'cluster went to ERROR before this ran', now());
       }
     } finally {
       // An update delivered with the child's outcome may still be completing: let it finish first.
       if (this.handlersFirst) await condition(allHandlersFinished);
       op.finishedAt = now();
       this.running = undefined;
-      this.trim();
+      this.ledger.trim();
       this.publish();
       const outcome = op.state === 'SUCCEEDED' ? 'succeeded' : op.state === 'CANCELLED' ? 'cancelled' : 'failed';
       const seconds = (Date.parse(op.finishedAt) - Date.parse(op.startedAt!)) / 1000;
@@ -371,41 +375,29 @@ class ClusterEntity {
       case 'delete':
         return executeChild(deleteClusterWorkflow, {
           ...options,
-          args: [{ org, spec, force: op.force ?? false }],
+          args: [{ org, spec, force: op.force }],
           staticSummary: `${op.force ? 'Force-delete' : 'Delete'} cluster ${spec.name}`,
         });
-      default: {
-        const action: NodePoolAction =
-          op.type === 'addNodePool'
-            ? { type: 'add', pool: op.nodePool as NodePoolSpec }
-            : op.type === 'updateNodePool'
-              ? { type: 'update', pool: op.nodePool as NodePoolSpec }
-              : { type: 'remove', pool: op.nodePool!.name };
+      case 'addNodePool':
+      case 'updateNodePool': {
+        const type = op.type === 'addNodePool' ? 'add' : 'update';
         return executeChild(nodePoolWorkflow, {
           ...options,
-          args: [{ org, spec, action }],
-          staticSummary: `${action.type} node pool ${op.nodePool!.name}${'count' in op.nodePool! ? ` (count ${op.nodePool.count})` : ''}`,
+          args: [{ org, spec, action: { type, pool: op.nodePool } }],
+          staticSummary: `${type} node pool ${op.nodePool.name} (count ${op.nodePool.count})`,
         });
       }
+      case 'removeNodePool':
+        return executeChild(nodePoolWorkflow, {
+          ...options,
+          args: [{ org, spec, action: { type: 'remove', pool: op.nodePool.name } }],
+          staticSummary: `remove node pool ${op.nodePool.name}`,
+        });
     }
   }
 
-  private cancelQueued(which: (op: Operation) => boolean, why: string): void {
-    for (const op of this.state.operations) {
-      if (op.state === 'QUEUED' && which(op)) {
-        op.state = 'CANCELLED';
-        op.error = why;
-        op.finishedAt = now();
-      }
-    }
-  }
-
-  private nextQueued(): Operation | undefined {
-    return this.state.operations.find((op) => op.state === 'QUEUED');
-  }
-
-  private pendingDelete(): Operation | undefined {
-    return this.state.operations.find((op) => op.type === 'delete' && !isFinished(op));
+  private pendingDelete(): Extract<Operation, { type: 'delete' }> | undefined {
+    return this.ledger.find((op): op is Extract<Operation, { type: 'delete' }> => op.type === 'delete' && !isFinished(op));
   }
 
   private findPool(name: string): NodePoolSpec | undefined {
@@ -428,15 +420,6 @@ class ClusterEntity {
     this.state.updatedAt = now();
   }
 
-  /** Keeps the history small: all unfinished operations, the latest finished ones, recent request IDs. */
-  private trim(): void {
-    const finished = this.state.operations.filter(isFinished);
-    const drop = new Set(finished.slice(0, Math.max(0, finished.length - KEEP_FINISHED_OPERATIONS)));
-    if (drop.size) this.state.operations = this.state.operations.filter((op) => !drop.has(op));
-    const ids = Object.keys(this.state.requests);
-    for (const id of ids.slice(0, Math.max(0, ids.length - KEEP_REQUEST_IDS))) delete this.state.requests[id];
-  }
-
   /** Search attributes and memo for lists and the Web UI's filter; current details for the run page. */
   private publish(): void {
     const view = clusterView(this.state);
@@ -446,6 +429,22 @@ class ClusterEntity {
     if (this.published?.memo !== memo) upsertMemo({ cluster: view });
     this.published = { status: view.status, memo, ...(view.group ? { group: view.group } : {}) };
     setCurrentDetails(describe(view));
+  }
+}
+
+/** The child workflow's ID: readable, and the same for a retried request. */
+function childWorkflowId(org: string, name: string, request: OperationRequest, requestId: string): string {
+  switch (request.type) {
+    case 'provision':
+      return provisionWorkflowId(org, name);
+    case 'delete':
+      return deleteWorkflowId(org, name, requestId);
+    case 'addNodePool':
+      return nodePoolWorkflowId(org, name, request.nodePool.name, 'add', requestId);
+    case 'updateNodePool':
+      return nodePoolWorkflowId(org, name, request.nodePool.name, 'update', requestId);
+    case 'removeNodePool':
+      return nodePoolWorkflowId(org, name, request.nodePool.name, 'remove', requestId);
   }
 }
 

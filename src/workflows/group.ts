@@ -1,8 +1,24 @@
-import { allHandlersFinished, condition, getExternalWorkflowHandle, setHandler, upsertMemo, workflowInfo, continueAsNew } from '@temporalio/workflow';
+import {
+  allHandlersFinished,
+  ApplicationFailure,
+  condition,
+  continueAsNew,
+  getExternalWorkflowHandle,
+  patched,
+  proxyActivities,
+  setHandler,
+  type SignalDefinition,
+  upsertMemo,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { JoinOutcome, MembershipActivities } from '../activities/membership.js';
 import type { ClusterRef } from '../domain/cluster.js';
-import { groupView, type GroupState, type GroupView } from '../domain/groups.js';
+import { groupView, type GroupOperation, type GroupOperationRequest, type GroupState, type GroupView } from '../domain/groups.js';
 import { clusterWorkflowId, deploymentWorkflowId } from '../domain/ids.js';
-import { FailureType } from '../domain/problems.js';
+import { isFinished } from '../domain/operations.js';
+import { FailureType, type Problem } from '../domain/problems.js';
+import { OperationLedger, runEntity } from './entity.js';
+import { rootMessage } from '../domain/failures.js';
 import {
   clusterGroupSignal,
   deleteGroupUpdate,
@@ -13,108 +29,212 @@ import {
   groupStateQuery,
   setGroupMembersUpdate,
 } from './messages.js';
-import { ApplicationFailure } from '@temporalio/workflow';
 
 export interface GroupWorkflowInput {
   org: string;
   name: string;
   members: ClusterRef[];
+  /** The create request's ID: its update (sent with the start) waits for the first members to be claimed. */
+  requestId?: string;
   state?: GroupState;
 }
 
+// Served by the workflows' own workers (src/worker.ts): a cluster entity's answer takes a moment.
+const membership = proxyActivities<MembershipActivities>({ startToCloseTimeout: '1 minute', retry: { maximumAttempts: 5 } });
+
+/** The request ID of a group's creation when the starter names none. */
+export const CREATE_REQUEST_ID = 'create';
+const KEEP_OPERATIONS = 30;
+const KEEP_REQUEST_IDS = 200;
+
 /**
- * A cluster group (`clustergroup/<org>/<name>`): its members, and its
- * deployments, which it tells when members come and go. The API checks
- * members (they exist, in the caller's org, in no other group) before it asks.
+ * A cluster group (`clustergroup/<org>/<name>`): its members, and its deployments, which it tells
+ * when members come and go. A cluster belongs to one group at most: the group asks each joining
+ * cluster's entity, which refuses when it belongs to another (docs/architecture.md, decision 5).
  */
 export async function clusterGroupWorkflow(input: GroupWorkflowInput): Promise<GroupView> {
-  const now = () => new Date().toISOString();
-  const state: GroupState = input.state ?? {
-    org: input.org,
-    name: input.name,
-    members: [],
-    deployments: [],
-    createdAt: now(),
-    updatedAt: now(),
-  };
+  return new GroupEntity(input).run();
+}
 
-  const tellClusters = async (refs: ClusterRef[], group: string | null) => {
-    // A member deleted meanwhile has no entity to tell.
-    await Promise.all(refs.map((ref) => getExternalWorkflowHandle(clusterWorkflowId(state.org, ref.name)).signal(clusterGroupSignal, group).catch(() => undefined)));
-  };
-  const tellDeployments = async () => {
-    await Promise.all(
-      state.deployments.map((release) =>
-        getExternalWorkflowHandle(deploymentWorkflowId(state.org, state.name, release)).signal(deploymentTargetsSignal, state.members).catch(() => undefined),
-      ),
+function now(): string {
+  return new Date().toISOString();
+}
+
+class GroupEntity {
+  private readonly state: GroupState;
+  private readonly ledger: OperationLedger<GroupOperation>;
+  /**
+   * Whether requests queue as operations that the main loop runs, claiming joining clusters first
+   * (decided once, in the run's first task). Runs begun before did the work in the update handlers,
+   * sending their signals from there, and must replay so.
+   */
+  private readonly queued: boolean;
+  private over = false;
+
+  constructor(private readonly input: GroupWorkflowInput) {
+    this.queued = patched('group-operations-queued');
+    const createdAt = now();
+    const old = input.state;
+    this.state = old
+      ? // A state carried from a run before the ledger has none of it.
+        { ...old, operations: old.operations ?? [], nextSeq: old.nextSeq ?? 1, requests: old.requests ?? {} }
+      : { org: input.org, name: input.name, members: [], deployments: [], createdAt, updatedAt: createdAt, operations: [], nextSeq: 1, requests: {} };
+    this.ledger = new OperationLedger(this.state, { finished: KEEP_OPERATIONS, requests: KEEP_REQUEST_IDS });
+    // Queued before the handlers exist: the create's update, sent with the start, finds it.
+    if (!input.state && this.queued) this.enqueue({ type: 'create', members: input.members }, input.requestId ?? CREATE_REQUEST_ID);
+    this.registerHandlers();
+  }
+
+  async run(): Promise<GroupView> {
+    if (!this.input.state && !this.queued) await this.changeMembers(this.input.members, true);
+    upsertMemo({ group: groupView(this.state) });
+    return runEntity({
+      ledger: this.ledger,
+      // A members update waits for its operation: the loop must not wait for it first, nor continue as new before it ran.
+      handlersFirst: false,
+      shouldContinueAsNew: () => !this.ledger.next() && workflowInfo().continueAsNewSuggested,
+      continueAsNew: () => continueAsNew<typeof clusterGroupWorkflow>({ org: this.state.org, name: this.state.name, members: this.state.members, state: this.state }),
+      execute: (op) => this.execute(op),
+      ended: () => (this.over ? groupView(this.state) : undefined),
+    });
+  }
+
+  private registerHandlers(): void {
+    const { state } = this;
+    setHandler(groupStateQuery, () => state);
+    setHandler(deploymentAddedSignal, (release) => {
+      if (!state.deployments.includes(release)) state.deployments.push(release);
+      upsertMemo({ group: groupView(state) });
+    });
+    setHandler(deploymentRemovedSignal, (release) => {
+      state.deployments = state.deployments.filter((r) => r !== release);
+      upsertMemo({ group: groupView(state) });
+    });
+    setHandler(
+      setGroupMembersUpdate,
+      async ({ requestId, members }) => {
+        if (!this.queued) {
+          await this.changeMembers(members, true);
+          return groupView(state);
+        }
+        return this.outcome(this.ledger.known(requestId) ?? this.enqueue({ type: 'setMembers', members }, requestId));
+      },
+      {
+        validator: ({ requestId }) => {
+          if (this.queued && this.ledger.known(requestId)) return;
+          if (state.deleting) throw ApplicationFailure.create({ type: FailureType.conflict, message: 'the group is being deleted', nonRetryable: true });
+        },
+      },
     );
-  };
-  const setMembers = async (members: ClusterRef[]) => {
+    setHandler(
+      deleteGroupUpdate,
+      async ({ requestId, force = false }) => {
+        if (this.ledger.known(requestId)) return groupView(state);
+        state.deleting = true;
+        // Runs from before the ledger told the deployments here; the main loop does now.
+        if (!this.queued && force) await this.tellDeployments(deploymentDeleteSignal, { force: true });
+        this.enqueue({ type: 'delete', force }, requestId);
+        return groupView(state);
+      },
+      {
+        validator: ({ requestId, force }) => {
+          if (this.ledger.known(requestId)) return;
+          if (state.deployments.length && !force) {
+            throw ApplicationFailure.create({
+              type: FailureType.conflict,
+              message: `the group has deployments (${state.deployments.join(', ')}); delete them first, or delete the group with force=true`,
+              nonRetryable: true,
+            });
+          }
+        },
+      },
+    );
+  }
+
+  private enqueue(request: GroupOperationRequest, requestId: string): GroupOperation {
+    return this.ledger.enqueue(requestId, (seq) => ({ id: `${this.state.name}.${seq}`, ...request, state: 'QUEUED', requestId, createdAt: now() }));
+  }
+
+  /** What a members request answers once its operation ran: the group, or why the members were refused. */
+  private async outcome(op: GroupOperation): Promise<GroupView> {
+    await condition(() => isFinished(op));
+    if (op.state !== 'FAILED') return groupView(this.state);
+    const { refusal } = op;
+    throw ApplicationFailure.create({
+      ...(refusal ? { type: refusal.type === 'conflict' ? FailureType.conflict : FailureType.invalid, details: [refusal.problems] } : {}),
+      message: op.error ?? 'the members were not changed',
+      nonRetryable: true,
+    });
+  }
+
+  private async execute(op: GroupOperation): Promise<void> {
+    op.state = 'RUNNING';
+    try {
+      if (op.type === 'delete') await this.remove(op);
+      else if (await this.claim(op.members, op)) await this.changeMembers(op.members, false);
+    } catch (err) {
+      // The clusters could not be asked (the membership activity gave up): this request fails, not the group.
+      op.error = rootMessage(err);
+    }
+    op.state = op.error ? 'FAILED' : 'SUCCEEDED';
+    op.finishedAt = now();
+    // A create that failed leaves no group behind.
+    if (op.type === 'create' && op.state === 'FAILED') this.over = true;
+  }
+
+  /** Asks every joining cluster to join; when one refuses, gives the others back and records why on `op`. */
+  private async claim(members: ClusterRef[], op: GroupOperation): Promise<boolean> {
+    const joining = members.filter((m) => !this.state.members.some((n) => n.name === m.name));
+    const outcomes = await Promise.all(joining.map((m) => membership.joinGroup(this.state.org, m.name, this.state.name)));
+    const problems: Problem[] = [];
+    let conflict = false;
+    outcomes.forEach((outcome: JoinOutcome, i) => {
+      if (outcome.joined) return;
+      const cluster = joining[i]!.name;
+      const path = ['members', members.findIndex((m) => m.name === cluster)];
+      conflict ||= 'otherGroup' in outcome;
+      problems.push({ path, message: 'otherGroup' in outcome ? `cluster '${cluster}' already belongs to group '${outcome.otherGroup}'` : `no cluster '${cluster}' in this organization` });
+    });
+    if (!problems.length) return true;
+    await this.tellClusters(joining.filter((_, i) => outcomes[i]!.joined), null);
+    op.refusal = { type: conflict ? 'conflict' : 'invalid', problems };
+    op.error = problems.map((p) => p.message).join('; ');
+    return false;
+  }
+
+  /** The new members; clusters that left are told, those that joined too unless they were claimed, and every deployment. */
+  private async changeMembers(members: ClusterRef[], tellJoined: boolean): Promise<void> {
+    const { state } = this;
     const left = state.members.filter((m) => !members.some((n) => n.name === m.name));
     const joined = members.filter((m) => !state.members.some((n) => n.name === m.name));
     state.members = members;
     state.updatedAt = now();
     upsertMemo({ group: groupView(state) });
-    await tellClusters(joined, state.name);
-    await tellClusters(left, null);
-    await tellDeployments();
-  };
-
-  setHandler(groupStateQuery, () => state);
-  setHandler(deploymentAddedSignal, (release) => {
-    if (!state.deployments.includes(release)) state.deployments.push(release);
-    upsertMemo({ group: groupView(state) });
-  });
-  setHandler(deploymentRemovedSignal, (release) => {
-    state.deployments = state.deployments.filter((r) => r !== release);
-    upsertMemo({ group: groupView(state) });
-  });
-  setHandler(
-    setGroupMembersUpdate,
-    async ({ members }) => {
-      await setMembers(members);
-      return groupView(state);
-    },
-    {
-      validator: (_request) => {
-        if (state.deleting) throw ApplicationFailure.create({ type: FailureType.conflict, message: 'the group is being deleted', nonRetryable: true });
-      },
-    },
-  );
-  setHandler(
-    deleteGroupUpdate,
-    async ({ force }) => {
-      state.deleting = true;
-      if (force) {
-        await Promise.all(
-          state.deployments.map((release) =>
-            getExternalWorkflowHandle(deploymentWorkflowId(state.org, state.name, release)).signal(deploymentDeleteSignal, { force: true }).catch(() => undefined),
-          ),
-        );
-      }
-      return groupView(state);
-    },
-    {
-      validator: ({ force }) => {
-        if (state.deployments.length && !force) {
-          throw ApplicationFailure.create({
-            type: FailureType.conflict,
-            message: `the group has deployments (${state.deployments.join(', ')}); delete them first, or delete the group with force=true`,
-            nonRetryable: true,
-          });
-        }
-      },
-    },
-  );
-
-  if (!input.state) await setMembers(input.members);
-  upsertMemo({ group: groupView(state) });
-  for (;;) {
-    await condition(() => (state.deleting === true && state.deployments.length === 0) || workflowInfo().continueAsNewSuggested);
-    await condition(allHandlersFinished);
-    if (state.deleting && state.deployments.length === 0) break;
-    return continueAsNew<typeof clusterGroupWorkflow>({ org: state.org, name: state.name, members: state.members, state });
+    if (tellJoined) await this.tellClusters(joined, state.name);
+    await this.tellClusters(left, null);
+    await this.tellDeployments(deploymentTargetsSignal, state.members);
   }
-  await tellClusters(state.members, null);
-  return groupView(state);
+
+  /** Once its deployments are gone (a forced delete deletes them), the group lets its members go and ends. */
+  private async remove(op: Extract<GroupOperation, { type: 'delete' }>): Promise<void> {
+    if (this.queued && op.force) await this.tellDeployments(deploymentDeleteSignal, { force: true });
+    await condition(() => this.state.deployments.length === 0);
+    // The delete's update completes before the members are let go (as runs from before the ledger did it).
+    await condition(allHandlersFinished);
+    await this.tellClusters(this.state.members, null);
+    this.over = true;
+  }
+
+  private async tellClusters(refs: ClusterRef[], group: string | null): Promise<void> {
+    // A member deleted meanwhile has no entity to tell.
+    await Promise.all(refs.map((ref) => getExternalWorkflowHandle(clusterWorkflowId(this.state.org, ref.name)).signal(clusterGroupSignal, group).catch(() => undefined)));
+  }
+
+  private async tellDeployments<Arg>(signal: SignalDefinition<[Arg]>, arg: Arg): Promise<void> {
+    await Promise.all(
+      this.state.deployments.map((release) =>
+        getExternalWorkflowHandle(deploymentWorkflowId(this.state.org, this.state.name, release)).signal(signal, arg).catch(() => undefined),
+      ),
+    );
+  }
 }

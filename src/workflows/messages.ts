@@ -54,8 +54,19 @@ export const progressQuery = defineQuery<Step[]>('progress');
 
 /** Sent by a group to a cluster entity: the group it now belongs to, or null. */
 export const clusterGroupSignal = defineSignal<[string | null]>('clusterGroup');
+/**
+ * Asked of a cluster entity for a group (through the membership activity): join it, or be refused
+ * (FailureType.conflict, the other group in the details) when the cluster belongs to another group.
+ * The entity answers one request at a time, so of two groups claiming one cluster only one wins.
+ */
+export const joinGroupUpdate = defineUpdate<void, [{ group: string }]>('joinGroup');
 
-export const setGroupMembersUpdate = defineUpdate<GroupView, [{ requestId: string; members: ClusterRef[] }]>('setGroupMembers');
+export interface SetGroupMembersRequest {
+  requestId: string;
+  members: ClusterRef[];
+}
+
+export const setGroupMembersUpdate = defineUpdate<GroupView, [SetGroupMembersRequest]>('setGroupMembers');
 export const deleteGroupUpdate = defineUpdate<GroupView, [{ requestId: string; force?: boolean }]>('deleteGroup');
 export const groupStateQuery = defineQuery<GroupState>('groupState');
 export const deploymentAddedSignal = defineSignal<[string]>('deploymentAdded');

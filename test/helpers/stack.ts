@@ -25,6 +25,7 @@ import { AesGcmCodec, parseCodecKeys } from '../../src/temporal/codec.js';
 import { SecretStore } from '../../src/adapters/secrets/store.js';
 import { helmActivities } from '../../src/activities/helm.js';
 import type { KubeconfigFetchers } from '../../src/adapters/providers/provider.js';
+import { membershipActivities } from '../../src/activities/membership.js';
 import { reconcileActivities } from '../../src/activities/reconcile.js';
 import { Helm } from '../../src/adapters/helm/helm.js';
 import { toolPaths } from '../../src/toolchain.js';
@@ -86,6 +87,8 @@ export async function startStack(options: {
   secrets?: SecretStore;
   /** Serve the helm and reconcile task queues, reaching clusters with these kubeconfigs. */
   fleet?: KubeconfigFetchers;
+  /** The helm adapter of the helm activities and the API; default: the real helm CLI (testHelm). */
+  helm?: Helm;
   /** Another payload codec than the run's (a key rotation). */
   codec?: AesGcmCodec;
   /** Where the API's request logs go; default: nowhere. */
@@ -106,6 +109,7 @@ export async function startStack(options: {
   const address = options.address ?? process.env.TEMPORAL_ADDRESS!;
   const codec = options.codec ?? testCodec();
   const access = options.access ?? testAccess();
+  const helm = options.helm ?? testHelm(access.egress);
   const connection = await Connection.connect({ address });
   const apiMetrics = new ApiMetrics();
   const client = temporalClient(connection, 'default', codec, [apiMetrics.clientInterceptor(), ...tracingClientInterceptors(options.tracing)]);
@@ -126,7 +130,8 @@ export async function startStack(options: {
           workflowBundlePath: process.env.FLOTILLA_WORKFLOW_BUNDLE,
           metrics: workerMetrics,
           tracing: options.tracing,
-          ...(options.fleet ? { helm: helmActivities(testHelm(access.egress), options.fleet), reconcile: reconcileActivities(client, options.fleet) } : {}),
+          membership: membershipActivities(client),
+          ...(options.fleet ? { helm: helmActivities(helm, options.fleet), reconcile: reconcileActivities(client, options.fleet) } : {}),
         }),
       ),
     )
@@ -139,7 +144,7 @@ export async function startStack(options: {
     client,
     tokens: new TokenTable(TOKEN_SPEC),
     links: { namespace: 'default', uiUrl: UI_URL },
-    clusterAccess: new ClusterAccess(testHelm(access.egress), options.kubeconfigs ?? options.fleet ?? {}, options.downloads),
+    clusterAccess: new ClusterAccess(helm, options.kubeconfigs ?? options.fleet ?? {}, options.downloads),
     secrets: options.secrets ?? testSecretStore(),
     egress: access.egress,
     tenantKubeconfigs: access.kubeconfigs,

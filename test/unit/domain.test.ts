@@ -113,10 +113,10 @@ describe('cluster view', () => {
       operations: [
         { id: 'cluster.c1.1', type: 'provision', state: 'SUCCEEDED', requestId: 'r1', workflowId: 'w1', steps: [], createdAt: 't' },
         {
-          id: 'cluster.c1.2', type: 'updateNodePool', state: 'RUNNING', requestId: 'r2', workflowId: 'w2', createdAt: 't',
+          id: 'cluster.c1.2', type: 'updateNodePool', nodePool: pool(), state: 'RUNNING', requestId: 'r2', workflowId: 'w2', createdAt: 't',
           steps: [{ name: 'update node pool web', state: 'RUNNING', startedAt: 't' }],
         },
-        { id: 'cluster.c1.3', type: 'removeNodePool', state: 'QUEUED', requestId: 'r3', workflowId: 'w3', steps: [], createdAt: 't' },
+        { id: 'cluster.c1.3', type: 'removeNodePool', nodePool: { name: 'gpu' }, state: 'QUEUED', requestId: 'r3', workflowId: 'w3', steps: [], createdAt: 't' },
       ],
       nextSeq: 4,
       requests: {},

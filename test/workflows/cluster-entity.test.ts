@@ -183,7 +183,7 @@ describe('cluster entity workflow (sim provider, real dev server)', () => {
     await handle.executeUpdate(deleteClusterUpdate, { args: [{ requestId: 'force', force: true }] });
     expect((await handle.result()).status).toBe('DELETED');
     const state = await handle.query(clusterStateQuery);
-    expect(state.operations.slice(-2).map((op) => [op.type, op.force, op.state])).toEqual([
+    expect(state.operations.slice(-2).map((op) => [op.type, op.type === 'delete' && op.force, op.state])).toEqual([
       ['delete', false, 'CANCELLED'],
       ['delete', true, 'SUCCEEDED'],
     ]);

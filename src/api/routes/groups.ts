@@ -20,8 +20,8 @@ export function groupRoutes(routes: Routes, groups: GroupGateway, clusters: Clus
   const group = { group: dnsLabel };
   const deployment = { group: dnsLabel, release: dnsLabel };
 
-  /** Members must exist in the caller's org and belong to no other group. */
-  const resolveMembers = async (org: string, groupName: string, names: string[]): Promise<ClusterRef[]> => {
+  /** Members must exist in the caller's org (that they belong to no other group, the workflows decide: docs/architecture.md, decision 5). */
+  const resolveMembers = async (org: string, names: string[]): Promise<ClusterRef[]> => {
     const problems: Problem[] = [];
     const refs: ClusterRef[] = [];
     for (const [i, name] of [...new Set(names)].entries()) {
@@ -30,7 +30,6 @@ export function groupRoutes(routes: Routes, groups: GroupGateway, clusters: Clus
         problems.push({ path: ['members', i], message: `no cluster '${name}' in this organization` });
         continue;
       }
-      if (view.group && view.group !== groupName) throw new HttpError(409, 'conflict', `cluster '${name}' already belongs to group '${view.group}'`);
       refs.push(clusterRef(org, view));
     }
     if (problems.length) throw invalid(problems);
@@ -38,7 +37,7 @@ export function groupRoutes(routes: Routes, groups: GroupGateway, clusters: Clus
   };
 
   routes.post('/clustergroups', { summary: 'Create a cluster group', body: GroupCreate, responses: { 201: 'the group' }, errors: [409] }, async (req, res, { body }) => {
-    const members = await resolveMembers(req.org!, body.name, body.members);
+    const members = await resolveMembers(req.org!, body.members);
     res.status(201).json(await groups.createGroup(req.org!, body.name, members));
   });
 
@@ -63,7 +62,7 @@ export function groupRoutes(routes: Routes, groups: GroupGateway, clusters: Clus
     },
     async (req, res, { params, body, requestId }) => {
       await groups.getGroup(req.org!, params.group); // a group that is not there is a 404, whatever the members
-      const members = await resolveMembers(req.org!, params.group, body.members);
+      const members = await resolveMembers(req.org!, body.members);
       res.json(await groups.setMembers(req.org!, params.group, members, requestId));
     },
   );
@@ -125,7 +124,7 @@ export function groupRoutes(routes: Routes, groups: GroupGateway, clusters: Clus
         (d) => d.releaseName === spec.releaseName && d.namespace === spec.namespace && d.targets.some((t) => target.members.includes(t)),
       );
       if (clash) throw new HttpError(409, 'conflict', `release '${spec.releaseName}' already exists on a member cluster (deployment of group '${clash.group}')`);
-      const members = await resolveMembers(req.org!, target.name, target.members);
+      const members = await resolveMembers(req.org!, target.members);
       res.status(202).json(await groups.createDeployment(req.org!, target, members, spec, requestId));
     },
   );

@@ -1,0 +1,83 @@
+import { ApplicationFailure } from '@temporalio/common';
+import type { Helm, InstallRequest, ReleaseRef } from '../../src/adapters/helm/helm.js';
+import type { KubeconfigFetchers } from '../../src/adapters/providers/provider.js';
+import type { ClusterRef } from '../../src/domain/cluster.js';
+import type { ObservedRelease } from '../../src/domain/deployment.js';
+import { FailureType } from '../../src/domain/problems.js';
+import type { Values } from '../../src/domain/values.js';
+
+const KUBECONFIG_PREFIX = 'fake-helm-cluster:';
+
+/**
+ * Helm in memory, in place of the helm adapter (src/adapters/helm/helm.ts) under the real helm
+ * activities (src/activities/helm.ts): the same calls and results, and the same failure for a cluster that does not answer
+ * (FailureType.clusterUnreachable, retryable, as a refused connection is). A cluster is known by
+ * the kubeconfig `kubeconfigs` hands out for it. Tests change releases by hand (drift) and take
+ * clusters off the network.
+ */
+export class FakeHelm implements Pick<Helm, 'upgradeInstall' | 'status' | 'uninstall' | 'template'> {
+  private readonly releases = new Map<string, ObservedRelease>();
+  private readonly down = new Set<string>();
+  /** Installs and upgrades per cluster name, to see which targets an operation touched. */
+  readonly applies = new Map<string, number>();
+
+  /** Kubeconfigs for the helm activities, one per cluster, for the providers named. */
+  kubeconfigs(...providers: ClusterRef['provider'][]): KubeconfigFetchers {
+    return Object.fromEntries(providers.map((p) => [p, async (ref: ClusterRef) => `${KUBECONFIG_PREFIX}${ref.name}`]));
+  }
+
+  /** The fake as the activities and the API take the adapter (it has the adapter's public methods, not its private fields). */
+  adapter(): Helm {
+    return this as unknown as Helm;
+  }
+
+  async upgradeInstall(kubeconfig: string, release: InstallRequest): Promise<ObservedRelease> {
+    const cluster = this.reach(kubeconfig);
+    const previous = this.release(cluster, release);
+    const observed: ObservedRelease = { status: 'deployed', chartVersion: release.version ?? '0.1.0', revision: (previous?.revision ?? 0) + 1, values: release.values };
+    this.releases.set(key(cluster, release), observed);
+    this.applies.set(cluster, (this.applies.get(cluster) ?? 0) + 1);
+    return observed;
+  }
+
+  async status(kubeconfig: string, release: ReleaseRef): Promise<ObservedRelease | undefined> {
+    return this.release(this.reach(kubeconfig), release);
+  }
+
+  /** A release that is not there counts as uninstalled, as with the real helm. */
+  async uninstall(kubeconfig: string, release: ReleaseRef): Promise<void> {
+    this.releases.delete(key(this.reach(kubeconfig), release));
+  }
+
+  async template(): Promise<void> {}
+
+  /** The release as the cluster has it, or undefined. */
+  release(cluster: string, release: ReleaseRef): ObservedRelease | undefined {
+    return this.releases.get(key(cluster, release));
+  }
+
+  /** An upgrade by hand, outside Flotilla: drift. */
+  tamper(cluster: string, release: ReleaseRef, values: Values): void {
+    const observed = this.release(cluster, release);
+    if (!observed) throw new Error(`no release ${release.name} on ${cluster}`);
+    this.releases.set(key(cluster, release), { ...observed, revision: observed.revision + 1, values });
+  }
+
+  unreachable(cluster: string, down = true): void {
+    if (down) this.down.add(cluster);
+    else this.down.delete(cluster);
+  }
+
+  private reach(kubeconfig: string): string {
+    if (!kubeconfig.startsWith(KUBECONFIG_PREFIX)) throw new Error('not a kubeconfig of the fake helm');
+    const cluster = kubeconfig.slice(KUBECONFIG_PREFIX.length);
+    if (this.down.has(cluster)) {
+      throw ApplicationFailure.create({ type: FailureType.clusterUnreachable, message: `cluster unreachable: dial ${cluster}: connection refused (fake helm)` });
+    }
+    return cluster;
+  }
+}
+
+function key(cluster: string, release: ReleaseRef): string {
+  return `${cluster}/${release.namespace}/${release.name}`;
+}

@@ -1,0 +1,137 @@
+import { fileURLToPath } from 'node:url';
+import { SimCloud } from '../../src/adapters/providers/sim/index.js';
+import type { DeploymentState } from '../../src/domain/groups.js';
+import { deploymentWorkflowId } from '../../src/domain/ids.js';
+import { deploymentStateQuery, reconcileSignal } from '../../src/workflows/messages.js';
+import { FakeHelm } from '../helpers/fake-helm.js';
+import { eventually, startStack, type Stack } from '../helpers/stack.js';
+
+// The group and deployment entities on the shared dev server, in seconds: sim clusters, and helm
+// faked behind the real helm activities (test/kwok/deployments.test.ts runs the real helm on KWOK).
+const ORG = 'acme';
+const base = `/api/v1/orgs/${ORG}`;
+const chart = fileURLToPath(new URL('../fixtures/charts/hello', import.meta.url));
+const clusters = ['fe-a', 'fe-b', 'fe-c', 'fe-d'];
+const release = { name: 'web', namespace: 'apps' };
+const helm = new FakeHelm();
+let stack: Stack;
+
+beforeAll(async () => {
+  stack = await startStack({ providers: { sim: new SimCloud({ latencyMs: 5 }).activities() }, fleet: helm.kubeconfigs('sim'), helm: helm.adapter() });
+  for (const name of clusters) {
+    const res = await stack.api('POST', `${base}/clusters`, { body: { name, provider: 'sim', nodePools: [{ name: 'pool', instanceType: 'standard-2', count: 1 }] } });
+    expect(res.status).toBe(202);
+  }
+  for (const name of clusters) await eventually(async () => ((await cluster(name)).status === 'RUNNING' ? true : undefined), `${name} RUNNING`);
+});
+afterAll(async () => {
+  // Other suites share the dev server and org: leave no cluster or group behind.
+  for (const group of ['fe-one', 'fe-two', 'fe-fleet']) await stack?.api('DELETE', `${base}/clustergroups/${group}?force=true`);
+  for (const name of clusters) await stack?.api('DELETE', `${base}/clusters/${name}?force=true`);
+  await stack?.stop();
+});
+
+const cluster = async (name: string) => (await stack.api('GET', `${base}/clusters/${name}`)).body;
+const gone = (path: string) => eventually(async () => ((await stack.api('GET', `${base}${path}`)).status === 404 ? true : undefined), `${path} gone`);
+const deployment = (release: string) => stack.client.workflow.getHandle(deploymentWorkflowId(ORG, 'fe-fleet', release));
+const stateWhen = (release: string, ready: (s: DeploymentState) => boolean, what: string) =>
+  eventually(async () => {
+    const state = await deployment(release).query(deploymentStateQuery);
+    const idle = state.operations.every((op) => op.state !== 'QUEUED' && op.state !== 'RUNNING');
+    return idle && ready(state) ? state : undefined;
+  }, what);
+const statuses = (s: DeploymentState) => Object.fromEntries(Object.values(s.results).map((r) => [r.clusterName, r.status]));
+
+describe('one group per cluster, decided by the cluster entities', () => {
+  it('of two concurrent creates claiming one cluster, exactly one wins; the other is a 409 naming the winner and leaves nothing behind', async () => {
+    const [one, two] = await Promise.all([
+      stack.api('POST', `${base}/clustergroups`, { body: { name: 'fe-one', members: ['fe-a'] } }),
+      stack.api('POST', `${base}/clustergroups`, { body: { name: 'fe-two', members: ['fe-b', 'fe-a'] } }),
+    ]);
+    expect([one.status, two.status].sort()).toEqual([201, 409]);
+    const [winner, loser] = one.status === 201 ? ['fe-one', two] : ['fe-two', one];
+    expect(loser.body.error.message).toBe(`cluster 'fe-a' already belongs to group '${winner}'`);
+    expect((await cluster('fe-a')).group).toBe(winner);
+    await gone(`/clustergroups/${winner === 'fe-one' ? 'fe-two' : 'fe-one'}`);
+    // A cluster the losing create did claim is given back.
+    await eventually(async () => ((await cluster('fe-b')).group === (winner === 'fe-two' ? 'fe-two' : undefined) ? true : undefined), 'fe-b as the winner left it');
+    expect((await stack.api('DELETE', `${base}/clustergroups/${winner}`)).status).toBe(202);
+    await gone(`/clustergroups/${winner}`);
+    await eventually(async () => ((await cluster('fe-a')).group === undefined ? true : undefined), 'fe-a without a group');
+  });
+
+  it('of two concurrent member changes claiming one cluster, exactly one wins', async () => {
+    expect((await stack.api('POST', `${base}/clustergroups`, { body: { name: 'fe-one', members: ['fe-a'] } })).status).toBe(201);
+    expect((await stack.api('POST', `${base}/clustergroups`, { body: { name: 'fe-two', members: ['fe-b'] } })).status).toBe(201);
+    const [one, two] = await Promise.all([
+      stack.api('PUT', `${base}/clustergroups/fe-one`, { body: { members: ['fe-a', 'fe-c'] } }),
+      stack.api('PUT', `${base}/clustergroups/fe-two`, { body: { members: ['fe-b', 'fe-c'] } }),
+    ]);
+    expect([one.status, two.status].sort()).toEqual([200, 409]);
+    const [winner, loser, loserName] = one.status === 200 ? ['fe-one', two, 'fe-two'] : ['fe-two', one, 'fe-one'];
+    expect(loser.body.error.message).toBe(`cluster 'fe-c' already belongs to group '${winner}'`);
+    expect((await cluster('fe-c')).group).toBe(winner);
+    expect((await stack.api('GET', `${base}/clustergroups/${winner}`)).body.members).toContain('fe-c');
+    expect((await stack.api('GET', `${base}/clustergroups/${loserName}`)).body.members).not.toContain('fe-c');
+    // Nor may a member of the other group join the winner.
+    const again = await stack.api('PUT', `${base}/clustergroups/${winner}`, { body: { members: ['fe-a', 'fe-b', 'fe-c'] } });
+    expect(again.status).toBe(409);
+    for (const group of ['fe-one', 'fe-two']) expect((await stack.api('DELETE', `${base}/clustergroups/${group}`)).status).toBe(202);
+    for (const group of ['fe-one', 'fe-two']) await gone(`/clustergroups/${group}`);
+    await eventually(async () => ((await cluster('fe-c')).group === undefined ? true : undefined), 'fe-c without a group');
+  });
+});
+
+describe('deployment entity (fake helm)', () => {
+  it('installs on every member with its override, repairs drift on the drifted target alone, uninstalls from a member that leaves', async () => {
+    expect((await stack.api('POST', `${base}/clustergroups`, { body: { name: 'fe-fleet', members: ['fe-a', 'fe-b', 'fe-c'] } })).status).toBe(201);
+    const create = await stack.api('POST', `${base}/clustergroups/fe-fleet/deployments`, {
+      body: { releaseName: 'web', chart, namespace: 'apps', autoSync: true, values: { message: 'hello' }, valueOverrides: { 'fe-b': { message: 'hello b' } } },
+    });
+    expect(create.status).toBe(202);
+    let state = await stateWhen('web', (s) => s.status === 'DEPLOYED', 'web DEPLOYED');
+    expect(statuses(state)).toEqual({ 'fe-a': 'DEPLOYED', 'fe-b': 'DEPLOYED', 'fe-c': 'DEPLOYED' });
+    expect(helm.release('fe-b', release)!.values).toEqual({ message: 'hello b' });
+
+    helm.tamper('fe-a', release, { message: 'changed by hand' });
+    const applied = new Map(helm.applies);
+    await deployment('web').signal(reconcileSignal);
+    state = await stateWhen('web', (s) => s.drift.some((d) => d.clusterName === 'fe-a' && d.repairedAt), 'fe-a repaired');
+    expect(helm.release('fe-a', release)!.values).toEqual({ message: 'hello' });
+    expect(['fe-a', 'fe-b', 'fe-c'].map((c) => (helm.applies.get(c) ?? 0) - (applied.get(c) ?? 0))).toEqual([1, 0, 0]);
+
+    expect((await stack.api('PUT', `${base}/clustergroups/fe-fleet`, { body: { members: ['fe-a', 'fe-b'] } })).status).toBe(200);
+    state = await stateWhen('web', (s) => s.targets.length === 2, 'two targets');
+    expect(helm.release('fe-c', release)).toBeUndefined();
+    expect(Object.keys(statuses(state)).sort()).toEqual(['fe-a', 'fe-b']);
+    expect((await cluster('fe-c')).group).toBeUndefined();
+  });
+
+  it('reports an unreachable target UNKNOWN while the others deploy; a plain delete fails on it, a forced one goes around it', async () => {
+    helm.unreachable('fe-b');
+    try {
+      expect((await stack.api('PUT', `${base}/clustergroups/fe-fleet/deployments/web/sync`)).status).toBe(202);
+      let state = await stateWhen('web', (s) => s.operations.at(-1)!.type === 'apply' && s.status !== 'DEPLOYED', 'sync done');
+      expect(statuses(state)).toEqual({ 'fe-a': 'DEPLOYED', 'fe-b': 'UNKNOWN' });
+      expect(state.status).toBe('PARTIAL');
+      expect(state.results['fe-b']!.message).toMatch(/unreachable/);
+
+      expect((await stack.api('DELETE', `${base}/clustergroups/fe-fleet/deployments/web`)).status).toBe(202);
+      state = await stateWhen('web', (s) => s.operations.at(-1)!.type === 'delete', 'plain delete done');
+      expect(state.operations.at(-1)).toMatchObject({ state: 'FAILED', error: expect.stringContaining('uninstall failed on fe-b') });
+      expect(helm.release('fe-a', release)).toBeUndefined();
+
+      expect((await stack.api('DELETE', `${base}/clustergroups/fe-fleet/deployments/web?force=true`)).status).toBe(202);
+      const view = await deployment('web').result();
+      expect(view.status).toBe('DELETED');
+      const last = (await deployment('web').query(deploymentStateQuery)).operations.at(-1)!;
+      expect(last).toMatchObject({ type: 'delete', force: true, state: 'SUCCEEDED', skipped: ['fe-b'] });
+    } finally {
+      helm.unreachable('fe-b', false);
+    }
+    await eventually(async () => ((await stack.api('GET', `${base}/clustergroups/fe-fleet`)).body.deployments?.length === 0 ? true : undefined), 'group without deployments');
+    expect((await stack.api('DELETE', `${base}/clustergroups/fe-fleet`)).status).toBe(202);
+    await gone('/clustergroups/fe-fleet');
+    for (const name of ['fe-a', 'fe-b']) await eventually(async () => ((await cluster(name)).group === undefined ? true : undefined), `${name} without a group`);
+  });
+});
