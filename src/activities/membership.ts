@@ -1,8 +1,8 @@
 import { WorkflowNotFoundError, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
+import { JOIN_GROUP_UPDATE, type JoinGroupRequest } from '../domain/groups.js';
 import { clusterWorkflowId } from '../domain/ids.js';
 import { FailureType } from '../domain/problems.js';
-import { joinGroupUpdate } from '../workflows/messages.js';
 
 /** A cluster's answer to a group that asked it to join. */
 export type JoinOutcome = { joined: true } | { joined: false; otherGroup: string } | { joined: false; gone: true };
@@ -20,7 +20,7 @@ export function membershipActivities(client: Client): MembershipActivities {
   return {
     joinGroup: async (org, cluster, group) => {
       try {
-        await client.workflow.getHandle(clusterWorkflowId(org, cluster)).executeUpdate(joinGroupUpdate, { args: [{ group }] });
+        await client.workflow.getHandle(clusterWorkflowId(org, cluster)).executeUpdate<void, [JoinGroupRequest]>(JOIN_GROUP_UPDATE, { args: [{ group }] });
         return { joined: true };
       } catch (err) {
         if (err instanceof WorkflowUpdateFailedError && err.cause instanceof ApplicationFailure) {

@@ -27,6 +27,16 @@ export type GroupOperation = GroupOperationRequest & {
   finishedAt?: string;
 };
 
+/**
+ * The Update by which a group asks a cluster entity to join it: defined by this name in
+ * src/workflows/messages.ts, and sent by name from the membership activity (activities do not
+ * import workflow code).
+ */
+export const JOIN_GROUP_UPDATE = 'joinGroup';
+export interface JoinGroupRequest {
+  group: string;
+}
+
 export interface GroupState extends Omit<GroupView, 'members'> {
   /** Members with what a helm activity needs to reach them. */
   members: ClusterRef[];

@@ -3,7 +3,7 @@
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { ClusterState, OperationSummary } from '../domain/cluster-state.js';
 import type { ClusterRef, ClusterStatus, NodePoolChanges, NodePoolSpec } from '../domain/cluster.js';
-import type { DeploymentOperation, DeploymentSpec, DeploymentState, GroupState, GroupView } from '../domain/groups.js';
+import { JOIN_GROUP_UPDATE, type DeploymentOperation, type DeploymentSpec, type DeploymentState, type GroupState, type GroupView, type JoinGroupRequest } from '../domain/groups.js';
 import type { Operation, Step } from '../domain/operations.js';
 
 export interface AddNodePoolRequest {
@@ -59,7 +59,7 @@ export const clusterGroupSignal = defineSignal<[string | null]>('clusterGroup');
  * (FailureType.conflict, the other group in the details) when the cluster belongs to another group.
  * The entity answers one request at a time, so of two groups claiming one cluster only one wins.
  */
-export const joinGroupUpdate = defineUpdate<void, [{ group: string }]>('joinGroup');
+export const joinGroupUpdate = defineUpdate<void, [JoinGroupRequest]>(JOIN_GROUP_UPDATE);
 
 export interface SetGroupMembersRequest {
   requestId: string;
