@@ -6,16 +6,17 @@ import { constantRate } from './lib/load.js';
 import { CpuMeter } from './lib/proc.js';
 import { Section } from './lib/report.js';
 import { createSimClusters, statusClause, waitForClusters } from './lib/sim-fleet.js';
-import { tokenOf } from './lib/stack.js';
+import { tokenOf, type BenchStack, type Org } from './lib/stack.js';
+import type { LoadRequest } from './lib/load.js';
 import { median, round } from './lib/stats.js';
 
 interface Endpoint {
   name: string;
   goalP99Ms: number;
-  request: (i: number) => { method: string; path: string; body?: string };
+  request: (i: number) => LoadRequest;
 }
 
-interface Load {
+export interface Load {
   p50: number;
   p99: number;
   /** Connection errors, timeouts and non-2xx answers. */
@@ -48,11 +49,7 @@ export async function api(ctx: BenchContext): Promise<Section> {
     // The default page (50), and all of them in one answer (the largest page there is).
     { name: `GET /clusters (first page of ${clusters})`, goalP99Ms: 50, request: () => ({ method: 'GET', path: `${base}/clusters` }) },
     { name: `GET /clusters?limit=${clusters}`, goalP99Ms: 50, request: () => ({ method: 'GET', path: `${base}/clusters?limit=${clusters}` }) },
-    {
-      name: 'PUT /clusters/{name}/nodepools/{pool} (accepted scale)',
-      goalP99Ms: 100,
-      request: (i) => ({ method: 'PUT', path: `${base}/clusters/${names[i % clusters]}/nodepools/a`, body: JSON.stringify({ count: 1 + (Math.floor(i / clusters) % 3) }) }),
-    },
+    { name: 'PUT /clusters/{name}/nodepools/{pool} (accepted scale)', goalP99Ms: 100, request: scaleRequests('api', names) },
   ];
 
   // Accepts queue behind the operations they start: lower rates find where their goal holds.
@@ -70,27 +67,7 @@ export async function api(ctx: BenchContext): Promise<Section> {
     for (let rep = 0; rep < ctx.repeats; rep++) {
       for (const run of plan) {
         ctx.log(`api run ${rep + 1}/${ctx.repeats}: ${key(run)} for ${seconds} s`);
-        const cpu = new CpuMeter({ api: stack.api.pid! });
-        const result = await constantRate({
-          baseUrl: stack.apiUrl,
-          rate: run.rate,
-          seconds,
-          warmupSeconds,
-          timeoutMs: 10_000,
-          headers: { authorization: `Bearer ${tokenOf('api')}`, 'content-type': 'application/json' },
-          request: run.endpoint.request,
-        });
-        if (result.firstError) ctx.log(`  ${result.errors} errors, the first: ${result.firstError}`);
-        (results[key(run)] ??= []).push({
-          p50: result.p50,
-          p99: result.p99,
-          errors: result.errors,
-          statuses: result.statuses,
-          achievedRate: (result.sent - result.timeouts - result.failures) / result.wallSeconds,
-          apiCoreShare: cpu.read().coreShare.api!,
-          responseBytes: result.responseBytes,
-          ...(result.firstError ? { firstError: result.firstError } : {}),
-        });
+        (results[key(run)] ??= []).push(await measureLoad(ctx, 'api', run.rate, seconds, warmupSeconds, run.endpoint.request));
         // Accepted requests leave operations running: the next run starts when they are done.
         await waitForClusters(stack, 'api', statusClause('RUNNING'), clusters, 30 * 60_000);
       }
@@ -116,4 +93,41 @@ export async function api(ctx: BenchContext): Promise<Section> {
   );
   Object.assign(section.raw, { results });
   return section;
+}
+
+/** Node pool scale requests to the named clusters in turn (pool `a`, 1 to 3 nodes): each is accepted and starts an operation. */
+export function scaleRequests(org: Org, names: readonly string[]): (i: number) => LoadRequest {
+  return (i) => ({ method: 'PUT', path: `/api/v1/orgs/${org}/clusters/${names[i % names.length]}/nodepools/a`, body: JSON.stringify({ count: 1 + (Math.floor(i / names.length) % 3) }) });
+}
+
+/** One open-loop run against the stack's API as the org, 10 s timeout, with the API process's CPU over it. */
+export async function measureLoad(
+  ctx: { stack: BenchStack; log: (message: string) => void },
+  org: Org,
+  rate: number,
+  seconds: number,
+  warmupSeconds: number,
+  request: (i: number) => LoadRequest,
+): Promise<Load> {
+  const cpu = new CpuMeter({ api: ctx.stack.api.pid! });
+  const result = await constantRate({
+    baseUrl: ctx.stack.apiUrl,
+    rate,
+    seconds,
+    warmupSeconds,
+    timeoutMs: 10_000,
+    headers: { authorization: `Bearer ${tokenOf(org)}`, 'content-type': 'application/json' },
+    request,
+  });
+  if (result.firstError) ctx.log(`  ${result.errors} errors, the first: ${result.firstError}`);
+  return {
+    p50: result.p50,
+    p99: result.p99,
+    errors: result.errors,
+    statuses: result.statuses,
+    achievedRate: (result.sent - result.timeouts - result.failures) / result.wallSeconds,
+    apiCoreShare: cpu.read().coreShare.api!,
+    responseBytes: result.responseBytes,
+    ...(result.firstError ? { firstError: result.firstError } : {}),
+  };
 }

@@ -42,9 +42,10 @@ function bound(phase: Phase, clusters: number, latencyMs: number): number {
 }
 
 /** Entity history sizes after provisioning, so the delete phase counts only what it added. */
-type Sizes = Map<string, ReturnType<typeof historySize>>;
+export type Sizes = Map<string, ReturnType<typeof historySize>>;
 
-async function phase(ctx: BenchContext, worker: BenchWorker, kind: Phase, names: string[], latencyMs: number, before: Sizes): Promise<PhaseRun> {
+/** Provisions (or deletes) the named sim clusters of org `orch` at once and measures it from their histories. */
+export async function phase(ctx: BenchContext, worker: BenchWorker, kind: Phase, names: string[], latencyMs: number, before: Sizes): Promise<PhaseRun> {
   const { stack } = ctx;
   resetPeakRss(worker.pid);
   const cpu = new CpuMeter({ worker: worker.pid, temporal: stack.devServer.pid, api: stack.api.pid! });

@@ -13,10 +13,11 @@ import { startDevServer, stopProcess, type DevServer } from '../../src/temporal/
 import { workflowBundleOptions } from '../../src/temporal/workflow-bundle.js';
 import { toolPaths } from '../../src/toolchain.js';
 import { freePort } from '../../test/helpers/ports.js';
+import { currentNode, nodeEnv, type NodeBinary } from './node-binary.js';
 import type { WorkerMessage, WorkerRequest, WorkerStats } from './worker-main.js';
 
 const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
-const nodeWithTsx = (script: string) => [process.execPath, ['--import', 'tsx', join(repoRoot, script)]] as const;
+const nodeWithTsx = (node: NodeBinary, script: string) => [node.path, ['--import', 'tsx', join(repoRoot, script)]] as const;
 
 /**
  * What the API and the workers share: the data folder (codec key, KWOK clusters, helm home), Temporal, the chart root.
@@ -59,6 +60,7 @@ export class BenchWorker {
   restarts = 0;
 
   private constructor(
+    private readonly node: NodeBinary,
     private readonly env: NodeJS.ProcessEnv,
     private readonly logFile: string,
     private readonly profileDir: string | undefined,
@@ -69,25 +71,25 @@ export class BenchWorker {
     return this.child.pid!;
   }
 
-  static async start(env: NodeJS.ProcessEnv, logFile: string, profileDir: string | undefined, log: (message: string) => void): Promise<BenchWorker> {
-    const worker = new BenchWorker(env, logFile, profileDir, log);
+  static async start(node: NodeBinary, env: NodeJS.ProcessEnv, logFile: string, profileDir: string | undefined, log: (message: string) => void): Promise<BenchWorker> {
+    const worker = new BenchWorker(node, env, logFile, profileDir, log);
     await worker.spawn();
     return worker;
   }
 
   private async spawn(): Promise<void> {
-    const [node, args] = nodeWithTsx('bench/lib/worker-main.ts');
+    const [node, args] = nodeWithTsx(this.node, 'bench/lib/worker-main.ts');
     const out = openSync(this.logFile, 'a');
     // --cpu-prof writes a profile per thread (the workflow threads too) when the worker exits: open them in Chrome DevTools.
     const profile = this.profileDir ? ['--cpu-prof', '--cpu-prof-dir', this.profileDir] : [];
-    const child = spawn(node, [...profile, ...args], { cwd: repoRoot, env: this.env, stdio: ['ignore', out, out, 'ipc'] });
+    const child = spawn(node, [...profile, ...args], { cwd: repoRoot, env: { ...this.env, ...nodeEnv(this.node) }, stdio: ['ignore', out, out, 'ipc'] });
     await new Promise<void>((resolve, reject) => {
       child.once('exit', (code) => reject(new Error(`bench worker exited with ${code}; see ${this.logFile}`)));
       child.on('message', (m: WorkerMessage) => m.type === 'ready' && resolve());
     });
     child.removeAllListeners('exit');
     child.on('message', (m: WorkerMessage) => {
-      if (m.type === 'stats') this.pending.shift()?.({ spawns: m.spawns, activities: m.activities });
+      if (m.type === 'stats') this.pending.shift()?.({ spawns: m.spawns, activities: m.activities, cachedWorkflows: m.cachedWorkflows });
     });
     child.once('exit', (code, signal) => void this.died(code, signal));
     this.child = child;
@@ -99,11 +101,11 @@ export class BenchWorker {
     this.restarts++;
     this.log(`the worker died (${signal ?? `exit ${code}`}; see ${this.logFile}): starting it again`);
     // Timings asked of the dead process will not come: they are lost with it.
-    for (const resolve of this.pending.splice(0)) resolve({ spawns: {}, activities: {} });
+    for (const resolve of this.pending.splice(0)) resolve({ spawns: {}, activities: {}, cachedWorkflows: Number.NaN });
     await this.spawn();
   }
 
-  /** Timings since the last reset: activities and the processes they started, in ms. */
+  /** Timings since the last reset (activities and the processes they started, in ms), and the workflows in the worker's cache now. */
   stats(reset = true): Promise<WorkerStats> {
     return new Promise((resolve) => {
       this.pending.push(resolve);
@@ -138,19 +140,21 @@ export class BenchStack {
     readonly apiUrl: string,
     private readonly bundlePath: string,
     private readonly log: (message: string) => void,
+    /** The Node.js the API and the workers run on. */
+    readonly node: NodeBinary,
   ) {}
 
   /** Start workers with --cpu-prof (profiles land in <work folder>/profiles). */
   profile = false;
 
-  static async start(log: (message: string) => void): Promise<BenchStack> {
+  static async start(log: (message: string) => void, node = currentNode()): Promise<BenchStack> {
     const dir = mkdtempSync(join(tmpdir(), 'flotilla-bench-'));
     log(`work folder ${dir}`);
     cpSync(join(repoRoot, 'test/fixtures/charts'), join(dir, 'charts'), { recursive: true });
     const devServer = await startDevServer({ temporal: toolPaths().temporal, dataDir: dir, port: await freePort(), uiPort: await freePort(), namespace: 'default' });
     let api: ChildProcess | undefined;
     try {
-      return await BenchStack.startRest(dir, devServer, log, (child) => (api = child));
+      return await BenchStack.startRest(dir, devServer, node, log, (child) => (api = child));
     } catch (err) {
       if (api) await stopProcess(api);
       await devServer.stop();
@@ -159,7 +163,7 @@ export class BenchStack {
   }
 
   /** Everything after the dev server; `started` hears of the API process so a failure can stop it. */
-  private static async startRest(dir: string, devServer: DevServer, log: (message: string) => void, started: (api: ChildProcess) => void): Promise<BenchStack> {
+  private static async startRest(dir: string, devServer: DevServer, node: NodeBinary, log: (message: string) => void, started: (api: ChildProcess) => void): Promise<BenchStack> {
     const connection = await Connection.connect({ address: devServer.address });
     // The API and workers find the codec key the first of them made in this data directory.
     const client = new Client({ connection, dataConverter: flotillaDataConverter(openCodec(dir)) });
@@ -173,14 +177,15 @@ export class BenchStack {
     writeFileSync(bundlePath, code);
 
     const port = await freePort();
-    const [node, args] = nodeWithTsx('src/api/server.ts');
+    const [nodePath, args] = nodeWithTsx(node, 'src/api/server.ts');
     const out = openSync(join(dir, 'api.log'), 'a');
-    const api = spawn(node, args, {
+    const api = spawn(nodePath, args, {
       cwd: repoRoot,
       stdio: ['ignore', out, out],
       env: {
         ...process.env,
         ...stackEnv(dir, devServer.address),
+        ...nodeEnv(node),
         HOST: '127.0.0.1',
         PORT: String(port),
         FLOTILLA_API_TOKENS: ORGS.map((org) => `${tokenOf(org)}:${org}`).join(','),
@@ -194,14 +199,15 @@ export class BenchStack {
       if (i > 600) throw new Error('the API did not answer within a minute');
       await sleep(100);
     }
-    return new BenchStack(dir, devServer, connection, client, api, apiUrl, bundlePath, log);
+    return new BenchStack(dir, devServer, connection, client, api, apiUrl, bundlePath, log, node);
   }
 
   private readonly workers = new Set<BenchWorker>();
 
   async startWorker(settings: WorkerSettings): Promise<BenchWorker> {
-    this.log(`starting a worker: ${settings.providers.join(', ')}${settings.helm ? ', helm' : ''}${settings.simLatencyMs ? `, sim latency ${settings.simLatencyMs} ms` : ''}`);
+    this.log(`starting a worker on Node ${this.node.version}: ${settings.providers.join(', ')}${settings.helm ? ', helm' : ''}${settings.simLatencyMs ? `, sim latency ${settings.simLatencyMs} ms` : ''}`);
     const worker = await BenchWorker.start(
+      this.node,
       {
         ...process.env,
         ...stackEnv(this.dir, this.devServer.address),

@@ -20,11 +20,11 @@ import { flotillaDataConverter, openCodec } from '../../src/temporal/codec.js';
 import { createWorkers, runWorkers, type FlotillaWorkerOptions } from '../../src/worker.js';
 import { requireNodeMajor } from '../../src/node-version.js';
 
-export type WorkerStats = { spawns: Record<string, number[]>; activities: Record<string, number[]> };
+export type WorkerStats = { spawns: Record<string, number[]>; activities: Record<string, number[]>; cachedWorkflows: number };
 export type WorkerMessage = { type: 'ready' } | ({ type: 'stats' } & WorkerStats);
 export type WorkerRequest = { type: 'stats'; reset: boolean } | { type: 'instantReads'; on: boolean };
 
-const stats: WorkerStats = { spawns: {}, activities: {} };
+const stats: Omit<WorkerStats, 'cachedWorkflows'> = { spawns: {}, activities: {} };
 const record = (bucket: Record<string, number[]>, key: string, ms: number) => (bucket[key] ??= []).push(ms);
 
 // Every child process the activities start, timed from spawn to exit under a name like `helm get values`.
@@ -98,7 +98,8 @@ async function main(): Promise<void> {
       instantReads = message.on;
       return;
     }
-    process.send!({ type: 'stats', ...stats } satisfies WorkerMessage);
+    const cachedWorkflows = workers.reduce((n, w) => n + w.getStatus().numCachedWorkflows, 0);
+    process.send!({ type: 'stats', ...stats, cachedWorkflows } satisfies WorkerMessage);
     if (message.reset) {
       stats.spawns = {};
       stats.activities = {};
