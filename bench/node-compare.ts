@@ -11,6 +11,7 @@
 //          the fresh fleet and again after every cluster has had more operations.
 import { Command } from 'commander';
 import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -43,6 +44,7 @@ const program = new Command()
   .option('--aging <n>', 'operations per cluster between the fresh and the aged measurement (default 2)', '2')
   .option('--smoke', 'tiny sizes: checks that the code runs')
   .option('--out <file>', 'where to write the JSON (default bench/results/<date>-node-compare.json)')
+  .option('--report <file>', 'measure nothing: compute the figures and tables again from the raw runs in this JSON (e.g. of a run stopped early)')
   .parse();
 
 interface Variant {
@@ -69,6 +71,9 @@ interface FleetRun {
 
 const run = promisify(execFile);
 
+/** The stack of the run in progress, for Ctrl-C to stop (its dev server, API and worker). */
+const live = new Set<BenchStack>();
+
 async function micro(variant: Variant, counts: readonly number[]): Promise<AlsAwaitResult> {
   const { stdout } = await run(variant.node.path, ['--expose-gc', ...variant.flags, '--import', 'tsx', join(repoRoot, 'bench/als-await.ts'), counts.join(',')], {
     cwd: repoRoot,
@@ -82,6 +87,7 @@ async function fleet(node: NodeBinary, opts: { clusters: number; smallFleet: num
   const load1mAtStart = loadavg()[0]!;
   const machineCpu = new CpuMeter({});
   const stack = await BenchStack.start(log, node);
+  live.add(stack);
   const ctx = { stack, smoke: false, repeats: 1, log };
   const worker = await stack.startWorker({ providers: ['sim'], simLatencyMs: opts.latencyMs });
   try {
@@ -150,6 +156,7 @@ async function fleet(node: NodeBinary, opts: { clusters: number; smallFleet: num
   } finally {
     await worker.stop();
     await stack.stop();
+    live.delete(stack);
   }
 }
 
@@ -169,9 +176,77 @@ function sideBySide(section: Section, labels: readonly string[]): string {
   return [line(rows[0]!), `|${widths.map((w, i) => (i ? `${'-'.repeat(w + 1)}:` : '-'.repeat(w + 2))).join('|')}|`, ...rows.slice(1).map(line)].join('\n');
 }
 
+/** The micro-benchmark's figures from its raw results (section.raw.results: per variant, one result per round). */
+function microFigures(section: Section): string[] {
+  const results = section.raw.results as Record<string, AlsAwaitResult[]>;
+  const counts = section.params.counts as number[];
+  for (const [label, rows] of Object.entries(results)) {
+    for (const n of counts) section.figure(`${label}: await, ${n} instances`, 'µs', rows.map((x) => x.rows.find((row) => row.instances === n)!.usPerAwait));
+    for (const n of counts) section.figure(`${label}: pending promise, ${n} instances`, 'bytes', rows.map((x) => x.rows.find((row) => row.instances === n)!.bytesPerPendingPromise));
+  }
+  return Object.keys(results);
+}
+
+type FleetSettings = Parameters<typeof fleet>[1];
+
+/** The fleet's figures and notes from its raw runs (section.raw.runs: per Node, one run per round). */
+function fleetFigures(section: Section): string[] {
+  const runs = section.raw.runs as Record<string, FleetRun[]>;
+  const settings = section.params as unknown as FleetSettings;
+  for (const [label, rs] of Object.entries(runs)) {
+    section.figure(`${label}: provision ${settings.clusters} at once: clusters per minute`, '/min', rs.map((x) => (60 * x.provision.clusters) / x.provision.wallSeconds));
+    if (settings.smallFleet) {
+      section.figure(`${label}: provision ${settings.smallFleet} at once: clusters per minute`, '/min', rs.map((x) => (60 * x.small!.clusters) / x.small!.wallSeconds));
+      section.figure(`${label}: clusters per minute, ${settings.clusters} over ${settings.smallFleet}`, 'ratio', rs.map((x) => x.small!.wallSeconds / x.small!.clusters / (x.provision.wallSeconds / x.provision.clusters)));
+    }
+    section.figure(`${label}: provision: wall / bound`, 'ratio', rs.map((x) => x.provision.wallSeconds / x.provision.boundSeconds));
+    section.figure(`${label}: provision: workflow task run (median)`, 'ms', rs.map((x) => x.provision.latency.workflowTaskRun));
+    section.figure(`${label}: provision: workflow task queue (median)`, 'ms', rs.map((x) => x.provision.latency.workflowTaskQueue));
+    section.figure(`${label}: provision: worker CPU`, '% of a core', rs.map((x) => 100 * x.provision.cpu.coreShare.worker!));
+    section.figure(`${label}: provision: dev server CPU`, '% of a core', rs.map((x) => 100 * x.provision.cpu.coreShare.temporal!));
+    section.figure(`${label}: worker peak RSS while provisioning`, 'MiB', rs.map((x) => x.provision.workerPeakRssMiB));
+    section.figure(`${label}: worker RSS, started (empty cache)`, 'MiB', rs.map((x) => x.rssEmptyMiB));
+    if (settings.smallFleet) section.figure(`${label}: worker RSS, ${settings.smallFleet} provisioned and deleted`, 'MiB', rs.map((x) => x.rssAfterSmallMiB));
+    section.figure(`${label}: worker RSS, fleet provisioned`, 'MiB', rs.map((x) => x.rssFreshMiB));
+    section.figure(`${label}: workflows cached, fleet provisioned`, 'workflows', rs.map((x) => x.cachedFresh));
+    section.figure(`${label}: worker RSS per cached workflow`, 'KiB', rs.map((x) => (1024 * (x.rssFreshMiB - x.rssEmptyMiB)) / x.cachedFresh));
+    section.figure(`${label}: worker RSS, fleet aged`, 'MiB', rs.map((x) => x.rssAgedMiB));
+    section.figure(`${label}: workflows cached, fleet aged`, 'workflows', rs.map((x) => x.cachedAged));
+    for (const age of ['fresh', 'aged'] as const) {
+      section.figure(`${label}: accept @ ${settings.acceptRate}/s, ${age} fleet: p50`, 'ms', rs.map((x) => x.accept[age].p50));
+      section.figure(`${label}: accept @ ${settings.acceptRate}/s, ${age} fleet: p99`, 'ms', rs.map((x) => x.accept[age].p99));
+      section.figure(`${label}: accept @ ${settings.acceptRate}/s, ${age} fleet: errors`, 'requests', rs.map((x) => x.accept[age].errors));
+    }
+    section.figure(`${label}: aging, ${settings.aging * settings.clusters} scales: operations per minute`, '/min', rs.map((x) => (60 * x.aging.operations) / x.aging.seconds));
+    section.note(
+      `${label}, machine per run (the block of one stack, in run order): ` +
+        rs.map((x) => `${x.machine.minutes} min, ${Math.round(100 * x.machine.busy)} % of all cores busy, load average ${round(x.machine.load1mAtStart)} → ${round(x.machine.load1mAtEnd)}`).join('; ') +
+        `. Machine busy while provisioning ${settings.clusters}: ${rs.map((x) => `${Math.round(100 * x.provision.cpu.machineBusy)} %`).join(', ')}.`,
+    );
+  }
+  section.note(`Median per-run machine busy share: ${Object.entries(runs).map(([label, rs]) => `${label} ${Math.round(100 * median(rs.map((x) => x.machine.busy)))} %`).join(', ')}.`);
+  return Object.keys(runs);
+}
+
+/** `--report <file>`: the figures, notes and tables again from a JSON's raw data (a run stopped early keeps its raw runs). */
+function reReport(file: string): void {
+  const report = JSON.parse(readFileSync(file, 'utf8')) as Report;
+  const tables: string[] = [];
+  report.sections = report.sections.map((saved) => {
+    const section = new Section(saved.name, saved.title, saved.params);
+    Object.assign(section.raw, saved.raw);
+    const labels = saved.name === 'als-await' ? microFigures(section) : fleetFigures(section);
+    tables.push(`${section.title}:\n${sideBySide(section, labels)}`);
+    return section;
+  });
+  writeReport(file, report);
+  console.log(`\n${tables.join('\n\n')}\n\n${notes(report.sections)}\n\nFigures written to ${file}`);
+}
+
 async function main(): Promise<void> {
   requireNodeMajor('The benchmark');
-  const opts = program.opts<{ node: string; rounds?: string; clusters?: string; smallFleet: string; acceptRate: string; aging: string; smoke?: boolean; out?: string }>();
+  const opts = program.opts<{ report?: string; node: string; rounds?: string; clusters?: string; smallFleet: string; acceptRate: string; aging: string; smoke?: boolean; out?: string }>();
+  if (opts.report) return reReport(opts.report);
   const parts = program.args.length ? program.args : ['micro', 'fleet'];
   const unknown = parts.filter((p) => p !== 'micro' && p !== 'fleet');
   if (unknown.length) program.error(`unknown part ${unknown.join(', ')}; there are micro, fleet`);
@@ -180,6 +255,12 @@ async function main(): Promise<void> {
   const nodes = opts.node.split(',').map((m) => findNode(Number(m)));
   const started = Date.now();
   const log = (message: string) => console.error(`[bench ${((Date.now() - started) / 1000).toFixed(0).padStart(4)} s] ${message}`);
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => {
+      log(`stopped by ${signal}; the runs done so far are in the JSON`);
+      void Promise.all([...live].map((stack) => stack.stop())).finally(() => process.exit(1));
+    });
+  }
   const report: Report = { date: new Date().toISOString(), smoke, machine: { ...machine(), nodes: nodes.map((n) => `${n.version} (${n.path})`) }, sections: [] };
   const out = opts.out ?? fileURLToPath(new URL(`./results/${report.date.slice(0, 10)}-node-compare${smoke ? '-smoke' : ''}.json`, import.meta.url));
   const save = () => writeReport(out, { ...report, machine: { ...report.machine, loadAverageAtEnd: loadavg().map((l) => Number(l.toFixed(2))), minutes: Number(((Date.now() - started) / 60_000).toFixed(1)) } });
@@ -201,15 +282,11 @@ async function main(): Promise<void> {
         (results[v.label] ??= []).push(await micro(v, counts));
       }
     }
-    for (const v of variants) {
-      const rows = results[v.label]!;
-      for (const n of counts) section.figure(`${v.label}: await, ${n} instances`, 'µs', rows.map((x) => x.rows.find((row) => row.instances === n)!.usPerAwait));
-      for (const n of counts) section.figure(`${v.label}: pending promise, ${n} instances`, 'bytes', rows.map((x) => x.rows.find((row) => row.instances === n)!.bytesPerPendingPromise));
-    }
     section.raw.results = results;
+    const labels = microFigures(section);
     report.sections.push(section);
     save();
-    tables.push(`${section.title}:\n${sideBySide(section, variants.map((v) => v.label))}`);
+    tables.push(`${section.title}:\n${sideBySide(section, labels)}`);
   }
 
   if (parts.includes('fleet')) {
@@ -224,51 +301,19 @@ async function main(): Promise<void> {
     };
     const section = new Section('node-fleet', 'Sim fleet: provisioning, worker memory, accepts on a fresh and an aged fleet', { ...settings, rounds, nodes: nodes.map((n) => n.version) });
     const runs: Record<string, FleetRun[]> = {};
+    // In the report from the start, so that each run's raw data is saved as soon as it is done.
+    report.sections.push(section);
+    section.raw.runs = runs;
     for (let r = 0; r < rounds; r++) {
       for (const node of order(nodes, r)) {
         log(`fleet, round ${r + 1}/${rounds}: Node ${node.version}`);
         (runs[`Node ${node.major}`] ??= []).push(await fleet(node, settings, log));
-        section.raw.runs = runs;
         save();
       }
     }
-    for (const node of nodes) {
-      const label = `Node ${node.major}`;
-      const rs = runs[label]!;
-      section.figure(`${label}: provision ${settings.clusters} at once: clusters per minute`, '/min', rs.map((x) => (60 * x.provision.clusters) / x.provision.wallSeconds));
-      if (settings.smallFleet) {
-        section.figure(`${label}: provision ${settings.smallFleet} at once: clusters per minute`, '/min', rs.map((x) => (60 * x.small!.clusters) / x.small!.wallSeconds));
-        section.figure(`${label}: clusters per minute, ${settings.clusters} over ${settings.smallFleet}`, 'ratio', rs.map((x) => x.small!.wallSeconds / x.small!.clusters / (x.provision.wallSeconds / x.provision.clusters)));
-      }
-      section.figure(`${label}: provision: wall / bound`, 'ratio', rs.map((x) => x.provision.wallSeconds / x.provision.boundSeconds));
-      section.figure(`${label}: provision: workflow task run (median)`, 'ms', rs.map((x) => x.provision.latency.workflowTaskRun));
-      section.figure(`${label}: provision: workflow task queue (median)`, 'ms', rs.map((x) => x.provision.latency.workflowTaskQueue));
-      section.figure(`${label}: provision: worker CPU`, '% of a core', rs.map((x) => 100 * x.provision.cpu.coreShare.worker!));
-      section.figure(`${label}: provision: dev server CPU`, '% of a core', rs.map((x) => 100 * x.provision.cpu.coreShare.temporal!));
-      section.figure(`${label}: worker peak RSS while provisioning`, 'MiB', rs.map((x) => x.provision.workerPeakRssMiB));
-      section.figure(`${label}: worker RSS, started (empty cache)`, 'MiB', rs.map((x) => x.rssEmptyMiB));
-      if (settings.smallFleet) section.figure(`${label}: worker RSS, ${settings.smallFleet} provisioned and deleted`, 'MiB', rs.map((x) => x.rssAfterSmallMiB));
-      section.figure(`${label}: worker RSS, fleet provisioned`, 'MiB', rs.map((x) => x.rssFreshMiB));
-      section.figure(`${label}: workflows cached, fleet provisioned`, 'workflows', rs.map((x) => x.cachedFresh));
-      section.figure(`${label}: worker RSS per cached workflow`, 'KiB', rs.map((x) => (1024 * (x.rssFreshMiB - x.rssEmptyMiB)) / x.cachedFresh));
-      section.figure(`${label}: worker RSS, fleet aged`, 'MiB', rs.map((x) => x.rssAgedMiB));
-      section.figure(`${label}: workflows cached, fleet aged`, 'workflows', rs.map((x) => x.cachedAged));
-      for (const age of ['fresh', 'aged'] as const) {
-        section.figure(`${label}: accept @ ${settings.acceptRate}/s, ${age} fleet: p50`, 'ms', rs.map((x) => x.accept[age].p50));
-        section.figure(`${label}: accept @ ${settings.acceptRate}/s, ${age} fleet: p99`, 'ms', rs.map((x) => x.accept[age].p99));
-        section.figure(`${label}: accept @ ${settings.acceptRate}/s, ${age} fleet: errors`, 'requests', rs.map((x) => x.accept[age].errors));
-      }
-      section.figure(`${label}: aging, ${settings.aging * settings.clusters} scales: operations per minute`, '/min', rs.map((x) => (60 * x.aging.operations) / x.aging.seconds));
-      section.note(
-        `${label} (${node.version}), machine per run (the block of one stack): ` +
-          rs.map((x) => `${x.machine.minutes} min, ${Math.round(100 * x.machine.busy)} % of all cores busy, load average ${round(x.machine.load1mAtStart)} → ${round(x.machine.load1mAtEnd)}`).join('; ') +
-          `. Machine busy while provisioning: ${rs.map((x) => `${Math.round(100 * x.provision.cpu.machineBusy)} %`).join(', ')}.`,
-      );
-    }
-    section.note(`Median per-run machine busy share: ${nodes.map((n) => `Node ${n.major} ${Math.round(100 * median(runs[`Node ${n.major}`]!.map((x) => x.machine.busy)))} %`).join(', ')}.`);
-    report.sections.push(section);
+    const labels = fleetFigures(section);
     save();
-    tables.push(`${section.title}:\n${sideBySide(section, nodes.map((n) => `Node ${n.major}`))}`);
+    tables.push(`${section.title}:\n${sideBySide(section, labels)}`);
   }
   console.log(`\n${tables.join('\n\n')}\n\n${notes(report.sections)}\n\nFigures written to ${out}`);
 }
