@@ -198,11 +198,15 @@ function fleetFigures(section: Section): string[] {
     if (settings.smallFleet) {
       section.figure(`${label}: provision ${settings.smallFleet} at once: clusters per minute`, '/min', rs.map((x) => (60 * x.small!.clusters) / x.small!.wallSeconds));
       section.figure(`${label}: clusters per minute, ${settings.clusters} over ${settings.smallFleet}`, 'ratio', rs.map((x) => x.small!.wallSeconds / x.small!.clusters / (x.provision.wallSeconds / x.provision.clusters)));
+      section.figure(`${label}: provision ${settings.smallFleet}: worker CPU per cluster`, 'CPU-s', rs.map((x) => x.small!.cpu.cpuSeconds.worker! / x.small!.clusters));
     }
     section.figure(`${label}: provision: wall / bound`, 'ratio', rs.map((x) => x.provision.wallSeconds / x.provision.boundSeconds));
     section.figure(`${label}: provision: workflow task run (median)`, 'ms', rs.map((x) => x.provision.latency.workflowTaskRun));
     section.figure(`${label}: provision: workflow task queue (median)`, 'ms', rs.map((x) => x.provision.latency.workflowTaskQueue));
     section.figure(`${label}: provision: worker CPU`, '% of a core', rs.map((x) => 100 * x.provision.cpu.coreShare.worker!));
+    // CPU time, unlike wall time, hardly depends on what else the machine runs.
+    section.figure(`${label}: provision: worker CPU per cluster`, 'CPU-s', rs.map((x) => x.provision.cpu.cpuSeconds.worker! / x.provision.clusters));
+    section.figure(`${label}: provision: dev server CPU per cluster`, 'CPU-s', rs.map((x) => x.provision.cpu.cpuSeconds.temporal! / x.provision.clusters));
     section.figure(`${label}: provision: dev server CPU`, '% of a core', rs.map((x) => 100 * x.provision.cpu.coreShare.temporal!));
     section.figure(`${label}: worker peak RSS while provisioning`, 'MiB', rs.map((x) => x.provision.workerPeakRssMiB));
     section.figure(`${label}: worker RSS, started (empty cache)`, 'MiB', rs.map((x) => x.rssEmptyMiB));
