@@ -74,6 +74,21 @@ const run = promisify(execFile);
 /** The stack of the run in progress, for Ctrl-C to stop (its dev server, API and worker). */
 const live = new Set<BenchStack>();
 
+/**
+ * Why the API or the worker cannot load on this Node, if they cannot: a dependency may need a newer
+ * one (undici 8, under @kubernetes/client-node 2, calls zlib.createZstdDecompress: Node >= 22.15).
+ */
+async function loadFailure(node: NodeBinary): Promise<string | undefined> {
+  try {
+    await run(node.path, ['--import', 'tsx', '-e', "await import('./src/worker.ts'); await import('./src/api/app.ts');"], { cwd: repoRoot, env: { ...process.env, ...nodeEnv(node) }, timeout: 120_000 });
+    return undefined;
+  } catch (err) {
+    const lines = String((err as { stderr?: string }).stderr ?? err).split('\n');
+    const where = /node_modules\/[^:)]+:\d+/.exec(lines.find((l) => l.includes('node_modules/') && !l.includes('/tsx/')) ?? '')?.[0];
+    return `${lines.find((l) => /^\w*Error/.test(l)) ?? lines[0]}${where ? ` (${where})` : ''}`;
+  }
+}
+
 async function micro(variant: Variant, counts: readonly number[]): Promise<AlsAwaitResult> {
   const { stdout } = await run(variant.node.path, ['--expose-gc', ...variant.flags, '--import', 'tsx', join(repoRoot, 'bench/als-await.ts'), counts.join(',')], {
     cwd: repoRoot,
@@ -303,6 +318,15 @@ async function main(): Promise<void> {
       warmupSeconds: smoke ? 1 : 5,
       aging: smoke ? 1 : Number(opts.aging),
     };
+    const failures = (await Promise.all(nodes.map(async (n) => [n, await loadFailure(n)] as const))).filter(([, f]) => f);
+    if (failures.length) {
+      const why = failures.map(([n, f]) => `the API and worker do not load on Node ${n.version}: ${f}`).join('; ');
+      log(`fleet skipped: ${why}`);
+      report.machine.fleetSkipped = why;
+      save();
+      console.log(`\n${tables.join('\n\n')}\n\nFleet not measured: ${why}.\n\nFigures written to ${out}`);
+      return;
+    }
     const section = new Section('node-fleet', 'Sim fleet: provisioning, worker memory, accepts on a fresh and an aged fleet', { ...settings, rounds, nodes: nodes.map((n) => n.version) });
     const runs: Record<string, FleetRun[]> = {};
     // In the report from the start, so that each run's raw data is saved as soon as it is done.
