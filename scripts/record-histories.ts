@@ -154,8 +154,8 @@ async function clusterPaths(): Promise<void> {
 
 /** Groups, deployments, reconcile passes and Helm repositories on three real KWOK clusters, through the API. */
 async function fleetPaths(): Promise<void> {
-  const api = async (method: string, path: string, body?: unknown, expected?: number): Promise<ApiResponse> => {
-    const res = await stack.api(method, `/api/v1/orgs/acme${path}`, body === undefined ? {} : { body });
+  const api = async (method: string, path: string, body?: unknown, expected?: number, headers: Record<string, string> = {}): Promise<ApiResponse> => {
+    const res = await stack.api(method, `/api/v1/orgs/acme${path}`, { headers, ...(body === undefined ? {} : { body }) });
     if (expected !== undefined && res.status !== expected) throw new Error(`${method} ${path}: ${res.status}, not ${expected}: ${res.text}`);
     return res;
   };
@@ -220,8 +220,12 @@ async function fleetPaths(): Promise<void> {
     // A group whose create claims a cluster of another group: refused, it ends at once.
     await api('POST', '/clustergroups', { name: 'rival', members: ['north', 'east'] }, 409);
     const web = { releaseName: 'web', chart, namespace: 'apps', values: { message: 'hello' }, valueOverrides: { west: { message: 'hello west' } }, autoSync: true };
-    await api('POST', '/clustergroups/fleet/deployments', web, 202);
+    // Created by update-with-start; the same request again is answered by the live deployment, another one refused.
+    const createWeb = { 'idempotency-key': 'create-web' };
+    await api('POST', '/clustergroups/fleet/deployments', web, 202, createWeb);
     await deployment('web', deployedOn('east', 'west'), 'web on east and west');
+    await api('POST', '/clustergroups/fleet/deployments', web, 202, createWeb);
+    await api('POST', '/clustergroups/fleet/deployments', web, 409);
     await api('PUT', '/clustergroups/fleet', { members: clusters }, 200);
     await deployment('web', deployedOn(...clusters), 'web on north too');
     await api('PUT', '/clustergroups/fleet', { members: clusters }, 200);

@@ -1,10 +1,10 @@
-import { WorkflowExecutionAlreadyStartedError, type Client, type UpdateDefinition, type WorkflowHandle } from '@temporalio/client';
+import type { Client, UpdateDefinition, WorkflowHandle } from '@temporalio/client';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { clusterView, type ClusterState, type ClusterView, type OperationSummary } from '../domain/cluster-state.js';
 import type { ClusterSpec, ClusterStatus, NodePoolChanges, NodePoolSpec, ProviderName } from '../domain/cluster.js';
 import { clusterWorkflowId } from '../domain/ids.js';
 import { isFinished, plannedStepCount, type Operation, type Step } from '../domain/operations.js';
-import { clusterEntity, withStart } from '../temporal/entity-starts.js';
+import { clusterEntity } from '../temporal/entity-starts.js';
 import {
   addNodePoolUpdate,
   clusterStateQuery,
@@ -13,13 +13,13 @@ import {
   progressQuery,
   removeNodePoolUpdate,
   updateNodePoolUpdate,
-  type ClusterCreated,
 } from '../workflows/messages.js';
-import { HttpError, notFound } from './errors.js';
+import { createEntity } from './entity-creates.js';
+import { notFound } from './errors.js';
 import { orgPath, runLink, type Links } from './links.js';
 import { ListCache } from './list-cache.js';
 import type { Cursors, Page, PageRequest } from './pagination.js';
-import { askTemporal, fromTemporal } from './temporal-errors.js';
+import { askTemporal } from './temporal-errors.js';
 
 export interface ClusterFilter {
   provider?: ProviderName;
@@ -72,27 +72,14 @@ export class ClusterGateway {
   }
 
   /**
-   * Starts the entity with its create request (update-with-start): it answers
-   * with its status and the operation that provisions it. When an entity of
-   * that name is live, the start fails and the request goes to that entity: it
-   * answers again the request that created it and refuses any other, a 409
-   * that carries the existing cluster.
+   * Creates the entity by update-with-start (createEntity): it answers with its
+   * status and the operation that provisions it; a live cluster of that name
+   * refuses any request but the one that created it, a 409 that carries it.
    */
   async create(org: string, spec: ClusterSpec, requestId: string): Promise<ClusterCreateAccepted> {
-    const what = `cluster '${spec.name}'`;
-    const request = { args: [{ requestId }] as [{ requestId: string }] };
-    let created: ClusterCreated;
-    try {
-      created = await this.client.workflow.executeUpdateWithStart(createClusterUpdate, { ...request, startWorkflowOperation: withStart(clusterEntity({ org, spec, requestId })) });
-      this.pages.invalidate(org);
-    } catch (err) {
-      if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw fromTemporal(err, what) ?? err;
-      const handle = this.client.workflow.getHandle(clusterWorkflowId(org, spec.name));
-      created = await handle.executeUpdate(createClusterUpdate, request).catch(async (refused: unknown) => {
-        const mapped = fromTemporal(refused, what);
-        throw mapped?.status === 409 ? new HttpError(409, 'conflict', mapped.message, [], { cluster: await this.get(org, spec.name) }) : (mapped ?? refused);
-      });
-    }
+    const entity = clusterEntity({ org, spec, requestId });
+    const created = await createEntity(this.client, createClusterUpdate, entity, requestId, `cluster '${spec.name}'`, async () => ({ cluster: await this.get(org, spec.name) }));
+    this.pages.invalidate(org);
     return {
       name: spec.name,
       status: created.status,

@@ -10,7 +10,7 @@ export interface ErrorDetail {
   message: string;
 }
 
-/** The body of every error answer; `error` may carry more (a 409 on create carries the existing `cluster`). */
+/** The body of every error answer; `error` may carry more (a 409 on create carries the existing `cluster` or `deployment`). */
 export const ErrorBody = z.strictObject({
   error: z.looseObject({
     code: z.string(),

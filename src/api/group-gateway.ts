@@ -2,11 +2,12 @@ import type { Client } from '@temporalio/client';
 import type { ClusterAccess } from '../adapters/cluster-access.js';
 import type { ClusterRef } from '../domain/cluster.js';
 import { deploymentView, type DeploymentOperation, type DeploymentSpec, type DeploymentView, type GroupView, type TargetRecord } from '../domain/groups.js';
-import { deploymentOperationId, deploymentWorkflowId, groupWorkflowId } from '../domain/ids.js';
+import { deploymentWorkflowId, groupWorkflowId } from '../domain/ids.js';
 import { mergeValues } from '../domain/values.js';
-import { deploymentEntity, groupEntity, startEntity, withStart } from '../temporal/entity-starts.js';
+import { deploymentEntity, groupEntity, withStart } from '../temporal/entity-starts.js';
 import { CREATE_REQUEST_ID } from '../workflows/group.js';
 import {
+  createDeploymentUpdate,
   deleteDeploymentUpdate,
   deleteGroupUpdate,
   deploymentStateQuery,
@@ -15,6 +16,7 @@ import {
   syncDeploymentUpdate,
   type EditDeploymentRequest,
 } from '../workflows/messages.js';
+import { createEntity } from './entity-creates.js';
 import { notFound } from './errors.js';
 import { orgPath, runLink, type Links } from './links.js';
 import type { Cursors, Page, PageRequest } from './pagination.js';
@@ -27,7 +29,7 @@ export interface GroupResource extends GroupView {
   links: { self: string; run?: string };
 }
 
-/** The answer to a deployment's create: its first operation installs it everywhere. */
+/** The answer to a deployment's create: what the entity said about itself. */
 export interface DeploymentAccepted {
   releaseName: string;
   group: string;
@@ -116,17 +118,23 @@ export class GroupGateway {
     return { items: views, ...(nextCursor ? { nextCursor } : {}) };
   }
 
+  /**
+   * Creates the entity by update-with-start (createEntity): it answers with its
+   * status and the operation that installs it; a live deployment of that name in
+   * the group refuses any request but the one that created it, a 409 that carries it.
+   */
   async createDeployment(org: string, group: GroupView, targets: ClusterRef[], spec: DeploymentSpec, requestId: string): Promise<DeploymentAccepted> {
+    const { releaseName } = spec;
     const entity = deploymentEntity({ org, group: group.name, spec, targets, requestId });
-    await askTemporal(`deployment '${spec.releaseName}'`, () => startEntity(this.client, entity));
-    // The workflow's first operation installs it everywhere.
-    const operationId = deploymentOperationId(group.name, spec.releaseName, 1);
+    const created = await createEntity(this.client, createDeploymentUpdate, entity, requestId, `deployment '${releaseName}'`, async () => ({
+      deployment: await this.getDeployment(org, group.name, releaseName),
+    }));
     return {
-      releaseName: spec.releaseName,
+      releaseName,
       group: group.name,
-      status: 'DEPLOYING',
-      operationId,
-      links: { ...this.deploymentLinks(org, group.name, spec.releaseName), operation: `${orgPath(org)}/operations/${operationId}` },
+      status: created.status,
+      operationId: created.operationId,
+      links: { ...this.deploymentLinks(org, group.name, releaseName), operation: `${orgPath(org)}/operations/${created.operationId}` },
     };
   }
 

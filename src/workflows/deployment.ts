@@ -27,6 +27,7 @@ import { deploymentOperationId, groupWorkflowId, HELM_TASK_QUEUE } from '../doma
 import { mergeValues, valuesProblems } from '../domain/values.js';
 import { FailureType } from '../domain/problems.js';
 import {
+  createDeploymentUpdate,
   deleteDeploymentUpdate,
   deploymentAddedSignal,
   deploymentDeleteSignal,
@@ -47,6 +48,7 @@ export interface DeploymentWorkflowInput {
   group: string;
   spec: DeploymentSpec;
   targets: ClusterRef[];
+  /** The create request's idempotency key. */
   requestId: string;
   state?: DeploymentState;
 }
@@ -128,6 +130,17 @@ class DeploymentEntity {
   private registerHandlers(): void {
     const { state } = this;
     setHandler(deploymentStateQuery, () => state);
+    // Registering a handler writes nothing to history: runs recorded without it replay as they did.
+    setHandler(
+      createDeploymentUpdate,
+      // The apply, queued when the entity started, is its operation 1; its request may since have been trimmed from `requests`.
+      () => ({ status: state.status, operationId: state.requests[this.input.requestId] ?? deploymentOperationId(state.group, this.release, 1) }),
+      {
+        validator: ({ requestId }) => {
+          if (requestId !== this.input.requestId) throw conflict(`deployment '${this.release}' already exists`);
+        },
+      },
+    );
     setHandler(
       editDeploymentUpdate,
       (request) => {

@@ -79,6 +79,17 @@ export interface EditDeploymentRequest {
   reuseValues?: boolean;
 }
 
+/** The deployment's answer to its create request: where it stands and the operation that installs it. */
+export interface DeploymentCreated {
+  status: DeploymentState['status'];
+  operationId: string;
+}
+
+/**
+ * Sent with the deployment's start (update-with-start): answers the request that
+ * created it, and rejects any other one as a conflict (the deployment exists).
+ */
+export const createDeploymentUpdate = defineUpdate<DeploymentCreated, [{ requestId: string }]>('createDeployment');
 export const editDeploymentUpdate = defineUpdate<DeploymentOperation, [EditDeploymentRequest]>('editDeployment');
 export const syncDeploymentUpdate = defineUpdate<DeploymentOperation, [{ requestId: string }]>('syncDeployment');
 export const deleteDeploymentUpdate = defineUpdate<DeploymentOperation, [{ requestId: string; force?: boolean }]>('deleteDeployment');

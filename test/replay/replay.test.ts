@@ -28,7 +28,9 @@ const recorded = files.map((file) => {
   const payloads = payloadsIn(json);
   // `patched()` markers: their patch-data payload is `{"id": ...}` in clear.
   const patches = payloads.filter(({ path }) => path.includes('.markerRecordedEventAttributes.details.patch-data.')).map(({ payload }) => JSON.parse(jsonDataText(payload)).id as string);
-  return { file, json, type: file.split('--')[0]!, encrypted: payloads.some(({ payload }) => jsonMetadataText(payload, 'encoding') === ENCRYPTED_ENCODING), patches };
+  // The Updates it accepted, by name (in clear: the name is not a payload).
+  const updates: string[] = json.events.flatMap((e: any) => e.workflowExecutionUpdateAcceptedEventAttributes?.acceptedRequest?.input?.name ?? []);
+  return { file, json, type: file.split('--')[0]!, encrypted: payloads.some(({ payload }) => jsonMetadataText(payload, 'encoding') === ENCRYPTED_ENCODING), patches, updates };
 });
 
 /** Every patch ID the workflows use: `patched('<id>')` in their sources, and the tracing interceptors' patch. */
@@ -47,6 +49,12 @@ describe('replay of recorded histories', () => {
     expect(typesOf(recorded.filter((h) => h.encrypted && h.patches.includes(TRACING_PATCH)))).toEqual(types);
     expect(patchIds.length).toBeGreaterThan(1);
     expect([...new Set(recorded.flatMap((h) => h.patches))]).toEqual(expect.arrayContaining(patchIds));
+  });
+
+  it('covers each create by update-with-start: answered by the new entity, and again by the live one', () => {
+    const answeredTwice = (type: string, update: string) => recorded.some((h) => h.type === type && h.updates.filter((u) => u === update).length >= 2);
+    expect(answeredTwice('clusterWorkflow', 'createCluster')).toBe(true);
+    expect(answeredTwice('deploymentWorkflow', 'createDeployment')).toBe(true);
   });
 
   it('replays every history against the current code without non-determinism', async () => {

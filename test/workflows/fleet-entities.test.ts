@@ -85,13 +85,23 @@ describe('one group per cluster, decided by the cluster entities', () => {
 describe('deployment entity (fake helm)', () => {
   it('installs on every member with its override, repairs drift on the drifted target alone, uninstalls from a member that leaves', async () => {
     expect((await stack.api('POST', `${base}/clustergroups`, { body: { name: 'fe-fleet', members: ['fe-a', 'fe-b', 'fe-c'] } })).status).toBe(201);
-    const create = await stack.api('POST', `${base}/clustergroups/fe-fleet/deployments`, {
-      body: { releaseName: 'web', chart, namespace: 'apps', autoSync: true, values: { message: 'hello' }, valueOverrides: { 'fe-b': { message: 'hello b' } } },
-    });
+    const body = { releaseName: 'web', chart, namespace: 'apps', autoSync: true, values: { message: 'hello' }, valueOverrides: { 'fe-b': { message: 'hello b' } } };
+    const create = await stack.api('POST', `${base}/clustergroups/fe-fleet/deployments`, { body, headers: { 'idempotency-key': 'create-web' } });
     expect(create.status).toBe(202);
+    expect(create.body).toMatchObject({ releaseName: 'web', operationId: 'deployment.fe-fleet.web.1', links: { operation: `${base}/operations/deployment.fe-fleet.web.1` } });
     let state = await stateWhen('web', (s) => s.status === 'DEPLOYED', 'web DEPLOYED');
     expect(statuses(state)).toEqual({ 'fe-a': 'DEPLOYED', 'fe-b': 'DEPLOYED', 'fe-c': 'DEPLOYED' });
     expect(helm.release('fe-b', release)!.values).toEqual({ message: 'hello b' });
+
+    // The same create again: the entity answers, as it is now (deployed, not a predicted DEPLOYING), and installs nothing more.
+    const installs = new Map(helm.applies);
+    const again = await stack.api('POST', `${base}/clustergroups/fe-fleet/deployments`, { body, headers: { 'idempotency-key': 'create-web' } });
+    expect([again.status, again.body.status, again.body.operationId]).toEqual([202, 'DEPLOYED', 'deployment.fe-fleet.web.1']);
+    // Another create of that release: a 409 carrying the deployment there is.
+    const conflict = await stack.api('POST', `${base}/clustergroups/fe-fleet/deployments`, { body });
+    expect([conflict.status, conflict.body.error.deployment?.releaseName]).toEqual([409, 'web']);
+    expect((await deployment('web').query(deploymentStateQuery)).operations.filter((op) => op.type === 'apply')).toHaveLength(1);
+    expect(helm.applies).toEqual(installs);
 
     helm.tamper('fe-a', release, { message: 'changed by hand' });
     const applied = new Map(helm.applies);

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import type { Egress } from '../../adapters/egress/egress.js';
 import { checkEndpoint } from '../endpoint-check.js';
 import { chartPathProblem, isLocalChart, REPOSITORY_CHART } from '../../adapters/helm/chart-roots.js';
@@ -91,7 +91,8 @@ export function groupRoutes(routes: Routes, groups: GroupGateway, clusters: Clus
       overridesOnlyForMembers(target, body.valueOverrides);
       const source = await chartSource(repositories, req.org!, body.chart, chartRoots, egress);
       const spec: DeploymentSpec = {
-        releaseName: body.releaseName ?? `${chartBaseName(body.chart)}-${randomBytes(3).toString('hex')}`,
+        // A generated name follows from the request ID, so that a retried create reaches the deployment its first attempt made.
+        releaseName: body.releaseName ?? `${chartBaseName(body.chart)}-${createHash('sha256').update(requestId).digest('hex').slice(0, 6)}`,
         ...source,
         ...(body.version ? { version: body.version } : {}),
         namespace: body.namespace,
@@ -119,9 +120,10 @@ export function groupRoutes(routes: Routes, groups: GroupGateway, clusters: Clus
         );
         return void res.json({ dryRun: true, releaseName: spec.releaseName, targets, errors: targets.filter((t) => t.error).map((t) => `${t.clusterName}: ${t.error}`) });
       }
-      // A release name must be unique on every target, whichever deployment put it there.
+      // A release name must be unique on every target, whichever deployment put it there. The group's own
+      // deployment of that name answers for itself: a retried create again, any other a 409.
       const clash = (await groups.listDeployments(req.org!)).find(
-        (d) => d.releaseName === spec.releaseName && d.namespace === spec.namespace && d.targets.some((t) => target.members.includes(t)),
+        (d) => d.group !== target.name && d.releaseName === spec.releaseName && d.namespace === spec.namespace && d.targets.some((t) => target.members.includes(t)),
       );
       if (clash) throw new HttpError(409, 'conflict', `release '${spec.releaseName}' already exists on a member cluster (deployment of group '${clash.group}')`);
       const members = await resolveMembers(req.org!, target.members);
