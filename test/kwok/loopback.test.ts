@@ -93,7 +93,7 @@ describe('KWOK control planes listen on loopback only', () => {
   });
 
   it('the watchdog stops them when the process that started it dies, however it dies', async () => {
-    const script = `import { startWatchdog } from './src/activities/providers/kwok/processes.ts';
+    const script = `import { startWatchdog } from './src/adapters/providers/kwok/processes.ts';
       startWatchdog(${JSON.stringify(workdir)}); console.log('watching'); setInterval(() => {}, 1000);`;
     const owner = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
     await new Promise((resolve) => owner.stdout!.once('data', resolve));

@@ -32,7 +32,7 @@ beforeAll(async () => {
   const certificate = selfSignedCertificate();
   arm = await FakeArm.start({ containerServiceApiVersion: '2025-07-01', resourcesApiVersion: '2025-04-01' }, certificate);
   entra = await FakeEntra.start(app, certificate);
-  // As createProviders builds it (src/activities/providers/index.ts), pointed at the fakes.
+  // As createProviders builds it (src/adapters/providers/index.ts), pointed at the fakes.
   const provider = new AksProvider({
     credentials: credentialsFrom(secrets),
     apiVersion: '2025-07-01',

@@ -52,7 +52,7 @@ let stack: Stack;
 beforeAll(async () => {
   const port = await fake.start();
   fake.serviceAccounts.set(EMAIL, key.publicKey);
-  // As createProviders builds it (src/activities/providers/index.ts), pointed at the fake.
+  // As createProviders builds it (src/adapters/providers/index.ts), pointed at the fake.
   provider = new GkeProvider({ credentials: credentialsFrom(secrets), apiEndpoint: '127.0.0.1', port, protocol: 'http', pollIntervalMs: 20 });
   stack = await startStack({ providers: { gke: provider.activities() }, secrets });
 });
