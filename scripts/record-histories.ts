@@ -9,6 +9,9 @@
 // drops the spans: trace headers, workflow and activity interceptors on), every
 // patch taken, helm paths on real KWOK clusters. Its dev server suggests
 // continue-as-new early, so the entities' continue-as-new paths are short.
+//
+// FLOTILLA_RECORD_OUT=<dir> writes the histories there instead (a trial run
+// that leaves test/replay/histories as it is).
 import type { WorkflowHandle } from '@temporalio/client';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
@@ -35,7 +38,7 @@ import { eventually, startStack, testHelm, type ApiResponse } from '../test/help
 import { REPLAY_CODEC_KEYS } from '../test/replay/codec-keys.js';
 import { HistoryChecker, scanTemporal } from '../test/zz-history/scan.js';
 
-const out = fileURLToPath(new URL('../test/replay/histories/', import.meta.url));
+const out = process.env.FLOTILLA_RECORD_OUT || fileURLToPath(new URL('../test/replay/histories/', import.meta.url));
 const ORG = 'replay';
 /** Events after which the server suggests continue-as-new (its default is 4 Ki). */
 const SUGGEST_CONTINUE_AS_NEW = 120;

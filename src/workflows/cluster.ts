@@ -86,6 +86,15 @@ class ClusterEntity {
   /** The group the search attribute already holds (carried across continue-as-new). */
   private readonly initialGroup?: string;
   private running?: { op: Operation; scope: CancellationScope };
+  /**
+   * What the create asked for, copied before any handler runs: what the provision builds. A change
+   * accepted before the provision starts (delivered with the run's first task, as by an
+   * update-with-start or a worker slow to pick the run up) edits the desired spec at once but is
+   * queued behind the provision; provisioning that spec instead made an added pool twice (the
+   * second outlives the delete, whose control plane step then waits on it forever) and skipped a
+   * removed one.
+   */
+  private readonly createSpec?: ClusterSpec;
   private published?: { status: ClusterStatus; memo: string; group?: string };
   /**
    * Whether this run waits for update handlers before the main loop writes (decided once, when
@@ -126,7 +135,10 @@ class ClusterEntity {
     };
     this.ledger = new OperationLedger(this.state, { finished: KEEP_FINISHED_OPERATIONS, requests: KEEP_REQUEST_IDS });
     if (input.state?.group) this.initialGroup = input.state.group;
-    if (!input.state) this.enqueue({ type: 'provision' }, input.requestId);
+    if (!input.state) {
+      this.createSpec = JSON.parse(JSON.stringify(input.spec)) as ClusterSpec;
+      this.enqueue({ type: 'provision' }, input.requestId);
+    }
     this.registerHandlers();
   }
 
@@ -366,12 +378,15 @@ class ClusterEntity {
     const { org, spec } = this.state;
     const options = { workflowId: op.workflowId };
     switch (op.type) {
-      case 'provision':
+      case 'provision': {
+        // A child's arguments are not compared on replay: runs recorded before this replay as they did.
+        const created = this.createSpec ?? spec;
         return executeChild(provisionClusterWorkflow, {
           ...options,
-          args: [{ org, spec }],
-          staticSummary: `Provision ${spec.provider} cluster ${spec.name} with ${spec.nodePools.length} node pools`,
+          args: [{ org, spec: created }],
+          staticSummary: `Provision ${spec.provider} cluster ${spec.name} with ${created.nodePools.length} node pools`,
         });
+      }
       case 'delete':
         return executeChild(deleteClusterWorkflow, {
           ...options,

@@ -4,7 +4,7 @@ import { SimCloud } from '../../src/adapters/providers/sim/index.js';
 import type { ClusterState } from '../../src/domain/cluster-state.js';
 import { withDefaults, type NodePoolSpec } from '../../src/domain/cluster.js';
 import { FailureType } from '../../src/domain/problems.js';
-import { clusterEntity, startEntity } from '../../src/temporal/entity-starts.js';
+import { clusterEntity, startEntity, withStart } from '../../src/temporal/entity-starts.js';
 import { clusterWorkflow } from '../../src/workflows/cluster.js';
 import {
   addNodePoolUpdate,
@@ -188,6 +188,33 @@ describe('cluster entity workflow (sim provider, real dev server)', () => {
       ['delete', true, 'SUCCEEDED'],
     ]);
     expect(sim.resources({ org: ORG, name: 'india' })).toEqual({ networks: 0, controlPlanes: 0, nodePools: 0 });
+  });
+
+  it('provisions the spec it was created with: changes that arrive with its first task queue behind it, and a delete leaves nothing', async () => {
+    // Update-with-start delivers the change in the entity's first workflow task, before the provision starts
+    // (as a change sent right after the start does when the worker is slow to pick the workflow up).
+    const spec = withDefaults({ name: 'early', provider: 'sim', nodePools: pools() });
+    await stack.client.workflow.executeUpdateWithStart(addNodePoolUpdate, {
+      args: [{ requestId: 'add-gpu', pool: { name: 'gpu', instanceType: 'gpu-8', count: 1 } }],
+      startWorkflowOperation: withStart(clusterEntity({ org: ORG, spec, requestId: 'create-early' })),
+    });
+    const handle = stack.client.workflow.getHandle('cluster/wf/early');
+    await handle.executeUpdate(removeNodePoolUpdate, { args: [{ requestId: 'remove-batch', pool: 'batch' }] });
+    const state = await stateWhen(handle, (s) => s.status === 'RUNNING' && allDone(s), 'RUNNING, idle');
+    expect(state.operations.map((op) => [op.type, op.state])).toEqual([
+      ['provision', 'SUCCEEDED'],
+      ['addNodePool', 'SUCCEEDED'],
+      ['removeNodePool', 'SUCCEEDED'],
+    ]);
+    expect(state.operations[0]!.steps.map((s) => s.name)).toContain('create node pool batch');
+    expect(state.operations[0]!.steps.map((s) => s.name)).not.toContain('create node pool gpu');
+    expect(state.currentCounts).toEqual({ web: 2, gpu: 1 });
+    // Every pool made once: a second one would outlive the delete, which then waits on it forever.
+    expect(sim.creates('duplicate').filter((c) => c.cluster === `${ORG}/early`)).toEqual([]);
+    expect(sim.resources({ org: ORG, name: 'early' })).toEqual({ networks: 1, controlPlanes: 1, nodePools: 2 });
+    await handle.executeUpdate(deleteClusterUpdate, { args: [{ requestId: 'delete' }] });
+    expect(await handle.result()).toMatchObject({ status: 'DELETED' });
+    expect(sim.resources({ org: ORG, name: 'early' })).toEqual({ networks: 0, controlPlanes: 0, nodePools: 0 });
   });
 
   it('deletes in reverse order and completes as DELETED; a plain delete joins a pending one', async () => {
