@@ -14,6 +14,8 @@ import { helmRepositoryRoutes } from './routes/helm-repositories.js';
 import { codecRoutes, type CodecEndpoint } from './routes/codec.js';
 import { healthRoutes } from './routes/health.js';
 import { whoamiRoutes } from './routes/whoami.js';
+import { economicsRoutes } from './routes/economics.js';
+import { Recommender } from './recommender.js';
 import { RouteTable } from './route-table.js';
 import { openApiRoute, serveDocs } from './docs.js';
 import { z } from 'zod';
@@ -59,6 +61,8 @@ export interface AppOptions {
   rateLimit?: RateLimit;
   /** How long readers share an answer of the cluster list (ms); default one second, 0: not shared. */
   listCacheMs?: number;
+  /** Runs recommendation searches off the event loop; default: a thread of its own, started on first use. */
+  recommender?: Recommender;
   /** Directories local charts of deployments must lie under; when absent, only repository and OCI charts deploy. */
   chartRoots?: readonly string[];
 }
@@ -101,6 +105,7 @@ export function createApp(options: AppOptions): Express {
 
   const cursors = new Cursors(options.cursorKeys);
   const clusters = new ClusterGateway(client, links, cursors, options.listCacheMs ?? DEFAULT_LIST_CACHE_MS);
+  observability.metrics.readCostsFrom(() => clusters.costs());
   // Another org's resources are absent to a token (404), as is an org that is not the token's.
   const org = table.scope('/api/v1/orgs/:org', { auth: true, params: { org: z.string() }, errors: [404] });
   org.router.use(requireOrg(tokens));
@@ -112,6 +117,7 @@ export function createApp(options: AppOptions): Express {
   const groups = new GroupGateway(client, links, clusterAccess, cursors);
   groupRoutes(org, groups, clusters, clusterAccess, repositories, options.chartRoots ?? [], options.egress);
   operationRoutes(org, clusters, groups);
+  economicsRoutes(org, options.recommender ?? new Recommender());
   org.mountOn(app);
   app.use('/codec', codecRoutes(codec, tokens));
 

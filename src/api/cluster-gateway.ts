@@ -1,5 +1,6 @@
 import type { Client, UpdateDefinition, WorkflowHandle } from '@temporalio/client';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { clusterCost, type ClusterCost } from '../domain/catalogue/provider-types.js';
 import { clusterView, type ClusterState, type ClusterView, type OperationSummary } from '../domain/cluster-state.js';
 import type { ClusterSpec, ClusterStatus, NodePoolChanges, NodePoolSpec, ProviderName } from '../domain/cluster.js';
 import { clusterWorkflowId } from '../domain/ids.js';
@@ -14,6 +15,7 @@ import {
   removeNodePoolUpdate,
   updateNodePoolUpdate,
 } from '../workflows/messages.js';
+import type { ClusterHourlyCost } from '../observability/api-metrics.js';
 import { createEntity } from './entity-creates.js';
 import { notFound } from './errors.js';
 import { orgPath, runLink, type Links } from './links.js';
@@ -28,6 +30,8 @@ export interface ClusterFilter {
 
 /** A cluster as the API shows it. */
 export interface ClusterResource extends ClusterView {
+  /** At list prices, now (docs/economics.md). */
+  cost: ClusterCost;
   workflowId: string;
   links: { self: string; run?: string };
 }
@@ -113,6 +117,18 @@ export class ClusterGateway {
       return found;
     });
     return views.sort((a, b) => a.name.localeCompare(b.name));
+  }
+
+  /** Every live cluster of every org, with its cost now: what the cost gauge shows. */
+  async costs(): Promise<ClusterHourlyCost[]> {
+    return askTemporal('the list', async () => {
+      const found: ClusterHourlyCost[] = [];
+      for await (const execution of this.client.workflow.list({ query: `FlotillaKind = 'cluster' AND ExecutionStatus = 'Running'` })) {
+        const view = execution.memo?.cluster as ClusterView | undefined;
+        if (view) found.push({ org: view.org, cluster: view.name, provider: view.provider, region: view.region, hourly: clusterCost(view).hourly });
+      }
+      return found;
+    });
   }
 
   /**
@@ -206,7 +222,7 @@ export class ClusterGateway {
   }
 
   private withLinks(view: ClusterView): ClusterResource {
-    return { ...view, workflowId: clusterWorkflowId(view.org, view.name), links: this.clusterLinks(view.org, view.name) };
+    return { ...view, cost: clusterCost(view), workflowId: clusterWorkflowId(view.org, view.name), links: this.clusterLinks(view.org, view.name) };
   }
 
   private clusterLinks(org: string, name: string): ClusterResource['links'] {

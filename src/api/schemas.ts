@@ -2,6 +2,10 @@ import { z } from 'zod';
 import { CLUSTER_STATUSES, PROVIDER_NAMES, TAINT_EFFECTS, type ClusterRequest } from '../domain/cluster.js';
 import { DNS_LABEL, dnsLabelProblem } from '../domain/names.js';
 import type { Problem } from '../domain/problems.js';
+import { PROVIDER_CLOUDS, type CloudProvider } from '../domain/catalogue/catalogue.js';
+import { ARCHES } from '../domain/catalogue/data-format.js';
+import { FLAVORS, instanceTypeProblems } from '../domain/catalogue/provider-types.js';
+import { recommendationProblems } from '../domain/recommend/recommend.js';
 import { clusterRequestProblems, MAX_NODE_POOLS } from '../domain/validation.js';
 import { valuesProblems } from '../domain/values.js';
 import { pageFields } from './pagination.js';
@@ -65,9 +69,13 @@ export const ClusterCreate = z
         nodeRoleArn: z.string().regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/.+$/, 'an IAM role ARN').optional(),
       })
       .optional(),
+    flavor: z.enum(FLAVORS).optional().meta({ description: "kwok and sim: take this cloud's instance types, at their real capacity, and its prices" }),
     nodePools: z.array(NodePool).max(MAX_NODE_POOLS).default([]),
   })
-  .superRefine((request, ctx) => addProblems(ctx, clusterRequestProblems(request as ClusterRequest)));
+  .superRefine((request, ctx) => {
+    addProblems(ctx, clusterRequestProblems(request as ClusterRequest));
+    request.nodePools.forEach((pool, i) => addProblems(ctx, instanceTypeProblems(request, pool, ['nodePools', i])));
+  });
 
 export const NodePoolUpdate = z
   .strictObject({
@@ -158,3 +166,43 @@ export const DeploymentCreate = z.strictObject({
 });
 
 export const DeploymentEdit = z.strictObject({ ...deploymentFields, reuseValues: z.boolean().default(false) });
+
+const CLOUD_PROVIDER_NAMES = Object.keys(PROVIDER_CLOUDS) as CloudProvider[];
+const cloudProvider = z.enum(CLOUD_PROVIDER_NAMES as [CloudProvider, ...CloudProvider[]]);
+const regionName = z.string().min(1).max(64).regex(/^[a-z0-9-]+$/, 'lower-case letters, digits and -');
+/** A number in a query string, as a pattern the document shows. */
+const queryNumber = z
+  .string()
+  .regex(/^\d{1,6}(\.\d{1,3})?$/, 'a number, 0 or more')
+  .transform(Number);
+
+export const InstanceTypeQuery = z.strictObject({
+  provider: cloudProvider,
+  region: regionName.optional().meta({ description: "default: the provider's default region" }),
+  minCpu: queryNumber.optional(),
+  minMemoryGiB: queryNumber.optional(),
+  gpu: z.string().regex(/^\d{1,4}$/, 'a whole number of GPUs').transform(Number).optional().meta({ description: 'at least this many GPUs; 0: types without GPUs' }),
+  gpuModel: z.string().min(1).max(64).optional(),
+  arch: z.enum(ARCHES).optional(),
+});
+
+const amount = (max: number) => z.number().min(0).max(max);
+const nodeCount = z.number().int().min(0).max(10_000);
+
+export const RecommendationCreate = z
+  .strictObject({
+    providers: z.array(cloudProvider).min(1).max(CLOUD_PROVIDER_NAMES.length).optional(),
+    regions: z.array(regionName).min(1).max(200).optional(),
+    cpu: amount(100_000),
+    memoryGiB: amount(1_000_000),
+    gpu: z.number().int().min(0).max(10_000).optional(),
+    gpuModel: z.string().min(1).max(64).optional(),
+    minNodes: nodeCount.optional(),
+    maxNodes: nodeCount.optional(),
+    spotShare: z.number().min(0).max(1).optional(),
+    sameSize: z.boolean().optional(),
+    arch: z.enum(ARCHES).optional(),
+    burstable: z.boolean().optional(),
+    limit: z.number().int().min(1).max(50).optional(),
+  })
+  .superRefine((request, ctx) => addProblems(ctx, recommendationProblems(request)));

@@ -43,6 +43,7 @@ export interface ClusterView {
   region: string;
   kubernetesVersion: string;
   secretId?: string;
+  flavor?: ClusterSpec['flavor'];
   status: ClusterStatus;
   message?: string;
   group?: string;
@@ -69,6 +70,7 @@ export function clusterView(state: ClusterState): ClusterView {
     region: spec.region,
     kubernetesVersion: spec.kubernetesVersion,
     ...(spec.secretId ? { secretId: spec.secretId } : {}),
+    ...(spec.flavor ? { flavor: spec.flavor } : {}),
     status: state.status,
     ...(state.message ? { message: state.message } : {}),
     ...(state.group ? { group: state.group } : {}),

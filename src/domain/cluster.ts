@@ -1,8 +1,7 @@
-import { AKS_INSTANCE_TYPES, EKS_INSTANCE_TYPES, GKE_INSTANCE_TYPES, LOCAL_INSTANCE_TYPES, type InstanceType } from './instance-types.js';
+import type { Cloud } from './catalogue/data-format.js';
 
-/** What each provider offers; the API and the workflows accept only these. */
+/** What each provider offers; the API and the workflows accept only these. Instance types: catalogue/provider-types.ts. */
 export interface ProviderInfo {
-  instanceTypes: readonly InstanceType[];
   defaultRegion: string;
   defaultKubernetesVersion: string;
   /** Nodes in one pool; the local providers simulate nodes and stay small. */
@@ -20,13 +19,12 @@ const cloud = { defaultKubernetesVersion: '1.35', maxNodesPerPool: 1000, manages
 
 export const PROVIDERS = {
   // KWOK's control plane is the Kubernetes in tools/versions.json.
-  kwok: { instanceTypes: LOCAL_INSTANCE_TYPES, defaultRegion: 'local', defaultKubernetesVersion: '1.37', maxNodesPerPool: 100, managesNodePools: true },
-  sim: { instanceTypes: LOCAL_INSTANCE_TYPES, defaultRegion: 'sim-1', defaultKubernetesVersion: cloud.defaultKubernetesVersion, maxNodesPerPool: 1000, managesNodePools: true },
-  eks: { ...cloud, instanceTypes: EKS_INSTANCE_TYPES, defaultRegion: 'us-east-1', secret: { type: 'aws', required: false } },
-  gke: { ...cloud, instanceTypes: GKE_INSTANCE_TYPES, defaultRegion: 'us-central1', reservedPoolNames: ['flotilla-system'], secret: { type: 'gcp', required: false } },
-  aks: { ...cloud, instanceTypes: AKS_INSTANCE_TYPES, defaultRegion: 'eastus', secret: { type: 'azure', required: false } },
+  kwok: { defaultRegion: 'local', defaultKubernetesVersion: '1.37', maxNodesPerPool: 100, managesNodePools: true },
+  sim: { defaultRegion: 'sim-1', defaultKubernetesVersion: cloud.defaultKubernetesVersion, maxNodesPerPool: 1000, managesNodePools: true },
+  eks: { ...cloud, defaultRegion: 'us-east-1', secret: { type: 'aws', required: false } },
+  gke: { ...cloud, defaultRegion: 'us-central1', reservedPoolNames: ['flotilla-system'], secret: { type: 'gcp', required: false } },
+  aks: { ...cloud, defaultRegion: 'eastus', secret: { type: 'azure', required: false } },
   imported: {
-    instanceTypes: [],
     defaultRegion: 'imported',
     defaultKubernetesVersion: 'imported',
     maxNodesPerPool: 0,
@@ -88,6 +86,8 @@ export interface ClusterSpec {
   kubernetesVersion: string;
   secretId?: string;
   eks?: EksOptions;
+  /** kwok and sim: the cloud whose instance types (at their real capacity) and prices the cluster takes. */
+  flavor?: Cloud;
   nodePools: NodePoolSpec[];
 }
 
@@ -118,9 +118,10 @@ export interface ClusterRef {
   kubernetesVersion: string;
   secretId?: string;
   eks?: EksOptions;
+  flavor?: Cloud;
 }
 
 export function clusterRef(org: string, spec: Omit<ClusterSpec, 'nodePools'>): ClusterRef {
-  const { name, provider, region, kubernetesVersion, secretId, eks } = spec;
-  return { org, name, provider, region, kubernetesVersion, ...(secretId ? { secretId } : {}), ...(eks ? { eks } : {}) };
+  const { name, provider, region, kubernetesVersion, secretId, eks, flavor } = spec;
+  return { org, name, provider, region, kubernetesVersion, ...(secretId ? { secretId } : {}), ...(eks ? { eks } : {}), ...(flavor ? { flavor } : {}) };
 }

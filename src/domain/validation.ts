@@ -1,5 +1,4 @@
 import { PROVIDERS, providerInfo, type ClusterRequest, type NodePoolChanges, type NodePoolSpec, type ProviderName } from './cluster.js';
-import { findInstanceType } from './instance-types.js';
 import { dnsLabelProblem, labelKeyProblem, labelProblems, labelValueProblem } from './names.js';
 import type { Problem } from './problems.js';
 
@@ -10,7 +9,9 @@ export const MAX_HELM_REPOSITORIES = 100;
 
 /**
  * Semantic checks of one pool: the rules a JSON schema cannot say. Run by the
- * API (inside zod) and again by the workflow's update validators.
+ * API (inside zod) and again by the workflow's update validators. Its instance
+ * type is checked by the API alone (catalogue/provider-types.ts): the catalogue
+ * stays out of the workflow bundle.
  */
 export function nodePoolProblems(pool: NodePoolSpec, provider: ProviderName, path: Problem['path'] = []): Problem[] {
   const problems: Problem[] = [];
@@ -21,9 +22,6 @@ export function nodePoolProblems(pool: NodePoolSpec, provider: ProviderName, pat
   const nameProblem = dnsLabelProblem(pool.name);
   if (nameProblem) add('name', nameProblem);
   if (providerInfo(provider).reservedPoolNames?.includes(pool.name)) add('name', `'${pool.name}' is reserved by the ${provider} provider`);
-  if (!findInstanceType(info.instanceTypes, pool.instanceType)) {
-    add('instanceType', `unknown instance type '${pool.instanceType}' for provider ${provider}; known: ${info.instanceTypes.map((t) => t.name).join(', ')}`);
-  }
   if (!Number.isInteger(pool.count) || pool.count < 0) add('count', 'must be a whole number, 0 or more');
   if (pool.count > info.maxNodesPerPool) add('count', `must be at most ${info.maxNodesPerPool} for provider ${provider}`);
   if (pool.minCount !== undefined && pool.maxCount !== undefined && pool.minCount > pool.maxCount) {
@@ -61,6 +59,7 @@ export function clusterRequestProblems(request: ClusterRequest): Problem[] {
     problems.push({ path: ['nodePools'], message: 'at least one node pool' });
   }
   if (request.eks && request.provider !== 'eks') problems.push({ path: ['eks'], message: 'only for provider eks' });
+  if (request.flavor && !['kwok', 'sim'].includes(request.provider)) problems.push({ path: ['flavor'], message: 'only for the local providers kwok and sim' });
   if (request.eks?.subnetIds && request.eks.subnetIds.length < 2) problems.push({ path: ['eks', 'subnetIds'], message: 'EKS needs subnets in at least two availability zones' });
   if (info.secret?.required && !request.secretId) {
     problems.push({ path: ['secretId'], message: `a ${request.provider} cluster needs a ${info.secret.type} secret` });

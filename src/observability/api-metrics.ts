@@ -1,6 +1,14 @@
 import type { WorkflowClientInterceptor } from '@temporalio/client';
-import { Counter, Histogram, Registry } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { processMetrics } from './metrics-endpoint.js';
+
+export interface ClusterHourlyCost {
+  org: string;
+  cluster: string;
+  provider: string;
+  region: string;
+  hourly: number;
+}
 
 /**
  * The API's metrics: requests by route pattern (never the raw path, so the
@@ -39,6 +47,27 @@ export class ApiMetrics {
     labelNames: ['update', 'result'] as const,
     registers: [this.registry],
   });
+
+  private costs?: () => Promise<ClusterHourlyCost[]>;
+
+  // Read at each scrape, so a deleted cluster's series goes with it.
+  private readonly clusterCost = new Gauge({
+    name: 'flotilla_cluster_cost_dollars_per_hour',
+    help: "Each live cluster's cost now at list prices, USD per hour (unpriced pools count nothing; docs/economics.md).",
+    labelNames: ['org', 'cluster', 'provider', 'region'] as const,
+    registers: [this.registry],
+    collect: async () => {
+      // Temporal out of reach: no series, rather than a failed scrape of every other metric.
+      const costs = (await this.costs?.().catch(() => undefined)) ?? [];
+      this.clusterCost.reset();
+      for (const { hourly, ...labels } of costs) this.clusterCost.set(labels, hourly);
+    },
+  });
+
+  /** Where the cost gauge reads every live cluster's cost from. */
+  readCostsFrom(costs: () => Promise<ClusterHourlyCost[]>): void {
+    this.costs = costs;
+  }
 
   observeRequest(method: string, route: string, status: number, seconds: number): void {
     const labels = { method, route, status: String(status) };

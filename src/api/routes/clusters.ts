@@ -1,5 +1,6 @@
 import type { ClusterAccess } from '../../adapters/cluster-access.js';
 import type { SecretStore } from '../../adapters/secrets/store.js';
+import { instanceTypeProblems } from '../../domain/catalogue/provider-types.js';
 import { providerInfo, withDefaults, type ClusterRequest, type ClusterSpec } from '../../domain/cluster.js';
 import type { ClusterGateway } from '../cluster-gateway.js';
 import { HttpError, invalid } from '../errors.js';
@@ -86,6 +87,9 @@ export function clusterRoutes(routes: Routes, clusters: ClusterGateway, access: 
     '/clusters/:name/nodepools',
     { summary: 'Add a node pool', params: cluster, body: NodePool, idempotencyKey: true, responses: accepted, errors: [409] },
     async (req, res, { params, body, requestId }) => {
+      // The entity checks the rest; instance types are checked here, where the catalogue is.
+      const problems = instanceTypeProblems(await clusters.get(req.org!, params.name), body);
+      if (problems.length) throw invalid(problems);
       res.status(202).json(await clusters.addNodePool(req.org!, params.name, body, requestId));
     },
   );

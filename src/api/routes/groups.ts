@@ -3,6 +3,7 @@ import type { Egress } from '../../adapters/egress/egress.js';
 import { checkEndpoint } from '../endpoint-check.js';
 import { chartPathProblem, isLocalChart, REPOSITORY_CHART } from '../../adapters/helm/chart-roots.js';
 import type { ClusterAccess } from '../../adapters/cluster-access.js';
+import { sumCosts } from '../../domain/catalogue/cost.js';
 import { clusterRef, type ClusterRef } from '../../domain/cluster.js';
 import type { DeploymentSpec, GroupView } from '../../domain/groups.js';
 import type { Problem } from '../../domain/problems.js';
@@ -45,8 +46,13 @@ export function groupRoutes(routes: Routes, groups: GroupGateway, clusters: Clus
     res.json(await groups.pageGroups(req.org!, pageRequest(query)));
   });
 
-  routes.get('/clustergroups/:group', { summary: 'Get a cluster group', params: group, responses: { 200: 'the group with its members and deployments' } }, async (req, res, { params }) => {
-    res.json(await groups.getGroup(req.org!, params.group));
+  routes.get('/clustergroups/:group', { summary: 'Get a cluster group', params: group, responses: { 200: 'the group with its members, deployments and cost (the sum of its members\'s)' } }, async (req, res, { params }) => {
+    const found = await groups.getGroup(req.org!, params.group);
+    // A member deleted meanwhile costs nothing.
+    const gone = (err: unknown) => (err instanceof HttpError && err.status === 404 ? undefined : Promise.reject(err));
+    const members = await Promise.all(found.members.map((name) => clusters.get(req.org!, name).catch(gone)));
+    const cost = sumCosts(members.filter((m) => m !== undefined).map((m) => ({ name: m.name, cost: m.cost })));
+    res.json({ ...found, cost });
   });
 
   routes.put(

@@ -45,6 +45,11 @@ export function poolsCost(cloud: Cloud, region: string, pools: readonly PricedPo
   return cost(hourly, prices?.priceDate ?? null, prices?.old ?? false, unpriced, spotAtOnDemand);
 }
 
+/** Pools no cloud prices: nothing summed, every pool named. */
+export function unpricedCost(pools: string[]): Cost {
+  return cost(0, null, false, pools, []);
+}
+
 /** The sum of named costs (a group's clusters): pool names become `<name>/<pool>`. */
 export function sumCosts(costs: readonly { name: string; cost: Cost }[]): Cost {
   const dates = costs.map((c) => c.cost.priceDate).filter((date): date is string => date !== null).sort();

@@ -8,7 +8,8 @@
 export const CLOUDS = ['aws', 'gcp', 'azure'] as const;
 export type Cloud = (typeof CLOUDS)[number];
 
-export type Arch = 'amd64' | 'arm64';
+export const ARCHES = ['amd64', 'arm64'] as const;
+export type Arch = (typeof ARCHES)[number];
 
 /** Where one set of prices came from, and as of when. */
 export interface PriceSource {

@@ -1,6 +1,6 @@
 import type { protos } from '@google-cloud/container';
 import type { NodePoolSpec, Taint, TaintEffect } from '../../../domain/cluster.js';
-import { findInstanceType, GKE_INSTANCE_TYPES } from '../../../domain/instance-types.js';
+import { findInstanceType } from '../../../domain/catalogue/provider-types.js';
 
 type NodePool = protos.google.container.v1.INodePool;
 type NodeConfig = protos.google.container.v1.INodeConfig;
@@ -54,7 +54,7 @@ export function gkeTaints(taints: readonly Taint[] | undefined): NodeTaint[] {
 
 /** A GPU machine type names its accelerator separately in GKE; GKE installs the driver that goes with it. */
 export function accelerators(instanceType: string): Accelerator[] {
-  const type = findInstanceType(GKE_INSTANCE_TYPES, instanceType);
+  const type = findInstanceType({ provider: 'gke' }, instanceType);
   if (!type?.accelerator) return [];
   return [{ acceleratorType: type.accelerator, acceleratorCount: type.gpus ?? 1, gpuDriverInstallationConfig: { gpuDriverVersion: 'DEFAULT' } }];
 }

@@ -96,6 +96,6 @@ export class KwokProvider {
     if (!(await this.kwokctl.exists(Kwokctl.clusterName(ref)))) {
       throw ApplicationFailure.nonRetryable(`KWOK cluster ${ref.org}/${ref.name} has no control plane`, FailureType.nonRetryableCloud);
     }
-    return withHeartbeat(async () => ensurePoolNodes(coreApi(await this.kubeconfig(ref)), pool));
+    return withHeartbeat(async () => ensurePoolNodes(coreApi(await this.kubeconfig(ref)), ref, pool));
   }
 }

@@ -1,6 +1,6 @@
 import { PatchStrategy, setHeaderOptions, type CoreV1Api, type V1Node, type V1Taint } from '@kubernetes/client-node';
-import type { NodePoolSpec } from '../../../domain/cluster.js';
-import { findInstanceType, LOCAL_INSTANCE_TYPES } from '../../../domain/instance-types.js';
+import { findInstanceType } from '../../../domain/catalogue/provider-types.js';
+import type { ClusterRef, NodePoolSpec } from '../../../domain/cluster.js';
 import { kubeStatus } from '../../kube/client.js';
 
 export const POOL_LABEL = 'flotilla.io/nodepool';
@@ -17,12 +17,12 @@ function nodeIndex(pool: string, name: string): number {
   return name.startsWith(`${pool}-`) && /^\d+$/.test(suffix) ? Number(suffix) : -1;
 }
 
-function labelsFor(pool: NodePoolSpec, name: string): Record<string, string> {
+function labelsFor(pool: NodePoolSpec, name: string, arch: string): Record<string, string> {
   return {
     ...pool.labels,
     'kubernetes.io/hostname': name,
     'kubernetes.io/os': 'linux',
-    'kubernetes.io/arch': 'amd64',
+    'kubernetes.io/arch': arch,
     'node.kubernetes.io/instance-type': pool.instanceType,
     'flotilla.io/capacity-type': pool.spot ? 'spot' : 'on-demand',
     type: 'kwok',
@@ -34,10 +34,13 @@ function taintsFor(pool: NodePoolSpec): V1Taint[] {
   return (pool.taints ?? []).map((t) => ({ key: t.key, effect: t.effect, ...(t.value !== undefined ? { value: t.value } : {}) }));
 }
 
-/** A KWOK node: the annotation hands it to the kwok controller, which keeps it Ready and runs its pods. */
-export function nodeManifest(pool: NodePoolSpec, index: number): V1Node {
+/**
+ * A KWOK node: the annotation hands it to the kwok controller, which keeps it Ready and runs its pods.
+ * Its capacity is its type's: a local one, or with the cluster's flavor a cloud's, as that cloud's node has.
+ */
+export function nodeManifest(cluster: Pick<ClusterRef, 'provider' | 'flavor'>, pool: NodePoolSpec, index: number): V1Node {
   const name = nodeName(pool.name, index);
-  const type = findInstanceType(LOCAL_INSTANCE_TYPES, pool.instanceType);
+  const type = findInstanceType(cluster, pool.instanceType);
   if (!type) throw new Error(`unknown instance type ${pool.instanceType}`);
   const capacity: Record<string, string> = { cpu: String(type.cpu), memory: `${type.memoryGiB}Gi`, pods: '110' };
   if (type.gpus) capacity['nvidia.com/gpu'] = String(type.gpus);
@@ -46,7 +49,7 @@ export function nodeManifest(pool: NodePoolSpec, index: number): V1Node {
     kind: 'Node',
     metadata: {
       name,
-      labels: labelsFor(pool, name),
+      labels: labelsFor(pool, name, type.arch ?? 'amd64'),
       annotations: {
         'kwok.x-k8s.io/node': 'fake',
         'node.alpha.kubernetes.io/ttl': '0',
@@ -67,7 +70,7 @@ export async function listPoolNodes(api: CoreV1Api, pool: string): Promise<V1Nod
  * Brings the pool's nodes to the spec: creates missing ones, deletes surplus
  * ones, re-applies labels and taints. Idempotent; returns the node count.
  */
-export async function ensurePoolNodes(api: CoreV1Api, pool: NodePoolSpec): Promise<number> {
+export async function ensurePoolNodes(api: CoreV1Api, cluster: Pick<ClusterRef, 'provider' | 'flavor'>, pool: NodePoolSpec): Promise<number> {
   const existing = await listPoolNodes(api, pool.name);
   const byIndex = new Map(existing.map((n) => [nodeIndex(pool.name, n.metadata!.name!), n]));
 
@@ -80,7 +83,7 @@ export async function ensurePoolNodes(api: CoreV1Api, pool: NodePoolSpec): Promi
   const work: Promise<unknown>[] = [];
   for (let i = 0; i < pool.count; i++) {
     const node = byIndex.get(i);
-    if (!node) work.push(createNode(api, nodeManifest(pool, i)));
+    if (!node) work.push(createNode(api, nodeManifest(cluster, pool, i)));
     else work.push(reconcileNode(api, node, pool));
   }
   await Promise.all(work);
@@ -110,7 +113,8 @@ async function deleteNode(api: CoreV1Api, name: string): Promise<void> {
 
 async function reconcileNode(api: CoreV1Api, node: V1Node, pool: NodePoolSpec): Promise<void> {
   const name = node.metadata!.name!;
-  const wanted = labelsFor(pool, name);
+  // The type, and so the architecture, is fixed at the pool's creation.
+  const wanted = labelsFor(pool, name, node.metadata?.labels?.['kubernetes.io/arch'] ?? 'amd64');
   const previous = JSON.parse(node.metadata?.annotations?.[POOL_LABELS_ANNOTATION] ?? '[]') as string[];
   const labels: Record<string, string | null> = { ...wanted };
   for (const key of previous) if (!(key in wanted)) labels[key] = null;
