@@ -6,6 +6,7 @@ import { dnsLabelProblem } from '../../src/domain/names.js';
 import { cheapestCover } from '../../src/domain/recommend/cover.js';
 import { cheapestLayout, type Requirement } from '../../src/domain/recommend/layout.js';
 import { recommend, recommendationProblems } from '../../src/domain/recommend/recommend.js';
+import { instanceTypeProblems } from '../../src/domain/catalogue/provider-types.js';
 import { clusterRequestProblems } from '../../src/domain/validation.js';
 
 /** The requirement as docs/economics.md defines it, checked on pools alone. */
@@ -191,9 +192,8 @@ describe('recommendations', () => {
       expect(a.hourly).toBeCloseTo(poolsCost(a.cloud, a.region, a.nodePools).hourly, 6);
       expect(a.monthly).toBeCloseTo(a.hourly * 730, 1);
       for (const p of a.nodePools) expect(dnsLabelProblem(p.name)).toBeUndefined();
-      // Until phase 2 validates pools against the catalogue, the hand lists do not know every type.
-      const problems = clusterRequestProblems({ name: 'rec', provider: a.provider, region: a.region, nodePools: a.nodePools });
-      expect(problems.filter((p) => p.path.at(-1) !== 'instanceType')).toEqual([]);
+      expect(clusterRequestProblems({ name: 'rec', provider: a.provider, region: a.region, nodePools: a.nodePools })).toEqual([]);
+      expect(a.nodePools.flatMap((p) => instanceTypeProblems({ provider: a.provider }, p))).toEqual([]);
       expect(a.capacity.cpu).toBeGreaterThanOrEqual(16);
       expect(a.capacity.memoryGiB).toBeGreaterThanOrEqual(64);
       expect(a.nodePools.every((p) => p.count <= PROVIDERS[a.provider].maxNodesPerPool)).toBe(true);
