@@ -205,4 +205,7 @@ export const RecommendationCreate = z
     burstable: z.boolean().optional(),
     limit: z.number().int().min(1).max(50).optional(),
   })
-  .superRefine((request, ctx) => addProblems(ctx, recommendationProblems(request)));
+  // Only a request of the right shape: its numbers' ranges are the schema's to name, once.
+  .check((ctx) => {
+    if (ctx.issues.length === 0) for (const p of recommendationProblems(ctx.value)) ctx.issues.push({ code: 'custom', path: p.path, message: p.message, input: ctx.value });
+  });

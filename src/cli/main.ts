@@ -7,6 +7,7 @@ import { loginCommand } from './commands/login.js';
 import { nodePoolCommands } from './commands/nodepool.js';
 import { operationCommands } from './commands/operation.js';
 import { reconcileCommand } from './commands/reconcile.js';
+import { recommendCommand } from './commands/recommend.js';
 import { secretCommands } from './commands/secret.js';
 import { CliError, EXIT } from './errors.js';
 import { FORMATS } from './output.js';
@@ -28,6 +29,7 @@ export function program(): Command {
   deployCommands(flotilla);
   operationCommands(flotilla);
   reconcileCommand(flotilla);
+  recommendCommand(flotilla);
   return flotilla;
 }
 

@@ -1,6 +1,7 @@
 import YAML from 'yaml';
 
-export const FORMATS = ['table', 'json', 'yaml'] as const;
+/** wide: a table with more columns, where a command has them. */
+export const FORMATS = ['table', 'wide', 'json', 'yaml'] as const;
 export type Format = (typeof FORMATS)[number];
 
 export interface Column<T> {
@@ -8,12 +9,15 @@ export interface Column<T> {
   value: (row: T) => unknown;
 }
 
-/** Prints `data` as JSON or YAML as it is, or as the table `render` makes of it. */
-export function print(format: Format, data: unknown, render: () => string): void {
+/** Prints `data` as JSON or YAML as it is, or as the table `render` makes of it (`wide` for -o wide). */
+export function print(format: Format, data: unknown, render: (wide: boolean) => string): void {
   if (format === 'json') process.stdout.write(`${JSON.stringify(data, null, 2)}\n`);
   else if (format === 'yaml') process.stdout.write(YAML.stringify(data));
-  else process.stdout.write(render());
+  else process.stdout.write(render(format === 'wide'));
 }
+
+/** US dollars as the clouds bill them: hourly to four places, monthly to two. */
+export const dollars = (amount: number | undefined, places: number): string | undefined => (amount === undefined ? undefined : `$${amount.toFixed(places)}`);
 
 const cell = (value: unknown): string => (value === undefined || value === null || value === '' ? '-' : typeof value === 'object' ? JSON.stringify(value) : String(value));
 

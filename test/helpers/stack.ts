@@ -15,6 +15,7 @@ import { ClusterAccess } from '../../src/adapters/cluster-access.js';
 import { temporalClient } from '../../src/composition.js';
 import type { ProviderName } from '../../src/domain/cluster.js';
 import { createWorkers, runWorkers } from '../../src/worker.js';
+import { Recommender } from '../../src/api/recommender.js';
 import { ApiMetrics } from '../../src/observability/api-metrics.js';
 import { createLogger, type Logger } from '../../src/observability/logger.js';
 import { startMetricsServer } from '../../src/observability/metrics-endpoint.js';
@@ -140,6 +141,7 @@ export async function startStack(options: {
   // A worker that stops early would leave tests waiting on tasks nobody polls: say why.
   running.catch((err) => console.error('a test worker failed:', err));
 
+  const recommender = new Recommender();
   const app = createApp({
     client,
     tokens: new TokenTable(TOKEN_SPEC),
@@ -152,6 +154,7 @@ export async function startStack(options: {
     cursorKeys: options.cursorKeys ?? deriveCursorKeys(parseCodecKeys(process.env.FLOTILLA_CODEC_KEYS!)),
     observability: { logger, metrics: apiMetrics },
     chartRoots: options.chartRoots ?? [FIXTURE_CHARTS],
+    recommender,
     ...(options.rateLimit ? { rateLimit: options.rateLimit } : {}),
     ...(options.maxBodyBytes ? { maxBodyBytes: options.maxBodyBytes } : {}),
   });
@@ -186,6 +189,7 @@ export async function startStack(options: {
     },
     async stop() {
       await new Promise((resolve) => server.close(resolve));
+      await recommender.close();
       for (const w of workers) if (w.getState() === 'RUNNING') w.shutdown();
       await running;
       for (const workerConnection of workerConnections) await workerConnection.close();

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import type { Api } from '../api.js';
 import { contextOf, seg } from '../context.js';
 import { usageError } from '../errors.js';
-import { details, print, table, type Format } from '../output.js';
+import { details, dollars, print, table, type Format } from '../output.js';
 import { acceptedOperation, NO_WAIT_HELP, WAIT_HELP } from '../progress.js';
 import { collect, nodePoolFlag, readMapFile } from '../specs.js';
 
@@ -20,10 +20,24 @@ interface Pool {
   taints?: { key: string; value?: string; effect: string }[];
 }
 
+interface Cost {
+  hourly: number;
+  monthly: number;
+  currency: string;
+  priceDate: string | null;
+  old: boolean;
+  unpriced: string[];
+  spotAtOnDemand: string[];
+  region?: string;
+  note?: string;
+}
+
 interface ClusterView {
   name: string;
   provider: string;
+  flavor?: string;
   region: string;
+  cost?: Cost;
   kubernetesVersion: string;
   status: string;
   message?: string;
@@ -34,6 +48,9 @@ interface ClusterView {
   createdAt: string;
   links?: { run?: string };
 }
+
+/** A price only where one is known: a cluster no cloud prices shows none, not $0. */
+const priced = (c: ClusterView, amount: string | undefined) => (c.cost?.priceDate ? amount : undefined);
 
 const nodes = (pools: Pool[]) => `${pools.reduce((n, p) => n + (p.currentCount ?? 0), 0)}/${pools.reduce((n, p) => n + (p.desiredCount ?? 0), 0)}`;
 
@@ -84,6 +101,7 @@ export function clusterCommands(program: Command): void {
     .option('-f, --file <file>', 'the cluster spec as the API takes it (POST /clusters), in YAML or JSON; flags override it')
     .option('--provider <provider>', 'kwok, sim, eks, gke, aks or imported')
     .option('--region <region>', "the provider's region (default: the provider's)")
+    .option('--flavor <cloud>', "kwok and sim: take this cloud's instance types and prices (aws, gcp or azure)")
     .option('--kubernetes-version <version>', 'e.g. 1.35')
     .option('--secret <id>', 'the secret holding the provider credentials (flotilla secret list)')
     .option('--nodepool <POOL=TYPE:COUNT[:MIN-MAX]>', 'a node pool; repeat for more', collect(nodePoolFlag))
@@ -97,6 +115,7 @@ export function clusterCommands(program: Command): void {
         ...(name ? { name } : {}),
         ...(opts.provider ? { provider: opts.provider } : {}),
         ...(opts.region ? { region: opts.region } : {}),
+        ...(opts.flavor ? { flavor: opts.flavor } : {}),
         ...(opts.kubernetesVersion ? { kubernetesVersion: opts.kubernetesVersion } : {}),
         ...(opts.secret ? { secretId: opts.secret } : {}),
         ...(opts.nodepool ? { nodePools: [...((spec.nodePools as unknown[] | undefined) ?? []), ...opts.nodepool] } : {}),
@@ -115,7 +134,7 @@ export function clusterCommands(program: Command): void {
       const { api, format } = contextOf(command);
       const query = new URLSearchParams({ ...(opts.provider ? { provider: opts.provider } : {}), ...(opts.status ? { status: opts.status } : {}) }).toString();
       const items = await api.listAll<ClusterView>(`/clusters${query ? `?${query}` : ''}`);
-      print(format, items, () =>
+      print(format, items, (wide) =>
         table(items, [
           { header: 'NAME', value: (c) => c.name },
           { header: 'PROVIDER', value: (c) => c.provider },
@@ -123,7 +142,37 @@ export function clusterCommands(program: Command): void {
           { header: 'STATUS', value: (c) => c.status },
           { header: 'POOLS', value: (c) => c.nodePools.length },
           { header: 'NODES', value: (c) => nodes(c.nodePools) },
+          ...(wide
+            ? [
+                { header: '$/HOUR', value: (c: ClusterView) => priced(c, dollars(c.cost?.hourly, 4)) },
+                { header: '$/MONTH', value: (c: ClusterView) => priced(c, dollars(c.cost?.monthly, 2)) },
+                { header: 'UNPRICED', value: (c: ClusterView) => c.cost?.unpriced.join(',') },
+              ]
+            : []),
           { header: 'OPERATION', value: (c) => (c.operation ? `${c.operation.type}${c.operation.currentStep ? `: ${c.operation.currentStep}` : ''}` : undefined) },
+        ]),
+      );
+    });
+
+  cluster
+    .command('cost')
+    .description("a cluster's cost now, at list prices (docs/economics.md)")
+    .argument('<name>')
+    .action(async (name: string, _opts, command: Command) => {
+      const { api, format } = contextOf(command);
+      const view = await api.inOrg<ClusterView>('GET', `/clusters/${seg(name)}`);
+      const cost = view.cost!;
+      print(format, cost, () =>
+        details([
+          ['Cluster', view.name],
+          ['Priced as', view.flavor ? `${view.flavor} ${cost.region}` : cost.region],
+          ['Hourly', priced(view, dollars(cost.hourly, 4))],
+          ['Monthly', priced(view, dollars(cost.monthly, 2))],
+          ['Currency', cost.currency],
+          ['Prices as of', cost.priceDate ? `${cost.priceDate}${cost.old ? ' (old)' : ''}` : undefined],
+          ['Unpriced pools', cost.unpriced.join(', ')],
+          ['Spot at on-demand', cost.spotAtOnDemand.join(', ')],
+          ['Note', cost.note],
         ]),
       );
     });

@@ -1,22 +1,10 @@
-import type { ProviderName } from '../cluster.js';
 import aws from './data/aws.json' with { type: 'json' };
 import azure from './data/azure.json' with { type: 'json' };
 import gcp from './data/gcp.json' with { type: 'json' };
 import type { Arch, CatalogueFile, CatalogueTypeRow, Cloud, PriceSource } from './data-format.js';
 
 export { CLOUDS, type Arch, type Cloud, type PriceSource } from './data-format.js';
-
-/** The cloud whose catalogue each cloud provider validates and prices against. */
-export const PROVIDER_CLOUDS = { eks: 'aws', gke: 'gcp', aks: 'azure' } as const satisfies Partial<Record<ProviderName, Cloud>>;
-export type CloudProvider = keyof typeof PROVIDER_CLOUDS;
-
-export function cloudOfProvider(provider: string): Cloud | undefined {
-  return Object.prototype.hasOwnProperty.call(PROVIDER_CLOUDS, provider) ? PROVIDER_CLOUDS[provider as CloudProvider] : undefined;
-}
-
-export function providerOfCloud(cloud: Cloud): CloudProvider {
-  return (Object.keys(PROVIDER_CLOUDS) as CloudProvider[]).find((provider) => PROVIDER_CLOUDS[provider] === cloud)!;
-}
+export { cloudOfProvider, PROVIDER_CLOUDS, providerOfCloud, type CloudProvider } from './clouds.js';
 
 /** What one node of an instance type has, the same in every region. */
 export interface InstanceTypeSpec {
