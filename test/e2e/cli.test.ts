@@ -189,6 +189,41 @@ describe('clusters', () => {
   });
 });
 
+describe('economics', () => {
+  it('recommends layouts on each cloud, cheapest first, spot where its price is known', async () => {
+    const table = (await ok(['recommend', '--cpu', '16', '--memory', '64', '--provider', 'aws,gcp,azure', '--spot', '0.5', '--limit', '3'])).stdout.split('\n');
+    expect(table[0]).toMatch(/^PROVIDER\s+REGION\s+\$\/HOUR\s+\$\/MONTH\s+NODES\s+POOLS\s+OPTIMAL$/);
+    const layouts = json(await ok(['recommend', '--cpu', '16', '--memory', '64', '--provider', 'aws,gcp,azure', '--spot', '0.5', '--limit', '3', '-o', 'json']));
+    expect(new Set(layouts.map((l: any) => l.provider))).toEqual(new Set(['eks', 'gke', 'aks']));
+    expect(layouts.slice(0, 3).map((l: any) => l.hourly)).toEqual([...layouts.slice(0, 3).map((l: any) => l.hourly)].sort((a, b) => a - b));
+    const [best] = layouts;
+    expect(table[1]).toMatch(new RegExp(`^${best.provider}\\s+${best.region}\\s+\\$${best.hourly.toFixed(4)}\\s+\\$${best.monthly.toFixed(2)}\\s`));
+    expect(layouts.find((l: any) => l.provider === 'gke').nodePools.some((p: any) => p.spot)).toBe(true);
+    const bad = await flotilla(['recommend', '--cpu', '16', '--memory', '64', '--provider', 'ibm']);
+    expect([bad.code, bad.stderr.trim().split('\n')]).toEqual([2, [expect.stringContaining("'ibm' is not a cloud")]]);
+    const refused = await flotilla(['recommend', '--cpu', '16', '--memory', '64', '--spot', '2']);
+    expect([refused.code, refused.stderr]).toEqual([3, expect.stringMatching(/spotShare/)]);
+  });
+
+  it("shows a flavored local cluster's cost, and costs in cluster list -o wide", async () => {
+    created.push('priced');
+    await ok(['cluster', 'create', 'priced', '--provider', 'sim', '--flavor', 'gcp', '--region', 'us-central1', '--nodepool', 'web=n2-standard-4:3', '--nodepool', 'local=standard-2:1']);
+    const cost = json(await ok(['cluster', 'cost', 'priced', '-o', 'json']));
+    expect(cost).toMatchObject({ currency: 'USD', region: 'us-central1', unpriced: ['local'] });
+    expect(cost.hourly).toBeGreaterThan(0);
+    const text = (await ok(['cluster', 'cost', 'priced'])).stdout;
+    expect(text).toMatch(new RegExp(`^Hourly:\\s+\\$${cost.hourly.toFixed(4)}$`, 'm'));
+    expect(text).toMatch(/^Unpriced pools:\s+local$/m);
+    const unpriced = (await ok(['cluster', 'cost', 'one'])).stdout;
+    expect(unpriced).toMatch(/^Hourly:\s+-$/m);
+    expect(unpriced).toMatch(/^Note:\s+a sim cluster without a flavor has no cloud prices$/m);
+
+    const wide = (await ok(['cluster', 'list', '-o', 'wide'])).stdout.split('\n');
+    expect(wide[0]).toMatch(/^NAME\s+PROVIDER\s+REGION\s+STATUS\s+POOLS\s+NODES\s+\$\/HOUR\s+\$\/MONTH\s+UNPRICED\s+OPERATION$/);
+    expect(wide).toEqual(expect.arrayContaining([expect.stringMatching(new RegExp(`^priced\\s+sim\\s+us-central1\\s+RUNNING\\s+2\\s+4/4\\s+\\$${cost.hourly.toFixed(4)}\\s+\\$${cost.monthly.toFixed(2)}\\s+local\\s+-$`))]));
+  });
+});
+
 describe('errors', () => {
   it('exits 2 on usage errors (commander and local input)', async () => {
     for (const args of [['cluster', 'create', 'x', '--nodepool', 'web'], ['cluster', 'frobnicate'], ['cluster', 'list', '-o', 'xml'], ['cluster', 'create', '-f', join(dir, 'missing.yaml')], ['nodepool', 'scale', 'one', 'web', 'many']]) {
@@ -203,7 +238,7 @@ describe('errors', () => {
   it('exits 3 with the API error and its field on one line; 3 too when the API is unreachable', async () => {
     const invalid = await flotilla(['cluster', 'create', 'bad', '--provider', 'sim', '--nodepool', 'web=m5.large:1']);
     expect(invalid.code).toBe(3);
-    expect(invalid.stderr).toMatch(/^error: invalid request: nodePools\[0\]\.instanceType: unknown instance type 'm5\.large' for provider sim.*\(HTTP 400 invalid_request\)\n$/);
+    expect(invalid.stderr).toMatch(/^error: invalid request: nodePools\[0\]\.instanceType: unknown instance type 'm5\.large' for a sim cluster.*\(HTTP 400 invalid_request\)\n$/);
     const missing = await flotilla(['cluster', 'get', 'ghost']);
     expect([missing.code, missing.stderr]).toEqual([3, "error: cluster 'ghost' not found (HTTP 404 not_found)\n"]);
     const offline = join(dir, 'offline.json');

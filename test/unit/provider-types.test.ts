@@ -73,3 +73,17 @@ describe('cluster cost', () => {
     expect(clusterCost({ provider: 'eks', region: 'us-east-1', status: 'DELETED', nodePools: [pool({})] }).hourly).toBe(0);
   });
 });
+
+describe('a KWOK node of a flavored cluster', () => {
+  it("reports its cloud type's real capacity and architecture; a local type its own", async () => {
+    const { nodeManifest } = await import('../../src/adapters/providers/kwok/nodes.js');
+    const graviton = findCatalogueType('aws', 'm8g.4xlarge')!;
+    const node = nodeManifest({ provider: 'kwok', flavor: 'aws' }, { name: 'arm', instanceType: 'm8g.4xlarge', count: 1 }, 0);
+    expect(node.status!.capacity).toEqual({ cpu: String(graviton.cpu), memory: `${graviton.memoryGiB}Gi`, pods: '110' });
+    expect(node.metadata!.labels!['kubernetes.io/arch']).toBe('arm64');
+    const gpu = nodeManifest({ provider: 'kwok', flavor: 'gcp' }, { name: 'gpu', instanceType: 'g2-standard-8', count: 1 }, 0);
+    expect(gpu.status!.capacity!['nvidia.com/gpu']).toBe(String(findCatalogueType('gcp', 'g2-standard-8')!.gpus));
+    expect(nodeManifest({ provider: 'kwok' }, { name: 'l', instanceType: 'standard-4', count: 1 }, 0).status!.capacity).toMatchObject({ cpu: '4', memory: '16Gi' });
+    expect(() => nodeManifest({ provider: 'kwok' }, { name: 'x', instanceType: 'm8g.4xlarge', count: 1 }, 0)).toThrow(/unknown instance type/);
+  });
+});

@@ -27,13 +27,13 @@ export function clusterRoutes(routes: Routes, clusters: ClusterGateway, access: 
 
   routes.get(
     '/clusters',
-    { summary: 'List clusters, newest first', query: ClusterListQuery, responses: { 200: '{ items: [cluster], nextCursor? }' } },
+    { summary: 'List clusters, newest first', query: ClusterListQuery, responses: { 200: '{ items: [cluster, each with its cost], nextCursor? }' } },
     async (req, res, { query: { limit, cursor, ...filter } }) => {
       res.type('json').send(await clusters.page(req.org!, filter, pageRequest({ limit, cursor })));
     },
   );
 
-  routes.get('/clusters/:name', { summary: 'Get a cluster', params: cluster, responses: { 200: 'the cluster: status, pools, running operation, links' } }, async (req, res, { params }) => {
+  routes.get('/clusters/:name', { summary: 'Get a cluster', params: cluster, responses: { 200: 'the cluster: status, pools, running operation, cost { hourly, monthly, currency, priceDate, unpriced, ... }, links' } }, async (req, res, { params }) => {
     res.json(await clusters.get(req.org!, params.name));
   });
 
