@@ -20,8 +20,13 @@ DEPLOYMENT_FIELDS = ["chart", "values", "valueOverrides"]
 
 BEYOND_THE_SCHEMA = {
     **{f"GET {ORG}{path}": ["cursor"] for path in LISTS},
-    # Pools per provider (instance types, counts, reserved names), eks only for eks, a secret of this org and the provider's type.
-    f"POST {ORG}/clusters": ["nodePools", "eks", "secretId"],
+    # Pools per provider (instance types, counts, reserved names), eks only for eks, flavor only for kwok and sim,
+    # a secret of this org and the provider's type.
+    f"POST {ORG}/clusters": ["nodePools", "eks", "flavor", "secretId"],
+    # Regions the catalogue prices, per cloud.
+    f"GET {ORG}/instance-types": ["region"],
+    # Regions of the chosen clouds; some cpu, memory, GPUs or nodes; minNodes within maxNodes.
+    f"POST {ORG}/recommendations": ["regions", "cpu", "minNodes"],
     # The cluster's provider decides (the cluster entity checks when it exists).
     f"POST {ORG}/clusters/{{name}}/nodepools": POOL_FIELDS,
     f"PUT {ORG}/clusters/{{name}}/nodepools/{{pool}}": POOL_FIELDS,
