@@ -6,6 +6,11 @@ import { HttpError } from './errors.js';
 
 /** Searches waiting or running at once; more answer 503 rather than queue for minutes. */
 export const MAX_PENDING_SEARCHES = 4;
+/**
+ * The longest a search may take, waiting included. Most take 1–5 s; a huge requirement over
+ * every region can take minutes (100 000 vCPU: about 2), so the thread is stopped and asked again narrower.
+ */
+export const SEARCH_TIMEOUT_MS = 8_000;
 
 interface Pending {
   resolve: (layouts: Recommendation[]) => void;
@@ -28,7 +33,13 @@ export class Recommender {
     }
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
-      this.pending.set(id, { resolve, reject });
+      const timer = setTimeout(() => this.stop(`the search took over ${SEARCH_TIMEOUT_MS / 1000} s; name fewer providers or regions, or a smaller requirement`), SEARCH_TIMEOUT_MS);
+      timer.unref();
+      const settle = <T>(then: (value: T) => void) => (value: T) => {
+        clearTimeout(timer);
+        then(value);
+      };
+      this.pending.set(id, { resolve: settle(resolve), reject: settle(reject) });
       this.thread().postMessage({ id, request });
     });
   }
@@ -36,6 +47,19 @@ export class Recommender {
   async close(): Promise<void> {
     await this.worker?.terminate();
     this.worker = undefined;
+  }
+
+  /** Ends the thread: what it held or queued is answered 503; the next request starts another. */
+  private stop(why: string): void {
+    const worker = this.worker;
+    this.worker = undefined;
+    this.failAll(new HttpError(503, 'busy', why));
+    void worker?.terminate();
+  }
+
+  private failAll(err: Error): void {
+    for (const waiting of this.pending.values()) waiting.reject(err);
+    this.pending.clear();
   }
 
   private thread(): Worker {
@@ -52,9 +76,9 @@ export class Recommender {
     });
     // A thread that dies fails what it held; the next request starts another.
     const fail = (err: Error) => {
-      for (const waiting of this.pending.values()) waiting.reject(err);
-      this.pending.clear();
-      if (this.worker === worker) this.worker = undefined;
+      if (this.worker !== worker) return;
+      this.worker = undefined;
+      this.failAll(err);
     };
     worker.on('error', fail);
     worker.on('exit', (code) => fail(new Error(`the recommender thread exited (${code})`)));

@@ -1,4 +1,5 @@
 import { SimCloud } from '../../src/adapters/providers/sim/index.js';
+import { SEARCH_TIMEOUT_MS } from '../../src/api/recommender.js';
 import { findPrice } from '../../src/domain/catalogue/catalogue.js';
 import { scrape, valueOf } from '../helpers/metrics.js';
 import { eventually, startStack, type Stack } from '../helpers/stack.js';
@@ -119,6 +120,14 @@ describe('POST /recommendations', () => {
     expect(fields(await stack.api('POST', `${base}/recommendations`, { body: { cpu: 4, memoryGiB: 8, providers: ['kwok'] } }))).toEqual(['providers[0]']);
     expect(fields(await stack.api('POST', `${base}/recommendations`, { body: { cpu: 4, memoryGiB: 8, regions: ['mars-1'] } }))).toEqual(['regions[0]']);
     expect(fields(await stack.api('POST', `${base}/recommendations`, { body: { cpu: 4, memoryGiB: 8, minNodes: 5, maxNodes: 2 } }))).toEqual(['minNodes']);
+  });
+
+  it('answers 503 for a search past its bound, and searches again after', async () => {
+    const started = Date.now();
+    const huge = await stack.api('POST', `${base}/recommendations`, { body: { cpu: 100_000, memoryGiB: 1_000_000 } });
+    expect([huge.status, huge.body.error.message]).toEqual([503, expect.stringMatching(/took over 8 s/)]);
+    expect(Date.now() - started).toBeLessThan(SEARCH_TIMEOUT_MS + 2_000);
+    expect((await stack.api('POST', `${base}/recommendations`, { body: { providers: ['aks'], regions: ['eastus'], cpu: 4, memoryGiB: 16 } })).status).toBe(200);
   });
 
   it('keeps the API answering while a search over every cloud and region runs', async () => {
