@@ -122,10 +122,8 @@ describe('cluster entity workflow (sim provider, real dev server)', () => {
     expect(tooMany.details?.[0]).toEqual([expect.objectContaining({ path: ['count'], message: expect.stringMatching(/maxCount 5/) })]);
     const exists = await rejection(handle.executeUpdate(addNodePoolUpdate, { args: [{ requestId: 'r3', pool: pools()[0]! }] }));
     expect(exists.type).toBe(FailureType.conflict);
-    const unknownType = await rejection(
-      handle.executeUpdate(addNodePoolUpdate, { args: [{ requestId: 'r4', pool: { name: 'x', instanceType: 'm5.large', count: 1 } }] }),
-    );
-    expect(unknownType.details?.[0]).toEqual([expect.objectContaining({ path: ['instanceType'] })]);
+    // Instance types are checked against the catalogue by the API and the provider activities, not here:
+    // the workflow bundle does not carry the catalogue (docs/economics.md; test/api/economics-api.test.ts).
 
     const history = await handle.fetchHistory();
     const accepted = history.events!.filter((e) => e.workflowExecutionUpdateAcceptedEventAttributes);
