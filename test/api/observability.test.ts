@@ -106,7 +106,8 @@ describe('API metrics', () => {
     expect(valueOf(samples, 'flotilla_workflows_started_total', { workflow_type: 'clusterWorkflow' })).toBe(1);
     expect(valueOf(samples, 'flotilla_workflow_updates_total', { update: 'addNodePool', result: 'ok' })).toBe(1);
     // Raw paths never become labels.
-    expect(samples.some((s) => Object.values(s.labels).some((v) => v.includes('obs-api')))).toBe(false);
+    // (The cost gauge is per cluster by design: its cluster label is the series' identity, not a path.)
+    expect(samples.some((s) => s.name !== 'flotilla_cluster_cost_dollars_per_hour' && Object.values(s.labels).some((v) => v.includes('obs-api')))).toBe(false);
     // Process metrics come along.
     expect(valueOf(samples, 'process_cpu_user_seconds_total')).toBeGreaterThan(0);
   });

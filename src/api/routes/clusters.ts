@@ -87,8 +87,10 @@ export function clusterRoutes(routes: Routes, clusters: ClusterGateway, access: 
     '/clusters/:name/nodepools',
     { summary: 'Add a node pool', params: cluster, body: NodePool, idempotencyKey: true, responses: accepted, errors: [409] },
     async (req, res, { params, body, requestId }) => {
-      // The entity checks the rest; instance types are checked here, where the catalogue is.
-      const problems = instanceTypeProblems(await clusters.get(req.org!, params.name), body);
+      // The entity checks the rest; instance types are checked here, where the catalogue is. A provider
+      // that does not make pools (imported) has no type to check: the entity refuses any new pool (409).
+      const target = await clusters.get(req.org!, params.name);
+      const problems = providerInfo(target.provider).managesNodePools ? instanceTypeProblems(target, body) : [];
       if (problems.length) throw invalid(problems);
       res.status(202).json(await clusters.addNodePool(req.org!, params.name, body, requestId));
     },
