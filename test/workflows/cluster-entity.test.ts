@@ -174,9 +174,11 @@ describe('cluster entity workflow (sim provider, real dev server)', () => {
     const handle = await startCluster('india');
     await stateWhen(handle, (s) => s.status === 'RUNNING', 'RUNNING');
     sim.inject('deleteControlPlane', { kind: 'hang' });
+    // The sim counts every cluster's calls: wait for this delete's own call, or the hang may be cleared before it comes.
+    const before = sim.calls.get('deleteControlPlane') ?? 0;
     await handle.executeUpdate(deleteClusterUpdate, { args: [{ requestId: 'plain' }] });
     await stateWhen(handle, (s) => s.status === 'DELETING' && s.operations.at(-1)!.steps.length === 0, 'DELETING');
-    await eventually(async () => ((sim.calls.get('deleteControlPlane') ?? 0) > 0 ? true : undefined), 'delete stuck');
+    await eventually(async () => ((sim.calls.get('deleteControlPlane') ?? 0) > before ? true : undefined), 'delete stuck');
     sim.clear();
     await handle.executeUpdate(deleteClusterUpdate, { args: [{ requestId: 'force', force: true }] });
     expect((await handle.result()).status).toBe('DELETED');
