@@ -1,27 +1,15 @@
 import aws from './data/aws.json' with { type: 'json' };
 import azure from './data/azure.json' with { type: 'json' };
 import gcp from './data/gcp.json' with { type: 'json' };
-import type { Arch, CatalogueFile, CatalogueTypeRow, Cloud, PriceSource } from './data-format.js';
+import type { Arch, CatalogueFile, CatalogueTypeRow, Cloud, InstanceCapacity, PriceSource } from './data-format.js';
 
 export { CLOUDS, type Arch, type Cloud, type PriceSource } from './data-format.js';
 export { cloudOfProvider, PROVIDER_CLOUDS, providerOfCloud, type CloudProvider } from './clouds.js';
 
-/** What one node of an instance type has, the same in every region. */
-export interface InstanceTypeSpec {
+/** An instance type of a cloud, with what one node of it has. */
+export interface InstanceTypeSpec extends InstanceCapacity {
   name: string;
   cloud: Cloud;
-  cpu: number;
-  memoryGiB: number;
-  gpus: number;
-  gpuModel?: string;
-  /** Each GPU is this share of one physical GPU. */
-  gpuFraction?: number;
-  arch: Arch;
-  family: string;
-  /** Not all of its vCPUs are sustained (t3, B-series, shared-core e2). */
-  burstable?: boolean;
-  /** Shared-core: the share of its vCPUs that is billed and sustained. */
-  cpuShare?: number;
 }
 
 /** USD per hour. `spot` only where the catalogue knows the region's spot price. */

@@ -28,8 +28,8 @@ export interface CatalogueRegion {
   source: number;
 }
 
-/** One instance type: its capacity, and its hourly prices by region (null: not offered or not priced there). */
-export interface CatalogueTypeRow {
+/** What one node of an instance type has, the same in every region. */
+export interface InstanceCapacity {
   cpu: number;
   memoryGiB: number;
   gpus: number;
@@ -42,6 +42,10 @@ export interface CatalogueTypeRow {
   burstable?: boolean;
   /** GCP shared-core: the share of its vCPUs that is billed and sustained. */
   cpuShare?: number;
+}
+
+/** One instance type: its capacity, and its hourly prices by region (null: not offered or not priced there). */
+export interface CatalogueTypeRow extends InstanceCapacity {
   onDemand: (number | null)[];
   /** Absent when the cloud's source has no spot prices. */
   spot?: (number | null)[];
