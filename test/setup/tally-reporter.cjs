@@ -9,8 +9,8 @@ class TallyReporter {
   onRunComplete(_contexts, results) {
     const file = process.env.FLOTILLA_TEST_TALLY;
     if (!file) return;
-    const { numPassedTestSuites, numFailedTestSuites, numTotalTestSuites, numPassedTests, numFailedTests, numTotalTests } = results;
-    appendFileSync(file, `${JSON.stringify({ stage: process.env.FLOTILLA_TEST_STAGE ?? '', numPassedTestSuites, numFailedTestSuites, numTotalTestSuites, numPassedTests, numFailedTests, numTotalTests })}\n`);
+    const { numPassedTestSuites, numFailedTestSuites, numTotalTestSuites, numPassedTests, numFailedTests, numPendingTests, numTodoTests, numTotalTests } = results;
+    appendFileSync(file, `${JSON.stringify({ stage: process.env.FLOTILLA_TEST_STAGE ?? '', numPassedTestSuites, numFailedTestSuites, numTotalTestSuites, numPassedTests, numFailedTests, numPendingTests, numTodoTests, numTotalTests })}\n`);
   }
 }
 
