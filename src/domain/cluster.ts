@@ -88,6 +88,8 @@ export interface ClusterSpec {
   eks?: EksOptions;
   /** kwok and sim: the cloud whose instance types (at their real capacity) and prices the cluster takes. */
   flavor?: Cloud;
+  /** The tenant's labels (src/domain/cluster-labels.ts adds the flotilla.io/ ones every cluster carries). */
+  labels?: Record<string, string>;
   nodePools: NodePoolSpec[];
 }
 
@@ -119,9 +121,21 @@ export interface ClusterRef {
   secretId?: string;
   eks?: EksOptions;
   flavor?: Cloud;
+  /** The tenant's labels: selector groups, selector overrides and `${cluster.labels.<key>}` read them. */
+  labels?: Record<string, string>;
 }
 
 export function clusterRef(org: string, spec: Omit<ClusterSpec, 'nodePools'>): ClusterRef {
-  const { name, provider, region, kubernetesVersion, secretId, eks, flavor } = spec;
-  return { org, name, provider, region, kubernetesVersion, ...(secretId ? { secretId } : {}), ...(eks ? { eks } : {}), ...(flavor ? { flavor } : {}) };
+  const { name, provider, region, kubernetesVersion, secretId, eks, flavor, labels } = spec;
+  return {
+    org,
+    name,
+    provider,
+    region,
+    kubernetesVersion,
+    ...(secretId ? { secretId } : {}),
+    ...(eks ? { eks } : {}),
+    ...(flavor ? { flavor } : {}),
+    ...(labels && Object.keys(labels).length ? { labels } : {}),
+  };
 }
