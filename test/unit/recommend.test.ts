@@ -12,9 +12,13 @@ import { clusterRequestProblems } from '../../src/domain/validation.js';
 /** The requirement as docs/economics.md defines it, checked on pools alone. */
 function meets(pools: readonly NodePoolSpec[], types: readonly PricedInstanceType[], r: Requirement): boolean {
   let [cpu, memory, gpus, nodes, odCpu, odMemory, odGpus] = [0, 0, 0, 0, 0, 0, 0];
+  const [daemons, largest] = [r.perNode ?? { cpu: 0, memoryGiB: 0, gpu: 0 }, r.largestPod ?? { cpu: 0, memoryGiB: 0, gpu: 0 }];
   for (const pool of pools) {
     const t = types.find((type) => type.name === pool.instanceType)!;
-    const node = { cpu: t.cpu * (t.cpuShare ?? 1), memory: t.memoryGiB, gpus: t.gpuFraction === undefined ? t.gpus : 0 };
+    const capacity = { cpu: t.cpu * (t.cpuShare ?? 1), memory: t.memoryGiB, gpus: t.gpuFraction === undefined ? t.gpus : 0 };
+    // Every node runs the DaemonSets (perNode) and must hold the largest pod beside them; what is left holds the rest.
+    if (capacity.cpu < daemons.cpu + largest.cpu || capacity.memory < daemons.memoryGiB + largest.memoryGiB || capacity.gpus < daemons.gpu + largest.gpu) return false;
+    const node = { cpu: capacity.cpu - daemons.cpu, memory: capacity.memory - daemons.memoryGiB, gpus: capacity.gpus - daemons.gpu };
     cpu += pool.count * node.cpu;
     memory += pool.count * node.memory;
     gpus += pool.count * node.gpus;
@@ -86,11 +90,15 @@ describe('the cheapest layout', () => {
     maxNodes: fc.integer({ min: 1, max: 6 }),
     spotShare: fc.constantFrom(0, 0.25, 0.5, 1),
     sameSize: fc.boolean(),
+    // A chart's DaemonSets on every node, and its largest pod (docs/economics.md, "Sizing for a chart").
+    perNode: fc.constantFrom(undefined, undefined, { cpu: 1, memoryGiB: 2, gpu: 0 }, { cpu: 0.5, memoryGiB: 6, gpu: 0 }),
+    largestPod: fc.constantFrom(undefined, { cpu: 2, memoryGiB: 4, gpu: 0 }),
   });
 
   it('meets the requirement and never costs more than a brute-force search', () => {
     fc.assert(
-      fc.property(requirements, ({ types, ...r }) => {
+      fc.property(requirements, ({ types, perNode, largestPod, ...rest }) => {
+        const r: Requirement = { ...rest, ...(perNode ? { perNode } : {}), ...(largestPod ? { largestPod } : {}) };
         const layout = cheapestLayout(types, r, 1000);
         const brute = bruteForce(types, r);
         if (brute === undefined) return layout === undefined;

@@ -2,6 +2,13 @@ import type { NodePoolSpec } from '../cluster.js';
 import type { Arch, PricedInstanceType } from '../catalogue/catalogue.js';
 import { cheapestCover, type CoverItem, type CoverOptions, type CoverSolution } from './cover.js';
 
+/** CPU (vCPU), memory (GiB) and whole GPUs. */
+export interface Resources {
+  cpu: number;
+  memoryGiB: number;
+  gpu: number;
+}
+
 /** What a cluster must hold, in total over its nodes. */
 export interface Requirement {
   cpu: number;
@@ -24,6 +31,14 @@ export interface Requirement {
   arch?: Arch;
   /** Allow burstable and shared-core types, whose vCPUs are not all sustained. */
   burstable?: boolean;
+  /**
+   * Taken on every node on top of the requirement (a chart's DaemonSets): a node
+   * counts only for what it has left, and a type with less than this is not used.
+   * Small types lose most, so it changes which layout is cheapest.
+   */
+  perNode?: Resources;
+  /** What the largest pod asks for: only types that hold it beside `perNode` are used. */
+  largestPod?: Resources;
 }
 
 export interface LayoutCapacity {
@@ -45,17 +60,20 @@ export interface Layout {
   capacity: LayoutCapacity;
 }
 
+const EPS = 1e-9;
+
 /** One node of a type, on demand or spot. */
 interface Offer {
   type: PricedInstanceType;
   spot: boolean;
   price: number;
+  /** What the node holds for the requirement, once `perNode` is taken. */
+  room: { cpu: number; memoryGiB: number; gpus: number };
 }
 
 /** Dimensions of the cover: the total, the node count, then what on-demand nodes alone must hold. */
-const amountsOf = (offer: Offer) => {
-  const { cpu, memoryGiB, gpus } = effectiveCapacity(offer.type);
-  const onDemand = offer.spot ? [0, 0, 0] : [cpu, memoryGiB, gpus];
+const amountsOf = ({ room: { cpu, memoryGiB, gpus }, spot }: Offer) => {
+  const onDemand = spot ? [0, 0, 0] : [cpu, memoryGiB, gpus];
   return [cpu, memoryGiB, gpus, 1, ...onDemand];
 };
 
@@ -64,8 +82,19 @@ function effectiveCapacity(type: PricedInstanceType): { cpu: number; memoryGiB: 
   return { cpu: type.cpu * (type.cpuShare ?? 1), memoryGiB: type.memoryGiB, gpus: type.gpuFraction === undefined ? type.gpus : 0 };
 }
 
+/** What a node of the type holds for the requirement: its capacity less what `perNode` takes on it. */
+function roomOf(type: PricedInstanceType, { perNode }: Requirement): Offer['room'] {
+  const { cpu, memoryGiB, gpus } = effectiveCapacity(type);
+  return { cpu: cpu - (perNode?.cpu ?? 0), memoryGiB: memoryGiB - (perNode?.memoryGiB ?? 0), gpus: gpus - (perNode?.gpu ?? 0) };
+}
+
+/** Whether a node of the type has room for the largest pod (nothing: for `perNode` alone). */
+function holds(room: Offer['room'], { largestPod }: Requirement): boolean {
+  return room.cpu >= (largestPod?.cpu ?? 0) - EPS && room.memoryGiB >= (largestPod?.memoryGiB ?? 0) - EPS && room.gpus >= (largestPod?.gpu ?? 0) - EPS;
+}
+
 function usable(type: PricedInstanceType, requirement: Requirement): boolean {
-  const wantsGpu = (requirement.gpu ?? 0) > 0;
+  const wantsGpu = (requirement.gpu ?? 0) > 0 || (requirement.perNode?.gpu ?? 0) > 0;
   const gpuOk =
     type.gpus === 0 ||
     (wantsGpu && type.gpuFraction === undefined && (requirement.gpuModel === undefined || type.gpuModel?.toLowerCase() === requirement.gpuModel.toLowerCase()));
@@ -75,10 +104,14 @@ function usable(type: PricedInstanceType, requirement: Requirement): boolean {
 function offersOf(types: readonly PricedInstanceType[], requirement: Requirement): Offer[] {
   return types
     .filter((type) => usable(type, requirement))
-    .flatMap((type) => [
-      { type, spot: false, price: type.onDemand },
-      ...(type.spot !== undefined && type.spot < type.onDemand ? [{ type, spot: true, price: type.spot }] : []),
-    ]);
+    .flatMap((type) => {
+      const room = roomOf(type, requirement);
+      if (!holds(room, requirement)) return [];
+      return [
+        { type, spot: false, price: type.onDemand, room },
+        ...(type.spot !== undefined && type.spot < type.onDemand ? [{ type, spot: true, price: type.spot, room }] : []),
+      ];
+    });
 }
 
 /** A pool name from its type: a DNS label, e.g. m5-large, standard-d4s-v5-spot. */
@@ -112,7 +145,6 @@ function toLayout(offers: readonly Offer[], solution: Pick<CoverSolution, 'count
   };
 }
 
-const EPS = 1e-9;
 
 /**
  * The cheapest layout of one type: the fewest nodes that meet the requirement,
@@ -120,7 +152,7 @@ const EPS = 1e-9;
  * more than nothing, and spot (where offered) less than on demand.
  */
 function singleTypeCounts(own: readonly Offer[], requirement: Requirement, maxNodesPerPool: number): number[] | undefined {
-  const node = effectiveCapacity(own[0]!.type);
+  const node = own[0]!.room;
   const needs: [number, number][] = [
     [requirement.cpu, node.cpu],
     [requirement.memoryGiB, node.memoryGiB],
