@@ -4,6 +4,8 @@ import { clusterCost, type ClusterCost } from '../domain/catalogue/provider-type
 import { clusterView, type ClusterState, type ClusterView, type OperationSummary } from '../domain/cluster-state.js';
 import type { ClusterSpec, ClusterStatus, NodePoolChanges, NodePoolSpec, ProviderName } from '../domain/cluster.js';
 import { clusterWorkflowId } from '../domain/ids.js';
+import { formatRequirement, matches, type Requirement } from '../domain/label-selector.js';
+import type { LabelChanges } from '../domain/cluster-labels.js';
 import { isFinished, plannedStepCount, type Operation, type Step } from '../domain/operations.js';
 import { clusterEntity } from '../temporal/entity-starts.js';
 import {
@@ -13,6 +15,7 @@ import {
   deleteClusterUpdate,
   progressQuery,
   removeNodePoolUpdate,
+  setClusterLabelsUpdate,
   updateNodePoolUpdate,
 } from '../workflows/messages.js';
 import type { ClusterHourlyCost } from '../observability/api-metrics.js';
@@ -26,6 +29,12 @@ import { askTemporal } from './temporal-errors.js';
 export interface ClusterFilter {
   provider?: ProviderName;
   status?: ClusterStatus;
+  /** Label-selector requirements every listed cluster's labels meet. */
+  selector?: Requirement[];
+}
+
+function selected(view: ClusterView, filter: ClusterFilter): boolean {
+  return (!filter.status || view.status === filter.status) && (!filter.selector || matches(view.labels ?? {}, filter.selector));
 }
 
 /** A cluster as the API shows it. */
@@ -112,7 +121,7 @@ export class ClusterGateway {
       const found: ClusterResource[] = [];
       for await (const execution of this.client.workflow.list({ query: this.listQuery(org, filter) })) {
         const view = execution.memo?.cluster as ClusterView | undefined;
-        if (view && (!filter.status || view.status === filter.status)) found.push(this.withLinks(view));
+        if (view && selected(view, filter)) found.push(this.withLinks(view));
       }
       return found;
     });
@@ -138,9 +147,10 @@ export class ClusterGateway {
    */
   async page(org: string, filter: ClusterFilter, page: PageRequest): Promise<string> {
     const query = this.listQuery(org, filter);
-    return this.pages.get(org, `${query}\n${page.limit}\n${page.cursor ?? ''}`, async () => {
+    const selector = filter.selector?.map(formatRequirement).join(',') ?? '';
+    return this.pages.get(org, `${query}\n${selector}\n${page.limit}\n${page.cursor ?? ''}`, async () => {
       const { items, nextCursor } = await this.cursors.visibilityPage(this.client, query, page);
-      const views = items.map((memo) => memo.cluster as ClusterView | undefined).filter((v): v is ClusterView => !!v && (!filter.status || v.status === filter.status));
+      const views = items.map((memo) => memo.cluster as ClusterView | undefined).filter((v): v is ClusterView => !!v && selected(v, filter));
       return JSON.stringify({ items: views.map((v) => this.withLinks(v)), ...(nextCursor ? { nextCursor } : {}) } satisfies Page<ClusterResource>);
     });
   }
@@ -155,6 +165,14 @@ export class ClusterGateway {
       if (filter.status) clauses.push(`FlotillaStatus = '${filter.status}'`);
     }
     return clauses.join(' AND ');
+  }
+
+  /** Merges label changes into the cluster's labels; answers with the cluster as it is then. */
+  async setLabels(org: string, name: string, labels: LabelChanges, requestId: string): Promise<ClusterResource> {
+    const handle = this.client.workflow.getHandle(clusterWorkflowId(org, name));
+    const view = await askTemporal(`cluster '${name}'`, () => handle.executeUpdate(setClusterLabelsUpdate, { args: [{ labels }], updateId: requestId }));
+    this.pages.invalidate(org);
+    return this.withLinks(view);
   }
 
   /** Deletes the cluster; `force` cancels what runs and is queued, and deletes what can be deleted. */

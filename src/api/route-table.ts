@@ -9,7 +9,7 @@ import { recordRoute } from './observe-requests.js';
 // express handler, validates the request with those schemas, and is what the
 // OpenAPI document (openapi.ts) is made from, so the two cannot drift apart.
 
-export type Method = 'get' | 'post' | 'put' | 'delete';
+export type Method = 'get' | 'post' | 'put' | 'patch' | 'delete';
 type Schema = z.ZodType;
 export type ParamShapes = Record<string, Schema>;
 
@@ -103,6 +103,7 @@ export class Routes {
   readonly get: AddRoute = (path, spec, handler) => this.add('get', path, spec, handler);
   readonly post: AddRoute = (path, spec, handler) => this.add('post', path, spec, handler);
   readonly put: AddRoute = (path, spec, handler) => this.add('put', path, spec, handler);
+  readonly patch: AddRoute = (path, spec, handler) => this.add('patch', path, spec, handler);
   readonly delete: AddRoute = (path, spec, handler) => this.add('delete', path, spec, handler);
 
   /**

@@ -1,5 +1,7 @@
 import { z } from 'zod';
 import { CLUSTER_STATUSES, PROVIDER_NAMES, TAINT_EFFECTS, type ClusterRequest } from '../domain/cluster.js';
+import { tenantLabelProblems } from '../domain/cluster-labels.js';
+import { parseSelector } from '../domain/label-selector.js';
 import { DNS_LABEL, dnsLabelProblem } from '../domain/names.js';
 import type { Problem } from '../domain/problems.js';
 import { PROVIDER_CLOUDS, type CloudProvider } from '../domain/catalogue/catalogue.js';
@@ -70,6 +72,7 @@ export const ClusterCreate = z
       })
       .optional(),
     flavor: z.enum(FLAVORS).optional().meta({ description: "kwok and sim: take this cloud's instance types, at their real capacity, and its prices" }),
+    labels: labels.optional().meta({ description: 'the tenant\'s labels, for selectors; keys under flotilla.io/ are set by Flotilla' }),
     nodePools: z.array(NodePool).max(MAX_NODE_POOLS).default([]),
   })
   .superRefine((request, ctx) => {
@@ -89,9 +92,32 @@ export const NodePoolUpdate = z
   .refine((changes) => Object.keys(changes).length > 0, { message: 'nothing to change: give count, minCount, maxCount, autoscaling, labels or taints' })
   .meta({ minProperties: 1 });
 
+/** PATCH /clusters/{name}: labels merged into the cluster's; null removes one. */
+export const ClusterPatch = z.strictObject({
+  labels: z
+    .record(z.string().max(317), z.string().max(63).nullable())
+    .superRefine((changes, ctx) => addProblems(ctx, tenantLabelProblems(changes, [])))
+    .meta({ description: 'merged into the labels; a null value removes the label' }),
+});
+
+/** A label selector in `kubectl -l` syntax, read into its requirements. */
+export const selectorQuery = z
+  .string()
+  .max(1024)
+  .transform((text, ctx) => {
+    const parsed = parseSelector(text);
+    if ('problem' in parsed) {
+      ctx.addIssue({ code: 'custom', message: parsed.problem });
+      return z.NEVER;
+    }
+    return parsed.requirements;
+  })
+  .meta({ description: "Kubernetes label-selector syntax: `tier=gold`, `env in (prod,stage)`, `!canary`, comma-separated (all must match)" });
+
 export const ClusterListQuery = z.strictObject({
   provider: z.enum(PROVIDER_NAMES).optional(),
   status: z.enum(CLUSTER_STATUSES).optional(),
+  selector: selectorQuery.optional(),
   ...pageFields,
 });
 

@@ -31,6 +31,12 @@ export function pairFlag(text: string): [string, string] {
   return [text.slice(0, at), text.slice(at + 1)];
 }
 
+/** kubectl's label arguments: `KEY=VALUE` sets a label, `KEY-` removes it (null in PATCH /clusters/{name}). */
+export function labelChange(text: string): [string, string | null] {
+  if (text.endsWith('-') && !text.includes('=')) return [text.slice(0, -1), null];
+  return pairFlag(text);
+}
+
 /** `KEY[=VALUE]:EFFECT`, e.g. `dedicated=gpu:NoSchedule`. */
 export function taintFlag(text: string): Taint {
   const m = /^([^=:]+)(?:=([^:]*))?:([A-Za-z]+)$/.exec(text);

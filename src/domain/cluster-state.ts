@@ -1,3 +1,4 @@
+import { clusterLabels } from './cluster-labels.js';
 import type { ClusterSpec, ClusterStatus, NodePoolSpec } from './cluster.js';
 import type { Operation } from './operations.js';
 
@@ -44,6 +45,8 @@ export interface ClusterView {
   kubernetesVersion: string;
   secretId?: string;
   flavor?: ClusterSpec['flavor'];
+  /** The tenant's labels and the flotilla.io/ ones every cluster carries. */
+  labels: Record<string, string>;
   status: ClusterStatus;
   message?: string;
   group?: string;
@@ -71,6 +74,7 @@ export function clusterView(state: ClusterState): ClusterView {
     kubernetesVersion: spec.kubernetesVersion,
     ...(spec.secretId ? { secretId: spec.secretId } : {}),
     ...(spec.flavor ? { flavor: spec.flavor } : {}),
+    labels: clusterLabels(spec),
     status: state.status,
     ...(state.message ? { message: state.message } : {}),
     ...(state.group ? { group: state.group } : {}),

@@ -1,4 +1,5 @@
 import type { Cloud } from './catalogue/data-format.js';
+import { tenantLabels } from './cluster-labels.js';
 
 /** What each provider offers; the API and the workflows accept only these. Instance types: catalogue/provider-types.ts. */
 export interface ProviderInfo {
@@ -125,8 +126,10 @@ export interface ClusterRef {
   labels?: Record<string, string>;
 }
 
+/** What activities need of a cluster, from its spec or its view (whose labels include the flotilla.io/ ones, left out here). */
 export function clusterRef(org: string, spec: Omit<ClusterSpec, 'nodePools'>): ClusterRef {
-  const { name, provider, region, kubernetesVersion, secretId, eks, flavor, labels } = spec;
+  const { name, provider, region, kubernetesVersion, secretId, eks, flavor } = spec;
+  const labels = tenantLabels(spec.labels);
   return {
     org,
     name,
@@ -136,6 +139,6 @@ export function clusterRef(org: string, spec: Omit<ClusterSpec, 'nodePools'>): C
     ...(secretId ? { secretId } : {}),
     ...(eks ? { eks } : {}),
     ...(flavor ? { flavor } : {}),
-    ...(labels && Object.keys(labels).length ? { labels } : {}),
+    ...(Object.keys(labels).length ? { labels } : {}),
   };
 }

@@ -32,6 +32,7 @@ import {
   joinGroupUpdate,
   operationQuery,
   removeNodePoolUpdate,
+  setClusterLabelsUpdate,
   updateNodePoolUpdate,
 } from './messages.js';
 import { nodePoolWorkflow } from './nodepool.js';
@@ -39,6 +40,7 @@ import { provisionClusterWorkflow } from './provision.js';
 import { reportMetrics } from './metrics.js';
 import { FlotillaGroup, FlotillaStatus } from './search-attributes.js';
 import { failureOfType, rootMessage } from '../domain/failures.js';
+import { relabelled, tenantLabelProblems } from '../domain/cluster-labels.js';
 
 export interface ClusterWorkflowInput {
   org: string;
@@ -260,6 +262,26 @@ class ClusterEntity {
           if (this.known(requestId)) return;
           this.assertAcceptingChanges();
           if (!this.findPool(pool)) reject(FailureType.notFound, `node pool '${pool}' not found`);
+        },
+      },
+    );
+
+    setHandler(
+      setClusterLabelsUpdate,
+      ({ labels }) => {
+        const next = relabelled(this.state.spec.labels, labels);
+        if (Object.keys(next).length) this.state.spec.labels = next;
+        else delete this.state.spec.labels;
+        this.state.updatedAt = now();
+        this.publish();
+        return clusterView(this.state);
+      },
+      {
+        validator: ({ labels }) => {
+          if (this.state.status === 'DELETED') reject(FailureType.notFound, 'cluster is deleted');
+          if (this.pendingDelete()) reject(FailureType.conflict, 'cluster is being deleted');
+          const problems = tenantLabelProblems(labels, ['labels']);
+          if (problems.length) reject(FailureType.invalid, 'invalid labels', problems);
         },
       },
     );

@@ -1,7 +1,8 @@
 // Updates and queries of the workflows, shared by the workflows and the API
 // client so both sides agree on names and types.
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
-import type { ClusterState, OperationSummary } from '../domain/cluster-state.js';
+import type { LabelChanges } from '../domain/cluster-labels.js';
+import type { ClusterState, ClusterView, OperationSummary } from '../domain/cluster-state.js';
 import type { ClusterRef, ClusterStatus, NodePoolChanges, NodePoolSpec } from '../domain/cluster.js';
 import { JOIN_GROUP_UPDATE, type DeploymentOperation, type DeploymentSpec, type DeploymentState, type GroupState, type GroupView, type JoinGroupRequest } from '../domain/groups.js';
 import type { Operation, Step } from '../domain/operations.js';
@@ -43,6 +44,8 @@ export const addNodePoolUpdate = defineUpdate<OperationSummary, [AddNodePoolRequ
 export const updateNodePoolUpdate = defineUpdate<OperationSummary, [UpdateNodePoolRequest]>('updateNodePool');
 export const removeNodePoolUpdate = defineUpdate<OperationSummary, [RemoveNodePoolRequest]>('removeNodePool');
 export const deleteClusterUpdate = defineUpdate<OperationSummary, [DeleteClusterRequest]>('deleteCluster');
+/** PATCH /clusters/{name} { labels }: merged into the tenant's labels at once (no operation: nothing changes in the cloud). */
+export const setClusterLabelsUpdate = defineUpdate<ClusterView, [{ labels: LabelChanges }]>('setClusterLabels');
 
 export const clusterStateQuery = defineQuery<ClusterState>('state');
 export const operationQuery = defineQuery<Operation | null, [string]>('operation');

@@ -20,9 +20,13 @@ DEPLOYMENT_FIELDS = ["chart", "values", "valueOverrides"]
 
 BEYOND_THE_SCHEMA = {
     **{f"GET {ORG}{path}": ["cursor"] for path in LISTS},
+    # A label selector in Kubernetes' syntax.
+    f"GET {ORG}/clusters": ["cursor", "selector"],
     # Pools per provider (instance types, counts, reserved names), eks only for eks, flavor only for kwok and sim,
     # a secret of this org and the provider's type.
-    f"POST {ORG}/clusters": ["nodePools", "eks", "flavor", "secretId"],
+    # and labels in Kubernetes' syntax, none under flotilla.io/.
+    f"POST {ORG}/clusters": ["nodePools", "eks", "flavor", "secretId", "labels"],
+    f"PATCH {ORG}/clusters/{{name}}": ["labels"],
     # Regions the catalogue prices, per cloud.
     f"GET {ORG}/instance-types": ["region"],
     # Regions of the chosen clouds; some cpu, memory, GPUs or nodes; minNodes within maxNodes.

@@ -7,7 +7,7 @@ import { HttpError, invalid } from '../errors.js';
 import { kubeconfigAnswer } from '../kubeconfig.js';
 import { PageQuery, pageRequest, type Cursors } from '../pagination.js';
 import type { Routes } from '../route-table.js';
-import { ClusterCreate, ClusterListQuery, dnsLabel, ForceQuery, NodePool, NodePoolUpdate } from '../schemas.js';
+import { ClusterCreate, ClusterListQuery, ClusterPatch, dnsLabel, ForceQuery, NodePool, NodePoolUpdate } from '../schemas.js';
 
 /** /clusters and /clusters/{name}/nodepools: validate, then hand over to the cluster entity. */
 export function clusterRoutes(routes: Routes, clusters: ClusterGateway, access: ClusterAccess, secrets: SecretStore, cursors: Cursors): void {
@@ -27,7 +27,7 @@ export function clusterRoutes(routes: Routes, clusters: ClusterGateway, access: 
 
   routes.get(
     '/clusters',
-    { summary: 'List clusters, newest first', query: ClusterListQuery, responses: { 200: '{ items: [cluster, each with its cost], nextCursor? }' } },
+    { summary: 'List clusters, newest first; selector filters by labels', query: ClusterListQuery, responses: { 200: '{ items: [cluster, each with its cost], nextCursor? }' } },
     async (req, res, { query: { limit, cursor, ...filter } }) => {
       res.type('json').send(await clusters.page(req.org!, filter, pageRequest({ limit, cursor })));
     },
@@ -36,6 +36,22 @@ export function clusterRoutes(routes: Routes, clusters: ClusterGateway, access: 
   routes.get('/clusters/:name', { summary: 'Get a cluster', params: cluster, responses: { 200: 'the cluster: status, pools, running operation, cost { hourly, monthly, currency, priceDate, unpriced, ... }, links' } }, async (req, res, { params }) => {
     res.json(await clusters.get(req.org!, params.name));
   });
+
+  routes.patch(
+    '/clusters/:name',
+    {
+      summary: "Change a cluster's labels",
+      description: 'labels are merged into the cluster\'s (a null value removes one); selector groups follow at once. Keys under flotilla.io/ are set by Flotilla.',
+      params: cluster,
+      body: ClusterPatch,
+      idempotencyKey: true,
+      responses: { 200: 'the cluster, relabelled' },
+      errors: [409],
+    },
+    async (req, res, { params, body, requestId }) => {
+      res.json(await clusters.setLabels(req.org!, params.name, body.labels, requestId));
+    },
+  );
 
   routes.delete(
     '/clusters/:name',

@@ -4,7 +4,7 @@ import { contextOf, seg } from '../context.js';
 import { usageError } from '../errors.js';
 import { details, dollars, print, table, type Format } from '../output.js';
 import { acceptedOperation, NO_WAIT_HELP, WAIT_HELP } from '../progress.js';
-import { collect, nodePoolFlag, readMapFile } from '../specs.js';
+import { collect, labelChange, nodePoolFlag, pairFlag, readMapFile } from '../specs.js';
 
 interface Pool {
   name: string;
@@ -42,12 +42,15 @@ interface ClusterView {
   status: string;
   message?: string;
   group?: string;
+  labels?: Record<string, string>;
   nodePools: Pool[];
   operation?: { id: string; type: string; currentStep?: string };
   queuedOperations: number;
   createdAt: string;
   links?: { run?: string };
 }
+
+const labelList = (labels: Record<string, string> | undefined) => Object.entries(labels ?? {}).map(([k, v]) => `${k}=${v}`).join(',');
 
 /** A price only where one is known: a cluster no cloud prices shows none, not $0. */
 const priced = (c: ClusterView, amount: string | undefined) => (c.cost?.priceDate ? amount : undefined);
@@ -77,6 +80,7 @@ function clusterDetails(c: ClusterView): string {
       ['Status', c.status],
       ['Message', c.message],
       ['Group', c.group],
+      ['Labels', labelList(c.labels)],
       ['Operation', c.operation ? `${c.operation.id} ${c.operation.type}${c.operation.currentStep ? `: ${c.operation.currentStep}` : ''}` : undefined],
       ['Queued', c.queuedOperations],
       ['Created', c.createdAt],
@@ -105,6 +109,7 @@ export function clusterCommands(program: Command): void {
     .option('--kubernetes-version <version>', 'e.g. 1.35')
     .option('--secret <id>', 'the secret holding the provider credentials (flotilla secret list)')
     .option('--nodepool <POOL=TYPE:COUNT[:MIN-MAX]>', 'a node pool; repeat for more', collect(nodePoolFlag))
+    .option('--label <KEY=VALUE>', 'a label of the cluster, for selectors; repeat for more', collect(pairFlag))
     .option('--wait', WAIT_HELP, true)
     .option('--no-wait', NO_WAIT_HELP)
     .action(async (name: string | undefined, opts, command: Command) => {
@@ -119,6 +124,7 @@ export function clusterCommands(program: Command): void {
         ...(opts.kubernetesVersion ? { kubernetesVersion: opts.kubernetesVersion } : {}),
         ...(opts.secret ? { secretId: opts.secret } : {}),
         ...(opts.nodepool ? { nodePools: [...((spec.nodePools as unknown[] | undefined) ?? []), ...opts.nodepool] } : {}),
+        ...(opts.label ? { labels: { ...(spec.labels as Record<string, string> | undefined), ...Object.fromEntries(opts.label as [string, string][]) } } : {}),
       };
       if (typeof body.name !== 'string') throw usageError('give the cluster a name: flotilla cluster create NAME, or name: in --file');
       const accepted = await api.inOrg('POST', '/clusters', body);
@@ -130,9 +136,14 @@ export function clusterCommands(program: Command): void {
     .description('list clusters')
     .option('--provider <provider>', 'only this provider')
     .option('--status <status>', 'only this status (DELETED lists deleted clusters)')
-    .action(async (opts: { provider?: string; status?: string }, command: Command) => {
+    .option('-l, --selector <selector>', "only clusters whose labels match, e.g. 'tier=gold,env in (prod,stage),!canary'")
+    .action(async (opts: { provider?: string; status?: string; selector?: string }, command: Command) => {
       const { api, format } = contextOf(command);
-      const query = new URLSearchParams({ ...(opts.provider ? { provider: opts.provider } : {}), ...(opts.status ? { status: opts.status } : {}) }).toString();
+      const query = new URLSearchParams({
+        ...(opts.provider ? { provider: opts.provider } : {}),
+        ...(opts.status ? { status: opts.status } : {}),
+        ...(opts.selector ? { selector: opts.selector } : {}),
+      }).toString();
       const items = await api.listAll<ClusterView>(`/clusters${query ? `?${query}` : ''}`);
       print(format, items, (wide) =>
         table(items, [
@@ -144,6 +155,7 @@ export function clusterCommands(program: Command): void {
           { header: 'NODES', value: (c) => nodes(c.nodePools) },
           ...(wide
             ? [
+                { header: 'LABELS', value: (c: ClusterView) => labelList(c.labels) },
                 { header: '$/HOUR', value: (c: ClusterView) => priced(c, dollars(c.cost?.hourly, 4)) },
                 { header: '$/MONTH', value: (c: ClusterView) => priced(c, dollars(c.cost?.monthly, 2)) },
                 { header: 'UNPRICED', value: (c: ClusterView) => c.cost?.unpriced.join(',') },
@@ -184,6 +196,23 @@ export function clusterCommands(program: Command): void {
     .action(async (name: string, _opts, command: Command) => {
       const { api, format } = contextOf(command);
       await printCluster(api, format, name);
+    });
+
+  cluster
+    .command('label')
+    .description("set (KEY=VALUE) or remove (KEY-) a cluster's labels, as kubectl label does")
+    .argument('<name>')
+    .argument('<changes...>', 'KEY=VALUE to set, KEY- to remove')
+    .action(async (name: string, changes: string[], _opts, command: Command) => {
+      const { api, format } = contextOf(command);
+      let labels;
+      try {
+        labels = Object.fromEntries(changes.map(labelChange));
+      } catch (err) {
+        throw usageError(`${(err as Error).message} (or KEY- to remove a label)`);
+      }
+      const view = await api.inOrg<ClusterView>('PATCH', `/clusters/${seg(name)}`, { labels });
+      print(format, view, () => clusterDetails(view));
     });
 
   cluster
