@@ -222,7 +222,11 @@ async function fleetPaths(): Promise<void> {
     await api('POST', '/clustergroups', { name: 'fleet', members: ['east', 'west'] }, 201);
     // A group whose create claims a cluster of another group: refused, it ends at once.
     await api('POST', '/clustergroups', { name: 'rival', members: ['north', 'east'] }, 409);
-    const web = { releaseName: 'web', chart, namespace: 'apps', values: { message: 'hello' }, valueOverrides: { west: { message: 'hello west' } }, autoSync: true };
+    const web = {
+      releaseName: 'web', chart, namespace: 'apps', values: { message: 'hello', host: '${cluster.name}.${cluster.provider}' },
+      valueOverridesBySelector: [{ selector: { matchLabels: { 'flotilla.io/name': 'north' } }, values: { message: 'hello north' } }],
+      valueOverrides: { west: { message: 'hello west' } }, autoSync: true,
+    };
     // Created by update-with-start; the same request again is answered by the live deployment, another one refused.
     const createWeb = { 'idempotency-key': 'create-web' };
     await api('POST', '/clustergroups/fleet/deployments', web, 202, createWeb);

@@ -3,7 +3,8 @@ import type { ClusterAccess } from '../adapters/cluster-access.js';
 import type { ClusterRef } from '../domain/cluster.js';
 import { deploymentView, type DeploymentOperation, type DeploymentSpec, type DeploymentView, type GroupView, type TargetRecord } from '../domain/groups.js';
 import { deploymentWorkflowId, groupWorkflowId } from '../domain/ids.js';
-import { mergeValues } from '../domain/values.js';
+import { targetValues, unrenderableMessage } from '../domain/target-values.js';
+import type { Problem } from '../domain/problems.js';
 import { deploymentEntity, groupEntity, withStart } from '../temporal/entity-starts.js';
 import { CREATE_REQUEST_ID } from '../workflows/group.js';
 import {
@@ -145,7 +146,9 @@ export class GroupGateway {
     if (state.status === 'DELETED') throw notFound(`deployment '${release}'`);
     const targetClusters = await Promise.all(
       state.targets.map(async (target) => {
-        const desired = { values: mergeValues(state.spec.values, state.spec.valueOverrides[target.name]), ...(state.spec.version ? { chartVersion: state.spec.version } : {}) };
+        const values = targetValues(state.spec, target);
+        if ('problems' in values) return unrenderableTarget(target, values.problems);
+        const desired = { values: values.values, ...(state.spec.version ? { chartVersion: state.spec.version } : {}) };
         try {
           return await withTimeout(this.access.releaseStatus(target, { name: release, namespace: state.spec.namespace }, desired), LIVE_READ_MS);
         } catch (err) {
@@ -221,6 +224,11 @@ function deploymentsQuery(org: string, group?: string): string {
   const clauses = [`FlotillaKind = 'deployment'`, `FlotillaOrg = '${org}'`, `ExecutionStatus = 'Running'`];
   if (group) clauses.push(`FlotillaGroup = '${group}'`);
   return clauses.join(' AND ');
+}
+
+/** A target whose values cannot be templated (a label it lacks): the workflow records it FAILED too, without asking helm. */
+function unrenderableTarget(target: ClusterRef, problems: Problem[]): TargetRecord {
+  return { clusterName: target.name, provider: target.provider, status: 'FAILED', stale: true, message: unrenderableMessage(problems), lastCheckedAt: new Date().toISOString() };
 }
 
 function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {

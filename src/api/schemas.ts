@@ -10,6 +10,8 @@ import { FLAVORS, instanceTypeProblems } from '../domain/catalogue/provider-type
 import { recommendationProblems } from '../domain/recommend/recommend.js';
 import { clusterRequestProblems, MAX_NODE_POOLS } from '../domain/validation.js';
 import { valuesProblems } from '../domain/values.js';
+import { templateProblems } from '../domain/value-templates.js';
+import { selectorRequirements } from '../domain/label-selector.js';
 import { pageFields } from './pagination.js';
 
 // Shapes here; the rules a schema cannot express live in src/domain/validation.ts
@@ -169,7 +171,25 @@ export const GroupCreate = z.strictObject({
 
 export const GroupUpdate = z.strictObject({ members: z.array(dnsLabel).max(100) });
 
-const values = z.record(z.string().max(253), z.unknown()).superRefine((doc, ctx) => addProblems(ctx, valuesProblems(doc, [])));
+// Sizes first: a document past its limits is not walked again for placeholders.
+const values = z.record(z.string().max(253), z.unknown()).superRefine((doc, ctx) => {
+  const size = valuesProblems(doc, []);
+  addProblems(ctx, size.length ? size : templateProblems(doc, []));
+});
+
+/** A Kubernetes label selector object: every requirement must match; the rules on keys and values are the domain's. */
+export const labelSelector = z
+  .strictObject({
+    matchLabels: z.record(z.string().max(317), z.string().max(63)).optional(),
+    matchExpressions: z
+      .array(z.strictObject({ key: z.string().max(317), operator: z.enum(['In', 'NotIn', 'Exists', 'DoesNotExist']), values: z.array(z.string().max(63)).max(100).default([]) }))
+      .max(20)
+      .optional(),
+  })
+  .superRefine((selector, ctx) => {
+    const parsed = selectorRequirements(selector);
+    if ('problems' in parsed) addProblems(ctx, parsed.problems);
+  });
 
 const deploymentFields = {
   chart: z.string().min(1).max(512),
@@ -177,7 +197,12 @@ const deploymentFields = {
   version: z.string().min(1).max(64).regex(/^[A-Za-z0-9^~<>=*.][A-Za-z0-9^~<>=*.+, |-]*$/, 'a chart version or version constraint').optional(),
   namespace: dnsLabel.default('default'),
   values: values.default({}),
-  valueOverrides: z.record(dnsLabel, values).default({}),
+  valueOverridesBySelector: z
+    .array(z.strictObject({ selector: labelSelector, values }))
+    .max(20)
+    .default([])
+    .meta({ description: "applied in order after values and before valueOverrides, on the clusters whose labels the selector matches" }),
+  valueOverrides: z.record(dnsLabel, values).default({}).meta({ description: 'per cluster name, applied last; may name a cluster that is not a member yet' }),
   autoSync: z.boolean().default(false),
 };
 

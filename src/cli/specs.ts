@@ -3,6 +3,8 @@ import { readFileSync } from 'node:fs';
 import YAML from 'yaml';
 import { TAINT_EFFECTS, type NodePoolSpec, type Taint } from '../domain/cluster.js';
 import { mergeValues, type Values } from '../domain/values.js';
+import { parseSelector, type LabelSelector } from '../domain/label-selector.js';
+import type { SelectorOverride } from '../domain/target-values.js';
 import { usageError } from './errors.js';
 
 // Parsers of the CLI's compact flags. Commander calls them per occurrence
@@ -71,6 +73,20 @@ export function clusterSetFlag(text: string): [string, Values] {
   const at = text.indexOf(':');
   if (at <= 0) throw new InvalidArgumentError('expected CLUSTER:KEY=VALUE');
   return [text.slice(0, at), setFlag(text.slice(at + 1))];
+}
+
+/** A label selector in kubectl's syntax (`tier=gold,env in (prod,stage),!canary`), sent as its object form. */
+export function selectorFlag(text: string): LabelSelector {
+  const parsed = parseSelector(text);
+  if ('problem' in parsed) throw new InvalidArgumentError(parsed.problem);
+  return { matchExpressions: parsed.requirements };
+}
+
+/** `SELECTOR:a.b=value`, e.g. `tier=gold:replicas=3`: a --set for the clusters a selector picks (labels hold no ':'). */
+export function selectorSetFlag(text: string): SelectorOverride {
+  const at = text.indexOf(':');
+  if (at <= 0) throw new InvalidArgumentError('expected SELECTOR:KEY=VALUE, e.g. tier=gold:replicas=3');
+  return { selector: selectorFlag(text.slice(0, at)), values: setFlag(text.slice(at + 1)) };
 }
 
 /** A YAML (or JSON) file that must hold a map. */

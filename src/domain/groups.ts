@@ -2,6 +2,7 @@ import type { ClusterRef } from './cluster.js';
 import type { TargetStatus } from './deployment.js';
 import type { OperationState } from './operations.js';
 import type { Problem } from './problems.js';
+import type { SelectorOverride } from './target-values.js';
 import type { Values } from './values.js';
 
 export interface GroupView {
@@ -62,7 +63,9 @@ export interface DeploymentSpec {
   version?: string;
   namespace: string;
   values: Values;
-  /** Per member cluster: deep-merged over `values`. */
+  /** Per label selector, in order: deep-merged over `values` on the clusters it matches (absent in specs from before them). */
+  valueOverridesBySelector?: SelectorOverride[];
+  /** Per cluster name, member or not yet: deep-merged last. Strings may hold `${cluster.…}` placeholders (src/domain/target-values.ts). */
   valueOverrides: Record<string, Values>;
   /** Repair drift found by reconcile without asking. */
   autoSync: boolean;

@@ -24,7 +24,9 @@ import {
 } from '../domain/groups.js';
 import { sameTargets } from '../domain/deployment.js';
 import { deploymentOperationId, groupWorkflowId, HELM_TASK_QUEUE } from '../domain/ids.js';
-import { mergeValues, valuesProblems } from '../domain/values.js';
+import { mergeValues, type Values } from '../domain/values.js';
+import { specValuesProblems, targetRelease, targetValues, unrenderableMessage } from '../domain/target-values.js';
+import type { Problem } from '../domain/problems.js';
 import { FailureType } from '../domain/problems.js';
 import {
   createDeploymentUpdate,
@@ -152,13 +154,9 @@ class DeploymentEntity {
           if (this.ledger.known(request.requestId)) return;
           if (this.deleting()) throw conflict('the deployment is being deleted');
           // Merged with reuseValues, values each within the API's limits may together grow past them.
-          const next = this.edited(request);
-          const problems = [
-            ...valuesProblems(next.values, ['values']),
-            ...Object.entries(next.valueOverrides).flatMap(([cluster, values]) => valuesProblems(values, ['valueOverrides', cluster])),
-          ];
+          const problems = specValuesProblems(this.edited(request));
           if (problems.length) {
-            throw ApplicationFailure.create({ type: FailureType.invalid, message: 'the merged values would be too large', details: [problems], nonRetryable: true });
+            throw ApplicationFailure.create({ type: FailureType.invalid, message: 'the merged values are not valid', details: [problems], nonRetryable: true });
           }
         },
       },
@@ -210,6 +208,8 @@ class DeploymentEntity {
       ...current,
       ...spec,
       values: mergeValues(current.values, spec.values),
+      // Selector overrides are a list in order: an edit that gives some replaces them, one that gives none keeps them.
+      valueOverridesBySelector: spec.valueOverridesBySelector?.length ? spec.valueOverridesBySelector : (current.valueOverridesBySelector ?? []),
       valueOverrides: Object.fromEntries(clusters.map((c) => [c, mergeValues(current.valueOverrides[c] ?? {}, spec.valueOverrides[c])])),
     };
   }
@@ -249,7 +249,9 @@ class DeploymentEntity {
     const departed = only ? [] : state.installedOn.filter((ref) => !state.targets.some((t) => t.name === ref.name));
     await Promise.all([
       ...targets.map(async (target) => {
-        const result = await helm.helmApply(target, this.releaseFor(target)).catch((err) => failed(target, err));
+        const desired = this.desiredFor(target);
+        const result =
+          'problems' in desired ? unrenderable(target, desired.problems) : await helm.helmApply(target, targetRelease(state.spec, desired.values)).catch((err) => failed(target, err));
         this.record(op, result);
         if (result.status !== 'FAILED' && result.status !== 'UNKNOWN' && !state.installedOn.some((r) => r.name === target.name)) {
           state.installedOn.push(target);
@@ -275,7 +277,9 @@ class DeploymentEntity {
     const { state } = this;
     const results = await Promise.all(
       state.targets.map(async (target) => {
-        const desired = { values: this.desiredFor(target), ...(state.spec.version ? { chartVersion: state.spec.version } : {}) };
+        const values = this.desiredFor(target);
+        if ('problems' in values) return this.record(op, unrenderable(target, values.problems));
+        const desired = { values: values.values, ...(state.spec.version ? { chartVersion: state.spec.version } : {}) };
         return this.record(op, await helm.helmCheck(target, { name: this.release, namespace: state.spec.namespace }, desired).catch((err) => failed(target, err)));
       }),
     );
@@ -318,20 +322,11 @@ class DeploymentEntity {
     state.status = 'DELETED';
   }
 
-  private desiredFor(target: ClusterRef) {
-    return mergeValues(this.state.spec.values, this.state.spec.valueOverrides[target.name]);
-  }
-
-  private releaseFor(target: ClusterRef) {
+  /** The target's values: merged by name alone in runs recorded before selector overrides and templates. */
+  private desiredFor(target: ClusterRef): { values: Values } | { problems: Problem[] } {
     const { spec } = this.state;
-    return {
-      name: this.release,
-      namespace: spec.namespace,
-      chart: spec.chart,
-      ...(spec.repo ? { repo: spec.repo } : {}),
-      ...(spec.version ? { version: spec.version } : {}),
-      values: this.desiredFor(target),
-    };
+    if (!patched('values-by-selector-and-templates')) return { values: mergeValues(spec.values, spec.valueOverrides[target.name]) };
+    return targetValues(spec, target);
   }
 
   private record(op: DeploymentOperation, result: TargetRecord): TargetRecord {
@@ -353,6 +348,11 @@ class DeploymentEntity {
     const lines = Object.values(state.results).map((r) => `- ${r.clusterName}: ${r.status}${r.message ? ` (${r.message})` : ''}`);
     setCurrentDetails([`**${this.release}** on group ${state.group} — ${state.status}`, ...lines].join('\n'));
   }
+}
+
+/** A target whose values could not be templated (a label its cluster lacks): FAILED, and helm is not asked. */
+function unrenderable(target: ClusterRef, problems: Problem[]): TargetRecord {
+  return { clusterName: target.name, provider: target.provider, status: 'FAILED', stale: true, message: unrenderableMessage(problems), lastCheckedAt: now() };
 }
 
 /** A target that failed: UNKNOWN when its cluster could not be reached (the helm adapter's failure type), else FAILED. */

@@ -95,9 +95,11 @@ describe('multi-cluster deployments', () => {
     expect(broken.body.errors).toHaveLength(3);
   });
 
-  it('rejects overrides for clusters outside the group', async () => {
-    const res = await stack.api('POST', `${base}/clustergroups/fleet/deployments`, { body: { ...request, valueOverrides: { mars: {} } } });
-    expect([res.status, res.body.error.details[0].field]).toEqual([400, 'valueOverrides.mars']);
+  it('takes an override for a cluster that is not a member yet, and templates each member’s values', async () => {
+    const body = { ...request, values: { ...request.values, host: '${cluster.name}.${cluster.provider}' }, valueOverrides: { ...request.valueOverrides, mars: { message: 'later' } }, dryRun: true };
+    const res = await stack.api('POST', `${base}/clustergroups/fleet/deployments`, { body });
+    expect([res.status, res.body.errors]).toEqual([200, []]);
+    expect(Object.fromEntries(res.body.targets.map((t: any) => [t.clusterName, t.values.host]))).toEqual({ east: 'east.kwok', west: 'west.kwok', north: 'north.kwok' });
   });
 
   it('installs on every member in parallel, with each cluster’s override merged in', async () => {

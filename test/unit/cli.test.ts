@@ -1,7 +1,7 @@
 import type { Api } from '../../src/cli/api.js';
 import { CliError } from '../../src/cli/errors.js';
 import { follow, type OperationView } from '../../src/cli/progress.js';
-import { clusterSetFlag, nodePoolFlag, setFlag, taintFlag } from '../../src/cli/specs.js';
+import { clusterSetFlag, nodePoolFlag, selectorSetFlag, setFlag, taintFlag } from '../../src/cli/specs.js';
 
 describe('CLI flags', () => {
   it('reads --nodepool POOL=TYPE:COUNT[:MIN-MAX]', () => {
@@ -24,6 +24,16 @@ describe('CLI flags', () => {
     expect(setFlag('zip=007')).toEqual({ zip: '007' });
     expect(clusterSetFlag('west:message=hello west')).toEqual(['west', { message: 'hello west' }]);
     expect(() => setFlag('=x')).toThrow(/KEY=VALUE/);
+  });
+
+  it('reads a selector override: kubectl selector syntax up to the first colon, then a --set', () => {
+    expect(selectorSetFlag('tier=gold,env in (prod,stage):url=http://proxy:3128')).toEqual({
+      selector: { matchExpressions: [{ key: 'tier', operator: 'In', values: ['gold'] }, { key: 'env', operator: 'In', values: ['prod', 'stage'] }] },
+      values: { url: 'http://proxy:3128' },
+    });
+    expect(() => selectorSetFlag('replicas=3')).toThrow(/SELECTOR:KEY=VALUE/);
+    expect(() => selectorSetFlag('tier=:x=1')).not.toThrow();
+    expect(() => selectorSetFlag('a b:x=1')).toThrow(/after a/);
   });
 });
 

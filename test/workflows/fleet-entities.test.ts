@@ -1,8 +1,10 @@
 import { fileURLToPath } from 'node:url';
 import { SimCloud } from '../../src/adapters/providers/sim/index.js';
-import type { DeploymentState } from '../../src/domain/groups.js';
+import type { ClusterRef } from '../../src/domain/cluster.js';
+import type { DeploymentSpec, DeploymentState } from '../../src/domain/groups.js';
+import { deploymentEntity, startEntity } from '../../src/temporal/entity-starts.js';
 import { deploymentWorkflowId } from '../../src/domain/ids.js';
-import { deploymentStateQuery, reconcileSignal } from '../../src/workflows/messages.js';
+import { deleteDeploymentUpdate, deploymentStateQuery, editDeploymentUpdate, reconcileSignal } from '../../src/workflows/messages.js';
 import { FakeHelm } from '../helpers/fake-helm.js';
 import { eventually, startStack, type Stack } from '../helpers/stack.js';
 
@@ -33,10 +35,10 @@ afterAll(async () => {
 
 const cluster = async (name: string) => (await stack.api('GET', `${base}/clusters/${name}`)).body;
 const gone = (path: string) => eventually(async () => ((await stack.api('GET', `${base}${path}`)).status === 404 ? true : undefined), `${path} gone`);
-const deployment = (release: string) => stack.client.workflow.getHandle(deploymentWorkflowId(ORG, 'fe-fleet', release));
-const stateWhen = (release: string, ready: (s: DeploymentState) => boolean, what: string) =>
+const deployment = (release: string, group = 'fe-fleet') => stack.client.workflow.getHandle(deploymentWorkflowId(ORG, group, release));
+const stateWhen = (release: string, ready: (s: DeploymentState) => boolean, what: string, group = 'fe-fleet') =>
   eventually(async () => {
-    const state = await deployment(release).query(deploymentStateQuery);
+    const state = await deployment(release, group).query(deploymentStateQuery);
     const idle = state.operations.every((op) => op.state !== 'QUEUED' && op.state !== 'RUNNING');
     return idle && ready(state) ? state : undefined;
   }, what);
@@ -143,5 +145,60 @@ describe('deployment entity (fake helm)', () => {
     expect((await stack.api('DELETE', `${base}/clustergroups/fe-fleet`)).status).toBe(202);
     await gone('/clustergroups/fe-fleet');
     for (const name of ['fe-a', 'fe-b']) await eventually(async () => ((await cluster(name)).group === undefined ? true : undefined), `${name} without a group`);
+  });
+});
+
+describe('values per target (fake helm)', () => {
+  // Labelled targets, as the group entity hands its members to a deployment: the deployment entity on its own.
+  const sim = (name: string, labels: Record<string, string>): ClusterRef => ({ org: ORG, name, provider: 'sim', region: 'sim-1', kubernetesVersion: '1.35', labels });
+  const gold = sim('tpl-gold', { tier: 'gold', zone: 'z1' });
+  const silver = sim('tpl-silver', { tier: 'silver' });
+  const tpl = { name: 'tpl', namespace: 'apps' };
+
+  it('templates each target’s values with its own name and labels, after selector and name overrides; a label a cluster lacks fails that target alone', async () => {
+    const spec: DeploymentSpec = {
+      releaseName: 'tpl',
+      chart,
+      namespace: 'apps',
+      autoSync: false,
+      values: { host: '${cluster.name}.svc', tier: '${cluster.labels.tier}', where: '${cluster.provider}/${cluster.region}', tpl: '{{ .Release.Name }}' },
+      valueOverridesBySelector: [
+        { selector: { matchLabels: { tier: 'gold' } }, values: { zone: '${cluster.labels.zone}', replicas: 3 } },
+        { selector: { matchExpressions: [{ key: 'tier', operator: 'In', values: ['gold', 'silver'] }] }, values: { replicas: 2 } },
+      ],
+      valueOverrides: { 'tpl-silver': { host: 'by-name-${cluster.name}' } },
+    };
+    const handle = await startEntity(stack.client, deploymentEntity({ org: ORG, group: 'fe-tpl', spec, targets: [gold, silver], requestId: 'create-tpl' }));
+    let state = await stateWhen('tpl', (s) => s.status === 'DEPLOYED', 'tpl DEPLOYED', 'fe-tpl');
+    expect(helm.release('tpl-gold', tpl)!.values).toEqual({ host: 'tpl-gold.svc', tier: 'gold', where: 'sim/sim-1', tpl: '{{ .Release.Name }}', zone: 'z1', replicas: 2 });
+    expect(helm.release('tpl-silver', tpl)!.values).toEqual({ host: 'by-name-tpl-silver', tier: 'silver', where: 'sim/sim-1', tpl: '{{ .Release.Name }}', replicas: 2 });
+
+    // A drift check compares each target with its own templated values: nothing is stale.
+    await handle.signal(reconcileSignal);
+    state = await stateWhen('tpl', (s) => s.operations.at(-1)!.type === 'check', 'checked', 'fe-tpl');
+    expect(statuses(state)).toEqual({ 'tpl-gold': 'DEPLOYED', 'tpl-silver': 'DEPLOYED' });
+
+    // Silver has no zone label: its target fails, saying why; helm is not asked there, gold still upgrades.
+    const silverApplies = helm.applies.get('tpl-silver');
+    await handle.executeUpdate(editDeploymentUpdate, { args: [{ requestId: 'edit-tpl', reuseValues: true, spec: { ...spec, values: {}, valueOverridesBySelector: [], valueOverrides: { 'tpl-silver': { zone: '${cluster.labels.zone}' }, 'tpl-gold': { host: 'edited' } } } }] });
+    state = await stateWhen('tpl', (s) => s.operations.at(-1)!.requestId === 'edit-tpl', 'edit applied', 'fe-tpl');
+    expect(statuses(state)).toEqual({ 'tpl-gold': 'DEPLOYED', 'tpl-silver': 'FAILED' });
+    expect(state.results['tpl-silver']!.message).toBe('values cannot be templated for this cluster: cluster tpl-silver has no label zone');
+    expect(helm.applies.get('tpl-silver')).toBe(silverApplies);
+    expect(helm.release('tpl-gold', tpl)!.values).toMatchObject({ host: 'edited', zone: 'z1', replicas: 2 });
+
+    await handle.executeUpdate(deleteDeploymentUpdate, { args: [{ requestId: 'delete-tpl' }] });
+    expect((await handle.result()).status).toBe('DELETED');
+    expect(helm.release('tpl-gold', tpl)).toBeUndefined();
+  });
+
+  it('an unknown placeholder is a 400 naming its field, at create and at edit', async () => {
+    const create = await stack.api('POST', `${base}/clustergroups/fe-fleet/deployments`, { body: { chart, values: { host: '${cluster.hostname}' } } });
+    expect([create.status, create.body.error.details.map((d: { field: string }) => d.field)]).toEqual([400, ['values.host']]);
+    expect(create.body.error.details[0].message).toMatch(/^unknown placeholder \$\{cluster\.hostname\}/);
+    const edit = await stack.api('PUT', `${base}/clustergroups/fe-fleet/deployments/web`, {
+      body: { chart, valueOverridesBySelector: [{ selector: { matchLabels: { tier: 'gold' } }, values: { a: ['ok', '${cluster.labels.}'] } }] },
+    });
+    expect([edit.status, edit.body.error.details.map((d: { field: string }) => d.field)]).toEqual([400, ['valueOverridesBySelector[0].values.a[1]']]);
   });
 });

@@ -5,9 +5,9 @@ import { chartPathProblem, isLocalChart, REPOSITORY_CHART } from '../../adapters
 import type { ClusterAccess } from '../../adapters/cluster-access.js';
 import { sumCosts } from '../../domain/catalogue/cost.js';
 import { clusterRef, type ClusterRef } from '../../domain/cluster.js';
-import type { DeploymentSpec, GroupView } from '../../domain/groups.js';
+import type { DeploymentSpec } from '../../domain/groups.js';
 import type { Problem } from '../../domain/problems.js';
-import { mergeValues } from '../../domain/values.js';
+import { targetRelease, targetValues, unrenderableMessage } from '../../domain/target-values.js';
 import type { ClusterGateway } from '../cluster-gateway.js';
 import { HttpError, invalid } from '../errors.js';
 import type { GroupGateway } from '../group-gateway.js';
@@ -94,7 +94,6 @@ export function groupRoutes(routes: Routes, groups: GroupGateway, clusters: Clus
     },
     async (req, res, { params, body, requestId }) => {
       const target = await groups.getGroup(req.org!, params.group);
-      overridesOnlyForMembers(target, body.valueOverrides);
       const source = await chartSource(repositories, req.org!, body.chart, chartRoots, egress);
       const spec: DeploymentSpec = {
         // A generated name follows from the request ID, so that a retried create reaches the deployment its first attempt made.
@@ -103,25 +102,18 @@ export function groupRoutes(routes: Routes, groups: GroupGateway, clusters: Clus
         ...(body.version ? { version: body.version } : {}),
         namespace: body.namespace,
         values: body.values,
+        valueOverridesBySelector: body.valueOverridesBySelector,
         valueOverrides: body.valueOverrides,
         autoSync: body.autoSync,
       };
       if (body.dryRun) {
         // Nothing persisted, nothing installed: the values each target would get, and whether the chart renders with them.
         const targets = await Promise.all(
-          target.members.map(async (clusterName) => {
-            const values = mergeValues(spec.values, spec.valueOverrides[clusterName]);
-            const error = await access
-              .dryRun({
-                name: spec.releaseName,
-                namespace: spec.namespace,
-                chart: spec.chart,
-                ...(spec.repo ? { repo: spec.repo } : {}),
-                ...(spec.version ? { version: spec.version } : {}),
-                values,
-              })
-              .then(() => undefined, (err: Error) => err.message);
-            return { clusterName, values, ...(error ? { error } : {}) };
+          (await resolveMembers(req.org!, target.members)).map(async (member) => {
+            const rendered = targetValues(spec, member);
+            if ('problems' in rendered) return { clusterName: member.name, error: unrenderableMessage(rendered.problems) };
+            const error = await access.dryRun(targetRelease(spec, rendered.values)).then(() => undefined, (err: Error) => err.message);
+            return { clusterName: member.name, values: rendered.values, ...(error ? { error } : {}) };
           }),
         );
         return void res.json({ dryRun: true, releaseName: spec.releaseName, targets, errors: targets.filter((t) => t.error).map((t) => `${t.clusterName}: ${t.error}`) });
@@ -168,7 +160,6 @@ export function groupRoutes(routes: Routes, groups: GroupGateway, clusters: Clus
     },
     async (req, res, { params, body: { reuseValues, ...edit }, requestId }) => {
       const target = await groups.getGroup(req.org!, params.group);
-      overridesOnlyForMembers(target, edit.valueOverrides);
       const spec = { ...edit, ...(await chartSource(repositories, req.org!, edit.chart, chartRoots, egress)) };
       res.status(202).json(await groups.editDeployment(req.org!, target.name, params.release, { requestId, spec, reuseValues }));
     },
@@ -197,11 +188,6 @@ export function groupRoutes(routes: Routes, groups: GroupGateway, clusters: Clus
       res.status(202).json(await groups.deleteDeployment(req.org!, params.group, params.release, query.force === 'true', requestId));
     },
   );
-}
-
-function overridesOnlyForMembers(group: GroupView, overrides: Record<string, unknown>): void {
-  const strangers = Object.keys(overrides).filter((c) => !group.members.includes(c));
-  if (strangers.length) throw invalid(strangers.map((c) => ({ path: ['valueOverrides', c], message: `'${c}' is not a member of group '${group.name}'` })));
 }
 
 /** `bitnami/nginx`, `oci://host/charts/nginx`, `/charts/nginx-1.2.3.tgz` → a name to build a release name from. */

@@ -3,7 +3,7 @@ import type { Api } from '../api.js';
 import { contextOf, seg } from '../context.js';
 import { operationFailed } from '../errors.js';
 import { details, print, table, type Format } from '../output.js';
-import { clusterSetFlag, collect, mergedValues, pairFlag, readMapFile, setFlag } from '../specs.js';
+import { clusterSetFlag, collect, mergedValues, pairFlag, readMapFile, selectorSetFlag, setFlag } from '../specs.js';
 import { mergeValues, type Values } from '../../domain/values.js';
 import { acceptedOperation, NO_WAIT_HELP, WAIT_HELP } from '../progress.js';
 
@@ -26,6 +26,7 @@ interface DeploymentView {
   targets: string[];
   targetClusters?: TargetView[];
   values: Values;
+  valueOverridesBySelector?: unknown[];
   valueOverrides: Record<string, Values>;
   links?: { run?: string };
 }
@@ -47,6 +48,7 @@ function deploymentDetails(d: DeploymentView): string {
       ['Namespace', d.namespace],
       ['Status', d.status],
       ['Auto-sync', d.autoSync],
+      ['Selector overrides', d.valueOverridesBySelector?.length || undefined],
       ['Overrides for', Object.keys(d.valueOverrides).join(', ')],
       ['Web UI', d.links?.run],
     ]) + (d.targetClusters ? `\n${targetsTable(d.targetClusters)}` : '')
@@ -79,6 +81,7 @@ export function deployCommands(program: Command): void {
     .option('-n, --namespace <namespace>', 'the namespace (default: default)')
     .option('-f, --values <file>', 'a values file (YAML or JSON); repeat to merge more', collect((f: string) => f))
     .option('--set <KEY=VALUE>', 'a value, e.g. image.tag=2.0; repeat for more', collect(setFlag))
+    .option('--selector-set <SELECTOR:KEY=VALUE>', "a value for the clusters a label selector picks, e.g. 'tier=gold:replicas=3'; in order, after the common values", collect(selectorSetFlag))
     .option('--cluster-values <CLUSTER=FILE>', "a values file for one cluster, merged over the common values", collect(pairFlag))
     .option('--cluster-set <CLUSTER:KEY=VALUE>', 'a value for one cluster, e.g. west:message=hi', collect(clusterSetFlag))
     .option('--auto-sync', 'let reconcile repair drift without asking')
@@ -93,6 +96,7 @@ export function deployCommands(program: Command): void {
         ...(opts.version ? { version: opts.version } : {}),
         ...(opts.namespace ? { namespace: opts.namespace } : {}),
         values: mergedValues(opts.values, opts.set),
+        valueOverridesBySelector: opts.selectorSet ?? [],
         valueOverrides: overrides(opts.clusterValues, opts.clusterSet),
         autoSync: opts.autoSync === true,
         dryRun: opts.dryRun === true,
