@@ -29,6 +29,9 @@ COPY --from=deps /app/node_modules ./node_modules
 COPY package.json tsconfig.json ./
 COPY tools/versions.json tools/
 COPY src ./src
+COPY scripts/build-workflow-bundle.ts scripts/
+# The workflows bundled once here, so a worker loads them (FLOTILLA_WORKFLOW_BUNDLE) instead of bundling at start.
+RUN node --import tsx scripts/build-workflow-bundle.ts /app/workflow-bundle.js
 # A named volume mounted here takes this owner, so the unprivileged user can write it.
 RUN mkdir /data && chown node:node /data
 USER node

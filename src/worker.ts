@@ -146,7 +146,14 @@ async function main(): Promise<void> {
   const metricsServer =
     config.metrics.port === undefined
       ? undefined
-      : await startMetricsServer({ registries: [metrics.registry, processMetrics()], host: config.metrics.host, port: config.metrics.port, ...(config.metrics.token ? { token: config.metrics.token } : {}) });
+      : await startMetricsServer({
+          registries: [metrics.registry, processMetrics()],
+          host: config.metrics.host,
+          port: config.metrics.port,
+          ...(config.metrics.token ? { token: config.metrics.token } : {}),
+          // Ready while every worker polls: not before run() starts them, not once one stops or fails.
+          ready: () => workers.every((w) => w.getState() === 'RUNNING'),
+        });
   const stop = (signal: string) => {
     logger.info({ signal, shutdownGraceTime: config.worker.shutdownGraceTime }, 'worker stopping: no new tasks; activities in flight may finish');
     for (const w of workers) if (w.getState() === 'RUNNING') w.shutdown();

@@ -1,7 +1,6 @@
 import { Client, Connection } from '@temporalio/client';
-import { bundleWorkflowCode } from '@temporalio/worker';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { cpSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, openSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -10,7 +9,7 @@ import { KwokProvider } from '../../src/adapters/providers/kwok/index.js';
 import { kwokWorkdir } from '../../src/config.js';
 import { flotillaDataConverter, openCodec } from '../../src/temporal/codec.js';
 import { startDevServer, stopProcess, type DevServer } from '../../src/temporal/dev-server.js';
-import { workflowBundleOptions } from '../../src/temporal/workflow-bundle.js';
+import { writeWorkflowBundle } from '../../src/temporal/workflow-bundle.js';
 import { toolPaths } from '../../src/toolchain.js';
 import { freePort } from '../../test/helpers/ports.js';
 import { currentNode, nodeEnv, type NodeBinary } from './node-binary.js';
@@ -169,12 +168,8 @@ export class BenchStack {
     const client = new Client({ connection, dataConverter: flotillaDataConverter(openCodec(dir)) });
 
     log('bundling the workflows');
-    const { code } = await bundleWorkflowCode({
-      ...workflowBundleOptions(),
-      logger: { log: () => {}, trace: () => {}, debug: () => {}, info: () => {}, warn: console.warn, error: console.error } as never,
-    });
     const bundlePath = join(dir, 'workflow-bundle.js');
-    writeFileSync(bundlePath, code);
+    await writeWorkflowBundle(bundlePath);
 
     const port = await freePort();
     const [nodePath, args] = nodeWithTsx(node, 'src/api/server.ts');

@@ -40,11 +40,22 @@ export interface MetricsServer {
   close(): Promise<void>;
 }
 
-/** A small HTTP server with `GET /metrics` only: how a worker process exposes Flotilla's metrics. */
-export function startMetricsServer(options: { registries: Registry[]; host: string; port: number; token?: string }): Promise<MetricsServer> {
+/**
+ * A small HTTP server with `GET /metrics`, and `/healthz` and `/readyz` for
+ * the probes of a worker's pod (deploy/helm/flotilla): how a worker process
+ * exposes Flotilla's metrics and its health. Ready only while `ready()` says so.
+ */
+export function startMetricsServer(options: { registries: Registry[]; host: string; port: number; token?: string; ready?: () => boolean }): Promise<MetricsServer> {
+  const probe = (res: ServerResponse, ok: boolean, status: string) =>
+    res.writeHead(ok ? 200 : 503, { 'content-type': 'application/json' }).end(JSON.stringify({ status }));
   const server: Server = createServer((req, res) => {
-    if (req.method === 'GET' && req.url?.split('?')[0] === '/metrics') void serveScrape(options.registries, options.token, req, res);
-    else res.writeHead(404, { 'content-type': 'text/plain' }).end('only GET /metrics is served here\n');
+    const path = req.method === 'GET' ? req.url?.split('?')[0] : undefined;
+    if (path === '/metrics') void serveScrape(options.registries, options.token, req, res);
+    else if (path === '/healthz') probe(res, true, 'ok');
+    else if (path === '/readyz') {
+      const ready = options.ready?.() ?? true;
+      probe(res, ready, ready ? 'ready' : 'not ready');
+    } else res.writeHead(404, { 'content-type': 'text/plain' }).end('only GET /metrics, /healthz and /readyz are served here\n');
   });
   return new Promise((resolve, reject) => {
     server.once('error', reject);

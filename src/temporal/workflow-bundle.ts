@@ -1,3 +1,5 @@
+import { bundleWorkflowCode } from '@temporalio/worker';
+import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 /**
@@ -13,4 +15,18 @@ export function workflowBundleOptions(): { workflowsPath: string; workflowInterc
     workflowsPath: fileURLToPath(new URL('../workflows/index.ts', import.meta.url)),
     workflowInterceptorModules: [fileURLToPath(new URL('../workflows/tracing-interceptors.ts', import.meta.url))],
   };
+}
+
+/**
+ * Bundles the workflows once and writes the bundle to `path`: what
+ * FLOTILLA_WORKFLOW_BUNDLE points a worker at (the image builds it; the tests
+ * and benchmarks build it for their workers). Only the bundler's warnings and
+ * errors are printed.
+ */
+export async function writeWorkflowBundle(path: string): Promise<void> {
+  const { code } = await bundleWorkflowCode({
+    ...workflowBundleOptions(),
+    logger: { log: () => {}, trace: () => {}, debug: () => {}, info: () => {}, warn: console.warn, error: console.error } as never,
+  });
+  writeFileSync(path, code);
 }

@@ -1,11 +1,10 @@
 import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { bundleWorkflowCode } from '@temporalio/worker';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startPostgresTemporal } from '../../scripts/temporal-postgres.js';
 import { newCodecKeyEntry } from '../../src/temporal/codec.js';
-import { workflowBundleOptions } from '../../src/temporal/workflow-bundle.js';
+import { writeWorkflowBundle } from '../../src/temporal/workflow-bundle.js';
 import { toolPaths } from '../../src/toolchain.js';
 import { SEARCH_ATTRIBUTES } from '../../src/workflows/search-attributes.js';
 
@@ -24,12 +23,8 @@ export async function startTemporal(): Promise<void> {
   process.env.FLOTILLA_CODEC_KEYS ??= `${newCodecKeyEntry('previous')},${newCodecKeyEntry('suite')}`;
 
   const dir = mkdtempSync(join(tmpdir(), 'flotilla-test-'));
-  const { code } = await bundleWorkflowCode({
-    ...workflowBundleOptions(),
-    logger: { log: () => {}, trace: () => {}, debug: () => {}, info: () => {}, warn: console.warn, error: console.error } as never,
-  });
   const bundlePath = join(dir, 'workflow-bundle.js');
-  writeFileSync(bundlePath, code);
+  await writeWorkflowBundle(bundlePath);
   process.env.FLOTILLA_TEST_DIR = dir;
   process.env.FLOTILLA_WORKFLOW_BUNDLE = bundlePath;
 }

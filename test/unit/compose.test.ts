@@ -1,7 +1,7 @@
 import Ajv2019Module from 'ajv/dist/2019.js';
 import { fullFormats } from 'ajv-formats/dist/formats.js';
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
 import { composeEnv } from '../../scripts/compose-env.js';
@@ -9,6 +9,7 @@ import { TASK_QUEUES } from '../../src/config.js';
 import { PROVIDER_NAMES } from '../../src/domain/cluster.js';
 import { HELM_TASK_QUEUE, providerTaskQueue, RECONCILE_TASK_QUEUE } from '../../src/domain/ids.js';
 import { SEARCH_ATTRIBUTES } from '../../src/workflows/search-attributes.js';
+import { filesUnder, variablesTheCodeReads } from '../helpers/code-reads.js';
 
 // docker-compose.yml and the Dockerfile, checked without a Docker engine:
 // the Compose schema, and every Flotilla container's environment against
@@ -28,29 +29,6 @@ interface Service {
   ports?: string[];
   volumes?: string[];
   profiles?: string[];
-}
-
-function filesUnder(dir: string, extension: string): string[] {
-  return readdirSync(dir).flatMap((name) => {
-    const path = join(dir, name);
-    return statSync(path).isDirectory() ? filesUnder(path, extension) : path.endsWith(extension) ? [path] : [];
-  });
-}
-
-/** Every `process.env.X` / `env.X` / `env['X']` in src/, with the files that read it. */
-function variablesTheCodeReads(): Map<string, string[]> {
-  const found = new Map<string, string[]>();
-  for (const file of filesUnder(join(root, 'src'), '.ts')) {
-    const text = readFileSync(file, 'utf8');
-    for (const match of text.matchAll(/\benv(?:\.([A-Z][A-Z0-9_]*)|\[['"]([A-Z][A-Z0-9_]*)['"]\])/g)) {
-      const name = (match[1] ?? match[2])!;
-      found.set(name, [...new Set([...(found.get(name) ?? []), relative(root, file)])]);
-    }
-  }
-  // Temporal's connection variables are read by @temporalio/envconfig on behalf of src/temporal/target.ts.
-  const envconfig = readFileSync(join(root, 'node_modules/@temporalio/envconfig/lib/envconfig-toml.js'), 'utf8');
-  for (const [, name] of envconfig.matchAll(/envProvider\['(TEMPORAL_[A-Z0-9_]+)'\]/g)) found.set(name!, [...new Set([...(found.get(name!) ?? []), 'src/temporal/target.ts'])]);
-  return found;
 }
 
 /**

@@ -63,4 +63,21 @@ describe('a metrics server', () => {
       await server.close();
     }
   });
+
+  it('answers the pod probes without a token: /healthz always, /readyz while ready() says so', async () => {
+    let ready = false;
+    const server = await startMetricsServer({ registries: [new Registry()], host: '127.0.0.1', port: 0, token: 'scrape-me', ready: () => ready });
+    const probe = async (path: string) => {
+      const res = await fetch(server.url.replace('/metrics', path));
+      return [res.status, ((await res.json()) as { status: string }).status];
+    };
+    try {
+      expect(await probe('/healthz')).toEqual([200, 'ok']);
+      expect(await probe('/readyz')).toEqual([503, 'not ready']);
+      ready = true;
+      expect(await probe('/readyz')).toEqual([200, 'ready']);
+    } finally {
+      await server.close();
+    }
+  });
 });
