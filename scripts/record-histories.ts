@@ -296,11 +296,32 @@ async function fleetPaths(): Promise<void> {
   await client.workflow.getHandle(scheduled.workflowId, scheduled.firstExecutionRunId).result();
   await schedule.delete();
 
-  // Plain and forced deletes of KWOK clusters.
+  // Labels and a selector group: the clusters labelled tier=gold, which a relabel joins and leaves, with a deployment.
+  const shinyOn = (...names: string[]) =>
+    eventually(async () => {
+      const res = await api('GET', '/clustergroups/gold/deployments/shiny');
+      const idle = res.status === 200 && res.body.operations.every((op: any) => op.state !== 'QUEUED' && op.state !== 'RUNNING');
+      return idle && deployedOn(...names)(res.body) ? true : undefined;
+    }, `shiny on ${names.join(', ')}`, 180_000);
+  await api('PATCH', '/clusters/north', { labels: { tier: 'gold' } }, 200);
+  await api('POST', '/clustergroups', { name: 'gold', selector: { matchLabels: { tier: 'gold' } } }, 201);
+  await api('POST', '/clustergroups/gold/deployments', { releaseName: 'shiny', chart, namespace: 'gold' }, 202);
+  await shinyOn('north');
+  await api('PATCH', '/clusters/east', { labels: { tier: 'gold' } }, 200);
+  await shinyOn('north', 'east');
+  await api('PATCH', '/clusters/east', { labels: { tier: null } }, 200);
+  await shinyOn('north');
+
+  // Plain and forced deletes of KWOK clusters; north leaves the selector group, and its deployment drops it.
   await api('DELETE', '/clusters/east', undefined, 202);
   await api('DELETE', '/clusters/west', undefined, 202);
   await api('DELETE', '/clusters/north?force=true', undefined, 202);
   for (const name of clusters) await clusterStatus(name, 'DELETED');
+  await eventually(async () => ((await api('GET', '/clustergroups/gold')).body.members.length === 0 ? true : undefined), 'gold without members', 180_000);
+  await api('DELETE', '/clustergroups/gold/deployments/shiny', undefined, 202);
+  await gone('/clustergroups/gold/deployments/shiny');
+  await api('DELETE', '/clustergroups/gold', undefined, 202);
+  await gone('/clustergroups/gold');
 }
 
 /** Every history on the recording server, as a file named by type, workflow ID and run ID. */

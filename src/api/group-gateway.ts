@@ -1,6 +1,7 @@
 import type { Client } from '@temporalio/client';
 import type { ClusterAccess } from '../adapters/cluster-access.js';
 import type { ClusterRef } from '../domain/cluster.js';
+import type { LabelSelector } from '../domain/label-selector.js';
 import { deploymentView, type DeploymentOperation, type DeploymentSpec, type DeploymentView, type GroupView, type TargetRecord } from '../domain/groups.js';
 import { deploymentWorkflowId, groupWorkflowId } from '../domain/ids.js';
 import { targetValues, unrenderableMessage } from '../domain/target-values.js';
@@ -62,11 +63,14 @@ export class GroupGateway {
     private readonly cursors: Cursors,
   ) {}
 
-  async createGroup(org: string, name: string, members: ClusterRef[]): Promise<GroupResource> {
+  /** A group of named members, or of the clusters a selector matches (which the group finds itself). */
+  async createGroup(org: string, name: string, of: { members: ClusterRef[] } | { selector: LabelSelector }): Promise<GroupResource> {
     const now = new Date().toISOString();
-    const view: GroupView = { org, name, members: members.map((m) => m.name), deployments: [], createdAt: now, updatedAt: now };
-    // The create's update waits until the group has claimed its members: a cluster of another group is a 409, and no group is left behind.
-    const start = withStart(groupEntity({ org, name, members, requestId: CREATE_REQUEST_ID }, view));
+    const members = 'members' in of ? of.members : [];
+    const selector = 'selector' in of ? { selector: of.selector } : {};
+    const view: GroupView = { org, name, ...selector, members: members.map((m) => m.name), deployments: [], createdAt: now, updatedAt: now };
+    // The create's update waits until the group has claimed (or found) its members: a cluster of another group is a 409, and no group is left behind.
+    const start = withStart(groupEntity({ org, name, members, ...selector, requestId: CREATE_REQUEST_ID }, view));
     const created = await askTemporal(`cluster group '${name}'`, () =>
       this.client.workflow.executeUpdateWithStart(setGroupMembersUpdate, { args: [{ requestId: CREATE_REQUEST_ID, members }], startWorkflowOperation: start }),
     );

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { CLUSTER_STATUSES, PROVIDER_NAMES, TAINT_EFFECTS, type ClusterRequest } from '../domain/cluster.js';
 import { tenantLabelProblems } from '../domain/cluster-labels.js';
-import { parseSelector } from '../domain/label-selector.js';
+import { parseSelector, selectorRequirements } from '../domain/label-selector.js';
 import { DNS_LABEL, dnsLabelProblem } from '../domain/names.js';
 import type { Problem } from '../domain/problems.js';
 import { PROVIDER_CLOUDS, type CloudProvider } from '../domain/catalogue/catalogue.js';
@@ -11,7 +11,6 @@ import { recommendationProblems } from '../domain/recommend/recommend.js';
 import { clusterRequestProblems, MAX_NODE_POOLS } from '../domain/validation.js';
 import { valuesProblems } from '../domain/values.js';
 import { templateProblems } from '../domain/value-templates.js';
-import { selectorRequirements } from '../domain/label-selector.js';
 import { pageFields } from './pagination.js';
 
 // Shapes here; the rules a schema cannot express live in src/domain/validation.ts
@@ -164,20 +163,7 @@ export const SecretCreate = z.discriminatedUnion('type', [
 ]);
 
 
-export const GroupCreate = z.strictObject({
-  name: dnsLabel,
-  members: z.array(dnsLabel).max(100),
-});
-
-export const GroupUpdate = z.strictObject({ members: z.array(dnsLabel).max(100) });
-
-// Sizes first: a document past its limits is not walked again for placeholders.
-const values = z.record(z.string().max(253), z.unknown()).superRefine((doc, ctx) => {
-  const size = valuesProblems(doc, []);
-  addProblems(ctx, size.length ? size : templateProblems(doc, []));
-});
-
-/** A Kubernetes label selector object: every requirement must match; the rules on keys and values are the domain's. */
+/** A Kubernetes label selector object: every requirement must match (an empty one matches every cluster); the rules on keys and values are the domain's. */
 export const labelSelector = z
   .strictObject({
     matchLabels: z.record(z.string().max(317), z.string().max(63)).optional(),
@@ -190,6 +176,25 @@ export const labelSelector = z
     const parsed = selectorRequirements(selector);
     if ('problems' in parsed) addProblems(ctx, parsed.problems);
   });
+
+export const GroupCreate = z
+  .strictObject({
+    name: dnsLabel,
+    members: z.array(dnsLabel).max(100).optional().meta({ description: 'the clusters, by name; or give a selector' }),
+    selector: labelSelector.optional().meta({ description: 'members are the clusters whose labels match, now and later; a cluster may be in several selector groups' }),
+  })
+  .superRefine((group, ctx) => {
+    if (group.members && group.selector) ctx.addIssue({ code: 'custom', path: ['selector'], message: 'give members or a selector, not both' });
+    if (!group.members && !group.selector) ctx.addIssue({ code: 'custom', path: ['members'], message: 'give members, or a selector' });
+  });
+
+export const GroupUpdate = z.strictObject({ members: z.array(dnsLabel).max(100) });
+
+// Sizes first: a document past its limits is not walked again for placeholders.
+const values = z.record(z.string().max(253), z.unknown()).superRefine((doc, ctx) => {
+  const size = valuesProblems(doc, []);
+  addProblems(ctx, size.length ? size : templateProblems(doc, []));
+});
 
 const deploymentFields = {
   chart: z.string().min(1).max(512),

@@ -1,4 +1,5 @@
 import type { ClusterRef } from './cluster.js';
+import type { LabelSelector } from './label-selector.js';
 import type { TargetStatus } from './deployment.js';
 import type { OperationState } from './operations.js';
 import type { Problem } from './problems.js';
@@ -8,14 +9,23 @@ import type { Values } from './values.js';
 export interface GroupView {
   org: string;
   name: string;
+  /** A selector group's members are the clusters its selector matches, then and later; without one, they are named. */
+  selector?: LabelSelector;
   members: string[];
   deployments: string[];
   createdAt: string;
   updatedAt: string;
 }
 
-/** What a request asks of a group: its first members, other members, or its end. */
-export type GroupOperationRequest = { type: 'create' | 'setMembers'; members: ClusterRef[] } | { type: 'delete'; force: boolean };
+/**
+ * What a request asks of a group: its first members (a selector group finds them itself), other
+ * members, or its end; or what a cluster announced: its labels now, or its deletion.
+ */
+export type GroupOperationRequest =
+  | { type: 'create' | 'setMembers'; members: ClusterRef[] }
+  | { type: 'delete'; force: boolean }
+  | { type: 'clusterChanged'; cluster: ClusterRef }
+  | { type: 'clusterDeleted'; name: string };
 
 export type GroupOperation = GroupOperationRequest & {
   id: string;
@@ -38,6 +48,14 @@ export interface JoinGroupRequest {
   group: string;
 }
 
+/**
+ * The signal by which a cluster entity tells its org's groups about itself (through the membership
+ * activity, which finds them): provisioned or relabelled, with its labels; or deleted. Each group
+ * decides what it means for its members.
+ */
+export const CLUSTER_ANNOUNCED_SIGNAL = 'clusterAnnounced';
+export type ClusterAnnouncement = { cluster: ClusterRef } | { deleted: string };
+
 export interface GroupState extends Omit<GroupView, 'members'> {
   /** Members with what a helm activity needs to reach them. */
   members: ClusterRef[];
@@ -49,8 +67,8 @@ export interface GroupState extends Omit<GroupView, 'members'> {
 }
 
 export function groupView(state: GroupState): GroupView {
-  const { org, name, deployments, createdAt, updatedAt } = state;
-  return { org, name, deployments, createdAt, updatedAt, members: state.members.map((m) => m.name) };
+  const { org, name, selector, deployments, createdAt, updatedAt } = state;
+  return { org, name, ...(selector ? { selector } : {}), deployments, createdAt, updatedAt, members: state.members.map((m) => m.name) };
 }
 
 /** A multi-cluster deployment's desired state (docs/architecture.md, decision 5). */

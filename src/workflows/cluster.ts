@@ -8,6 +8,7 @@ import {
   isCancellation,
   log,
   patched,
+  proxyActivities,
   setCurrentDetails,
   setHandler,
   upsertMemo,
@@ -15,7 +16,8 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import { clusterView, summarizeOperation, type ClusterState, type ClusterView, type OperationSummary } from '../domain/cluster-state.js';
-import { providerInfo, type ClusterSpec, type ClusterStatus, type NodePoolSpec } from '../domain/cluster.js';
+import type { MembershipActivities } from '../activities/membership.js';
+import { clusterRef, providerInfo, type ClusterSpec, type ClusterStatus, type NodePoolSpec } from '../domain/cluster.js';
 import { clusterOperationId, deleteWorkflowId, nodePoolWorkflowId, provisionWorkflowId } from '../domain/ids.js';
 import { isFinished, type Operation, type OperationRequest, type Step, type StepsResult } from '../domain/operations.js';
 import { FailureType, type Problem } from '../domain/problems.js';
@@ -52,6 +54,9 @@ export interface ClusterWorkflowInput {
   /** Continue as new past this many history events, to keep each run short to replay and read. */
   historyLimit?: number;
 }
+
+// Served by the workflows' own workers (src/worker.ts), which hold a Temporal client.
+const membership = proxyActivities<MembershipActivities>({ startToCloseTimeout: '1 minute', retry: { maximumAttempts: 5 } });
 
 const DEFAULT_HISTORY_LIMIT = 2000;
 const UNREACHABLE = 'API server unreachable';
@@ -98,6 +103,8 @@ class ClusterEntity {
    */
   private readonly createSpec?: ClusterSpec;
   private published?: { status: ClusterStatus; memo: string; group?: string };
+  /** Announcements to the org's groups go one after another, so a group hears a cluster's labels in the order they were set. */
+  private announcing: Promise<void> = Promise.resolve();
   /**
    * Whether this run waits for update handlers before the main loop writes (decided once, when
    * the run starts). Then, wherever the main loop wakes up, it waits until every update and signal
@@ -268,13 +275,16 @@ class ClusterEntity {
 
     setHandler(
       setClusterLabelsUpdate,
-      ({ labels }) => {
+      async ({ labels }) => {
         const next = relabelled(this.state.spec.labels, labels);
         if (Object.keys(next).length) this.state.spec.labels = next;
         else delete this.state.spec.labels;
         this.state.updatedAt = now();
         this.publish();
-        return clusterView(this.state);
+        const view = clusterView(this.state);
+        // A cluster still provisioning announces itself, with the labels it has then, once it is provisioned.
+        if (['RUNNING', 'UPDATING', 'WARNING'].includes(view.status)) await this.announce();
+        return view;
       },
       {
         validator: ({ labels }) => {
@@ -394,6 +404,21 @@ class ClusterEntity {
       log.info('cluster operation finished', { operationId: op.id, type: op.type, outcome, seconds, ...(op.error ? { error: op.error } : {}) });
       reportMetrics().operationFinished({ provider: this.state.spec.provider, type: op.type, outcome, seconds });
     }
+    // Selector groups take a cluster once it is provisioned; every group lets a deleted one go (runs from before did neither).
+    if ((op.type === 'provision' || op.type === 'delete') && op.state === 'SUCCEEDED' && patched('announce-cluster-to-groups')) await this.announce();
+  }
+
+  /** Tells the org's groups the cluster's labels now, or that it is deleted. */
+  private announce(): Promise<void> {
+    const { org, spec, status } = this.state;
+    const announcement = status === 'DELETED' ? { deleted: spec.name } : { cluster: clusterRef(org, spec) };
+    this.announcing = this.announcing.then(() =>
+      membership.announceCluster(org, announcement).catch((err: unknown) => {
+        // The groups then see the cluster as it was: the next relabel, or a group's own listing when it starts, corrects that.
+        log.warn('could not announce the cluster to its groups', { error: rootMessage(err) });
+      }),
+    );
+    return this.announcing;
   }
 
   private startChild(op: Operation): Promise<StepsResult> {

@@ -32,6 +32,7 @@ import {
   createDeploymentUpdate,
   deleteDeploymentUpdate,
   deploymentAddedSignal,
+  deploymentClusterDeletedSignal,
   deploymentDeleteSignal,
   deploymentRemovedSignal,
   deploymentStateQuery,
@@ -173,6 +174,13 @@ class DeploymentEntity {
       if (sameTargets(state.targets, targets) && patched('unchanged-targets-no-apply')) return;
       state.targets = targets;
       if (!this.deleting()) this.enqueue({ type: 'apply' }, `members-${uuid4()}`);
+    });
+    setHandler(deploymentClusterDeletedSignal, (name) => {
+      // The cluster and the release on it are gone: nothing to uninstall, so a delete of the deployment need not wait for it.
+      state.targets = state.targets.filter((t) => t.name !== name);
+      state.installedOn = state.installedOn.filter((r) => r.name !== name);
+      delete state.results[name];
+      this.publish();
     });
     setHandler(deploymentDeleteSignal, ({ force }) => void this.enqueue({ type: 'delete', force }, `group-delete-${uuid4()}`));
     setHandler(reconcileSignal, () => {

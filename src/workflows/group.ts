@@ -9,10 +9,14 @@ import {
   setHandler,
   type SignalDefinition,
   upsertMemo,
+  uuid4,
   workflowInfo,
 } from '@temporalio/workflow';
 import type { JoinOutcome, MembershipActivities } from '../activities/membership.js';
 import type { ClusterRef } from '../domain/cluster.js';
+import { clusterLabels } from '../domain/cluster-labels.js';
+import { sameTargets } from '../domain/deployment.js';
+import { matches, selectorRequirements, type LabelSelector } from '../domain/label-selector.js';
 import { groupView, type GroupOperation, type GroupOperationRequest, type GroupState, type GroupView } from '../domain/groups.js';
 import { clusterWorkflowId, deploymentWorkflowId } from '../domain/ids.js';
 import { isFinished } from '../domain/operations.js';
@@ -20,8 +24,10 @@ import { FailureType, type Problem } from '../domain/problems.js';
 import { OperationLedger, runEntity } from './entity.js';
 import { rootMessage } from '../domain/failures.js';
 import {
+  clusterAnnouncedSignal,
   clusterGroupSignal,
   deleteGroupUpdate,
+  deploymentClusterDeletedSignal,
   deploymentAddedSignal,
   deploymentDeleteSignal,
   deploymentRemovedSignal,
@@ -34,6 +40,8 @@ export interface GroupWorkflowInput {
   org: string;
   name: string;
   members: ClusterRef[];
+  /** A selector group: members are the clusters whose labels match, found by the group itself. */
+  selector?: LabelSelector;
   /** The create request's ID: its update (sent with the start) waits for the first members to be claimed. */
   requestId?: string;
   state?: GroupState;
@@ -49,8 +57,10 @@ const KEEP_REQUEST_IDS = 200;
 
 /**
  * A cluster group (`clustergroup/<org>/<name>`): its members, and its deployments, which it tells
- * when members come and go. A cluster belongs to one group at most: the group asks each joining
- * cluster's entity, which refuses when it belongs to another (docs/architecture.md, decision 5).
+ * when members come and go. A cluster belongs to one group of named members at most: the group asks
+ * each joining cluster's entity, which refuses when it belongs to another. A selector group's members
+ * are the clusters its selector matches, which it decides itself from what clusters announce; a
+ * cluster may be in any number of those (docs/architecture.md, decision 5).
  */
 export async function clusterGroupWorkflow(input: GroupWorkflowInput): Promise<GroupView> {
   return new GroupEntity(input).run();
@@ -78,7 +88,18 @@ class GroupEntity {
     this.state = old
       ? // A state carried from a run before the ledger has none of it.
         { ...old, operations: old.operations ?? [], nextSeq: old.nextSeq ?? 1, requests: old.requests ?? {} }
-      : { org: input.org, name: input.name, members: [], deployments: [], createdAt, updatedAt: createdAt, operations: [], nextSeq: 1, requests: {} };
+      : {
+          org: input.org,
+          name: input.name,
+          ...(input.selector ? { selector: input.selector } : {}),
+          members: [],
+          deployments: [],
+          createdAt,
+          updatedAt: createdAt,
+          operations: [],
+          nextSeq: 1,
+          requests: {},
+        };
     this.ledger = new OperationLedger(this.state, { finished: KEEP_OPERATIONS, requests: KEEP_REQUEST_IDS });
     // Queued before the handlers exist: the create's update, sent with the start, finds it.
     if (!input.state && this.queued) this.enqueue({ type: 'create', members: input.members }, input.requestId ?? CREATE_REQUEST_ID);
@@ -93,7 +114,8 @@ class GroupEntity {
       // A members update waits for its operation: the loop must not wait for it first, nor continue as new before it ran.
       handlersFirst: false,
       shouldContinueAsNew: () => !this.ledger.next() && workflowInfo().continueAsNewSuggested,
-      continueAsNew: () => continueAsNew<typeof clusterGroupWorkflow>({ org: this.state.org, name: this.state.name, members: this.state.members, state: this.state }),
+      continueAsNew: () =>
+        continueAsNew<typeof clusterGroupWorkflow>({ org: this.state.org, name: this.state.name, members: this.state.members, ...(this.state.selector ? { selector: this.state.selector } : {}), state: this.state }),
       execute: (op) => this.execute(op),
       ended: () => (this.over ? groupView(this.state) : undefined),
     });
@@ -110,6 +132,14 @@ class GroupEntity {
       state.deployments = state.deployments.filter((r) => r !== release);
       upsertMemo({ group: groupView(state) });
     });
+    setHandler(clusterAnnouncedSignal, (announcement) => {
+      if (!this.queued || state.deleting) return;
+      const name = 'deleted' in announcement ? announcement.deleted : announcement.cluster.name;
+      // A group of named members minds only its own; a selector group, any cluster that may match.
+      if (!state.selector && !state.members.some((m) => m.name === name)) return;
+      const request: GroupOperationRequest = 'deleted' in announcement ? { type: 'clusterDeleted', name } : { type: 'clusterChanged', cluster: announcement.cluster };
+      this.enqueue(request, `announced-${uuid4()}`);
+    });
     setHandler(
       setGroupMembersUpdate,
       async ({ requestId, members }) => {
@@ -123,6 +153,10 @@ class GroupEntity {
         validator: ({ requestId }) => {
           if (this.queued && this.ledger.known(requestId)) return;
           if (state.deleting) throw ApplicationFailure.create({ type: FailureType.conflict, message: 'the group is being deleted', nonRetryable: true });
+          // The create of a selector group comes this way too, with no members, before the group has any.
+          if (state.selector && requestId !== (this.input.requestId ?? CREATE_REQUEST_ID)) {
+            throw ApplicationFailure.create({ type: FailureType.conflict, message: 'the members of a selector group follow its selector; they cannot be set', nonRetryable: true });
+          }
         },
       },
     );
@@ -170,8 +204,20 @@ class GroupEntity {
   private async execute(op: GroupOperation): Promise<void> {
     op.state = 'RUNNING';
     try {
-      if (op.type === 'delete') await this.remove(op);
-      else if (await this.claim(op.members, op)) await this.changeMembers(op.members, false);
+      switch (op.type) {
+        case 'delete':
+          await this.remove(op);
+          break;
+        case 'clusterChanged':
+          await this.clusterChanged(op.cluster);
+          break;
+        case 'clusterDeleted':
+          await this.clusterDeleted(op.name);
+          break;
+        default:
+          if (this.state.selector) await this.changeMembers((await membership.provisionedClusters(this.state.org)).filter((c) => this.selects(c)), false);
+          else if (await this.claim(op.members, op)) await this.changeMembers(op.members, false);
+      }
     } catch (err) {
       // The clusters could not be asked (the membership activity gave up): this request fails, not the group.
       op.error = rootMessage(err);
@@ -180,6 +226,30 @@ class GroupEntity {
     op.finishedAt = now();
     // A create that failed leaves no group behind.
     if (op.type === 'create' && op.state === 'FAILED') this.over = true;
+  }
+
+  private selects(cluster: ClusterRef): boolean {
+    const selected = selectorRequirements(this.state.selector!);
+    // The API refused a selector that does not read; one read before is read the same now.
+    return 'requirements' in selected && matches(clusterLabels(cluster), selected.requirements);
+  }
+
+  /** A cluster's labels now: a selector group takes it in or lets it go; either group keeps its members' labels current for their deployments. */
+  private async clusterChanged(cluster: ClusterRef): Promise<void> {
+    const { members } = this.state;
+    const isMember = members.some((m) => m.name === cluster.name);
+    const belongs = this.state.selector ? this.selects(cluster) : isMember;
+    const next = !belongs ? members.filter((m) => m.name !== cluster.name) : isMember ? members.map((m) => (m.name === cluster.name ? cluster : m)) : [...members, cluster];
+    if (!sameTargets(next, members)) await this.changeMembers(next, false);
+  }
+
+  /** A deleted member leaves: its deployments drop it without an uninstall, which could only fail. */
+  private async clusterDeleted(name: string): Promise<void> {
+    if (!this.state.members.some((m) => m.name === name)) return;
+    this.state.members = this.state.members.filter((m) => m.name !== name);
+    this.state.updatedAt = now();
+    upsertMemo({ group: groupView(this.state) });
+    await this.tellDeployments(deploymentClusterDeletedSignal, name);
   }
 
   /** Asks every joining cluster to join; when one refuses, gives the others back and records why on `op`. */
@@ -210,8 +280,11 @@ class GroupEntity {
     state.members = members;
     state.updatedAt = now();
     upsertMemo({ group: groupView(state) });
-    if (tellJoined) await this.tellClusters(joined, state.name);
-    await this.tellClusters(left, null);
+    // A cluster's own group is the one that named it; selector groups do not tell.
+    if (!state.selector) {
+      if (tellJoined) await this.tellClusters(joined, state.name);
+      await this.tellClusters(left, null);
+    }
     await this.tellDeployments(deploymentTargetsSignal, state.members);
   }
 
@@ -221,7 +294,7 @@ class GroupEntity {
     await condition(() => this.state.deployments.length === 0);
     // The delete's update completes before the members are let go (as runs from before the ledger did it).
     await condition(allHandlersFinished);
-    await this.tellClusters(this.state.members, null);
+    if (!this.state.selector) await this.tellClusters(this.state.members, null);
     this.over = true;
   }
 

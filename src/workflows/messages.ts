@@ -4,7 +4,17 @@ import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { LabelChanges } from '../domain/cluster-labels.js';
 import type { ClusterState, ClusterView, OperationSummary } from '../domain/cluster-state.js';
 import type { ClusterRef, ClusterStatus, NodePoolChanges, NodePoolSpec } from '../domain/cluster.js';
-import { JOIN_GROUP_UPDATE, type DeploymentOperation, type DeploymentSpec, type DeploymentState, type GroupState, type GroupView, type JoinGroupRequest } from '../domain/groups.js';
+import {
+  CLUSTER_ANNOUNCED_SIGNAL,
+  JOIN_GROUP_UPDATE,
+  type ClusterAnnouncement,
+  type DeploymentOperation,
+  type DeploymentSpec,
+  type DeploymentState,
+  type GroupState,
+  type GroupView,
+  type JoinGroupRequest,
+} from '../domain/groups.js';
 import type { Operation, Step } from '../domain/operations.js';
 
 export interface AddNodePoolRequest {
@@ -74,6 +84,8 @@ export const deleteGroupUpdate = defineUpdate<GroupView, [{ requestId: string; f
 export const groupStateQuery = defineQuery<GroupState>('groupState');
 export const deploymentAddedSignal = defineSignal<[string]>('deploymentAdded');
 export const deploymentRemovedSignal = defineSignal<[string]>('deploymentRemoved');
+/** Sent to every group of the org by the membership activity, for a cluster entity: its labels now, or its deletion. */
+export const clusterAnnouncedSignal = defineSignal<[ClusterAnnouncement]>(CLUSTER_ANNOUNCED_SIGNAL);
 
 export interface EditDeploymentRequest {
   requestId: string;
@@ -99,6 +111,8 @@ export const deleteDeploymentUpdate = defineUpdate<DeploymentOperation, [{ reque
 export const deploymentStateQuery = defineQuery<DeploymentState>('deploymentState');
 /** From the group: the members now. */
 export const deploymentTargetsSignal = defineSignal<[ClusterRef[]]>('deploymentTargets');
+/** From the group: a target cluster was deleted; there is nothing left there to uninstall. */
+export const deploymentClusterDeletedSignal = defineSignal<[string]>('deploymentClusterDeleted');
 /** From the group being force-deleted. */
 export const deploymentDeleteSignal = defineSignal<[{ force: boolean }]>('deploymentDelete');
 /** From the reconcile workflow: check every target for drift now. */

@@ -71,3 +71,22 @@ describe('cluster labels', () => {
     expect((await stack.api('GET', `${base}/clusters/lb-gold`)).body.labels).toMatchObject({ tier: 'gold', 'flotilla.io/region': 'sim-1' });
   });
 });
+
+describe('selector groups', () => {
+  it('refuses a bad selector, or members and a selector together, with a 400 naming the field', async () => {
+    const post = (body: unknown) => stack.api('POST', `${base}/clustergroups`, { body });
+    const badValue = await post({ name: 'lb-group', selector: { matchLabels: { tier: 'not ok!' } } });
+    expect([badValue.status, fields(badValue)]).toEqual([400, ['selector.matchLabels.tier']]);
+    const noValues = await post({ name: 'lb-group', selector: { matchExpressions: [{ key: 'env', operator: 'In' }] } });
+    expect([noValues.status, fields(noValues)]).toEqual([400, ['selector.matchExpressions[0].values']]);
+    const values = await post({ name: 'lb-group', selector: { matchExpressions: [{ key: 'env', operator: 'Exists', values: ['x'] }] } });
+    expect([values.status, fields(values)]).toEqual([400, ['selector.matchExpressions[0].values']]);
+    const operator = await post({ name: 'lb-group', selector: { matchExpressions: [{ key: 'env', operator: 'Gt', values: ['1'] }] } });
+    expect([operator.status, fields(operator)]).toEqual([400, ['selector.matchExpressions[0].operator']]);
+    const both = await post({ name: 'lb-group', members: ['lb-gold'], selector: {} });
+    expect([both.status, fields(both)]).toEqual([400, ['selector']]);
+    const neither = await post({ name: 'lb-group' });
+    expect([neither.status, fields(neither)]).toEqual([400, ['members']]);
+    expect((await stack.api('GET', `${base}/clustergroups/lb-group`)).status).toBe(404);
+  });
+});

@@ -37,10 +37,14 @@ export function groupRoutes(routes: Routes, groups: GroupGateway, clusters: Clus
     return refs;
   };
 
-  routes.post('/clustergroups', { summary: 'Create a cluster group', body: GroupCreate, responses: { 201: 'the group' }, errors: [409] }, async (req, res, { body }) => {
-    const members = await resolveMembers(req.org!, body.members);
-    res.status(201).json(await groups.createGroup(req.org!, body.name, members));
-  });
+  routes.post(
+    '/clustergroups',
+    { summary: 'Create a cluster group', description: 'Of named members (each in one such group at most), or of the clusters a label selector matches, now and later.', body: GroupCreate, responses: { 201: 'the group' }, errors: [409] },
+    async (req, res, { body }) => {
+      const members = body.selector ? { selector: body.selector } : { members: await resolveMembers(req.org!, body.members!) };
+      res.status(201).json(await groups.createGroup(req.org!, body.name, members));
+    },
+  );
 
   routes.get('/clustergroups', { summary: 'List cluster groups, newest first', query: PageQuery, responses: { 200: '{ items: [group], nextCursor? }' } }, async (req, res, { query }) => {
     res.json(await groups.pageGroups(req.org!, pageRequest(query)));
@@ -123,7 +127,12 @@ export function groupRoutes(routes: Routes, groups: GroupGateway, clusters: Clus
       const clash = (await groups.listDeployments(req.org!)).find(
         (d) => d.group !== target.name && d.releaseName === spec.releaseName && d.namespace === spec.namespace && d.targets.some((t) => target.members.includes(t)),
       );
-      if (clash) throw new HttpError(409, 'conflict', `release '${spec.releaseName}' already exists on a member cluster (deployment of group '${clash.group}')`);
+      if (clash) {
+        const shared = clash.targets.find((t) => target.members.includes(t));
+        throw new HttpError(409, 'conflict', `release '${spec.releaseName}' already exists on cluster '${shared}': deployment '${clash.releaseName}' of group '${clash.group}'`, [], {
+          deployment: { group: clash.group, releaseName: clash.releaseName },
+        });
+      }
       const members = await resolveMembers(req.org!, target.members);
       res.status(202).json(await groups.createDeployment(req.org!, target, members, spec, requestId));
     },

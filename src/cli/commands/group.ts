@@ -1,19 +1,32 @@
 import type { Command } from 'commander';
 import type { Api } from '../api.js';
+import { formatRequirement, type LabelSelector } from '../../domain/label-selector.js';
 import { contextOf, seg } from '../context.js';
+import { usageError } from '../errors.js';
 import { details, print, table, type Format } from '../output.js';
+import { selectorFlag } from '../specs.js';
 
 interface GroupView {
   name: string;
+  selector?: LabelSelector;
   members: string[];
   deployments: string[];
   createdAt: string;
   links?: { run?: string };
 }
 
+/** A selector as `kubectl -l` writes it. */
+const selectorText = (selector: LabelSelector | undefined) =>
+  selector &&
+  [
+    ...Object.entries(selector.matchLabels ?? {}).map(([key, value]) => formatRequirement({ key, operator: 'In', values: [value] })),
+    ...(selector.matchExpressions ?? []).map(formatRequirement),
+  ].join(',');
+
 const groupDetails = (g: GroupView) =>
   details([
     ['Name', g.name],
+    ['Selector', selectorText(g.selector)],
     ['Members', g.members.join(', ')],
     ['Deployments', g.deployments.join(', ')],
     ['Created', g.createdAt],
@@ -32,12 +45,15 @@ export function groupCommands(program: Command): void {
 
   group
     .command('create')
-    .description('create a group of clusters')
+    .description('create a group of the clusters named, or of those whose labels match --selector (now and later)')
     .argument('<name>')
     .argument('[clusters...]', 'its member clusters')
-    .action(async (name: string, members: string[], _opts, command: Command) => {
+    .option('-l, --selector <selector>', "Kubernetes label-selector syntax, e.g. 'tier=gold,env in (prod,stage),!canary'", selectorFlag)
+    .action(async (name: string, members: string[], opts: { selector?: LabelSelector }, command: Command) => {
       const { api, format } = contextOf(command);
-      const created = await api.inOrg<GroupView>('POST', '/clustergroups', { name, members });
+      if (opts.selector && members.length) throw usageError('name the member clusters or give --selector, not both');
+      const body = opts.selector ? { name, selector: opts.selector } : { name, members };
+      const created = await api.inOrg<GroupView>('POST', '/clustergroups', body);
       print(format, created, () => groupDetails(created));
     });
 
@@ -50,6 +66,7 @@ export function groupCommands(program: Command): void {
       print(format, items, () =>
         table(items, [
           { header: 'NAME', value: (g) => g.name },
+          { header: 'SELECTOR', value: (g) => selectorText(g.selector) },
           { header: 'MEMBERS', value: (g) => g.members.join(',') },
           { header: 'DEPLOYMENTS', value: (g) => g.deployments.join(',') },
         ]),
