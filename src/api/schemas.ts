@@ -209,6 +209,7 @@ const deploymentFields = {
     .meta({ description: "applied in order after values and before valueOverrides, on the clusters whose labels the selector matches" }),
   valueOverrides: z.record(dnsLabel, values).default({}).meta({ description: 'per cluster name, applied last; may name a cluster that is not a member yet' }),
   autoSync: z.boolean().default(false),
+  installOnJoin: z.boolean().default(true).meta({ description: 'false: a cluster that joins the group waits for a sync (or an autoSync repair) before the release is installed there' }),
 };
 
 export const DeploymentCreate = z.strictObject({

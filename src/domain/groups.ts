@@ -87,6 +87,8 @@ export interface DeploymentSpec {
   valueOverrides: Record<string, Values>;
   /** Repair drift found by reconcile without asking. */
   autoSync: boolean;
+  /** false: a cluster that joins the group waits for a sync before the release is installed there (absent: true). */
+  installOnJoin?: boolean;
 }
 
 /** One target cluster's last known state of the release. */
@@ -111,7 +113,7 @@ export interface DriftRecord {
 }
 
 /** What a request asks of a deployment: install or upgrade everywhere, read every target, or uninstall everywhere. */
-export type DeploymentOperationRequest = { type: 'apply' } | { type: 'check' } | { type: 'delete'; force: boolean };
+export type DeploymentOperationRequest = { type: 'apply'; /** Queued because the group's members changed. */ membersChanged?: boolean } | { type: 'check' } | { type: 'delete'; force: boolean };
 
 export type DeploymentOperation = DeploymentOperationRequest & {
   id: string;

@@ -173,7 +173,7 @@ class DeploymentEntity {
       // may hear the members it started with. Nothing changed, so nothing to apply.
       if (sameTargets(state.targets, targets) && patched('unchanged-targets-no-apply')) return;
       state.targets = targets;
-      if (!this.deleting()) this.enqueue({ type: 'apply' }, `members-${uuid4()}`);
+      if (!this.deleting()) this.enqueue({ type: 'apply', membersChanged: true }, `members-${uuid4()}`);
     });
     setHandler(deploymentClusterDeletedSignal, (name) => {
       // The cluster and the release on it are gone: nothing to uninstall, so a delete of the deployment need not wait for it.
@@ -255,8 +255,13 @@ class DeploymentEntity {
     const { state } = this;
     const targets = only ? state.targets.filter((t) => only.includes(t.name)) : state.targets;
     const departed = only ? [] : state.installedOn.filter((ref) => !state.targets.some((t) => t.name === ref.name));
+    // installOnJoin false: a members change installs nowhere new; clusters that joined wait for a sync.
+    const waiting = op.type === 'apply' && op.membersChanged && state.spec.installOnJoin === false ? targets.filter((t) => !state.installedOn.some((r) => r.name === t.name)) : [];
+    for (const target of waiting) {
+      this.record(op, { clusterName: target.name, provider: target.provider, status: 'NOT_INSTALLED', stale: true, message: 'joined the group; installed by the next sync (installOnJoin: false)', lastCheckedAt: now() });
+    }
     await Promise.all([
-      ...targets.map(async (target) => {
+      ...targets.filter((t) => !waiting.includes(t)).map(async (target) => {
         const desired = this.desiredFor(target);
         const result =
           'problems' in desired ? unrenderable(target, desired.problems) : await helm.helmApply(target, targetRelease(state.spec, desired.values)).catch((err) => failed(target, err));
@@ -275,7 +280,7 @@ class DeploymentEntity {
         }
       }),
     ]);
-    const statuses = state.targets.map((t) => state.results[t.name]?.status);
+    const statuses = state.targets.filter((t) => !waiting.includes(t)).map((t) => state.results[t.name]?.status);
     state.status = statuses.every((s) => s === 'DEPLOYED') ? 'DEPLOYED' : statuses.some((s) => s === 'DEPLOYED') ? 'PARTIAL' : 'FAILED';
     if (state.status !== 'DEPLOYED') op.error = 'not every target is deployed; see results';
   }

@@ -118,4 +118,23 @@ describe('selector groups (fake helm)', () => {
       helm.unreachable('sg-d', false);
     }
   });
+
+  it('with installOnJoin false, leave a cluster that joins uninstalled until a sync', async () => {
+    const late = { name: 'late', namespace: 'apps' };
+    const body = { releaseName: 'late', chart, namespace: 'apps', installOnJoin: false };
+    expect((await stack.api('POST', `${base}/clustergroups/sg-gold/deployments`, { body })).status).toBe(202);
+    await stateWhen('sg-gold', 'late', (s) => deployedOn(s) === 'sg-a,sg-c', 'late on sg-a and sg-c');
+    expect((await deployment('sg-gold', 'late').query(deploymentStateQuery)).spec.installOnJoin).toBe(false);
+
+    await relabel('sg-b', { 'sg-tier': 'gold' });
+    await membersBecome('sg-gold', ['sg-a', 'sg-b', 'sg-c']);
+    const state = await stateWhen('sg-gold', 'late', (s) => s.targets.some((t) => t.name === 'sg-b') && s.operations.at(-1)!.type === 'apply' && s.operations.length > 1, 'sg-b a target');
+    expect(state.results['sg-b']).toMatchObject({ status: 'NOT_INSTALLED', message: expect.stringContaining('installOnJoin: false') });
+    expect(state.operations.at(-1)).toMatchObject({ membersChanged: true, state: 'SUCCEEDED' });
+    expect(helm.release('sg-b', late)).toBeUndefined();
+
+    expect((await stack.api('PUT', `${base}/clustergroups/sg-gold/deployments/late/sync`)).status).toBe(202);
+    await stateWhen('sg-gold', 'late', (s) => deployedOn(s) === 'sg-a,sg-b,sg-c', 'late on sg-b after the sync');
+    expect(helm.release('sg-b', late)).toBeDefined();
+  });
 });

@@ -109,6 +109,7 @@ export function groupRoutes(routes: Routes, groups: GroupGateway, clusters: Clus
         valueOverridesBySelector: body.valueOverridesBySelector,
         valueOverrides: body.valueOverrides,
         autoSync: body.autoSync,
+        installOnJoin: body.installOnJoin,
       };
       if (body.dryRun) {
         // Nothing persisted, nothing installed: the values each target would get, and whether the chart renders with them.

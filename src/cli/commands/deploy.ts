@@ -85,6 +85,7 @@ export function deployCommands(program: Command): void {
     .option('--cluster-values <CLUSTER=FILE>', "a values file for one cluster, merged over the common values", collect(pairFlag))
     .option('--cluster-set <CLUSTER:KEY=VALUE>', 'a value for one cluster, e.g. west:message=hi', collect(clusterSetFlag))
     .option('--auto-sync', 'let reconcile repair drift without asking')
+    .option('--no-install-on-join', 'a cluster that joins the group later waits for a sync')
     .option('--dry-run', "show each target's values and whether the chart renders; install nothing")
     .option('--wait', WAIT_HELP, true)
     .option('--no-wait', NO_WAIT_HELP)
@@ -99,6 +100,7 @@ export function deployCommands(program: Command): void {
         valueOverridesBySelector: opts.selectorSet ?? [],
         valueOverrides: overrides(opts.clusterValues, opts.clusterSet),
         autoSync: opts.autoSync === true,
+        installOnJoin: opts.installOnJoin !== false,
         dryRun: opts.dryRun === true,
       };
       const answer = await api.inOrg('POST', `/clustergroups/${seg(group)}/deployments`, body);
