@@ -12,6 +12,8 @@ export interface ObservedRelease {
   revision: number;
   /** The user-supplied values of the deployed revision. */
   values: Values;
+  /** The objects the revision rendered (YAML documents), when read from Helm's record: what live drift compares with. */
+  manifest?: string;
 }
 
 /** The release one target should run. */

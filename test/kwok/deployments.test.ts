@@ -1,4 +1,4 @@
-import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
+import { AppsV1Api, CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -19,10 +19,25 @@ const clusters = ['east', 'west', 'north'];
 let stack: Stack;
 
 const kubeconfigOf = (name: string) => kwok.kubeconfig({ org: 'acme', name });
-async function configMap(cluster: string, name: string) {
+async function kubeApi<T extends CoreV1Api | AppsV1Api>(cluster: string, api: new (...args: any[]) => T): Promise<T> {
   const config = new KubeConfig();
   config.loadFromString(await kubeconfigOf(cluster));
-  return config.makeApiClient(CoreV1Api).readNamespacedConfigMap({ name, namespace: 'apps' });
+  return config.makeApiClient(api);
+}
+async function configMap(cluster: string, name: string) {
+  return (await kubeApi(cluster, CoreV1Api)).readNamespacedConfigMap({ name, namespace: 'apps' });
+}
+/** What `kubectl edit` does to a Deployment of a release: replicas and image changed through the Kubernetes API. */
+async function editByHand(cluster: string, name: string) {
+  const apps = await kubeApi(cluster, AppsV1Api);
+  const live = await apps.readNamespacedDeployment({ name, namespace: 'apps' });
+  live.spec!.replicas = 3;
+  live.spec!.template.spec!.containers[0]!.image = 'example/hello:tampered';
+  await apps.replaceNamespacedDeployment({ name, namespace: 'apps', body: live });
+}
+async function liveDeployment(cluster: string, name: string) {
+  const live = await (await kubeApi(cluster, AppsV1Api)).readNamespacedDeployment({ name, namespace: 'apps' });
+  return { replicas: live.spec!.replicas, image: live.spec!.template.spec!.containers[0]!.image };
 }
 async function deployment(release: string, ready: (body: any) => boolean, what: string): Promise<any> {
   return eventually(async () => {
@@ -126,6 +141,48 @@ describe('multi-cluster deployments', () => {
     expect((await configMap('north', 'web-config')).data!.message).toBe('hello');
     // Only the drifted target was upgraded: the others keep the revision of the install.
     expect((await helm.status(await kubeconfigOf('east'), { name: 'web', namespace: 'apps' }))!.revision).toBe(1);
+  });
+
+  it('sees live objects changed by hand (a Deployment edited, a ConfigMap deleted) and puts them back as the chart says (autoSync)', async () => {
+    await editByHand('north', 'web');
+    await (await kubeApi('east', CoreV1Api)).deleteNamespacedConfigMap({ name: 'web-config', namespace: 'apps' });
+    const before = (await helm.status(await kubeconfigOf('east'), { name: 'web', namespace: 'apps' }))!.revision;
+    // Helm's record is untouched: only the live objects tell.
+    const seen = await deployment('web', (b) => statuses(b).north === 'STALE' && statuses(b).east === 'STALE', 'north and east STALE');
+    const message = (cluster: string) => seen.targetClusters.find((t: any) => t.clusterName === cluster).message;
+    expect(message('north')).toContain('Deployment apps/web: spec.replicas is 3, the chart says 1 (+1 more fields)');
+    expect(message('east')).toContain('ConfigMap apps/web-config: deleted');
+    const since = new Date().toISOString();
+    expect((await stack.api('POST', `${base}/reconcile`)).status).toBe(202);
+    const repaired = await deployment(
+      'web',
+      (b) => ['north', 'east'].every((c) => statuses(b)[c] === 'DEPLOYED' && b.drift.some((d: any) => d.clusterName === c && d.seenAt >= since && d.repairedAt)),
+      'north and east repaired',
+    );
+    const record = (cluster: string) => repaired.drift.find((d: any) => d.clusterName === cluster && d.seenAt >= since);
+    expect(record('north')).toMatchObject({ status: 'STALE', reason: expect.stringContaining('Deployment apps/web: spec.replicas is 3') });
+    expect(record('east')).toMatchObject({ status: 'STALE', reason: expect.stringContaining('ConfigMap apps/web-config: deleted') });
+    // Helm's three-way merge put the edited fields back, and the upgrade made the deleted ConfigMap again.
+    expect(await liveDeployment('north', 'web')).toEqual({ replicas: 1, image: 'example/hello:1.0' });
+    expect((await configMap('east', 'web-config')).data).toEqual({ message: 'hello', replicas: '1' });
+    expect((await helm.status(await kubeconfigOf('east'), { name: 'web', namespace: 'apps' }))!.revision).toBe(before + 1);
+    // West was not touched.
+    expect((await helm.status(await kubeconfigOf('west'), { name: 'web', namespace: 'apps' }))!.revision).toBe(1);
+  });
+
+  it('without autoSync, records live drift and leaves the objects as they are', async () => {
+    const res = await stack.api('POST', `${base}/clustergroups/fleet/deployments`, { body: { releaseName: 'quiet', chart, namespace: 'apps', autoSync: false } });
+    expect(res.status).toBe(202);
+    await deployment('quiet', (b) => idle(b) && Object.values(statuses(b)).every((s) => s === 'DEPLOYED'), 'quiet DEPLOYED');
+    await editByHand('east', 'quiet');
+    expect((await stack.api('POST', `${base}/reconcile`)).status).toBe(202);
+    const body = await deployment('quiet', (b) => idle(b) && b.drift.some((d: any) => d.clusterName === 'east'), 'quiet drift recorded');
+    expect(body.drift).toEqual([expect.objectContaining({ clusterName: 'east', status: 'STALE', reason: expect.stringContaining('Deployment apps/quiet: spec.replicas is 3') })]);
+    expect(body.drift[0].repairedAt).toBeUndefined();
+    expect(statuses(body)).toEqual({ east: 'STALE', west: 'DEPLOYED', north: 'DEPLOYED' });
+    expect(await liveDeployment('east', 'quiet')).toEqual({ replicas: 3, image: 'example/hello:tampered' });
+    expect((await stack.api('DELETE', `${base}/clustergroups/fleet/deployments/quiet`)).status).toBe(202);
+    await eventually(async () => ((await stack.api('GET', `${base}/clustergroups/fleet/deployments/quiet`)).status === 404 ? true : undefined), 'quiet gone', 120_000);
   });
 
   it('edits with reuseValues (merge) and without (replace)', async () => {

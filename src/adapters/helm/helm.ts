@@ -9,6 +9,8 @@ import { run } from '../exec.js';
 import { probeVersion } from '../kube/client.js';
 import { chartPathProblem, isLocalChart } from './chart-roots.js';
 import { observed, readRelease, type HelmRelease } from './release-record.js';
+import { liveDrift } from './live-objects.js';
+import type { ObjectDrift } from '../../domain/live-drift.js';
 import type { Egress } from '../egress/egress.js';
 import { RemoteCharts } from './remote-charts.js';
 
@@ -64,6 +66,11 @@ export class Helm {
   /** The release on the cluster, or undefined when it is not installed: read from Helm's storage, without a helm process. */
   async status(kubeconfig: string, release: ReleaseRef, signal?: AbortSignal): Promise<ObservedRelease | undefined> {
     return this.reaching(kubeconfig, signal, () => readRelease(kubeconfig, release, signal));
+  }
+
+  /** How the release's live objects differ from the manifest Helm applied: read per kind, not per object. */
+  async liveDrift(kubeconfig: string, manifest: string, namespace: string, signal?: AbortSignal): Promise<ObjectDrift[]> {
+    return this.reaching(kubeconfig, signal, () => liveDrift(kubeconfig, manifest, namespace, signal));
   }
 
   /** Uninstalls; a release that is not there counts as uninstalled. */

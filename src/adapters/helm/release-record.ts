@@ -2,7 +2,7 @@ import type { CoreV1Api } from '@kubernetes/client-node';
 import { gunzipSync } from 'node:zlib';
 import type { ObservedRelease } from '../../domain/deployment.js';
 import type { Values } from '../../domain/values.js';
-import { coreApi } from '../kube/client.js';
+import { answerWithin, coreApi } from '../kube/client.js';
 
 /** Helm's release record: what `helm upgrade --output json` prints and what its storage Secret holds. */
 export interface HelmRelease {
@@ -11,13 +11,13 @@ export interface HelmRelease {
   /** The user-supplied values; absent when there are none. */
   config?: Values | null;
   version: number;
+  /** The rendered objects Helm applied, as YAML documents (hooks apart). */
+  manifest?: string;
 }
 
 export function observed(release: HelmRelease): ObservedRelease {
-  return { status: release.info.status, revision: release.version, chartVersion: release.chart.metadata.version, values: release.config ?? {} };
+  return { status: release.info.status, revision: release.version, chartVersion: release.chart.metadata.version, values: release.config ?? {}, ...(release.manifest ? { manifest: release.manifest } : {}) };
 }
-
-const READ_TIMEOUT_MS = 30_000;
 
 /**
  * The latest revision of a release, read straight from the Secret Helm keeps
@@ -39,12 +39,5 @@ export async function readRelease(kubeconfig: string, ref: { name: string; names
 }
 
 function listRecords(api: CoreV1Api, ref: { name: string; namespace: string }, signal?: AbortSignal) {
-  signal?.throwIfAborted();
-  return Promise.race([
-    api.listNamespacedSecret({ namespace: ref.namespace, labelSelector: `owner=helm,name=${ref.name}` }),
-    new Promise<never>((_, reject) => {
-      setTimeout(() => reject(new Error(`no answer within ${READ_TIMEOUT_MS} ms`)), READ_TIMEOUT_MS).unref();
-      signal?.addEventListener('abort', () => reject(signal.reason), { once: true });
-    }),
-  ]);
+  return answerWithin(() => api.listNamespacedSecret({ namespace: ref.namespace, labelSelector: `owner=helm,name=${ref.name}` }), signal);
 }
