@@ -2,6 +2,7 @@ import type { ClusterRef } from '../domain/cluster.js';
 import { kubeconfigOf, type KubeconfigFetchers } from '../adapters/providers/provider.js';
 import { targetStatus, type DesiredRelease } from '../domain/deployment.js';
 import { checkTarget } from '../adapters/helm/check-target.js';
+import { driftReason } from '../domain/live-drift.js';
 import type { TargetRecord } from '../domain/groups.js';
 import { withHeartbeat } from '../adapters/heartbeat.js';
 import type { Helm, InstallRequest, ReleaseRef } from '../adapters/helm/helm.js';
@@ -19,11 +20,15 @@ export function helmActivities(helm: Helm, kubeconfigs: KubeconfigFetchers): Hel
   return {
     helmApply: (target, release) =>
       withHeartbeat(async (signal) => {
-        const observed = await helm.upgradeInstall(await kubeconfig(target), release, signal);
+        const kc = await kubeconfig(target);
+        const observed = await helm.upgradeInstall(kc, release, signal);
+        // The upgrade is also a live drift's repair: what Helm's merge left differing is put back, and what still differs is said.
+        const left = observed.manifest ? await helm.restoreLive(kc, observed.manifest, release.namespace, signal) : [];
+        const status = targetStatus(observed, { values: release.values, ...(release.version ? { chartVersion: release.version } : {}) });
         return {
           clusterName: target.name,
           provider: target.provider,
-          ...targetStatus(observed, { values: release.values, ...(release.version ? { chartVersion: release.version } : {}) }),
+          ...(left.length && status.status === 'DEPLOYED' ? { status: 'STALE' as const, stale: true, message: driftReason(left) } : status),
           chartVersion: observed.chartVersion,
           revision: observed.revision,
           lastCheckedAt: new Date().toISOString(),

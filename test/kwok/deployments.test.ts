@@ -27,17 +27,18 @@ async function kubeApi<T extends CoreV1Api | AppsV1Api>(cluster: string, api: ne
 async function configMap(cluster: string, name: string) {
   return (await kubeApi(cluster, CoreV1Api)).readNamespacedConfigMap({ name, namespace: 'apps' });
 }
-/** What `kubectl edit` does to a Deployment of a release: replicas and image changed through the Kubernetes API. */
+/** What `kubectl edit` does to a Deployment of a release: replicas and image changed, and a container added, through the Kubernetes API. */
 async function editByHand(cluster: string, name: string) {
   const apps = await kubeApi(cluster, AppsV1Api);
   const live = await apps.readNamespacedDeployment({ name, namespace: 'apps' });
   live.spec!.replicas = 3;
   live.spec!.template.spec!.containers[0]!.image = 'example/hello:tampered';
+  live.spec!.template.spec!.containers.push({ name: 'sidecar', image: 'example/sidecar:1' });
   await apps.replaceNamespacedDeployment({ name, namespace: 'apps', body: live });
 }
 async function liveDeployment(cluster: string, name: string) {
   const live = await (await kubeApi(cluster, AppsV1Api)).readNamespacedDeployment({ name, namespace: 'apps' });
-  return { replicas: live.spec!.replicas, image: live.spec!.template.spec!.containers[0]!.image };
+  return { replicas: live.spec!.replicas, images: live.spec!.template.spec!.containers.map((c) => c.image) };
 }
 async function deployment(release: string, ready: (body: any) => boolean, what: string): Promise<any> {
   return eventually(async () => {
@@ -162,8 +163,8 @@ describe('multi-cluster deployments', () => {
     const record = (cluster: string) => repaired.drift.find((d: any) => d.clusterName === cluster && d.seenAt >= since);
     expect(record('north')).toMatchObject({ status: 'STALE', reason: expect.stringContaining('Deployment apps/web: spec.replicas is 3') });
     expect(record('east')).toMatchObject({ status: 'STALE', reason: expect.stringContaining('ConfigMap apps/web-config: deleted') });
-    // Helm's three-way merge put the edited fields back, and the upgrade made the deleted ConfigMap again.
-    expect(await liveDeployment('north', 'web')).toEqual({ replicas: 1, image: 'example/hello:1.0' });
+    // Helm's three-way merge put the edited fields back and made the deleted ConfigMap again; the container it kept, the repair removed.
+    expect(await liveDeployment('north', 'web')).toEqual({ replicas: 1, images: ['example/hello:1.0'] });
     expect((await configMap('east', 'web-config')).data).toEqual({ message: 'hello', replicas: '1' });
     expect((await helm.status(await kubeconfigOf('east'), { name: 'web', namespace: 'apps' }))!.revision).toBe(before + 1);
     // West was not touched.
@@ -175,12 +176,19 @@ describe('multi-cluster deployments', () => {
     expect(res.status).toBe(202);
     await deployment('quiet', (b) => idle(b) && Object.values(statuses(b)).every((s) => s === 'DEPLOYED'), 'quiet DEPLOYED');
     await editByHand('east', 'quiet');
+    // Helm's three-way merge alone (a repair's first step): the edited fields come back, the container added by hand stays.
+    await editByHand('west', 'quiet');
+    await helm.upgradeInstall(await kubeconfigOf('west'), { name: 'quiet', namespace: 'apps', chart, values: {} });
+    expect(await liveDeployment('west', 'quiet')).toEqual({ replicas: 1, images: ['example/hello:1.0', 'example/sidecar:1'] });
     expect((await stack.api('POST', `${base}/reconcile`)).status).toBe(202);
-    const body = await deployment('quiet', (b) => idle(b) && b.drift.some((d: any) => d.clusterName === 'east'), 'quiet drift recorded');
-    expect(body.drift).toEqual([expect.objectContaining({ clusterName: 'east', status: 'STALE', reason: expect.stringContaining('Deployment apps/quiet: spec.replicas is 3') })]);
-    expect(body.drift[0].repairedAt).toBeUndefined();
-    expect(statuses(body)).toEqual({ east: 'STALE', west: 'DEPLOYED', north: 'DEPLOYED' });
-    expect(await liveDeployment('east', 'quiet')).toEqual({ replicas: 3, image: 'example/hello:tampered' });
+    const body = await deployment('quiet', (b) => idle(b) && b.drift.length === 2, 'quiet drift recorded');
+    expect(body.drift.sort((a: any, b: any) => a.clusterName.localeCompare(b.clusterName))).toEqual([
+      expect.objectContaining({ clusterName: 'east', status: 'STALE', reason: expect.stringContaining('Deployment apps/quiet: spec.replicas is 3') }),
+      expect.objectContaining({ clusterName: 'west', status: 'STALE', reason: expect.stringContaining('Deployment apps/quiet: spec.template.spec.containers is "2 items", the chart says "1 items"') }),
+    ]);
+    expect(body.drift.filter((d: any) => d.repairedAt)).toEqual([]);
+    expect(statuses(body)).toEqual({ east: 'STALE', west: 'STALE', north: 'DEPLOYED' });
+    expect(await liveDeployment('east', 'quiet')).toEqual({ replicas: 3, images: ['example/hello:tampered', 'example/sidecar:1'] });
     expect((await stack.api('DELETE', `${base}/clustergroups/fleet/deployments/quiet`)).status).toBe(202);
     await eventually(async () => ((await stack.api('GET', `${base}/clustergroups/fleet/deployments/quiet`)).status === 404 ? true : undefined), 'quiet gone', 120_000);
   });

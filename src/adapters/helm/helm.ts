@@ -9,7 +9,7 @@ import { run } from '../exec.js';
 import { probeVersion } from '../kube/client.js';
 import { chartPathProblem, isLocalChart } from './chart-roots.js';
 import { observed, readRelease, type HelmRelease } from './release-record.js';
-import { liveDrift } from './live-objects.js';
+import { liveDrift, restoreLive } from './live-objects.js';
 import type { ObjectDrift } from '../../domain/live-drift.js';
 import type { Egress } from '../egress/egress.js';
 import { RemoteCharts } from './remote-charts.js';
@@ -71,6 +71,11 @@ export class Helm {
   /** How the release's live objects differ from the manifest Helm applied: read per kind, not per object. */
   async liveDrift(kubeconfig: string, manifest: string, namespace: string, signal?: AbortSignal): Promise<ObjectDrift[]> {
     return this.reaching(kubeconfig, signal, () => liveDrift(kubeconfig, manifest, namespace, signal));
+  }
+
+  /** Puts the release's live objects back as the manifest says where they differ (see restoreLive); answers what still differs. */
+  async restoreLive(kubeconfig: string, manifest: string, namespace: string, signal?: AbortSignal): Promise<ObjectDrift[]> {
+    return this.reaching(kubeconfig, signal, () => restoreLive(kubeconfig, manifest, namespace, signal));
   }
 
   /** Uninstalls; a release that is not there counts as uninstalled. */

@@ -20,6 +20,22 @@ class RawObjectApi extends KubernetesObjectApi {
     const list = await this.requestPromise<never>(this.configuration.baseServer.makeRequestContext(path, 'GET'), 'any');
     return (list as { items?: ManifestObject[] }).items ?? [];
   }
+
+  /** Creates the object, or merge-patches it to the rendered fields, sent as rendered (not through the typed models). */
+  async writeRaw(object: ManifestObject, how: 'create' | 'patch'): Promise<void> {
+    const path = await this.specUriPath(structuredClone(object), how);
+    const request = this.configuration.baseServer.makeRequestContext(path, how === 'create' ? 'POST' : 'PATCH');
+    request.setHeaderParam('Content-Type', how === 'create' ? 'application/json' : 'application/merge-patch+json');
+    request.setQueryParam('fieldManager', 'flotilla');
+    request.setBody(JSON.stringify(object));
+    await this.requestPromise<never>(request, 'any');
+  }
+}
+
+interface Drifted {
+  drift: ObjectDrift;
+  /** The object as rendered, with the namespace it lives in. */
+  rendered: ManifestObject;
 }
 
 /**
@@ -53,9 +69,30 @@ export function manifestObjects(manifest: string): ManifestObject[] {
  * cluster-scoped ones) is read once per API version and server.
  */
 export async function liveDrift(kubeconfig: string, manifest: string, releaseNamespace: string, signal?: AbortSignal): Promise<ObjectDrift[]> {
+  return (await compare(client(kubeconfig), manifest, releaseNamespace, signal)).map((d) => d.drift);
+}
+
+/**
+ * Puts the release's drifted objects back as rendered and answers what still differs. Helm's
+ * three-way merge, which a repair's upgrade runs first, restores edited fields and creates deleted
+ * objects, but keeps what was added by hand to a list the chart sets (a second container): a JSON
+ * merge patch of the rendered object replaces such lists whole. Reads nothing more when nothing drifted.
+ */
+export async function restoreLive(kubeconfig: string, manifest: string, releaseNamespace: string, signal?: AbortSignal): Promise<ObjectDrift[]> {
+  const api = client(kubeconfig);
+  const drifted = await compare(api, manifest, releaseNamespace, signal);
+  if (!drifted.length) return [];
+  await Promise.all(drifted.map(({ drift, rendered }) => answerWithin(() => api.writeRaw(rendered, drift.change === 'deleted' ? 'create' : 'patch'), signal)));
+  return (await compare(api, manifest, releaseNamespace, signal)).map((d) => d.drift);
+}
+
+function client(kubeconfig: string): RawObjectApi {
   const config = new KubeConfig();
   config.loadFromString(kubeconfig);
-  const api = config.makeApiClient(RawObjectApi).useDiscovery(discoveryOf(config));
+  return config.makeApiClient(RawObjectApi).useDiscovery(discoveryOf(config));
+}
+
+async function compare(api: RawObjectApi, manifest: string, releaseNamespace: string, signal?: AbortSignal): Promise<Drifted[]> {
   const groups = new Map<string, { apiVersion: string; kind: string; namespace: string; objects: ManifestObject[] }>();
   for (const object of manifestObjects(manifest)) {
     const namespace = object.metadata.namespace ?? releaseNamespace;
@@ -71,8 +108,8 @@ export async function liveDrift(kubeconfig: string, manifest: string, releaseNam
       return objects.flatMap((object) => {
         const found = byName.get(object.metadata.name);
         // A cluster-scoped object's list item carries no namespace: named without one.
-        const name = objectName(object, found ? found.metadata.namespace : namespace);
-        return objectDrift(object, found, name) ?? [];
+        const drift = objectDrift(object, found, objectName(object, found ? found.metadata.namespace : namespace));
+        return drift ? [{ drift, rendered: { ...object, metadata: { ...object.metadata, namespace } } }] : [];
       });
     }),
   );
