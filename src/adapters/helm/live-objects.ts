@@ -1,6 +1,6 @@
 import { KubeConfig, KubernetesObjectApi, type V1APIResourceList } from '@kubernetes/client-node';
 import { parseAllDocuments } from 'yaml';
-import { answerWithin } from '../kube/client.js';
+import { answerWithin, kubeStatus } from '../kube/client.js';
 import { objectDrift, objectName, type ManifestObject, type ObjectDrift } from '../../domain/live-drift.js';
 
 /**
@@ -103,7 +103,12 @@ async function compare(api: RawObjectApi, manifest: string, releaseNamespace: st
   }
   const drifts = await Promise.all(
     [...groups.values()].map(async ({ apiVersion, kind, namespace, objects }) => {
-      const live = await answerWithin(() => api.listRaw(apiVersion, kind, namespace), signal);
+      const live = await answerWithin(() => api.listRaw(apiVersion, kind, namespace), signal).catch((err: unknown) => {
+        // A kubeconfig allowed to read its objects one by one (all Helm needs) but not to list them: that kind is not compared.
+        if (kubeStatus(err) === 403) return undefined;
+        throw err;
+      });
+      if (!live) return [];
       const byName = new Map(live.map((o) => [o.metadata.name, o]));
       return objects.flatMap((object) => {
         const found = byName.get(object.metadata.name);
