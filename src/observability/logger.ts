@@ -1,4 +1,5 @@
 import type { Logger as TemporalLogger, LogLevel, LogMetadata } from '@temporalio/common';
+import { isSpanContextValid, trace } from '@opentelemetry/api';
 import { pino, type DestinationStream, type Logger } from 'pino';
 
 export type { Logger };
@@ -36,11 +37,21 @@ export const REDACT_PATHS = SECRET_KEYS.flatMap((key) => {
   return [key.startsWith('"') ? `[${key}]` : key, `*${segment}`, `*.*${segment}`, `*.*.*${segment}`];
 });
 
-/** JSON lines on stdout (or `destination`), level names as words, secrets censored. */
+/**
+ * The trace and span of the active OpenTelemetry span, so a log line can be
+ * found from its trace and back; nothing when tracing is off (no span is ever active).
+ */
+function traceFields(): { traceId?: string; spanId?: string } {
+  const span = trace.getActiveSpan()?.spanContext();
+  return span && isSpanContextValid(span) ? { traceId: span.traceId, spanId: span.spanId } : {};
+}
+
+/** JSON lines on stdout (or `destination`), level names as words, secrets censored, trace IDs when tracing is on. */
 export function createLogger(options: { level: FlotillaLogLevel; destination?: DestinationStream }): Logger {
   return pino(
     {
       level: options.level,
+      mixin: traceFields,
       base: { pid: process.pid },
       timestamp: pino.stdTimeFunctions.isoTime,
       formatters: { level: (label) => ({ level: label }) },

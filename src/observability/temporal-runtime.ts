@@ -15,7 +15,10 @@ export function installTemporalRuntime(logger: Logger, metrics: Pick<MetricsConf
     shutdownSignals: [],
     telemetryOptions: {
       logging: { filter: { core: 'WARN', other: 'ERROR' }, forward: {} },
-      ...(metrics.sdkPort !== undefined ? { metrics: { prometheus: { bindAddress: `${host}:${metrics.sdkPort}` } } } : {}),
+      // Prometheus naming, like Flotilla's own series: durations in seconds with the unit in the name, counters ending in _total.
+      ...(metrics.sdkPort !== undefined
+        ? { metrics: { prometheus: { bindAddress: `${host}:${metrics.sdkPort}`, countersTotalSuffix: true, unitSuffix: true, useSecondsForDurations: true } } }
+        : {}),
     },
   });
 }

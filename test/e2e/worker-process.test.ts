@@ -97,9 +97,14 @@ it('writes JSON logs with workflow and activity context and serves Flotilla and 
     expect(valueOf(flotilla, 'process_resident_memory_bytes')).toBeGreaterThan(0);
 
     const sdk = await scrape(`http://127.0.0.1:${sdkPort}/metrics`);
-    const ensureNetwork = sdk.filter((s) => s.name === 'temporal_activity_execution_latency_count' && s.labels.activity_type === 'ensureNetwork');
+    // Prometheus naming: durations in seconds with the unit in the name, counters ending in _total.
+    const ensureNetwork = sdk.filter((s) => s.name === 'temporal_activity_execution_latency_seconds_count' && s.labels.activity_type === 'ensureNetwork');
     expect(ensureNetwork.reduce((sum, s) => sum + s.value, 0)).toBeGreaterThanOrEqual(1);
-    expect(sdk.some((s) => s.name === 'temporal_workflow_completed' && s.labels.workflow_type === 'provisionClusterWorkflow')).toBe(true);
+    expect(sdk.some((s) => s.name === 'temporal_workflow_completed_total' && s.labels.workflow_type === 'provisionClusterWorkflow')).toBe(true);
+    const bounds = [...new Set(sdk.filter((s) => s.name === 'temporal_activity_execution_latency_seconds_bucket').map((s) => s.labels.le))];
+    // Bounds in seconds, not milliseconds: some below one.
+    expect(bounds.filter((le) => Number(le) < 1)).not.toEqual([]);
+    expect(sdk.filter((s) => /_milliseconds|_ms$/.test(s.name))).toEqual([]);
 
     expect(await stop(worker)).toBe(0);
     expect(logLines('observed-worker').map((l) => l.msg)).toEqual(expect.arrayContaining(['worker running', STOPPING, 'worker stopped']));
