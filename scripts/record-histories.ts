@@ -11,16 +11,17 @@
 // continue-as-new early, so the entities' continue-as-new paths are short.
 //
 // FLOTILLA_RECORD_OUT=<dir> writes the histories there instead (a trial run
-// that leaves test/replay/histories as it is).
+// that leaves test/replay/histories as it is). FLOTILLA_RECORD_PATHS=<list>
+// records only those of `cluster`, `fleet` and `sizing` (default: all), e.g. for
+// a new workflow type's first histories without three KWOK clusters.
 import type { WorkflowHandle } from '@temporalio/client';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { run } from '../src/adapters/exec.js';
 import { KwokProvider } from '../src/adapters/providers/kwok/index.js';
 import { Kwokctl } from '../src/adapters/providers/kwok/kwokctl.js';
 import { SimCloud } from '../src/adapters/providers/sim/index.js';
@@ -34,6 +35,7 @@ import { ensureReconcileSchedule } from '../src/temporal/reconcile-schedule.js';
 import { toolPaths } from '../src/toolchain.js';
 import { addNodePoolUpdate, clusterStateQuery, createClusterUpdate, deleteClusterUpdate, removeNodePoolUpdate, updateNodePoolUpdate } from '../src/workflows/messages.js';
 import { SEARCH_ATTRIBUTES } from '../src/workflows/search-attributes.js';
+import { serveChartRepository } from '../test/helpers/chart-repository.js';
 import { eventually, startStack, testHelm, type ApiResponse } from '../test/helpers/stack.js';
 import { REPLAY_CODEC_KEYS } from '../test/replay/codec-keys.js';
 import { HistoryChecker, scanTemporal } from '../test/zz-history/scan.js';
@@ -62,9 +64,14 @@ const kwok = new KwokProvider(toolPaths(), mkdtempSync(join(tmpdir(), 'flotilla-
 const stack = await startStack({ providers: { sim: sim.activities(), kwok: kwok.activities() }, fleet: { kwok: (ref) => kwok.kubeconfig(ref) }, tracing });
 const client = stack.client;
 
+const PATHS = { cluster: clusterPaths, fleet: fleetPaths, sizing: sizingPaths };
+const chosen = (process.env.FLOTILLA_RECORD_PATHS || Object.keys(PATHS).join(',')).split(',') as (keyof typeof PATHS)[];
+
 try {
-  await clusterPaths();
-  await fleetPaths();
+  for (const name of chosen) {
+    if (!PATHS[name]) throw new Error(`FLOTILLA_RECORD_PATHS: no paths '${name}'; ${Object.keys(PATHS).join(', ')}`);
+    await PATHS[name]();
+  }
   // Nothing secret goes into the repository: the histories' clear and decrypted payloads, scanned as the test suite's are.
   const scan = await scanTemporal(env.address, new HistoryChecker(parseCodecKeys(REPLAY_CODEC_KEYS)));
   if (scan.findings.length) throw new Error(`the recorded histories hold secrets: ${JSON.stringify(scan.findings)}`);
@@ -205,17 +212,9 @@ async function fleetPaths(): Promise<void> {
 
   // A chart repository: the fixture chart packaged and indexed by helm, served on loopback.
   const chart = fileURLToPath(new URL('../test/fixtures/charts/hello', import.meta.url));
-  const repoDir = mkdtempSync(join(process.env.FLOTILLA_TEST_DIR!, 'repo-'));
-  await run(toolPaths().helm, ['package', chart, '--destination', repoDir]);
-  const repoServer = createServer((req, res) => {
-    const file = join(repoDir, (req.url ?? '/').split('?')[0]!);
-    if (!file.startsWith(repoDir) || !existsSync(file)) return void res.writeHead(404).end();
-    res.writeHead(200).end(readFileSync(file));
-  });
-  await new Promise<void>((resolve) => repoServer.listen(0, '127.0.0.1', resolve));
+  const repository = await serveChartRepository([chart]);
   try {
-    const repoUrl = `http://127.0.0.1:${(repoServer.address() as AddressInfo).port}`;
-    await run(toolPaths().helm, ['repo', 'index', repoDir, '--url', repoUrl]);
+    const repoUrl = repository.url;
     await api('POST', '/helm-repositories', { name: 'local', url: repoUrl }, 201);
 
     // Deploy on two members; a third joins; the same members are set again (nothing to apply).
@@ -285,7 +284,7 @@ async function fleetPaths(): Promise<void> {
     let n = 0;
     await untilContinuedAsNew('helmrepos/acme', () => api('POST', '/helm-repositories', { name: `repo-${++n % 5}`, url: repoUrl }, 201));
   } finally {
-    repoServer.close();
+    repository.close();
   }
 
   // A pass the reconcile schedule starts (every org), as a worker with the reconcile queue makes it.
@@ -322,6 +321,20 @@ async function fleetPaths(): Promise<void> {
   await gone('/clustergroups/gold/deployments/shiny');
   await api('DELETE', '/clustergroups/gold', undefined, 202);
   await gone('/clustergroups/gold');
+}
+
+/** Charts sized for POST /recommendations: rendered, refused by helm, and from a repository that does not answer (retried). */
+async function sizingPaths(): Promise<void> {
+  const recommend = async (body: object, expected: number) => {
+    const res = await stack.api('POST', '/api/v1/orgs/acme/recommendations', { body: { providers: ['gke'], regions: ['us-central1'], ...body } });
+    if (res.status !== expected) throw new Error(`POST /recommendations: ${res.status}, not ${expected}: ${res.text}`);
+  };
+  const sized = fileURLToPath(new URL('../test/fixtures/charts/sized', import.meta.url));
+  await recommend({ chart: sized, values: { web: { replicas: 4 } } }, 200);
+  await recommend({ chart: sized, values: { web: 'not a map' } }, 400);
+  const repo = await stack.api('POST', '/api/v1/orgs/acme/helm-repositories', { body: { name: 'silent', url: 'http://127.0.0.1:1/charts' } });
+  if (repo.status !== 201) throw new Error(`POST /helm-repositories: ${repo.status}: ${repo.text}`);
+  await recommend({ chart: 'silent/sized' }, 400);
 }
 
 /** Every history on the recording server, as a file named by type, workflow ID and run ID. */

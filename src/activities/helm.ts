@@ -6,12 +6,16 @@ import { driftReason } from '../domain/live-drift.js';
 import type { TargetRecord } from '../domain/groups.js';
 import { withHeartbeat } from '../adapters/heartbeat.js';
 import type { Helm, InstallRequest, ReleaseRef } from '../adapters/helm/helm.js';
+import { renderedWorkload } from '../adapters/helm/chart-workload.js';
+import type { ChartWorkload } from '../domain/recommend/workload.js';
 
 /** What the deployment workflows ask of Helm, per target cluster; served on the `helm` task queue. */
 export interface HelmActivities {
   helmApply(target: ClusterRef, release: InstallRequest): Promise<TargetRecord>;
   helmRemove(target: ClusterRef, release: ReleaseRef): Promise<void>;
   helmCheck(target: ClusterRef, release: ReleaseRef, desired: DesiredRelease): Promise<TargetRecord>;
+  /** A chart's pods' requests with these values, for POST /recommendations: rendered here, reaching no cluster. */
+  helmWorkload(release: InstallRequest): Promise<ChartWorkload>;
 }
 
 export function helmActivities(helm: Helm, kubeconfigs: KubeconfigFetchers): HelmActivities {
@@ -36,5 +40,6 @@ export function helmActivities(helm: Helm, kubeconfigs: KubeconfigFetchers): Hel
       }),
     helmRemove: (target, release) => withHeartbeat(async (signal) => helm.uninstall(await kubeconfig(target), release, signal)),
     helmCheck: (target, release, desired) => withHeartbeat(async (signal) => checkTarget(helm, await kubeconfig(target), target, release, desired, signal)),
+    helmWorkload: (release) => withHeartbeat((signal) => renderedWorkload(helm, release, signal)),
   };
 }

@@ -23,6 +23,7 @@ import { GroupGateway } from './group-gateway.js';
 import { HealthGateway } from './health-gateway.js';
 import { HelmRepositoryGateway } from './helm-repository-gateway.js';
 import { ReconcileGateway } from './reconcile-gateway.js';
+import { SizingGateway } from './sizing-gateway.js';
 import { observeRequests } from './observe-requests.js';
 import { ApiMetrics } from '../observability/api-metrics.js';
 import { createLogger, type Logger } from '../observability/logger.js';
@@ -117,7 +118,13 @@ export function createApp(options: AppOptions): Express {
   const groups = new GroupGateway(client, links, clusterAccess, cursors);
   groupRoutes(org, groups, clusters, clusterAccess, repositories, options.chartRoots ?? [], options.egress);
   operationRoutes(org, clusters, groups);
-  economicsRoutes(org, options.recommender ?? new Recommender());
+  economicsRoutes(org, options.recommender ?? new Recommender(), {
+    sizing: new SizingGateway(client),
+    groups,
+    repositories,
+    chartRoots: options.chartRoots ?? [],
+    egress: options.egress,
+  });
   org.mountOn(app);
   app.use('/codec', codecRoutes(codec, tokens));
 

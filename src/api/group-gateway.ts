@@ -172,6 +172,13 @@ export class GroupGateway {
     return { ...view, targetClusters, operations: state.operations.slice(-10), links: this.deploymentLinks(org, group, release) };
   }
 
+  /** What a live deployment asks for (chart, version, values), from its memo: no live read, no workflow task. */
+  async deploymentSpec(org: string, group: string, release: string): Promise<DeploymentView> {
+    const { deployment, closed } = await this.memo(deploymentWorkflowId(org, group, release), `deployment '${group}/${release}'`);
+    if (closed || !deployment) throw notFound(`deployment '${group}/${release}'`);
+    return deployment;
+  }
+
   /** One operation of a deployment, with the targets it runs on. */
   async deploymentOperation(org: string, group: string, release: string, id: string): Promise<DeploymentOperationResource> {
     const handle = this.client.workflow.getHandle(deploymentWorkflowId(org, group, release));

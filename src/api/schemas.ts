@@ -250,8 +250,12 @@ export const RecommendationCreate = z
   .strictObject({
     providers: z.array(cloudProvider).min(1).max(CLOUD_PROVIDER_NAMES.length).optional(),
     regions: z.array(regionName).min(1).max(200).optional(),
-    cpu: amount(100_000),
-    memoryGiB: amount(1_000_000),
+    cpu: amount(100_000).optional().meta({ description: 'required unless `chart` or `deployment` is given' }),
+    memoryGiB: amount(1_000_000).optional().meta({ description: 'required unless `chart` or `deployment` is given' }),
+    chart: deploymentFields.chart.optional().meta({ description: "size for this chart's pods: <repo>/<chart> of a registered repository, or a local chart under the chart roots" }),
+    version: deploymentFields.version,
+    values: values.optional().meta({ description: "the chart's values; with `deployment`, merged over the deployment's" }),
+    deployment: z.strictObject({ group: dnsLabel, release: dnsLabel }).optional().meta({ description: "size for an existing deployment's chart and values" }),
     gpu: z.number().int().min(0).max(10_000).optional(),
     gpuModel: z.string().min(1).max(64).optional(),
     minNodes: nodeCount.optional(),
@@ -264,5 +268,28 @@ export const RecommendationCreate = z
   })
   // Only a request of the right shape: its numbers' ranges are the schema's to name, once.
   .check((ctx) => {
-    if (ctx.issues.length === 0) for (const p of recommendationProblems(ctx.value)) ctx.issues.push({ code: 'custom', path: p.path, message: p.message, input: ctx.value });
+    if (ctx.issues.length > 0) return;
+    const problems = requirementSourceProblems(ctx.value);
+    const sized = ctx.value.chart !== undefined || ctx.value.deployment !== undefined;
+    // A chart's requirement is known once it is rendered: at least one node, its cpu and memory from the chart.
+    if (problems.length === 0) {
+      const { cpu = 0, memoryGiB = 0, minNodes } = ctx.value;
+      problems.push(...recommendationProblems(sized ? { ...ctx.value, cpu: 0, memoryGiB: 0, minNodes: Math.max(1, minNodes ?? 0) } : { ...ctx.value, cpu, memoryGiB }));
+    }
+    for (const p of problems) ctx.issues.push({ code: 'custom', path: p.path, message: p.message, input: ctx.value });
   });
+
+/** A requirement comes from numbers, a chart or a deployment: exactly one of them. */
+function requirementSourceProblems(body: { cpu?: number; memoryGiB?: number; gpu?: number; chart?: string; version?: string; values?: object; deployment?: object }): Problem[] {
+  const fromChart = 'comes from the chart: give cpu and memoryGiB, or a chart or deployment, not both';
+  if (body.chart !== undefined && body.deployment !== undefined) return [{ path: ['deployment'], message: 'give a chart or a deployment, not both' }];
+  if (body.chart !== undefined || body.deployment !== undefined) {
+    const numbers = (['cpu', 'memoryGiB', 'gpu'] as const).filter((field) => body[field] !== undefined);
+    const version = body.deployment !== undefined && body.version !== undefined ? [{ path: ['version'], message: "a deployment's chart is at its own version" }] : [];
+    return [...numbers.map((field) => ({ path: [field], message: fromChart })), ...version];
+  }
+  return [
+    ...(['cpu', 'memoryGiB'] as const).filter((field) => body[field] === undefined).map((field) => ({ path: [field], message: 'required, unless a chart or deployment is given' })),
+    ...(['version', 'values'] as const).filter((field) => body[field] !== undefined).map((field) => ({ path: [field], message: 'only with a chart or deployment' })),
+  ];
+}

@@ -57,6 +57,11 @@ export function reconcileWorkflowId(org: string, passId: string): string {
   return `reconcile/${org}/${passId}`;
 }
 
+/** One chart rendered and sized for POST /recommendations; `requestId` makes each its own run. */
+export function sizingWorkflowId(org: string, requestId: string): string {
+  return `sizing/${org}/${requestId}`;
+}
+
 /** The passes the reconcile schedule starts (Temporal appends the time of each). */
 export const SCHEDULED_RECONCILE_WORKFLOW_ID = 'reconcile/scheduled';
 

@@ -35,6 +35,8 @@ export const FailureType = {
   clusterUnreachable: 'FlotillaClusterUnreachable',
   /** A local chart outside the chart roots (docs: security), refused by the helm adapter. */
   chartOutsideRoots: 'FlotillaChartOutsideRoots',
+  /** A chart helm cannot render with the values given: the tenant's chart or values, not a retry's to fix. */
+  chartNotRendered: 'FlotillaChartNotRendered',
   /** A cloud resource a step needs that is not there (yet): retried, since a cloud's reads lag its writes. */
   cloudResourceMissing: 'NotFound',
   /** A cloud resource still being deleted, which a create must wait out: retried. */

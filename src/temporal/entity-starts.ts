@@ -3,12 +3,13 @@ import { WithStartWorkflowOperation, type Client, type Workflow, type WorkflowHa
 import type { SearchAttributePair } from '@temporalio/common';
 import type { ClusterStatus } from '../domain/cluster.js';
 import type { GroupView } from '../domain/groups.js';
-import { clusterWorkflowId, deploymentWorkflowId, groupWorkflowId, helmRepositoriesWorkflowId, reconcileWorkflowId, WORKFLOW_TASK_QUEUE } from '../domain/ids.js';
+import { clusterWorkflowId, deploymentWorkflowId, groupWorkflowId, helmRepositoriesWorkflowId, reconcileWorkflowId, sizingWorkflowId, WORKFLOW_TASK_QUEUE } from '../domain/ids.js';
 import { clusterWorkflow, type ClusterWorkflowInput } from '../workflows/cluster.js';
 import { deploymentWorkflow, type DeploymentWorkflowInput } from '../workflows/deployment.js';
 import { clusterGroupWorkflow, type GroupWorkflowInput } from '../workflows/group.js';
 import { helmRepositoriesWorkflow } from '../workflows/helm-repositories.js';
 import { reconcileWorkflow } from '../workflows/reconcile.js';
+import { sizingWorkflow, type SizingWorkflowInput } from '../workflows/sizing.js';
 import { FlotillaGroup, FlotillaKind, FlotillaOrg, FlotillaProvider, FlotillaStatus } from '../workflows/search-attributes.js';
 
 /** A workflow with all it is started with: its ID, input, search attributes (lists filter on them from the start) and summary. */
@@ -98,6 +99,27 @@ export function reconcilePass(org: string): EntityStart<typeof reconcileWorkflow
     options: { workflowId: reconcileWorkflowId(org, randomUUID()), taskQueue: WORKFLOW_TASK_QUEUE, args: [{ org }], typedSearchAttributes: searchAttributes(org, 'reconcile') },
   };
 }
+
+/**
+ * A chart sized for POST /recommendations, which waits for its result. Bounded in time
+ * (`SIZING_TIMEOUT`), so a request never waits on a helm queue without workers for long.
+ */
+export function chartSizing(input: SizingWorkflowInput): EntityStart<typeof sizingWorkflow> {
+  return {
+    workflow: sizingWorkflow,
+    options: {
+      workflowId: sizingWorkflowId(input.org, randomUUID()),
+      taskQueue: WORKFLOW_TASK_QUEUE,
+      args: [input],
+      workflowExecutionTimeout: SIZING_TIMEOUT,
+      typedSearchAttributes: searchAttributes(input.org, 'sizing'),
+      staticSummary: `Chart ${input.release.chart} sized for a recommendation`,
+    },
+  };
+}
+
+/** How long a chart's sizing may take, a download and a retry included. */
+export const SIZING_TIMEOUT = '90 seconds';
 
 export function startEntity<W extends Workflow>(client: Client, { workflow, options }: EntityStart<W>): Promise<WorkflowHandleWithFirstExecutionRunId<W>> {
   return client.workflow.start(workflow, options);

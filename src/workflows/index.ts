@@ -7,3 +7,4 @@ export { clusterGroupWorkflow } from './group.js';
 export { deploymentWorkflow } from './deployment.js';
 export { reconcileWorkflow } from './reconcile.js';
 export { helmRepositoriesWorkflow } from './helm-repositories.js';
+export { sizingWorkflow } from './sizing.js';

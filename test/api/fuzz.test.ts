@@ -351,7 +351,7 @@ let stack: Stack;
 const org = `/api/v1/orgs/${ORG}`;
 
 beforeAll(async () => {
-  stack = await startStack({ providers: { sim: sim.activities() }, chartRoots: [fixtureCharts, chartRoot] });
+  stack = await startStack({ providers: { sim: sim.activities() }, chartRoots: [fixtureCharts, chartRoot], sizing: true });
   const pool = { name: 'web', instanceType: 'standard-2', count: 1 };
   const ok = async (res: Promise<{ status: number; text: string }>) => {
     const { status, text } = await res;

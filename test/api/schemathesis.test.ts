@@ -30,7 +30,7 @@ let stack: Stack;
 
 beforeAll(async () => {
   const logger = createLogger({ level: 'error', destination: { write: (line: string) => void (line.includes('"request failed"') && failed.push(line)) } });
-  stack = await startStack({ providers: { sim: new SimCloud({ latencyMs: 1 }).activities() }, logger });
+  stack = await startStack({ providers: { sim: new SimCloud({ latencyMs: 1 }).activities() }, logger, sizing: true });
   // What the configuration's dictionaries name, so that some requests find what they ask for.
   const api = (method: string, path: string, body?: unknown) => stack.api(method, `${base}${path}`, { token: TOKENS.schemathesis, ...(body ? { body } : {}) });
   const created = await api('POST', '/clusters', { name: 'st-cluster', provider: 'sim', nodePools: [{ name: 'pool-a', instanceType: 'standard-2', count: 1 }] });

@@ -29,8 +29,9 @@ BEYOND_THE_SCHEMA = {
     f"PATCH {ORG}/clusters/{{name}}": ["labels"],
     # Regions the catalogue prices, per cloud.
     f"GET {ORG}/instance-types": ["region"],
-    # Regions of the chosen clouds; some cpu, memory, GPUs or nodes; minNodes within maxNodes.
-    f"POST {ORG}/recommendations": ["regions", "cpu", "minNodes"],
+    # Regions of the chosen clouds; some cpu, memory, GPUs or nodes; minNodes within maxNodes; cpu and memoryGiB,
+    # or a chart (under the chart roots or of a registered repository, rendering) or an existing deployment, not both.
+    f"POST {ORG}/recommendations": ["regions", "cpu", "memoryGiB", "gpu", "minNodes", "chart", "deployment", "version", "values"],
     # The cluster's provider decides (the cluster entity checks when it exists).
     f"POST {ORG}/clusters/{{name}}/nodepools": POOL_FIELDS,
     f"PUT {ORG}/clusters/{{name}}/nodepools/{{pool}}": POOL_FIELDS,

@@ -49,7 +49,9 @@ export class FakeHelm implements Pick<Helm, 'upgradeInstall' | 'status' | 'unins
     this.releases.delete(key(this.reach(kubeconfig), release));
   }
 
-  async template(): Promise<void> {}
+  async template(): Promise<string> {
+    return '';
+  }
 
   /** The release as the cluster has it, or undefined. */
   release(cluster: string, release: ReleaseRef): ObservedRelease | undefined {

@@ -88,6 +88,8 @@ export async function startStack(options: {
   secrets?: SecretStore;
   /** Serve the helm and reconcile task queues, reaching clusters with these kubeconfigs. */
   fleet?: KubeconfigFetchers;
+  /** Without `fleet`, serve the helm task queue anyway, for charts sized by POST /recommendations (it reaches no cluster). */
+  sizing?: boolean;
   /** The helm adapter of the helm activities and the API; default: the real helm CLI (testHelm). */
   helm?: Helm;
   /** Another payload codec than the run's (a key rotation). */
@@ -132,7 +134,7 @@ export async function startStack(options: {
           metrics: workerMetrics,
           tracing: options.tracing,
           membership: membershipActivities(client),
-          ...(options.fleet ? { helm: helmActivities(helm, options.fleet), reconcile: reconcileActivities(client, options.fleet) } : {}),
+          ...(options.fleet ? { helm: helmActivities(helm, options.fleet), reconcile: reconcileActivities(client, options.fleet) } : options.sizing ? { helm: helmActivities(helm, {}) } : {}),
         }),
       ),
     )

@@ -41,11 +41,14 @@ const patchIds = [
   ),
 ];
 
+/** Workflow types written after the codec and the tracing patch: no run of theirs was ever in clear, so only the current generation exists. */
+const BORN_ENCRYPTED = ['sizingWorkflow'];
+
 describe('replay of recorded histories', () => {
   it('covers every workflow type as recorded before the codec and the patches, and as the current code records it (encrypted, traced), and every patch', () => {
     const types = Object.keys(workflows).sort();
     const typesOf = (histories: typeof recorded) => [...new Set(histories.map((h) => h.type))].sort();
-    expect(typesOf(recorded.filter((h) => !h.encrypted && !h.patches.includes(TRACING_PATCH)))).toEqual(types);
+    expect(typesOf(recorded.filter((h) => !h.encrypted && !h.patches.includes(TRACING_PATCH)))).toEqual(types.filter((t) => !BORN_ENCRYPTED.includes(t)));
     expect(typesOf(recorded.filter((h) => h.encrypted && h.patches.includes(TRACING_PATCH)))).toEqual(types);
     expect(patchIds.length).toBeGreaterThan(1);
     expect([...new Set(recorded.flatMap((h) => h.patches))]).toEqual(expect.arrayContaining(patchIds));

@@ -91,12 +91,17 @@ export class Helm {
     );
   }
 
-  /** Renders the chart with the values without touching any cluster: the dry run's validation. */
-  async template(release: InstallRequest, signal?: AbortSignal): Promise<void> {
+  /**
+   * The chart rendered with the values (a dry run's check, a chart's sizing): helm in client-only
+   * mode, whose `lookup` finds nothing and whose DNS functions answer nothing. Its kubeconfig is a
+   * file that does not exist and its proxy a closed loopback port, so neither the worker's own
+   * cluster nor the network is in reach should a chart find a way to ask.
+   */
+  async template(release: InstallRequest, signal?: AbortSignal): Promise<string> {
     const chart = await this.chart(release, signal);
-    await this.withFiles(undefined, release.values, async (_kc, values) => {
-      await this.helm(['template', release.name, chart, '--namespace', release.namespace, '--values', values], signal);
-    });
+    return this.withFiles(undefined, release.values, async (kc, values) =>
+      this.helm(['template', release.name, chart, '--namespace', release.namespace, '--values', values, '--kubeconfig', kc], signal, NO_NETWORK),
+    );
   }
 
   /** The chart as a path helm reads: a local one checked against the chart roots, a remote one downloaded. */
@@ -135,7 +140,7 @@ export class Helm {
     }
   }
 
-  private helm(args: string[], signal?: AbortSignal): Promise<string> {
+  private helm(args: string[], signal?: AbortSignal, env: NodeJS.ProcessEnv = {}): Promise<string> {
     return run(this.binary, args, {
       ...(signal ? { signal } : {}),
       timeoutMs: 6 * 60_000,
@@ -145,10 +150,14 @@ export class Helm {
         HELM_DATA_HOME: join(this.home, 'data'),
         // Releases live in Secrets, where readRelease finds them.
         HELM_DRIVER: 'secret',
+        ...env,
       },
     });
   }
 }
+
+/** Every proxy variable Go reads, pointing at loopback port 9 (discard, not served here): a dial out is refused, not made. */
+const NO_NETWORK: NodeJS.ProcessEnv = { HTTPS_PROXY: 'http://127.0.0.1:9', HTTP_PROXY: 'http://127.0.0.1:9', https_proxy: 'http://127.0.0.1:9', http_proxy: 'http://127.0.0.1:9', NO_PROXY: '', no_proxy: '' };
 
 /** Whether the cluster's API server answers at all. */
 async function answers(kubeconfig: string): Promise<boolean> {

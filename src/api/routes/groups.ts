@@ -1,13 +1,12 @@
 import { createHash } from 'node:crypto';
 import type { Egress } from '../../adapters/egress/egress.js';
-import { checkEndpoint } from '../endpoint-check.js';
-import { chartPathProblem, isLocalChart, REPOSITORY_CHART } from '../../adapters/helm/chart-roots.js';
 import type { ClusterAccess } from '../../adapters/cluster-access.js';
 import { sumCosts } from '../../domain/catalogue/cost.js';
 import { clusterRef, type ClusterRef } from '../../domain/cluster.js';
 import type { DeploymentSpec } from '../../domain/groups.js';
 import type { Problem } from '../../domain/problems.js';
 import { targetRelease, targetValues, unrenderableMessage } from '../../domain/target-values.js';
+import { chartSource } from '../chart-source.js';
 import type { ClusterGateway } from '../cluster-gateway.js';
 import { HttpError, invalid } from '../errors.js';
 import type { GroupGateway } from '../group-gateway.js';
@@ -205,26 +204,4 @@ function chartBaseName(chart: string): string {
   const last = chart.replace(/\/+$/, '').split('/').pop() ?? 'release';
   const name = last.replace(/\.tgz$/, '').replace(/-\d+\.\d+\.\d+.*$/, '').toLowerCase().replace(/[^a-z0-9-]/g, '-').replace(/^-+|-+$/g, '');
   return (name || 'release').slice(0, 40);
-}
-
-/**
- * Where a chart comes from: an `oci://` registry the endpoint policy allows; a
- * path must lie under one of the chart roots (FLOTILLA_CHART_ROOTS);
- * `<repo>/<chart>` must name a registered repository.
- */
-async function chartSource(repositories: HelmRepositoryGateway, org: string, chart: string, chartRoots: readonly string[], egress: Egress): Promise<{ chart: string; repo?: string }> {
-  if (chart.startsWith('oci://')) {
-    if (!/^oci:\/\/[^/]+\/./.test(chart) || !URL.canParse(`https://${chart.slice(6)}`)) throw invalid([{ path: ['chart'], message: 'an OCI reference is oci://<registry>/<path>' }]);
-    await checkEndpoint(egress, `https://${chart.slice(6)}`, ['chart']);
-    return { chart };
-  }
-  if (isLocalChart(chart)) {
-    const problem = await chartPathProblem(chart, chartRoots);
-    if (problem) throw invalid([{ path: ['chart'], message: problem }]);
-    return { chart };
-  }
-  const named = REPOSITORY_CHART.exec(chart)!;
-  const repository = (await repositories.list(org)).find((r) => r.name === named[1]);
-  if (!repository) throw invalid([{ path: ['chart'], message: `no Helm repository '${named[1]}' is registered (POST /helm-repositories)` }]);
-  return { chart: named[2]!, repo: repository.url };
 }

@@ -80,7 +80,7 @@ export function chartWorkload(objects: readonly unknown[]): ChartWorkload {
     const name = `${object.kind}/${String(objAt(object, 'metadata')?.name ?? '?')}`;
     const replicas = kind.replicas(objAt(object, 'spec') ?? {});
     if (typeof replicas !== 'number' || !Number.isInteger(replicas) || replicas < 0) {
-      workload.problems.push(`${name}: replicas ${JSON.stringify(replicas)} is not a whole number, 0 or more`);
+      workload.problems.push(`${name}: replicas ${JSON.stringify(replicas)?.slice(0, 40)} is not a whole number, 0 or more`);
       continue;
     }
     const pod = podRequests(objAt(object, ...kind.template) ?? {}, (problem) => workload.problems.push(`${name}: ${problem}`));
@@ -123,7 +123,8 @@ function containerRequests(container: unknown, problem: (message: string) => voi
 function resourcesOf(list: Obj | undefined, where: string, problem: (message: string) => void): Resources {
   const amount = (resource: string, value: unknown) => {
     const parsed = parseQuantity(value);
-    if (parsed === undefined) problem(`${where} asks for ${resource} ${JSON.stringify(value)}, not a quantity`);
+    // Cut short: what a chart rendered there is the tenant's, and a quantity is never long.
+    if (parsed === undefined) problem(`${where} asks for ${resource} ${JSON.stringify(value)?.slice(0, 40)}, not a quantity`);
     return parsed ?? 0;
   };
   let resources = ZERO;
@@ -140,7 +141,7 @@ function resourcesOf(list: Obj | undefined, where: string, problem: (message: st
  * on every node, its largest pod on one node, and at least one node (a chart
  * of DaemonSets alone still needs a node to run on).
  */
-export function workloadRequirement(workload: ChartWorkload): Pick<Requirement, 'cpu' | 'memoryGiB' | 'gpu' | 'perNode' | 'largestPod' | 'minNodes'> {
+export function workloadRequirement(workload: Pick<ChartWorkload, 'pods' | 'perNode' | 'largestPod'>): Pick<Requirement, 'cpu' | 'memoryGiB' | 'gpu' | 'perNode' | 'largestPod' | 'minNodes'> {
   return {
     cpu: workload.pods.cpu,
     memoryGiB: workload.pods.memoryGiB,
