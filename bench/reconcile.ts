@@ -177,7 +177,7 @@ export async function reconcile(ctx: BenchContext): Promise<Section> {
   section.figure(`the same ${targets} helm reads alone (${ACTIVITY_SLOTS} at a time)`, 's', helmOnly);
   section.figure('the same pass, reads answered at once (orchestration alone)', 's', orchestrationOnly.map((p) => p.seconds));
   section.figure(`the same ${targets} reads of Helm's record alone, no live objects (${ACTIVITY_SLOTS} at a time)`, 's', recordOnly);
-  section.figure('live objects compared, per target', 'ms', helmOnly.map((s, i) => (1000 * (s - recordOnly[i]!)) / targets));
+  section.figure(`live objects compared: wall time added per target (${ACTIVITY_SLOTS} at a time)`, 'ms', helmOnly.map((s, i) => (1000 * (s - recordOnly[i]!)) / targets));
   section.figure('helm read per target (activity)', 'ms', clean.map((p) => p.helmCheckMs));
   section.figure('Temporal task latency per read', 'ms', clean.map((p) => p.queueWaitMs));
 
@@ -187,7 +187,7 @@ export async function reconcile(ctx: BenchContext): Promise<Section> {
       `orchestration alone ${round(median(orchestrationOnly.map((p) => p.seconds)))} s. ` +
       (processes.length
         ? `Processes per read, median wall time each: ${processes.map((n) => `${n} ${round(median(clean.map((p) => p.processes[n] ?? Number.NaN)))} ms`).join(', ')}.`
-        : 'A read starts no process (one Kubernetes API call for the release Secret).'),
+        : 'A read starts no process.'),
   );
   section.note(
     `CPU during the clean pass: machine ${round(100 * median(clean.map((p) => p.cpu.machineBusy)))} % busy; worker (and any process it starts) ` +
