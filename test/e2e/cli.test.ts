@@ -205,6 +205,38 @@ describe('economics', () => {
     expect([refused.code, refused.stderr]).toEqual([3, expect.stringMatching(/spotShare/)]);
   });
 
+  it("sizes a chart's pods with a values file and --set, and an existing deployment's", async () => {
+    const sized = fileURLToPath(new URL('../fixtures/charts/sized', import.meta.url));
+    const values = join(dir, 'sized-values.yaml');
+    writeFileSync(values, 'web:\n  replicas: 4\n');
+    const where = ['--provider', 'gcp', '--region', 'us-central1'];
+    const answer = json(await ok(['recommend', '--chart', sized, '-f', values, '--set', 'db.replicas=1', ...where, '-o', 'json']));
+    // 4 web pods of 0.75 vCPU and 1.25 GiB, one db pod of 3 vCPU and 4 GiB; the DaemonSet's 1 vCPU and 2 GiB on every node.
+    expect(answer.workload).toMatchObject({ pods: { cpu: 6, memoryGiB: 9 }, perNode: { cpu: 1, memoryGiB: 2 } });
+    expect(answer.items[0]).toMatchObject({ provider: 'gke', region: 'us-central1' });
+    const text = (await ok(['recommend', '--chart', sized, '-f', values, ...where])).stdout;
+    // Without the --set: both db pods.
+    expect(text).toMatch(/^sized for: pods 9 vCPU, 13 GiB; on every node 1 vCPU, 2 GiB; largest pod 3 vCPU, 4 GiB$/m);
+    expect(text).toMatch(/^workloads: .*DaemonSet\/sizing-agent \(every node\)/m);
+
+    const token = TOKENS.cli;
+    expect((await stack.api('POST', '/api/v1/orgs/cli/clustergroups', { token, body: { name: 'sizing', members: [] } })).status).toBe(201);
+    const created = await stack.api('POST', '/api/v1/orgs/cli/clustergroups/sizing/deployments', { token, body: { releaseName: 'shop', chart: sized, values: { web: { replicas: 2 } } } });
+    expect(created.status).toBe(202);
+    const deployed = json(await ok(['recommend', '--deployment', 'sizing/shop', ...where, '-o', 'json']));
+    expect(deployed.workload.pods).toMatchObject({ cpu: 2 * 0.75 + 6, memoryGiB: 2 * 1.25 + 8 });
+
+    const twice = await flotilla(['recommend', '--chart', sized, '--cpu', '4']);
+    expect([twice.code, twice.stderr]).toEqual([2, expect.stringContaining('give --cpu and --memory, or --chart, or --deployment')]);
+    const badName = await flotilla(['recommend', '--deployment', 'shop']);
+    expect([badName.code, badName.stderr]).toEqual([2, expect.stringContaining("'shop' is not GROUP/RELEASE")]);
+    const missing = await flotilla(['recommend', '--deployment', 'sizing/nope']);
+    expect([missing.code, missing.stderr]).toEqual([3, expect.stringContaining('HTTP 404')]);
+    const outside = await flotilla(['recommend', '--chart', '/etc']);
+    expect([outside.code, outside.stderr]).toEqual([3, expect.stringMatching(/chart/)]);
+    expect((await stack.api('DELETE', '/api/v1/orgs/cli/clustergroups/sizing?force=true', { token })).status).toBe(202);
+  });
+
   it("shows a flavored local cluster's cost, and costs in cluster list -o wide", async () => {
     created.push('priced');
     await ok(['cluster', 'create', 'priced', '--provider', 'sim', '--flavor', 'gcp', '--region', 'us-central1', '--nodepool', 'web=n2-standard-4:3', '--nodepool', 'local=standard-2:1']);
