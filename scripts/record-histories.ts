@@ -236,6 +236,18 @@ async function fleetPaths(): Promise<void> {
     await deployment('web', deployedOn(...clusters), 'web on north too');
     await api('PUT', '/clustergroups/fleet', { members: clusters }, 200);
 
+    // A provider profile (post-rendered by the real helm): its targets STALE at each new version or its delete, repaired by a reconcile (autoSync).
+    const profile = { provider: 'kwok', serviceAnnotations: [{ annotations: { 'example.com/internal': 'true' } }] };
+    const profileApplied = async () => {
+      await api('POST', '/reconcile', undefined, 202);
+      await deployment('web', deployedOn(...clusters), 'profiles applied');
+    };
+    await api('POST', '/profiles', { name: 'kwok-internal', ...profile }, 201);
+    await profileApplied();
+    await api('PUT', '/profiles/kwok-internal', { ...profile, storageClasses: { fast: 'standard' } }, 200);
+    await api('DELETE', '/profiles/kwok-internal', undefined, 200);
+    await profileApplied();
+
     // Drift made by hand, repaired by a reconcile (the drifted target alone); an edit; a sync.
     await testHelm().upgradeInstall(await kwok.kubeconfig({ org: 'acme', name: 'west' }), { name: 'web', namespace: 'apps', chart, values: { message: 'changed by hand' } });
     await api('POST', '/reconcile', undefined, 202);

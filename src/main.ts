@@ -14,6 +14,7 @@ import { killControlPlanes, startWatchdog } from './adapters/providers/kwok/proc
 import { LOOPBACK_ENDPOINTS } from './adapters/egress/endpoint-policy.js';
 import { reconcileActivities } from './activities/reconcile.js';
 import { membershipActivities } from './activities/membership.js';
+import { profileActivities } from './activities/profiles.js';
 import { ensureReconcileSchedule } from './temporal/reconcile-schedule.js';
 import { startApi } from './api/server.js';
 import { defaultTokenSpec } from './api/tokens.js';
@@ -99,6 +100,7 @@ async function main(): Promise<void> {
     helm: helmActivities(adapters.helm, providers.kubeconfigs),
     reconcile: reconcileActivities(client, providers.kubeconfigs),
     membership: membershipActivities(client),
+    profiles: profileActivities(client),
     metrics: workerMetrics,
     tracing,
     tuning: config.worker,

@@ -9,6 +9,7 @@ import { pathToFileURL } from 'node:url';
 import { helmActivities, type HelmActivities } from './activities/helm.js';
 import type { ProviderActivities } from './adapters/providers/provider.js';
 import { membershipActivities, type MembershipActivities } from './activities/membership.js';
+import { profileActivities, type ProfileActivities } from './activities/profiles.js';
 import { reconcileActivities, type ReconcileActivities } from './activities/reconcile.js';
 import { loadConfig, type WorkerConfig } from './config.js';
 import { createLogger } from './observability/logger.js';
@@ -40,6 +41,8 @@ export interface FlotillaWorkerOptions {
   reconcile?: ReconcileActivities;
   /** Group membership activities, served with the workflows (on their task queue): groups asking clusters to join. */
   membership?: MembershipActivities;
+  /** Provider profile reads, served with the workflows: deployments reading their org's profiles. */
+  profiles?: ProfileActivities;
   /** Encrypts every payload this worker sends to Temporal (src/temporal/codec.ts). */
   codec: PayloadCodec;
   /** A prebuilt workflow bundle (tests build it once, from workflowBundleOptions()); otherwise the workflows are bundled at start. */
@@ -73,7 +76,7 @@ export async function createWorkers(options: FlotillaWorkerOptions): Promise<Wor
           activity: tracingActivityInterceptors(tracing),
         },
         sinks: { ...(options.metrics ?? new WorkerMetrics()).sinks(), ...tracingSinks(tracing) },
-        ...(options.membership ? { activities: { ...options.membership } } : {}),
+        activities: { ...options.membership, ...options.profiles },
         ...(tuning?.maxConcurrentWorkflowTasks ? { maxConcurrentWorkflowTaskExecutions: tuning.maxConcurrentWorkflowTasks } : {}),
         ...(tuning?.maxCachedWorkflows !== undefined ? { maxCachedWorkflows: tuning.maxCachedWorkflows } : {}),
         ...(tuning ? { shutdownGraceTime: tuning.shutdownGraceTime } : {}),
@@ -137,7 +140,7 @@ async function main(): Promise<void> {
     workflowBundlePath: config.worker.workflowBundle,
     ...(queues.has(HELM_TASK_QUEUE) ? { helm: helmActivities(adapters.helm, all.kubeconfigs) } : {}),
     ...(queues.has(RECONCILE_TASK_QUEUE) ? { reconcile: reconcileActivities(client, all.kubeconfigs) } : {}),
-    ...(workflows ? { membership: membershipActivities(client) } : {}),
+    ...(workflows ? { membership: membershipActivities(client), profiles: profileActivities(client) } : {}),
     metrics,
     tracing,
     tuning: config.worker,

@@ -15,6 +15,8 @@ import { codecRoutes, type CodecEndpoint } from './routes/codec.js';
 import { healthRoutes } from './routes/health.js';
 import { whoamiRoutes } from './routes/whoami.js';
 import { economicsRoutes } from './routes/economics.js';
+import { profileRoutes } from './routes/profiles.js';
+import { ProfileGateway } from './profile-gateway.js';
 import { Recommender } from './recommender.js';
 import { RouteTable } from './route-table.js';
 import { openApiRoute, serveDocs } from './docs.js';
@@ -115,7 +117,9 @@ export function createApp(options: AppOptions): Express {
   reconcileRoutes(org, new ReconcileGateway(client), links);
   const repositories = new HelmRepositoryGateway(client);
   helmRepositoryRoutes(org, repositories, cursors, options.egress);
-  const groups = new GroupGateway(client, links, clusterAccess, cursors);
+  const profiles = new ProfileGateway(client);
+  profileRoutes(org, profiles, cursors);
+  const groups = new GroupGateway(client, links, clusterAccess, cursors, profiles);
   groupRoutes(org, groups, clusters, clusterAccess, repositories, options.chartRoots ?? [], options.egress);
   operationRoutes(org, clusters, groups);
   economicsRoutes(org, options.recommender ?? new Recommender(), {

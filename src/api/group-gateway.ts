@@ -5,6 +5,8 @@ import type { LabelSelector } from '../domain/label-selector.js';
 import { deploymentView, type DeploymentOperation, type DeploymentSpec, type DeploymentView, type GroupView, type TargetRecord } from '../domain/groups.js';
 import { deploymentWorkflowId, groupWorkflowId } from '../domain/ids.js';
 import { targetValues, unrenderableMessage } from '../domain/target-values.js';
+import { appliedProfiles, profilesFor, withProfileDrift } from '../domain/profiles.js';
+import type { ProfileGateway } from './profile-gateway.js';
 import type { Problem } from '../domain/problems.js';
 import { deploymentEntity, groupEntity, withStart } from '../temporal/entity-starts.js';
 import { CREATE_REQUEST_ID } from '../workflows/group.js';
@@ -61,6 +63,7 @@ export class GroupGateway {
     private readonly links: Links,
     private readonly access: ClusterAccess,
     private readonly cursors: Cursors,
+    private readonly profiles: ProfileGateway,
   ) {}
 
   /** A group of named members, or of the clusters a selector matches (which the group finds itself). */
@@ -148,13 +151,15 @@ export class GroupGateway {
     const handle = this.client.workflow.getHandle(deploymentWorkflowId(org, group, release));
     const state = await askTemporal(`deployment '${release}'`, () => handle.query(deploymentStateQuery));
     if (state.status === 'DELETED') throw notFound(`deployment '${release}'`);
+    const profiles = await this.profiles.list(org);
     const targetClusters = await Promise.all(
       state.targets.map(async (target) => {
         const values = targetValues(state.spec, target);
         if ('problems' in values) return unrenderableTarget(target, values.problems);
         const desired = { values: values.values, ...(state.spec.version ? { chartVersion: state.spec.version } : {}) };
         try {
-          return await withTimeout(this.access.releaseStatus(target, { name: release, namespace: state.spec.namespace }, desired), LIVE_READ_MS);
+          const read = await withTimeout(this.access.releaseStatus(target, { name: release, namespace: state.spec.namespace }, desired), LIVE_READ_MS);
+          return withProfileDrift(read, state.appliedProfiles?.[target.name], appliedProfiles(profilesFor(profiles, target)));
         } catch (err) {
           const unknown: TargetRecord = {
             clusterName: target.name,

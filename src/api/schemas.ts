@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { CLUSTER_STATUSES, PROVIDER_NAMES, TAINT_EFFECTS, type ClusterRequest } from '../domain/cluster.js';
 import { tenantLabelProblems } from '../domain/cluster-labels.js';
-import { parseSelector, selectorRequirements } from '../domain/label-selector.js';
+import { parseSelector, selectorRequirements, type LabelSelector } from '../domain/label-selector.js';
 import { DNS_LABEL, dnsLabelProblem } from '../domain/names.js';
 import type { Problem } from '../domain/problems.js';
 import { PROVIDER_CLOUDS, type CloudProvider } from '../domain/catalogue/catalogue.js';
@@ -163,19 +163,23 @@ export const SecretCreate = z.discriminatedUnion('type', [
 ]);
 
 
+/** The fields of a Kubernetes label selector object, for schemas that select by more than labels (a Service's type). */
+export const labelSelectorFields = {
+  matchLabels: z.record(z.string().max(317), z.string().max(63)).optional(),
+  matchExpressions: z
+    .array(z.strictObject({ key: z.string().max(317), operator: z.enum(['In', 'NotIn', 'Exists', 'DoesNotExist']), values: z.array(z.string().max(63)).max(100).default([]) }))
+    .max(20)
+    .optional(),
+};
+
+/** Refines a selector schema with the domain's rules on keys and values. */
+export function selectorRules(selector: LabelSelector, ctx: z.RefinementCtx): void {
+  const parsed = selectorRequirements(selector);
+  if ('problems' in parsed) addProblems(ctx, parsed.problems);
+}
+
 /** A Kubernetes label selector object: every requirement must match (an empty one matches every cluster); the rules on keys and values are the domain's. */
-export const labelSelector = z
-  .strictObject({
-    matchLabels: z.record(z.string().max(317), z.string().max(63)).optional(),
-    matchExpressions: z
-      .array(z.strictObject({ key: z.string().max(317), operator: z.enum(['In', 'NotIn', 'Exists', 'DoesNotExist']), values: z.array(z.string().max(63)).max(100).default([]) }))
-      .max(20)
-      .optional(),
-  })
-  .superRefine((selector, ctx) => {
-    const parsed = selectorRequirements(selector);
-    if ('problems' in parsed) addProblems(ctx, parsed.problems);
-  });
+export const labelSelector = z.strictObject(labelSelectorFields).superRefine(selectorRules);
 
 export const GroupCreate = z
   .strictObject({

@@ -4,6 +4,7 @@ import { clusterCommands } from './commands/cluster.js';
 import { deployCommands } from './commands/deploy.js';
 import { groupCommands } from './commands/group.js';
 import { loginCommand } from './commands/login.js';
+import { profileCommands } from './commands/profile.js';
 import { nodePoolCommands } from './commands/nodepool.js';
 import { operationCommands } from './commands/operation.js';
 import { reconcileCommand } from './commands/reconcile.js';
@@ -27,6 +28,7 @@ export function program(): Command {
   secretCommands(flotilla);
   groupCommands(flotilla);
   deployCommands(flotilla);
+  profileCommands(flotilla);
   operationCommands(flotilla);
   reconcileCommand(flotilla);
   recommendCommand(flotilla);

@@ -4,6 +4,7 @@ import type { TargetStatus } from './deployment.js';
 import type { OperationState } from './operations.js';
 import type { Problem } from './problems.js';
 import type { SelectorOverride } from './target-values.js';
+import type { AppliedProfile } from './profiles.js';
 import type { Values } from './values.js';
 
 export interface GroupView {
@@ -134,6 +135,8 @@ export interface DeploymentState {
   targets: ClusterRef[];
   /** Clusters the release was installed on, to uninstall from those that leave the group. */
   installedOn: ClusterRef[];
+  /** Per target: the provider profiles (name and version) its last install or upgrade applied; absent in states from before profiles. */
+  appliedProfiles?: Record<string, AppliedProfile[]>;
   results: Record<string, TargetRecord>;
   drift: DriftRecord[];
   operations: DeploymentOperation[];

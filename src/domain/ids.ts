@@ -52,6 +52,11 @@ export function helmRepositoriesWorkflowId(org: string): string {
   return `helmrepos/${org}`;
 }
 
+/** An org's provider profiles. */
+export function profilesWorkflowId(org: string): string {
+  return `profiles/${org}`;
+}
+
 /** One reconcile pass of an org, asked for through the API; `passId` makes each pass its own run. */
 export function reconcileWorkflowId(org: string, passId: string): string {
   return `reconcile/${org}/${passId}`;

@@ -7,6 +7,7 @@ import type { Problem } from './problems.js';
 export const MAX_NODE_POOLS = 20;
 /** Registered Helm repositories per organization: they live in one workflow's memo. */
 export const MAX_HELM_REPOSITORIES = 100;
+export const MAX_PROFILES = 50;
 
 /**
  * Semantic checks of one pool: the rules a JSON schema cannot say. Run by the

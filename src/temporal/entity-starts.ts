@@ -3,11 +3,12 @@ import { WithStartWorkflowOperation, type Client, type Workflow, type WorkflowHa
 import type { SearchAttributePair } from '@temporalio/common';
 import type { ClusterStatus } from '../domain/cluster.js';
 import type { GroupView } from '../domain/groups.js';
-import { clusterWorkflowId, deploymentWorkflowId, groupWorkflowId, helmRepositoriesWorkflowId, reconcileWorkflowId, sizingWorkflowId, WORKFLOW_TASK_QUEUE } from '../domain/ids.js';
+import { clusterWorkflowId, deploymentWorkflowId, groupWorkflowId, helmRepositoriesWorkflowId, profilesWorkflowId, reconcileWorkflowId, sizingWorkflowId, WORKFLOW_TASK_QUEUE } from '../domain/ids.js';
 import { clusterWorkflow, type ClusterWorkflowInput } from '../workflows/cluster.js';
 import { deploymentWorkflow, type DeploymentWorkflowInput } from '../workflows/deployment.js';
 import { clusterGroupWorkflow, type GroupWorkflowInput } from '../workflows/group.js';
 import { helmRepositoriesWorkflow } from '../workflows/helm-repositories.js';
+import { profilesWorkflow } from '../workflows/profiles.js';
 import { reconcileWorkflow } from '../workflows/reconcile.js';
 import { sizingWorkflow, type SizingWorkflowInput } from '../workflows/sizing.js';
 import { FlotillaGroup, FlotillaKind, FlotillaOrg, FlotillaProvider, FlotillaStatus } from '../workflows/search-attributes.js';
@@ -88,6 +89,20 @@ export function helmRepositoriesEntity(org: string): EntityStart<typeof helmRepo
       args: [{ org }],
       workflowIdConflictPolicy: 'USE_EXISTING',
       typedSearchAttributes: searchAttributes(org, 'helmrepos'),
+    },
+  };
+}
+
+/** Started by the org's first profile; later changes reach the running workflow. */
+export function profilesEntity(org: string): EntityStart<typeof profilesWorkflow> {
+  return {
+    workflow: profilesWorkflow,
+    options: {
+      workflowId: profilesWorkflowId(org),
+      taskQueue: WORKFLOW_TASK_QUEUE,
+      args: [{ org }],
+      workflowIdConflictPolicy: 'USE_EXISTING',
+      typedSearchAttributes: searchAttributes(org, 'profiles'),
     },
   };
 }

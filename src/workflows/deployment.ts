@@ -11,6 +11,8 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { HelmActivities } from '../activities/helm.js';
+import type { ProfileActivities } from '../activities/profiles.js';
+import { appliedProfiles, postRenderRules, profilesFor, withProfileDrift, type Profile } from '../domain/profiles.js';
 import type { ClusterRef } from '../domain/cluster.js';
 import {
   deploymentView,
@@ -65,6 +67,9 @@ const helm = proxyActivities<HelmActivities>({
   heartbeatTimeout: '30 seconds',
   retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumAttempts: 3 },
 });
+
+// Served with the workflows: reads of the org's provider profiles (docs/architecture.md, decision 11).
+const profileStore = proxyActivities<ProfileActivities>({ startToCloseTimeout: '1 minute', retry: { maximumAttempts: 5 } });
 
 const KEEP_OPERATIONS = 30;
 const KEEP_REQUEST_IDS = 200;
@@ -260,11 +265,10 @@ class DeploymentEntity {
     for (const target of waiting) {
       this.record(op, { clusterName: target.name, provider: target.provider, status: 'NOT_INSTALLED', stale: true, message: 'joined the group; installed by the next sync (installOnJoin: false)', lastCheckedAt: now() });
     }
+    const profiles = await this.profiles();
     await Promise.all([
       ...targets.filter((t) => !waiting.includes(t)).map(async (target) => {
-        const desired = this.desiredFor(target);
-        const result =
-          'problems' in desired ? unrenderable(target, desired.problems) : await helm.helmApply(target, targetRelease(state.spec, desired.values)).catch((err) => failed(target, err));
+        const result = await this.applyTo(target, profiles);
         this.record(op, result);
         if (result.status !== 'FAILED' && result.status !== 'UNKNOWN' && !state.installedOn.some((r) => r.name === target.name)) {
           state.installedOn.push(target);
@@ -288,12 +292,14 @@ class DeploymentEntity {
   /** Reads every target; records drift; repairs it when the deployment says so. */
   private async check(op: DeploymentOperation): Promise<void> {
     const { state } = this;
+    const profiles = await this.profiles();
     const results = await Promise.all(
       state.targets.map(async (target) => {
         const values = this.desiredFor(target);
         if ('problems' in values) return this.record(op, unrenderable(target, values.problems));
         const desired = { values: values.values, ...(state.spec.version ? { chartVersion: state.spec.version } : {}) };
-        return this.record(op, await helm.helmCheck(target, { name: this.release, namespace: state.spec.namespace }, desired).catch((err) => failed(target, err)));
+        const read = await helm.helmCheck(target, { name: this.release, namespace: state.spec.namespace }, desired).catch((err) => failed(target, err));
+        return this.record(op, this.profileDrift(read, target, profiles));
       }),
     );
     const drifted = results.filter((r) => r.status === 'STALE' || r.status === 'NOT_INSTALLED');
@@ -333,6 +339,26 @@ class DeploymentEntity {
     }
     if (failures.length) op.skipped = failures;
     state.status = 'DELETED';
+  }
+
+  /** The org's provider profiles; none in runs recorded before them. */
+  private async profiles(): Promise<Profile[]> {
+    return patched('provider-profiles') ? profileStore.orgProfiles(this.state.org) : [];
+  }
+
+  /** Installs or upgrades one target with its own values and its provider profiles (post-rendered); records the profile versions it applied. */
+  private async applyTo(target: ClusterRef, profiles: readonly Profile[]): Promise<TargetRecord> {
+    const desired = this.desiredFor(target);
+    if ('problems' in desired) return unrenderable(target, desired.problems);
+    const applying = profilesFor(profiles, target);
+    const postRender = postRenderRules(applying, target);
+    const result = await helm.helmApply(target, { ...targetRelease(this.state.spec, desired.values), ...(postRender ? { postRender } : {}) }).catch((err) => failed(target, err));
+    if (result.status !== 'FAILED' && result.status !== 'UNKNOWN') (this.state.appliedProfiles ??= {})[target.name] = appliedProfiles(applying);
+    return result;
+  }
+
+  private profileDrift(read: TargetRecord, target: ClusterRef, profiles: readonly Profile[]): TargetRecord {
+    return withProfileDrift(read, this.state.appliedProfiles?.[target.name], appliedProfiles(profilesFor(profiles, target)));
   }
 
   /** The target's values: merged by name alone in runs recorded before selector overrides and templates. */

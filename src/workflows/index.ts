@@ -8,3 +8,4 @@ export { deploymentWorkflow } from './deployment.js';
 export { reconcileWorkflow } from './reconcile.js';
 export { helmRepositoriesWorkflow } from './helm-repositories.js';
 export { sizingWorkflow } from './sizing.js';
+export { profilesWorkflow } from './profiles.js';

@@ -3,6 +3,7 @@
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { LabelChanges } from '../domain/cluster-labels.js';
 import type { ClusterState, ClusterView, OperationSummary } from '../domain/cluster-state.js';
+import type { Profile, ProfileSpec } from '../domain/profiles.js';
 import type { ClusterRef, ClusterStatus, NodePoolChanges, NodePoolSpec } from '../domain/cluster.js';
 import {
   CLUSTER_ANNOUNCED_SIGNAL,
@@ -127,3 +128,13 @@ export interface HelmRepository {
 }
 export const addHelmRepositoryUpdate = defineUpdate<HelmRepository[], [HelmRepository]>('addHelmRepository');
 export const helmRepositoriesQuery = defineQuery<HelmRepository[]>('helmRepositories');
+
+/** A profile's create (`create`: a 409 when it exists) or change (`replace`: a 404 when it does not). */
+export interface PutProfileRequest {
+  name: string;
+  spec: ProfileSpec;
+  mode: 'create' | 'replace';
+}
+export const putProfileUpdate = defineUpdate<Profile, [PutProfileRequest]>('putProfile');
+export const deleteProfileUpdate = defineUpdate<Profile, [{ name: string }]>('deleteProfile');
+export const profilesQuery = defineQuery<Profile[]>('profiles');

@@ -20,6 +20,8 @@ export class FakeHelm implements Pick<Helm, 'upgradeInstall' | 'status' | 'unins
   private readonly down = new Set<string>();
   /** Installs and upgrades per cluster name, to see which targets an operation touched. */
   readonly applies = new Map<string, number>();
+  /** The post-renderer's rules (provider profiles) of each cluster's last install or upgrade. */
+  readonly postRendered = new Map<string, InstallRequest['postRender']>();
 
   /** Kubeconfigs for the helm activities, one per cluster, for the providers named. */
   kubeconfigs(...providers: ClusterRef['provider'][]): KubeconfigFetchers {
@@ -37,6 +39,7 @@ export class FakeHelm implements Pick<Helm, 'upgradeInstall' | 'status' | 'unins
     const observed: ObservedRelease = { status: 'deployed', chartVersion: release.version ?? '0.1.0', revision: (previous?.revision ?? 0) + 1, values: release.values };
     this.releases.set(key(cluster, release), observed);
     this.applies.set(cluster, (this.applies.get(cluster) ?? 0) + 1);
+    this.postRendered.set(cluster, release.postRender);
     return observed;
   }
 

@@ -27,6 +27,7 @@ import { SecretStore } from '../../src/adapters/secrets/store.js';
 import { helmActivities } from '../../src/activities/helm.js';
 import type { KubeconfigFetchers } from '../../src/adapters/providers/provider.js';
 import { membershipActivities } from '../../src/activities/membership.js';
+import { profileActivities } from '../../src/activities/profiles.js';
 import { reconcileActivities } from '../../src/activities/reconcile.js';
 import { Helm } from '../../src/adapters/helm/helm.js';
 import { toolPaths } from '../../src/toolchain.js';
@@ -134,6 +135,7 @@ export async function startStack(options: {
           metrics: workerMetrics,
           tracing: options.tracing,
           membership: membershipActivities(client),
+          profiles: profileActivities(client),
           ...(options.fleet ? { helm: helmActivities(helm, options.fleet), reconcile: reconcileActivities(client, options.fleet) } : options.sizing ? { helm: helmActivities(helm, {}) } : {}),
         }),
       ),

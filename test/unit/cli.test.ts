@@ -1,6 +1,7 @@
 import type { Api } from '../../src/cli/api.js';
 import { CliError } from '../../src/cli/errors.js';
 import { follow, type OperationView } from '../../src/cli/progress.js';
+import { profileSpec } from '../../src/cli/commands/profile.js';
 import { clusterSetFlag, nodePoolFlag, selectorSetFlag, setFlag, taintFlag } from '../../src/cli/specs.js';
 
 describe('CLI flags', () => {
@@ -34,6 +35,27 @@ describe('CLI flags', () => {
     expect(() => selectorSetFlag('replicas=3')).toThrow(/SELECTOR:KEY=VALUE/);
     expect(() => selectorSetFlag('tier=:x=1')).not.toThrow();
     expect(() => selectorSetFlag('a b:x=1')).toThrow(/after a/);
+  });
+
+  it('builds a profile from its flags', () => {
+    expect(
+      profileSpec({
+        provider: 'eks',
+        selector: 'network=private',
+        lbAnnotation: [['service.beta.kubernetes.io/aws-load-balancer-scheme', 'internal']],
+        serviceAnnotation: [['team', 'platform']],
+        storageClass: [['fast', 'gp3']],
+        httpProxy: 'http://proxy:3128',
+        proxyExclude: '10.0.0.0/8',
+        proxySelector: 'proxied',
+      }),
+    ).toEqual({
+      provider: 'eks',
+      clusterSelector: { matchExpressions: [{ key: 'network', operator: 'In', values: ['private'] }] },
+      serviceAnnotations: [{ annotations: { team: 'platform' } }, { serviceSelector: { type: 'LoadBalancer' }, annotations: { 'service.beta.kubernetes.io/aws-load-balancer-scheme': 'internal' } }],
+      storageClasses: { fast: 'gp3' },
+      proxy: { httpProxy: 'http://proxy:3128', noProxy: '10.0.0.0/8', clusterSelector: { matchExpressions: [{ key: 'proxied', operator: 'Exists', values: [] }] } },
+    });
   });
 });
 

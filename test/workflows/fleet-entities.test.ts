@@ -4,9 +4,9 @@ import type { ClusterRef } from '../../src/domain/cluster.js';
 import type { DeploymentSpec, DeploymentState } from '../../src/domain/groups.js';
 import { deploymentEntity, startEntity } from '../../src/temporal/entity-starts.js';
 import { deploymentWorkflowId } from '../../src/domain/ids.js';
-import { deleteDeploymentUpdate, deploymentStateQuery, editDeploymentUpdate, reconcileSignal } from '../../src/workflows/messages.js';
+import { deleteDeploymentUpdate, deploymentStateQuery, editDeploymentUpdate, reconcileSignal, syncDeploymentUpdate } from '../../src/workflows/messages.js';
 import { FakeHelm } from '../helpers/fake-helm.js';
-import { eventually, startStack, type Stack } from '../helpers/stack.js';
+import { eventually, startStack, TOKENS, type Stack } from '../helpers/stack.js';
 
 // The group and deployment entities on the shared dev server, in seconds: sim clusters, and helm
 // faked behind the real helm activities (test/kwok/deployments.test.ts runs the real helm on KWOK).
@@ -200,5 +200,98 @@ describe('values per target (fake helm)', () => {
       body: { chart, valueOverridesBySelector: [{ selector: { matchLabels: { tier: 'gold' } }, values: { a: ['ok', '${cluster.labels.}'] } }] },
     });
     expect([edit.status, edit.body.error.details.map((d: { field: string }) => d.field)]).toEqual([400, ['valueOverridesBySelector[0].values.a[1]']]);
+  });
+});
+
+describe('provider profiles (fake helm)', () => {
+  // In globex: a profile applies to every sim target of its org, so other suites' deployments in acme never see this one.
+  const org = 'globex';
+  const api = (method: string, path: string, body?: unknown) => stack.api(method, `/api/v1/orgs/${org}${path}`, { token: TOKENS.globex, ...(body ? { body } : {}) });
+  const proxied: ClusterRef = { org, name: 'prof-proxied', provider: 'sim', region: 'sim-1', kubernetesVersion: '1.35', labels: { network: 'proxied' } };
+  const open: ClusterRef = { org, name: 'prof-open', provider: 'sim', region: 'sim-1', kubernetesVersion: '1.35' };
+  const profile = {
+    provider: 'sim',
+    serviceAnnotations: [{ serviceSelector: { type: 'LoadBalancer' }, annotations: { 'service.beta.kubernetes.io/aws-load-balancer-scheme': 'internal' } }],
+    storageClasses: { fast: 'gp3' },
+    proxy: { clusterSelector: { matchLabels: { network: 'proxied' } }, httpProxy: 'http://proxy:3128', noProxy: '10.0.0.0/8' },
+  };
+  const handle = () => stack.client.workflow.getHandle(deploymentWorkflowId(org, 'fe-prof', 'prof'));
+  const settled = (ready: (s: DeploymentState) => boolean, what: string) =>
+    eventually(async () => {
+      const state = await handle().query(deploymentStateQuery);
+      return state.operations.every((op) => op.state !== 'QUEUED' && op.state !== 'RUNNING') && ready(state) ? state : undefined;
+    }, what);
+  const check = async () => {
+    const checks = (await handle().query(deploymentStateQuery)).operations.filter((op) => op.type === 'check').length;
+    await handle().signal(reconcileSignal);
+    return settled((s) => s.operations.filter((op) => op.type === 'check').length > checks, 'a check');
+  };
+  afterAll(async () => {
+    await api('DELETE', '/profiles/sim-private');
+  });
+
+  it('applies each target’s matching profiles by post-renderer, records their versions, and a profile change or delete makes the targets STALE until synced', async () => {
+    const created = await api('POST', '/profiles', { name: 'sim-private', ...profile });
+    expect([created.status, created.body.version]).toEqual([201, 1]);
+    expect((await api('POST', '/profiles', { name: 'sim-private', ...profile })).status).toBe(409);
+
+    const spec: DeploymentSpec = { releaseName: 'prof', chart, namespace: 'apps', autoSync: false, values: {}, valueOverrides: {} };
+    await startEntity(stack.client, deploymentEntity({ org, group: 'fe-prof', spec, targets: [proxied, open], requestId: 'create-prof' }));
+    let state = await settled((s) => s.status === 'DEPLOYED', 'prof DEPLOYED');
+    expect(state.appliedProfiles).toEqual({ 'prof-proxied': [{ name: 'sim-private', version: 1 }], 'prof-open': [{ name: 'sim-private', version: 1 }] });
+    const annotations = [{ serviceSelector: { type: 'LoadBalancer' }, annotations: { 'service.beta.kubernetes.io/aws-load-balancer-scheme': 'internal' } }];
+    expect(helm.postRendered.get('prof-proxied')).toEqual({
+      serviceAnnotations: annotations,
+      storageClasses: { fast: 'gp3' },
+      proxyEnv: [{ name: 'HTTP_PROXY', value: 'http://proxy:3128' }, { name: 'NO_PROXY', value: '10.0.0.0/8' }],
+    });
+    // Not behind the proxy by its labels: the rest of the profile, no proxy.
+    expect(helm.postRendered.get('prof-open')).toEqual({ serviceAnnotations: annotations, storageClasses: { fast: 'gp3' }, proxyEnv: [] });
+    expect(statuses(await check())).toEqual({ 'prof-proxied': 'DEPLOYED', 'prof-open': 'DEPLOYED' });
+
+    // Version 2: both targets STALE, in the drift check and in the API's live read, saying why.
+    const changed = await api('PUT', '/profiles/sim-private', { ...profile, storageClasses: { fast: 'io2' } });
+    expect([changed.status, changed.body.version]).toEqual([200, 2]);
+    state = await check();
+    expect(statuses(state)).toEqual({ 'prof-proxied': 'STALE', 'prof-open': 'STALE' });
+    expect(state.results['prof-open']!.message).toBe('provider profiles changed: applied [sim-private@v1], now [sim-private@v2]');
+    expect(state.drift.map((d) => d.clusterName).sort()).toEqual(['prof-open', 'prof-proxied']);
+    const live = await api('GET', '/clustergroups/fe-prof/deployments/prof');
+    expect(live.body.targetClusters.map((t: { status: string }) => t.status)).toEqual(['STALE', 'STALE']);
+
+    // A sync applies version 2.
+    await handle().executeUpdate(syncDeploymentUpdate, { args: [{ requestId: 'sync-prof' }] });
+    state = await settled((s) => s.operations.at(-1)!.requestId === 'sync-prof', 'synced');
+    expect(statuses(state)).toEqual({ 'prof-proxied': 'DEPLOYED', 'prof-open': 'DEPLOYED' });
+    expect(state.appliedProfiles!['prof-open']).toEqual([{ name: 'sim-private', version: 2 }]);
+    expect(helm.postRendered.get('prof-open')!.storageClasses).toEqual({ fast: 'io2' });
+
+    // Deleted: what it applied is stale again; a name made again never repeats a version.
+    expect((await api('DELETE', '/profiles/sim-private')).status).toBe(200);
+    expect((await api('GET', '/profiles/sim-private')).status).toBe(404);
+    expect(statuses(await check())).toEqual({ 'prof-proxied': 'STALE', 'prof-open': 'STALE' });
+    expect((await api('POST', '/profiles', { name: 'sim-private', ...profile })).body.version).toBe(3);
+
+    await handle().executeUpdate(deleteDeploymentUpdate, { args: [{ requestId: 'delete-prof' }] });
+    expect((await handle().result()).status).toBe('DELETED');
+  });
+
+  it('refuses bad profiles with the field at fault, and unknown ones with a 404', async () => {
+    const bad = await api('POST', '/profiles', {
+      name: 'bad',
+      provider: 'sim',
+      serviceAnnotations: [{ serviceSelector: { matchLabels: { 'no good': 'x' } }, annotations: { 'bad key!': 'x' } }],
+      storageClasses: { Fast: 'gp3' },
+      proxy: { httpProxy: 'socks5://proxy' },
+    });
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.details.map((d: { field: string }) => d.field).sort()).toEqual([
+      'proxy.httpProxy',
+      'serviceAnnotations[0].annotations["bad key!"]',
+      'serviceAnnotations[0].serviceSelector.matchLabels["no good"]',
+      'storageClasses.Fast',
+    ]);
+    expect((await api('PUT', '/profiles/nowhere', profile)).status).toBe(404);
+    expect((await api('DELETE', '/profiles/nowhere')).status).toBe(404);
   });
 });

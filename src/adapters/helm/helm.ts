@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { ApplicationFailure } from '@temporalio/common';
 import type { ObservedRelease } from '../../domain/deployment.js';
 import { FailureType } from '../../domain/problems.js';
+import type { PostRenderRules } from '../../domain/profiles.js';
 import type { Values } from '../../domain/values.js';
 import { run } from '../exec.js';
 import { probeVersion } from '../kube/client.js';
@@ -13,6 +14,7 @@ import { liveDrift, restoreLive } from './live-objects.js';
 import type { ObjectDrift } from '../../domain/live-drift.js';
 import type { Egress } from '../egress/egress.js';
 import { RemoteCharts } from './remote-charts.js';
+import { POST_RENDERER } from './post-renderer.js';
 
 export interface ReleaseRef {
   name: string;
@@ -25,6 +27,16 @@ export interface InstallRequest extends ReleaseRef {
   repo?: string;
   version?: string;
   values: Values;
+  /** The target's provider profiles, applied to the rendered manifests by our post-renderer. */
+  postRender?: PostRenderRules;
+}
+
+/**
+ * Helm's flags that run our post-renderer with the rules in `rulesFile`: the project's own Node
+ * and the launcher, as a program and its arguments (helm starts it without a shell).
+ */
+export function postRendererArgs(rulesFile: string): string[] {
+  return ['--post-renderer', POST_RENDERER.node, '--post-renderer-args', POST_RENDERER.launcher, '--post-renderer-args', rulesFile];
 }
 
 /**
@@ -48,12 +60,12 @@ export class Helm {
 
   async upgradeInstall(kubeconfig: string, release: InstallRequest, signal?: AbortSignal): Promise<ObservedRelease> {
     const chart = await this.chart(release, signal);
-    return this.reaching(kubeconfig, signal, () => this.withFiles(kubeconfig, release.values, async (kc, values) => {
+    return this.reaching(kubeconfig, signal, () => this.withFiles(kubeconfig, release, async (kc, values, postRender) => {
       const out = await this.helm(
         [
           'upgrade', '--install', release.name, chart,
           '--namespace', release.namespace, '--create-namespace',
-          '--values', values, '--reset-values',
+          '--values', values, '--reset-values', ...postRender,
           '--kubeconfig', kc, '--timeout', '5m', '--output', 'json',
         ],
         signal,
@@ -99,8 +111,8 @@ export class Helm {
    */
   async template(release: InstallRequest, signal?: AbortSignal): Promise<string> {
     const chart = await this.chart(release, signal);
-    return this.withFiles(undefined, release.values, async (kc, values) =>
-      this.helm(['template', release.name, chart, '--namespace', release.namespace, '--values', values, '--kubeconfig', kc], signal, NO_NETWORK),
+    return this.withFiles(undefined, release, async (kc, values, postRender) =>
+      this.helm(['template', release.name, chart, '--namespace', release.namespace, '--values', values, ...postRender, '--kubeconfig', kc], signal, NO_NETWORK),
     );
   }
 
@@ -127,14 +139,21 @@ export class Helm {
     }
   }
 
-  private async withFiles<T>(kubeconfig: string | undefined, values: Values | undefined, fn: (kubeconfig: string, values: string) => Promise<T>): Promise<T> {
+  /** Runs `fn` with the kubeconfig, the values and the post-renderer's rules in files of their own, and helm's flags for the rules (none without them). */
+  private async withFiles<T>(
+    kubeconfig: string | undefined,
+    release: Pick<InstallRequest, 'values' | 'postRender'> | undefined,
+    fn: (kubeconfig: string, values: string, postRender: string[]) => Promise<T>,
+  ): Promise<T> {
     const dir = await mkdtemp(join(tmpdir(), 'flotilla-helm-'));
     try {
       const kc = join(dir, 'kubeconfig');
       const vf = join(dir, 'values.json');
+      const rf = join(dir, 'post-render.json');
       if (kubeconfig !== undefined) await writeFile(kc, kubeconfig, { mode: 0o600 });
-      if (values !== undefined) await writeFile(vf, JSON.stringify(values), { mode: 0o600 });
-      return await fn(kc, vf);
+      if (release !== undefined) await writeFile(vf, JSON.stringify(release.values), { mode: 0o600 });
+      if (release?.postRender) await writeFile(rf, JSON.stringify(release.postRender), { mode: 0o600 });
+      return await fn(kc, vf, release?.postRender ? postRendererArgs(rf) : []);
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
