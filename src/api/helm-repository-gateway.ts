@@ -2,7 +2,7 @@ import type { Client } from '@temporalio/client';
 import { helmRepositoriesWorkflowId } from '../domain/ids.js';
 import { helmRepositoriesEntity, withStart } from '../temporal/entity-starts.js';
 import { addHelmRepositoryUpdate, type HelmRepository } from '../workflows/messages.js';
-import { askTemporal, fromTemporal } from './temporal-errors.js';
+import { askTemporal, storeMemo } from './temporal-errors.js';
 
 /** The API's dealings with Temporal for an org's Helm repositories (`helmrepos/<org>`, made on the first registration). */
 export class HelmRepositoryGateway {
@@ -10,14 +10,7 @@ export class HelmRepositoryGateway {
 
   /** The org's Helm repositories, by name (empty when none was registered). */
   async list(org: string): Promise<HelmRepository[]> {
-    try {
-      const description = await this.client.workflow.getHandle(helmRepositoriesWorkflowId(org)).describe();
-      return (description.memo?.repositories as HelmRepository[] | undefined) ?? [];
-    } catch (err) {
-      const mapped = fromTemporal(err, 'helm repositories');
-      if (mapped?.status === 404) return [];
-      throw mapped ?? err;
-    }
+    return ((await storeMemo(this.client, helmRepositoriesWorkflowId(org), 'helm repositories')).repositories as HelmRepository[] | undefined) ?? [];
   }
 
   /** Registers (or re-points) a repository; the org's workflow starts with its first one. */

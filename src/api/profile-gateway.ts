@@ -4,7 +4,7 @@ import type { Profile, ProfileSpec } from '../domain/profiles.js';
 import { profilesEntity, withStart } from '../temporal/entity-starts.js';
 import { deleteProfileUpdate, putProfileUpdate } from '../workflows/messages.js';
 import { notFound } from './errors.js';
-import { askTemporal, fromTemporal } from './temporal-errors.js';
+import { askTemporal, storeMemo } from './temporal-errors.js';
 
 /** The API's dealings with Temporal for an org's provider profiles (`profiles/<org>`, made with the first one). */
 export class ProfileGateway {
@@ -12,14 +12,7 @@ export class ProfileGateway {
 
   /** The org's profiles by name, read from the store's memo (empty when none was ever made). */
   async list(org: string): Promise<Profile[]> {
-    try {
-      const description = await this.client.workflow.getHandle(profilesWorkflowId(org)).describe();
-      return (description.memo?.profiles as Profile[] | undefined) ?? [];
-    } catch (err) {
-      const mapped = fromTemporal(err, 'profiles');
-      if (mapped?.status === 404) return [];
-      throw mapped ?? err;
-    }
+    return ((await storeMemo(this.client, profilesWorkflowId(org), 'profiles')).profiles as Profile[] | undefined) ?? [];
   }
 
   async get(org: string, name: string): Promise<Profile> {

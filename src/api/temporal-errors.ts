@@ -1,5 +1,5 @@
 import { status as GrpcStatus } from '@grpc/grpc-js';
-import { isGrpcServiceError, ServiceError, WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
+import { isGrpcServiceError, ServiceError, type Client, WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { FailureType, type Problem } from '../domain/problems.js';
 import { HttpError, invalid, notFound } from './errors.js';
@@ -45,5 +45,16 @@ export async function askTemporal<T>(what: string, call: () => Promise<T>): Prom
     return await call();
   } catch (err) {
     throw fromTemporal(err, what) ?? err;
+  }
+}
+
+/** The memo of an org's store workflow (`helmrepos/<org>`, `profiles/<org>`), or an empty one when the org never made it. */
+export async function storeMemo(client: Client, workflowId: string, what: string): Promise<Record<string, unknown>> {
+  try {
+    return (await client.workflow.getHandle(workflowId).describe()).memo ?? {};
+  } catch (err) {
+    const mapped = fromTemporal(err, what);
+    if (mapped?.status === 404) return {};
+    throw mapped ?? err;
   }
 }

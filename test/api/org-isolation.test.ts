@@ -22,6 +22,9 @@ const BODIES: Record<string, unknown> = {
   'PUT /clusters/:name/nodepools/:pool': { count: 2 },
   'POST /secrets': { name: 'iso-secret', type: 'aws', values: MARKED_SECRETS.aws },
   'POST /helm-repositories': { name: 'iso-charts', url: 'https://charts.example.com' },
+  // aks: no suite deploys there, so this profile changes no other suite's targets.
+  'POST /profiles': { name: acme.name, provider: 'aks' },
+  'PUT /profiles/:name': { provider: 'aks', storageClasses: { fast: 'managed-premium' } },
   'POST /clustergroups': { name: acme.group, members: [] },
   'PUT /clustergroups/:group': { members: [acme.name] },
   'POST /clustergroups/:group/deployments': { releaseName: 'iso-web-more', chart: 'iso-charts/hello', namespace: 'apps' },
@@ -33,10 +36,10 @@ const BODIES: Record<string, unknown> = {
  * show nothing of acme's; creates with acme's names succeed (names are per
  * org: a 409 would tell that acme has one).
  */
-const LISTS = ['GET /clusters', 'GET /secrets', 'GET /clustergroups', 'GET /helm-repositories'];
+const LISTS = ['GET /clusters', 'GET /secrets', 'GET /clustergroups', 'GET /helm-repositories', 'GET /profiles'];
 /** Routes that answer from the public price catalogue, the same in every org: nothing of acme's to tell. */
 const CATALOGUE = ['GET /instance-types', 'POST /recommendations'];
-const CREATES: Record<string, number> = { 'POST /clusters': 202, 'POST /secrets': 201, 'POST /helm-repositories': 201, 'POST /clustergroups': 201, 'POST /reconcile': 202 };
+const CREATES: Record<string, number> = { 'POST /clusters': 202, 'POST /secrets': 201, 'POST /helm-repositories': 201, 'POST /profiles': 201, 'POST /clustergroups': 201, 'POST /reconcile': 202 };
 
 let stack: Stack;
 let orgRoutes: AppRoute[];
@@ -63,6 +66,7 @@ async function snapshot(): Promise<Record<string, unknown>> {
     `/clusters/${acme.name}/nodepools`,
     '/secrets',
     '/helm-repositories',
+    `/profiles/${acme.name}`,
     `/clustergroups/${acme.group}`,
     `/clustergroups/${acme.group}/deployments`,
     `/operations/${acme.clusterOperation}`,
@@ -93,6 +97,7 @@ beforeAll(async () => {
   await eventually(async () => ((await acmeApi('GET', `/clusters/${acme.name}`)).body.status === 'RUNNING' ? true : undefined), 'RUNNING');
   expect((await acmeApi('POST', `/clusters/${acme.name}/nodepools`, pool('np2'))).status).toBe(202);
   expect((await acmeApi('POST', '/helm-repositories', BODIES['POST /helm-repositories'])).status).toBe(201);
+  expect((await acmeApi('POST', '/profiles', BODIES['POST /profiles'])).status).toBe(201);
   expect((await acmeApi('POST', '/clustergroups', { name: acme.group, members: [acme.name] })).status).toBe(201);
   const deployment = await acmeApi('POST', `/clustergroups/${acme.group}/deployments`, { releaseName: acme.release, chart: 'iso-charts/hello', namespace: 'apps' });
   expect(deployment.status).toBe(202);
@@ -114,6 +119,7 @@ afterAll(async () => {
     await eventually(async () => ((await stack.api('GET', cluster, { token })).body.status === 'DELETED' ? true : undefined), `${org} cluster deleted`).catch(() => undefined);
   }
   await acmeApi('DELETE', `/secrets/${acme.secretId}`);
+  await acmeApi('DELETE', `/profiles/${acme.name}`);
   await stack?.stop();
 });
 
@@ -186,6 +192,7 @@ describe('org isolation', () => {
     expect(own.id).not.toBe(acme.secretId);
     expect((await globex('DELETE', `/secrets/${own.id}`)).status).toBe(204);
     expect((await globex('DELETE', `/clustergroups/${acme.group}`)).status).toBe(202);
+    expect((await globex('DELETE', `/profiles/${acme.name}`)).status).toBe(200);
     expect((await globex('DELETE', `/clusters/${acme.name}?force=true`)).status).toBe(202);
   });
 
