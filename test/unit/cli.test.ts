@@ -2,7 +2,7 @@ import type { Api } from '../../src/cli/api.js';
 import { CliError } from '../../src/cli/errors.js';
 import { follow, type OperationView } from '../../src/cli/progress.js';
 import { profileSpec } from '../../src/cli/commands/profile.js';
-import { clusterSetFlag, nodePoolFlag, selectorSetFlag, setFlag, taintFlag } from '../../src/cli/specs.js';
+import { clusterSetFlag, labelChange, nodePoolFlag, selectorSetFlag, setFlag, taintFlag } from '../../src/cli/specs.js';
 
 describe('CLI flags', () => {
   it('reads --nodepool POOL=TYPE:COUNT[:MIN-MAX]', () => {
@@ -56,6 +56,15 @@ describe('CLI flags', () => {
       storageClasses: { fast: 'gp3' },
       proxy: { httpProxy: 'http://proxy:3128', noProxy: '10.0.0.0/8', clusterSelector: { matchExpressions: [{ key: 'proxied', operator: 'Exists', values: [] }] } },
     });
+  });
+
+  it('reads cluster label changes as kubectl label does: KEY=VALUE sets, KEY- removes', () => {
+    expect(labelChange('tier=gold')).toEqual(['tier', 'gold']);
+    expect(labelChange('example.com/owner=team-a')).toEqual(['example.com/owner', 'team-a']);
+    expect(labelChange('canary-')).toEqual(['canary', null]);
+    expect(labelChange('suffix=ends-')).toEqual(['suffix', 'ends-']);
+    expect(labelChange('empty=')).toEqual(['empty', '']);
+    expect(() => labelChange('tier')).toThrow(/KEY=VALUE/);
   });
 });
 

@@ -49,8 +49,8 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   // Other suites share the dev server and org: leave no cluster or group behind.
-  for (const group of ['sg-gold', 'sg-east']) await stack?.api('DELETE', `${base}/clustergroups/${group}?force=true`);
-  for (const name of ['sg-a', 'sg-b', 'sg-c', 'sg-d']) await stack?.api('DELETE', `${base}/clusters/${name}?force=true`);
+  for (const group of ['sg-gold', 'sg-east', 'sg-named']) await stack?.api('DELETE', `${base}/clustergroups/${group}?force=true`);
+  for (const name of ['sg-a', 'sg-b', 'sg-c', 'sg-d', 'sg-e']) await stack?.api('DELETE', `${base}/clusters/${name}?force=true`);
   await stack?.stop();
 });
 
@@ -116,6 +116,28 @@ describe('selector groups (fake helm)', () => {
       expect(helm.release('sg-a', web)).toBeUndefined();
     } finally {
       helm.unreachable('sg-d', false);
+    }
+  });
+
+  it('in a group of named members too, a deleted member leaves the group and its deployment', async () => {
+    expect((await createCluster('sg-e', {})).status).toBe(202);
+    await eventually(async () => ((await cluster('sg-e')).status === 'RUNNING' ? true : undefined), 'sg-e RUNNING');
+    expect((await stack.api('POST', `${base}/clustergroups`, { body: { name: 'sg-named', members: ['sg-e'] } })).status).toBe(201);
+    expect((await cluster('sg-e')).group).toBe('sg-named');
+    expect((await stack.api('POST', `${base}/clustergroups/sg-named/deployments`, { body: { releaseName: 'web', chart, namespace: 'other' } })).status).toBe(202);
+    await stateWhen('sg-named', 'web', (s) => deployedOn(s) === 'sg-e', 'web on sg-e');
+
+    expect((await stack.api('DELETE', `${base}/clusters/sg-e`)).status).toBe(202);
+    await eventually(async () => ((await stack.api('GET', `${base}/clusters/sg-e`)).body.status === 'DELETED' ? true : undefined), 'sg-e DELETED');
+    helm.unreachable('sg-e');
+    try {
+      await membersBecome('sg-named', []);
+      await stateWhen('sg-named', 'web', (s) => s.targets.length === 0 && s.installedOn.length === 0, 'web without sg-e');
+      expect((await stack.api('DELETE', `${base}/clustergroups/sg-named/deployments/web`)).status).toBe(202);
+      expect((await deployment('sg-named', 'web').result()).status).toBe('DELETED');
+      expect((await stack.api('DELETE', `${base}/clustergroups/sg-named`)).status).toBe(202);
+    } finally {
+      helm.unreachable('sg-e', false);
     }
   });
 
