@@ -2,7 +2,7 @@ import { WorkflowNotFoundError, WorkflowUpdateFailedError, type Client } from '@
 import { ApplicationFailure } from '@temporalio/common';
 import type { ClusterView } from '../domain/cluster-state.js';
 import { clusterRef, type ClusterRef } from '../domain/cluster.js';
-import { CLUSTER_ANNOUNCED_SIGNAL, JOIN_GROUP_UPDATE, type ClusterAnnouncement, type JoinGroupRequest } from '../domain/groups.js';
+import { CLUSTER_ANNOUNCED_SIGNAL, JOIN_GROUP_UPDATE, type ClusterAnnouncement, type DeploymentView, type JoinGroupRequest } from '../domain/groups.js';
 import { clusterWorkflowId } from '../domain/ids.js';
 import { FailureType } from '../domain/problems.js';
 
@@ -23,7 +23,15 @@ export interface MembershipActivities {
   announceCluster(org: string, announcement: ClusterAnnouncement): Promise<void>;
   /** The org's provisioned clusters: what a new selector group chooses its members from. */
   provisionedClusters(org: string): Promise<ClusterRef[]>;
+  /**
+   * For each of `clusters`, another group's deployment that holds the release there (same name and
+   * namespace), if any: the one installed there, else the one created first.
+   */
+  releaseHolders(deployment: Pick<DeploymentView, 'org' | 'group' | 'releaseName' | 'namespace' | 'createdAt'>, clusters: string[]): Promise<Record<string, string>>;
 }
+
+/** Installed there, in whatever state Helm has it. */
+const INSTALLED = (status: string) => !['NOT_INSTALLED', 'UNKNOWN', 'FAILED'].includes(status);
 
 export function membershipActivities(client: Client): MembershipActivities {
   const running = async function* (org: string, kind: string) {
@@ -62,6 +70,18 @@ export function membershipActivities(client: Client): MembershipActivities {
         if (view && PROVISIONED.includes(view.status)) found.push(clusterRef(org, view));
       }
       return found;
+    },
+    releaseHolders: async (self, clusters) => {
+      const holders: Record<string, string> = {};
+      for await (const execution of running(self.org, 'deployment')) {
+        const other = execution.memo?.deployment as DeploymentView | undefined;
+        if (!other || other.group === self.group || other.releaseName !== self.releaseName || other.namespace !== self.namespace) continue;
+        for (const cluster of clusters.filter((c) => other.targets.includes(c) && !holders[c])) {
+          const installed = other.lastResults.some((r) => r.clusterName === cluster && INSTALLED(r.status));
+          if (installed || other.createdAt < self.createdAt) holders[cluster] = `deployment '${other.releaseName}' of group '${other.group}'`;
+        }
+      }
+      return holders;
     },
   };
 }

@@ -137,6 +137,8 @@ export interface DeploymentState {
   installedOn: ClusterRef[];
   /** Per target: the provider profiles (name and version) its last install or upgrade applied; absent in states from before profiles. */
   appliedProfiles?: Record<string, AppliedProfile[]>;
+  /** Targets where another group's deployment holds the release: never installed on, nor uninstalled from. */
+  heldElsewhere?: string[];
   results: Record<string, TargetRecord>;
   drift: DriftRecord[];
   operations: DeploymentOperation[];

@@ -13,6 +13,7 @@ import {
 import type { HelmActivities } from '../activities/helm.js';
 import type { ProfileActivities } from '../activities/profiles.js';
 import { appliedProfiles, postRenderRules, profilesFor, withProfileDrift, type Profile } from '../domain/profiles.js';
+import type { MembershipActivities } from '../activities/membership.js';
 import type { ClusterRef } from '../domain/cluster.js';
 import {
   deploymentView,
@@ -70,6 +71,9 @@ const helm = proxyActivities<HelmActivities>({
 
 // Served with the workflows: reads of the org's provider profiles (docs/architecture.md, decision 11).
 const profileStore = proxyActivities<ProfileActivities>({ startToCloseTimeout: '1 minute', retry: { maximumAttempts: 5 } });
+
+// Served by the workflows' own workers (src/worker.ts), which hold a Temporal client.
+const membership = proxyActivities<MembershipActivities>({ startToCloseTimeout: '1 minute', retry: { maximumAttempts: 5 } });
 
 const KEEP_OPERATIONS = 30;
 const KEEP_REQUEST_IDS = 200;
@@ -266,8 +270,14 @@ class DeploymentEntity {
       this.record(op, { clusterName: target.name, provider: target.provider, status: 'NOT_INSTALLED', stale: true, message: 'joined the group; installed by the next sync (installOnJoin: false)', lastCheckedAt: now() });
     }
     const profiles = await this.profiles();
+    const held = await this.heldElsewhere(targets.filter((t) => !waiting.includes(t)));
+    if (Object.keys(held).length || state.heldElsewhere) state.heldElsewhere = Object.keys(held);
+    for (const [cluster, holder] of Object.entries(held)) {
+      const target = targets.find((t) => t.name === cluster)!;
+      this.record(op, { clusterName: cluster, provider: target.provider, status: 'FAILED', stale: true, message: `release '${this.release}' on cluster '${cluster}' belongs to ${holder}`, lastCheckedAt: now() });
+    }
     await Promise.all([
-      ...targets.filter((t) => !waiting.includes(t)).map(async (target) => {
+      ...targets.filter((t) => !waiting.includes(t) && !held[t.name]).map(async (target) => {
         const result = await this.applyTo(target, profiles);
         this.record(op, result);
         if (result.status !== 'FAILED' && result.status !== 'UNKNOWN' && !state.installedOn.some((r) => r.name === target.name)) {
@@ -287,6 +297,18 @@ class DeploymentEntity {
     const statuses = state.targets.filter((t) => !waiting.includes(t)).map((t) => state.results[t.name]?.status);
     state.status = statuses.every((s) => s === 'DEPLOYED') ? 'DEPLOYED' : statuses.some((s) => s === 'DEPLOYED') ? 'PARTIAL' : 'FAILED';
     if (state.status !== 'DEPLOYED') op.error = 'not every target is deployed; see results';
+  }
+
+  /**
+   * Clusters new to this release whose release of that name another group's deployment holds (a
+   * cluster in two selector groups): never installed over (runs from before did not ask).
+   */
+  private async heldElsewhere(targets: ClusterRef[]): Promise<Record<string, string>> {
+    const { state } = this;
+    const newcomers = targets.filter((t) => !state.installedOn.some((r) => r.name === t.name)).map((t) => t.name);
+    if (!newcomers.length || !patched('release-holders-asked')) return {};
+    const self = { org: state.org, group: state.group, releaseName: this.release, namespace: state.spec.namespace, createdAt: state.createdAt };
+    return membership.releaseHolders(self, newcomers);
   }
 
   /** Reads every target; records drift; repairs it when the deployment says so. */
@@ -319,7 +341,7 @@ class DeploymentEntity {
   private async remove(op: Extract<DeploymentOperation, { type: 'delete' }>): Promise<void> {
     const { state } = this;
     state.status = 'DELETING';
-    const everywhere = [...state.installedOn, ...state.targets.filter((t) => !state.installedOn.some((r) => r.name === t.name))];
+    const everywhere = [...state.installedOn, ...state.targets.filter((t) => !state.installedOn.some((r) => r.name === t.name) && !state.heldElsewhere?.includes(t.name))];
     const failures: string[] = [];
     await Promise.all(
       everywhere.map(async (ref) => {

@@ -194,7 +194,8 @@ const badAuth = fc.constantFrom<[string | undefined, string]>(
   [`Token ${TOKENS.acme}`, 'another scheme'],
 );
 
-function requests(route: RouteModel, secretIds: string[]): fc.Arbitrary<FuzzRequest> {
+/** `pathMethods`: the methods every route of this path has, so that the wrong-method request uses one it lacks. */
+function requests(route: RouteModel, secretIds: string[], pathMethods: readonly string[]): fc.Arbitrary<FuzzRequest> {
   const name = `${route.method} ${route.path}`;
   const hasBody = route.method !== 'GET';
   const hints = bodyHints(route.path);
@@ -319,7 +320,8 @@ function requests(route: RouteModel, secretIds: string[]): fc.Arbitrary<FuzzRequ
     });
   }
   // The route table answers a method its path lacks with 405; the routes outside it with 404.
-  faults.push({ arbitrary: good.map((g) => request('method PATCH', { statuses: [route.strictQuery ? 405 : 404] })({ ...clean(g), method: 'PATCH' })), weight: 2 });
+  const wrongMethod = ['PATCH', 'PUT', 'POST', 'DELETE'].find((m) => !pathMethods.includes(m))!;
+  faults.push({ arbitrary: good.map((g) => request(`method ${wrongMethod}`, { statuses: [route.strictQuery ? 405 : 404] })({ ...clean(g), method: wrongMethod })), weight: 2 });
   return fc.oneof(...faults);
 }
 
@@ -424,7 +426,7 @@ it(`answers ${REQUESTS_PER_ROUTE} hostile requests per route with no 5xx, and ev
     const cpu = process.cpuUsage();
     // Sampled in chunks, so this process is never busy long enough to let kept-alive sockets time out.
     for (let chunk = 0; chunk * 100 < REQUESTS_PER_ROUTE; chunk++) {
-      const batch = fc.sample(requests(route, secretIds), { numRuns: Math.min(100, REQUESTS_PER_ROUTE - chunk * 100), seed: SEED + 1000 * all.indexOf(route) + chunk });
+      const batch = fc.sample(requests(route, secretIds, all.filter((r) => r.path === route.path).map((r) => r.method)), { numRuns: Math.min(100, REQUESTS_PER_ROUTE - chunk * 100), seed: SEED + 1000 * all.indexOf(route) + chunk });
       let next = 0;
       await Promise.all(
         Array.from({ length: CONCURRENCY }, async () => {

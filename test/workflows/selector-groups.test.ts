@@ -49,7 +49,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   // Other suites share the dev server and org: leave no cluster or group behind.
-  for (const group of ['sg-gold', 'sg-east', 'sg-named']) await stack?.api('DELETE', `${base}/clustergroups/${group}?force=true`);
+  for (const group of ['sg-gold', 'sg-east', 'sg-named', 'sg-west']) await stack?.api('DELETE', `${base}/clustergroups/${group}?force=true`);
   for (const name of ['sg-a', 'sg-b', 'sg-c', 'sg-d', 'sg-e']) await stack?.api('DELETE', `${base}/clusters/${name}?force=true`);
   await stack?.stop();
 });
@@ -82,7 +82,11 @@ describe('selector groups (fake helm)', () => {
     expect(put.status).toBe(409);
     expect(put.body.error.message).toMatch(/follow its selector/);
 
-    // sg-c turns gold and gets the release; sg-b stops being gold and loses it; sg-a leaves east alone.
+    // A group with no member yet may have a release of that name; a cluster that joins it later where another deployment holds the release is not installed over.
+    expect((await stack.api('POST', `${base}/clustergroups`, { body: { name: 'sg-west', selector: { matchLabels: { 'sg-zone': 'west' } } } })).status).toBe(201);
+    expect((await stack.api('POST', `${base}/clustergroups/sg-west/deployments`, { body: { releaseName: 'web', chart, namespace: 'apps', values: { message: 'west' } } })).status).toBe(202);
+
+    // sg-c turns gold and gets the release; sg-b stops being gold and loses it; sg-a leaves east for west.
     await relabel('sg-c', { 'sg-tier': 'gold' });
     await relabel('sg-b', { 'sg-tier': null });
     await relabel('sg-a', { 'sg-zone': 'west' });
@@ -94,6 +98,15 @@ describe('selector groups (fake helm)', () => {
     await stateWhen('sg-east', 'api', (s) => s.targets.length === 0, 'api without targets');
     expect(helm.release('sg-a', { name: 'api', namespace: 'apps' })).toBeUndefined();
     expect(helm.release('sg-a', web)).toBeDefined();
+
+    await membersBecome('sg-west', ['sg-a']);
+    const west = await stateWhen('sg-west', 'web', (s) => s.results['sg-a'] !== undefined, 'west web tried sg-a');
+    expect(west.results['sg-a']).toMatchObject({ status: 'FAILED', message: "release 'web' on cluster 'sg-a' belongs to deployment 'web' of group 'sg-gold'" });
+    expect(helm.release('sg-a', web)!.values).toEqual({ message: 'gold' });
+    // Deleting it uninstalls nothing of the other deployment's.
+    expect((await stack.api('DELETE', `${base}/clustergroups/sg-west/deployments/web`)).status).toBe(202);
+    expect((await deployment('sg-west', 'web').result()).status).toBe('DELETED');
+    expect(helm.release('sg-a', web)!.values).toEqual({ message: 'gold' });
   });
 
   it('take a cluster created later; a deleted member leaves its groups, and its deployments drop it, so a plain delete of them succeeds', async () => {
