@@ -18,6 +18,7 @@ const acme = { name: 'iso-a', pool: 'np', group: 'iso-g', release: 'iso-web', se
 /** A valid body for each route that takes one, so validation passes and the org's resources decide the answer. */
 const BODIES: Record<string, unknown> = {
   'POST /clusters': { name: acme.name, provider: 'sim', nodePools: [pool(acme.pool)] },
+  'PATCH /clusters/:name': { labels: { 'iso-tier': 'gold' } },
   'POST /clusters/:name/nodepools': pool('np-more'),
   'PUT /clusters/:name/nodepools/:pool': { count: 2 },
   'POST /secrets': { name: 'iso-secret', type: 'aws', values: MARKED_SECRETS.aws },
