@@ -120,7 +120,7 @@ export function createApp(options: AppOptions): Express {
   const profiles = new ProfileGateway(client);
   profileRoutes(org, profiles, cursors);
   const groups = new GroupGateway(client, links, clusterAccess, cursors, profiles);
-  groupRoutes(org, groups, clusters, clusterAccess, repositories, options.chartRoots ?? [], options.egress);
+  groupRoutes(org, groups, clusters, clusterAccess, repositories, options.chartRoots ?? [], options.egress, profiles);
   operationRoutes(org, clusters, groups);
   economicsRoutes(org, options.recommender ?? new Recommender(), {
     sizing: new SizingGateway(client),

@@ -62,6 +62,9 @@ afterAll(async () => {
 it('a profile’s Service annotations, storage class and proxy are on the cluster’s objects; a new version is STALE until a sync applies it', async () => {
   expect((await api('POST', '/profiles', { name: 'kwok-private', ...profile })).status).toBe(201);
   expect((await api('POST', '/clustergroups', { name: 'prof', members: [cluster] })).status).toBe(201);
+  // A dry run renders through the post-renderer too, and names the profiles each target would get.
+  const dry = await api('POST', '/clustergroups/prof/deployments', { releaseName: 'svc', chart, namespace: 'apps', dryRun: true });
+  expect([dry.status, dry.body.errors, dry.body.targets[0].profiles]).toEqual([200, [], [{ name: 'kwok-private', version: 1 }]]);
   expect((await api('POST', '/clustergroups/prof/deployments', { releaseName: 'svc', chart, namespace: 'apps' })).status).toBe(202);
   await deployment((b) => status(b) === 'DEPLOYED', 'svc DEPLOYED');
 

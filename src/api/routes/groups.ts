@@ -6,6 +6,8 @@ import { clusterRef, type ClusterRef } from '../../domain/cluster.js';
 import type { DeploymentSpec } from '../../domain/groups.js';
 import type { Problem } from '../../domain/problems.js';
 import { targetRelease, targetValues, unrenderableMessage } from '../../domain/target-values.js';
+import { appliedProfiles, postRenderRules, profilesFor } from '../../domain/profiles.js';
+import type { ProfileGateway } from '../profile-gateway.js';
 import { chartSource } from '../chart-source.js';
 import type { ClusterGateway } from '../cluster-gateway.js';
 import { HttpError, invalid } from '../errors.js';
@@ -16,7 +18,16 @@ import type { Routes } from '../route-table.js';
 import { DeploymentCreate, DeploymentEdit, dnsLabel, ForceQuery, GroupCreate, GroupUpdate } from '../schemas.js';
 
 /** /clustergroups and their /deployments (docs/architecture.md, decision 5); local charts only from under `chartRoots`. */
-export function groupRoutes(routes: Routes, groups: GroupGateway, clusters: ClusterGateway, access: ClusterAccess, repositories: HelmRepositoryGateway, chartRoots: readonly string[], egress: Egress): void {
+export function groupRoutes(
+  routes: Routes,
+  groups: GroupGateway,
+  clusters: ClusterGateway,
+  access: ClusterAccess,
+  repositories: HelmRepositoryGateway,
+  chartRoots: readonly string[],
+  egress: Egress,
+  profileStore: ProfileGateway,
+): void {
   const group = { group: dnsLabel };
   const deployment = { group: dnsLabel, release: dnsLabel };
 
@@ -88,7 +99,7 @@ export function groupRoutes(routes: Routes, groups: GroupGateway, clusters: Clus
     '/clustergroups/:group/deployments',
     {
       summary: 'Deploy a Helm release to every member of a group',
-      description: 'With dryRun: 200 with the values each target would get and chart errors; nothing is stored or installed.',
+      description: 'With dryRun: 200 with the values and provider profiles each target would get and chart errors (rendered through the post-renderer); nothing is stored or installed.',
       params: group,
       body: DeploymentCreate,
       idempotencyKey: true,
@@ -111,13 +122,17 @@ export function groupRoutes(routes: Routes, groups: GroupGateway, clusters: Clus
         installOnJoin: body.installOnJoin,
       };
       if (body.dryRun) {
+        const profiles = await profileStore.list(req.org!);
         // Nothing persisted, nothing installed: the values each target would get, and whether the chart renders with them.
         const targets = await Promise.all(
           (await resolveMembers(req.org!, target.members)).map(async (member) => {
             const rendered = targetValues(spec, member);
             if ('problems' in rendered) return { clusterName: member.name, error: unrenderableMessage(rendered.problems) };
-            const error = await access.dryRun(targetRelease(spec, rendered.values)).then(() => undefined, (err: Error) => err.message);
-            return { clusterName: member.name, values: rendered.values, ...(error ? { error } : {}) };
+            // Rendered as the install would be: through the post-renderer, with the member's provider profiles.
+            const applying = profilesFor(profiles, member);
+            const postRender = postRenderRules(applying, member);
+            const error = await access.dryRun({ ...targetRelease(spec, rendered.values), ...(postRender ? { postRender } : {}) }).then(() => undefined, (err: Error) => err.message);
+            return { clusterName: member.name, values: rendered.values, profiles: appliedProfiles(applying), ...(error ? { error } : {}) };
           }),
         );
         return void res.json({ dryRun: true, releaseName: spec.releaseName, targets, errors: targets.filter((t) => t.error).map((t) => `${t.clusterName}: ${t.error}`) });
