@@ -1,7 +1,7 @@
 import YAML from 'yaml';
 
-/** wide: a table with more columns, where a command has them. */
-export const FORMATS = ['table', 'wide', 'json', 'yaml'] as const;
+/** wide: a table with more columns, where a command has them; name: only the names, one a line (for scripts). */
+export const FORMATS = ['table', 'wide', 'json', 'yaml', 'name'] as const;
 export type Format = (typeof FORMATS)[number];
 
 export interface Column<T> {
@@ -9,10 +9,22 @@ export interface Column<T> {
   value: (row: T) => unknown;
 }
 
-/** Prints `data` as JSON or YAML as it is, or as the table `render` makes of it (`wide` for -o wide). */
+/** What a resource is called: a cluster's or group's name, a release, a secret's or an operation's ID. */
+function nameOf(item: unknown): string | undefined {
+  if (typeof item !== 'object' || item === null) return undefined;
+  const { name, releaseName, operationId, id } = item as Record<string, unknown>;
+  const found = [name, releaseName, operationId, id].find((v) => typeof v === 'string');
+  return found as string | undefined;
+}
+
+/** Prints `data` as JSON or YAML as it is, its names (-o name), or as the table `render` makes of it (`wide` for -o wide). */
 export function print(format: Format, data: unknown, render: (wide: boolean) => string): void {
   if (format === 'json') process.stdout.write(`${JSON.stringify(data, null, 2)}\n`);
   else if (format === 'yaml') process.stdout.write(YAML.stringify(data));
+  else if (format === 'name') {
+    const names = (Array.isArray(data) ? data : [data]).map(nameOf).filter((n) => n !== undefined);
+    process.stdout.write(names.map((n) => `${n}\n`).join(''));
+  }
   else process.stdout.write(render(format === 'wide'));
 }
 

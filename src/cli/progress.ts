@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Api } from './api.js';
-import { operationFailed } from './errors.js';
+import { operationFailed, timedOut } from './errors.js';
 import { print, type Format } from './output.js';
 
 /** GET /operations/{id}, for a cluster or a deployment operation. */
@@ -47,6 +47,7 @@ export function progressLine(op: OperationView): string {
  */
 export async function follow(api: Api, operationId: string, onSuccess?: () => Promise<void>, stream: NodeJS.WriteStream = process.stderr): Promise<OperationView> {
   const redraw = stream.isTTY === true;
+  const deadline = api.timeoutMs !== undefined ? Date.now() + api.timeoutMs : Infinity;
   let last = '';
   let op: OperationView;
   for (;;) {
@@ -55,6 +56,11 @@ export async function follow(api: Api, operationId: string, onSuccess?: () => Pr
     if (line !== last) stream.write(redraw ? `\r\x1b[2K${line}` : `${line}\n`);
     last = line;
     if (finished(op)) break;
+    if (Date.now() + POLL_MS > deadline) {
+      if (redraw) stream.write('\n');
+      // The operation goes on in Temporal: only the waiting ends.
+      throw timedOut(`operation ${operationId} still ${op.state} after --timeout; follow it with flotilla operation get ${operationId} --wait`);
+    }
     await sleep(POLL_MS);
   }
   if (redraw) stream.write('\n');

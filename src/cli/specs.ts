@@ -6,6 +6,7 @@ import { mergeValues, type Values } from '../domain/values.js';
 import { parseSelector, type LabelSelector } from '../domain/label-selector.js';
 import type { SelectorOverride } from '../domain/target-values.js';
 import { usageError } from './errors.js';
+import { applySets } from './set-values.js';
 
 // Parsers of the CLI's compact flags. Commander calls them per occurrence
 // (`previous` collects repeated flags); a bad one is a usage error (exit 2).
@@ -51,21 +52,9 @@ export function nonNegative(text: string): number {
   return Number(text);
 }
 
-/** A value as Helm's `--set` types it: true, false, null and integers; anything else (`2.0` too) is a string. */
-function scalar(text: string): unknown {
-  if (text === 'true' || text === 'false') return text === 'true';
-  if (text === 'null') return null;
-  if (/^(0|-?[1-9]\d*)$/.test(text) && Number.isSafeInteger(Number(text))) return Number(text);
-  return text;
-}
-
-/** `a.b.c=value` → `{ a: { b: { c: value } } }`. */
+/** One `--set` flag in Helm's grammar (src/cli/set-values.ts), as values of its own. */
 export function setFlag(text: string): Values {
-  const [path, value] = pairFlag(text);
-  return path
-    .split('.')
-    .reverse()
-    .reduce<unknown>((inner, key) => ({ [key]: inner }), scalar(value)) as Values;
+  return applySets({}, [text], 'set');
 }
 
 /** `CLUSTER:a.b=value`: a --set for one cluster. */
@@ -102,7 +91,23 @@ export function readMapFile(path: string): Values {
   return parsed as Values;
 }
 
-/** Values files merged in order, then each --set over them. */
-export function mergedValues(files: readonly string[] = [], sets: readonly Values[] = []): Values {
-  return [...files.map(readMapFile), ...sets].reduce<Values>((all, next) => mergeValues(all, next), {});
+/** The value flags of Helm, each repeatable. */
+export interface SetFlags {
+  set?: string[];
+  setString?: string[];
+  setJson?: string[];
+  setFile?: string[];
+}
+
+/** Values files merged in order, then the flags written into them in Helm's order: --set-json, --set, --set-string, --set-file. */
+export function mergedValues(files: readonly string[] = [], sets: SetFlags = {}): Values {
+  const fromFiles = files.map(readMapFile).reduce<Values>((all, next) => mergeValues(all, next), {});
+  return (
+    [
+      [sets.setJson, 'json'],
+      [sets.set, 'set'],
+      [sets.setString, 'string'],
+      [sets.setFile, 'file'],
+    ] as const
+  ).reduce<Values>((values, [flags, kind]) => applySets(values, flags ?? [], kind), fromFiles);
 }

@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { mkdtempSync, statSync, writeFileSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -7,12 +6,12 @@ import { KwokProvider } from '../../src/adapters/providers/kwok/index.js';
 import { SimCloud } from '../../src/adapters/providers/sim/index.js';
 import { toolPaths } from '../../src/toolchain.js';
 import { freePort } from '../helpers/ports.js';
+import { runCli, type CliRun } from '../helpers/cli.js';
 import { eventually, startStack, testHelm, TOKENS, type Stack } from '../helpers/stack.js';
 
 // The real `flotilla` binary as a child process, against the whole stack in this
 // process: sim clusters for the cluster commands (and fault injection), one
 // real KWOK cluster and the real helm for kubeconfig, groups and deployments.
-const bin = fileURLToPath(new URL('../../bin/flotilla.mjs', import.meta.url));
 const chart = fileURLToPath(new URL('../fixtures/charts/hello', import.meta.url));
 const sim = new SimCloud({ latencyMs: 200 });
 const kwok = new KwokProvider(toolPaths(), join(process.env.FLOTILLA_TEST_DIR!, 'kwok-cli'));
@@ -21,24 +20,9 @@ const config = join(dir, 'flotilla', 'config.json');
 const created: string[] = [];
 let stack: Stack;
 
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
+type Run = CliRun;
 
-/** Runs the CLI; async, so the API and workers in this process keep serving it. */
-function flotilla(args: string[], env: Record<string, string> = {}): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [bin, ...args], { env: { ...process.env, FLOTILLA_CONFIG: config, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
-  });
-}
+const flotilla = (args: string[], env: Record<string, string> = {}): Promise<Run> => runCli(args, { FLOTILLA_CONFIG: config, ...env });
 
 /** Runs the CLI and expects success, showing its stderr when it fails. */
 async function ok(args: string[]): Promise<Run> {
@@ -77,7 +61,7 @@ describe('flotilla login', () => {
     const run = await ok(['login', '--url', stack.baseUrl, '--token', TOKENS.cli]);
     expect(run.stdout).toContain("organization 'cli'");
     expect(statSync(config).mode & 0o777).toBe(0o600);
-    expect(JSON.parse(readFileSync(config, 'utf8'))).toEqual({ url: stack.baseUrl, token: TOKENS.cli, org: 'cli' });
+    expect(JSON.parse(readFileSync(config, 'utf8'))).toEqual({ currentContext: 'default', contexts: { default: { url: stack.baseUrl, token: TOKENS.cli, org: 'cli' } } });
   });
 
   it('refuses a wrong token or another org with exit 3, saving nothing', async () => {
@@ -251,8 +235,8 @@ describe('economics', () => {
     expect(unpriced).toMatch(/^Note:\s+a sim cluster without a flavor has no cloud prices$/m);
 
     const wide = (await ok(['cluster', 'list', '-o', 'wide'])).stdout.split('\n');
-    expect(wide[0]).toMatch(/^NAME\s+PROVIDER\s+REGION\s+STATUS\s+POOLS\s+NODES\s+\$\/HOUR\s+\$\/MONTH\s+UNPRICED\s+OPERATION$/);
-    expect(wide).toEqual(expect.arrayContaining([expect.stringMatching(new RegExp(`^priced\\s+sim\\s+us-central1\\s+RUNNING\\s+2\\s+4/4\\s+\\$${cost.hourly.toFixed(4)}\\s+\\$${cost.monthly.toFixed(2)}\\s+local\\s+-$`))]));
+    expect(wide[0]).toMatch(/^NAME\s+PROVIDER\s+REGION\s+STATUS\s+POOLS\s+NODES\s+LABELS\s+\$\/HOUR\s+\$\/MONTH\s+UNPRICED\s+OPERATION$/);
+    expect(wide).toEqual(expect.arrayContaining([expect.stringMatching(new RegExp(`^priced\\s+sim\\s+us-central1\\s+RUNNING\\s+2\\s+4/4\\s+\\S*flotilla\\.io/provider=sim\\S*\\s+\\$${cost.hourly.toFixed(4)}\\s+\\$${cost.monthly.toFixed(2)}\\s+local\\s+-$`))]));
   });
 });
 
@@ -318,7 +302,7 @@ describe('a KWOK cluster: kubeconfig, groups and deployments', () => {
     expect(json(await ok(['group', 'create', 'fleet', 'edge', '-o', 'json']))).toMatchObject({ name: 'fleet', members: ['edge'] });
     expect(json(await ok(['group', 'add', 'fleet', 'one', '-o', 'json'])).members).toEqual(['edge', 'one']);
     expect(json(await ok(['group', 'remove', 'fleet', 'one', '-o', 'json'])).members).toEqual(['edge']);
-    expect((await ok(['group', 'list'])).stdout).toMatch(/^fleet\s+edge\s+-$/m);
+    expect((await ok(['group', 'list'])).stdout).toMatch(/^fleet\s+-\s+edge\s+-$/m);
     expect((await ok(['group', 'get', 'fleet'])).stdout).toMatch(/^Members:\s+edge$/m);
   });
 

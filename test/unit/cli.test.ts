@@ -2,7 +2,12 @@ import type { Api } from '../../src/cli/api.js';
 import { CliError } from '../../src/cli/errors.js';
 import { follow, type OperationView } from '../../src/cli/progress.js';
 import { profileSpec } from '../../src/cli/commands/profile.js';
-import { clusterSetFlag, labelChange, nodePoolFlag, selectorSetFlag, setFlag, taintFlag } from '../../src/cli/specs.js';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { readConfig, resolveCredentials, writeConfig } from '../../src/cli/config.js';
+import { setSyntax } from '../../src/cli/set-values.js';
+import { clusterSetFlag, labelChange, mergedValues, nodePoolFlag, selectorSetFlag, setFlag, taintFlag } from '../../src/cli/specs.js';
 
 describe('CLI flags', () => {
   it('reads --nodepool POOL=TYPE:COUNT[:MIN-MAX]', () => {
@@ -25,6 +30,52 @@ describe('CLI flags', () => {
     expect(setFlag('zip=007')).toEqual({ zip: '007' });
     expect(clusterSetFlag('west:message=hello west')).toEqual(['west', { message: 'hello west' }]);
     expect(() => setFlag('=x')).toThrow(/KEY=VALUE/);
+  });
+
+  it("reads Helm's whole --set grammar: several pairs, list indexes, list values, escaped dots and commas", () => {
+    expect(setFlag('a=1,b=2')).toEqual({ a: 1, b: 2 });
+    expect(setFlag('list[0]=x,list[2].name=z')).toEqual({ list: ['x', null, { name: 'z' }] });
+    expect(setFlag('matrix[0][1]=x')).toEqual({ matrix: [[null, 'x']] });
+    expect(setFlag('nodeSelector.kubernetes\\.io/os=linux')).toEqual({ nodeSelector: { 'kubernetes.io/os': 'linux' } });
+    expect(setFlag('hosts={a.example,b.example},port=80')).toEqual({ hosts: ['a.example', 'b.example'], port: 80 });
+    expect(setFlag('empty={}')).toEqual({ empty: [] });
+    expect(setFlag('msg=a\\,b,n=null,e=')).toEqual({ msg: 'a,b', n: null, e: '' });
+    for (const [bad, why] of [
+      ['a', /'a' has no '='/],
+      ['a=1,b', /'b' has no '='/],
+      ['a..b=1', /an empty key segment/],
+      ['a[x]=1', /list index must be a whole number/],
+      ['a[-1]=1', /list index must be a whole number/],
+      ['a[99999999]=1', /larger than 65536/],
+      ['a[0]b=1', /after a list index/],
+      ['a={x,y', /without '}'/],
+      ['[0]=1', /a list index without a key/],
+    ] as const) expect(() => setFlag(bad)).toThrow(why);
+  });
+
+  it('applies --set-json, --set, --set-string and --set-file over the values files, in Helm\'s order', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'flotilla-set-'));
+    const file = join(dir, 'values.yaml');
+    writeFileSync(file, 'image: { tag: "1.0", repo: web }\nports: [80, 443]\n');
+    const cert = join(dir, 'cert.pem');
+    writeFileSync(cert, '-----BEGIN CERTIFICATE-----\n');
+    const values = mergedValues([file], {
+      set: ['ports[1]=8443,image.tag=2.0', 'replicas=3'],
+      setString: ['replicas=3,debug=true'],
+      setJson: ['resources={"limits":{"cpu":"1","memory":"1Gi"}},tolerations=[{"key":"a","operator":"Exists"}]'],
+      setFile: ['tls.cert=' + cert],
+    });
+    expect(values).toEqual({
+      image: { tag: '2.0', repo: 'web' },
+      ports: [80, 8443],
+      replicas: '3', // --set-string after --set
+      debug: 'true',
+      resources: { limits: { cpu: '1', memory: '1Gi' } },
+      tolerations: [{ key: 'a', operator: 'Exists' }],
+      tls: { cert: '-----BEGIN CERTIFICATE-----\n' },
+    });
+    expect(() => setSyntax('json')('a={oops')).toThrow(/not JSON/);
+    expect(() => mergedValues([], { setFile: ['x=' + join(dir, 'missing')] })).toThrow(/cannot read/);
   });
 
   it('reads a selector override: kubectl selector syntax up to the first colon, then a --set', () => {
@@ -106,5 +157,28 @@ describe('following an operation on a terminal', () => {
     expect(error).toBeInstanceOf(CliError);
     expect((error as CliError).exitCode).toBe(4);
     expect(text().split('\n').slice(-3)).toEqual(['FAILED: provision demo: create control plane failed: quota', `Temporal Web UI: ${links.run}`, '']);
+  });
+});
+
+describe('credentials', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'flotilla-creds-'));
+  const path = join(dir, 'config.json');
+  const saved = { url: 'http://saved', token: 'saved-token', org: 'acme' };
+
+  it('reads a config from before contexts as the context default', () => {
+    writeFileSync(path, JSON.stringify(saved));
+    expect(readConfig(path)).toEqual({ currentContext: 'default', contexts: { default: saved } });
+  });
+
+  it('takes --context over $FLOTILLA_CONTEXT over the current context, and the environment over the saved URL and token', () => {
+    writeConfig({ currentContext: 'a', contexts: { a: saved, b: { ...saved, url: 'http://b', org: 'beta' } } }, path);
+    expect(resolveCredentials({}, {}, path)).toEqual(saved);
+    expect(resolveCredentials({}, { FLOTILLA_CONTEXT: 'b' }, path)).toMatchObject({ url: 'http://b', org: 'beta' });
+    expect(resolveCredentials({ context: 'a' }, { FLOTILLA_CONTEXT: 'b' }, path)).toMatchObject({ url: 'http://saved' });
+    // Another token: whose org it is, the API says, not the saved login.
+    expect(resolveCredentials({}, { FLOTILLA_TOKEN: 'other' }, path)).toEqual({ url: 'http://saved', token: 'other' });
+    expect(resolveCredentials({}, { FLOTILLA_URL: 'http://env', FLOTILLA_TOKEN: 't' }, join(dir, 'none.json'))).toEqual({ url: 'http://env', token: 't' });
+    expect(() => resolveCredentials({}, { FLOTILLA_URL: 'http://env' }, join(dir, 'none.json'))).toThrow(/not logged in/);
+    expect(() => resolveCredentials({ context: 'c' }, {}, path)).toThrow(/no context 'c'.*saved: a, b/);
   });
 });

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import type { Api } from '../api.js';
 import { contextOf, seg } from '../context.js';
+import { kubeconfigTarget, mergeKubeconfig } from '../kubeconfig-merge.js';
 import { usageError } from '../errors.js';
 import { details, dollars, print, table, type Format } from '../output.js';
 import { acceptedOperation, NO_WAIT_HELP, WAIT_HELP } from '../progress.js';
@@ -230,10 +231,16 @@ export function clusterCommands(program: Command): void {
 
   cluster
     .command('kubeconfig')
-    .description("print a running cluster's kubeconfig (YAML)")
+    .description("print a running cluster's kubeconfig (YAML), or merge it into $KUBECONFIG")
     .argument('<name>')
-    .action(async (name: string, _opts, command: Command) => {
+    .option('--merge', "write it into the first file of $KUBECONFIG (else ~/.kube/config), replacing entries of the same names, and make its context current")
+    .addHelpText('after', '\nExamples:\n  flotilla cluster kubeconfig demo > demo.yaml\n  flotilla cluster kubeconfig demo --merge && kubectl get nodes\n')
+    .action(async (name: string, opts: { merge?: boolean }, command: Command) => {
       const { api } = contextOf(command);
-      process.stdout.write(await api.inOrg<string>('GET', `/clusters/${seg(name)}/kubeconfig`));
+      const kubeconfig = await api.inOrg<string>('GET', `/clusters/${seg(name)}/kubeconfig`);
+      if (!opts.merge) return void process.stdout.write(kubeconfig);
+      const path = kubeconfigTarget();
+      const { context } = mergeKubeconfig(path, kubeconfig);
+      process.stdout.write(`Merged cluster ${name} into ${path}${context ? `; current context: ${context}` : ''}\n`);
     });
 }

@@ -3,7 +3,8 @@ import type { Api } from '../api.js';
 import { contextOf, seg } from '../context.js';
 import { operationFailed } from '../errors.js';
 import { details, print, table, type Format } from '../output.js';
-import { clusterSetFlag, collect, mergedValues, pairFlag, readMapFile, selectorSetFlag, setFlag } from '../specs.js';
+import { clusterSetFlag, collect, mergedValues, pairFlag, readMapFile, selectorSetFlag } from '../specs.js';
+import { setSyntax } from '../set-values.js';
 import { mergeValues, type Values } from '../../domain/values.js';
 import { acceptedOperation, NO_WAIT_HELP, WAIT_HELP } from '../progress.js';
 
@@ -80,7 +81,10 @@ export function deployCommands(program: Command): void {
     .option('--version <version>', 'the chart version')
     .option('-n, --namespace <namespace>', 'the namespace (default: default)')
     .option('-f, --values <file>', 'a values file (YAML or JSON); repeat to merge more', collect((f: string) => f))
-    .option('--set <KEY=VALUE>', 'a value, e.g. image.tag=2.0; repeat for more', collect(setFlag))
+    .option('--set <KEY=VALUE>', "values in Helm's grammar: a.b=1,list[0]=x,a\\.dotted=y,l={x,y}; repeat for more", collect(setSyntax('set')))
+    .option('--set-string <KEY=VALUE>', 'as --set, every value a string', collect(setSyntax('string')))
+    .option('--set-json <KEY=JSON>', 'as --set, values in JSON, e.g. \'resources={"cpu":"1"}\'', collect(setSyntax('json')))
+    .option('--set-file <KEY=PATH>', "as --set, each value a file's contents", collect(setSyntax('file')))
     .option('--selector-set <SELECTOR:KEY=VALUE>', "a value for the clusters a label selector picks, e.g. 'tier=gold:replicas=3'; in order, after the common values", collect(selectorSetFlag))
     .option('--cluster-values <CLUSTER=FILE>', "a values file for one cluster, merged over the common values", collect(pairFlag))
     .option('--cluster-set <CLUSTER:KEY=VALUE>', 'a value for one cluster, e.g. west:message=hi', collect(clusterSetFlag))
@@ -96,7 +100,7 @@ export function deployCommands(program: Command): void {
         ...(opts.release ? { releaseName: opts.release } : {}),
         ...(opts.version ? { version: opts.version } : {}),
         ...(opts.namespace ? { namespace: opts.namespace } : {}),
-        values: mergedValues(opts.values, opts.set),
+        values: mergedValues(opts.values, opts),
         valueOverridesBySelector: opts.selectorSet ?? [],
         valueOverrides: overrides(opts.clusterValues, opts.clusterSet),
         autoSync: opts.autoSync === true,

@@ -1,11 +1,11 @@
 import type { Command } from 'commander';
 import { PROVIDER_CLOUDS, providerOfCloud } from '../../domain/catalogue/clouds.js';
 import { CLOUDS, type Cloud } from '../../domain/catalogue/data-format.js';
-import type { Values } from '../../domain/values.js';
 import { contextOf } from '../context.js';
 import { usageError } from '../errors.js';
 import { dollars, print, table } from '../output.js';
-import { collect, mergedValues, setFlag } from '../specs.js';
+import { setSyntax } from '../set-values.js';
+import { collect, mergedValues } from '../specs.js';
 
 interface Recommendation {
   provider: string;
@@ -48,11 +48,11 @@ function workloadLines(w: Workload): string {
 }
 
 /** Where the requirement comes from: --cpu and --memory, --chart, or --deployment GROUP/RELEASE; exactly one. */
-function requirementSource(opts: { cpu?: number; memory?: number; gpu?: number; chart?: string; deployment?: string; version?: string; values?: string[]; set?: Values[] }): object {
+function requirementSource(opts: { cpu?: number; memory?: number; gpu?: number; chart?: string; deployment?: string; version?: string; values?: string[]; set?: string[] }): object {
   const chosen = [opts.cpu !== undefined || opts.memory !== undefined, opts.chart !== undefined, opts.deployment !== undefined].filter(Boolean).length;
   if (chosen !== 1) throw usageError('give --cpu and --memory, or --chart, or --deployment GROUP/RELEASE (one of them)');
   const hasValues = (opts.values?.length ?? 0) > 0 || (opts.set?.length ?? 0) > 0;
-  const values = hasValues ? { values: mergedValues(opts.values, opts.set) } : {};
+  const values = hasValues ? { values: mergedValues(opts.values, { set: opts.set ?? [] }) } : {};
   if (opts.chart !== undefined) return { chart: opts.chart, ...(opts.version ? { version: opts.version } : {}), ...values };
   if (opts.deployment !== undefined) {
     const match = /^([^/]+)\/([^/]+)$/.exec(opts.deployment);
@@ -82,7 +82,7 @@ export function recommendCommand(program: Command): void {
     .option('--chart <chart>', "size for this chart's pods: <repo>/<chart> of a registered repository, or a chart under the chart roots")
     .option('--version <version>', "the chart's version (with --chart)")
     .option('-f, --values <file>', 'a values file (YAML or JSON) for the chart; repeat to merge more; with --deployment, merged over its values', collect((f: string) => f))
-    .option('--set <KEY=VALUE>', 'a value, e.g. web.replicas=5; repeat for more', collect(setFlag))
+    .option('--set <KEY=VALUE>', "values in Helm's --set grammar, e.g. web.replicas=5; repeat for more", collect(setSyntax('set')))
     .option('--deployment <GROUP/RELEASE>', "size for an existing deployment's chart and values")
     .option('--gpu-model <model>', 'only GPUs of this model, e.g. L4, A100')
     .option('--provider <clouds>', 'comma-separated: aws, gcp, azure (or eks, gke, aks); default all')
