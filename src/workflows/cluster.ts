@@ -18,7 +18,7 @@ import {
 import { clusterView, summarizeOperation, type ClusterState, type ClusterView, type OperationSummary } from '../domain/cluster-state.js';
 import type { MembershipActivities } from '../activities/membership.js';
 import { clusterRef, providerInfo, type ClusterSpec, type ClusterStatus, type NodePoolSpec } from '../domain/cluster.js';
-import { clusterOperationId, deleteWorkflowId, nodePoolWorkflowId, provisionWorkflowId } from '../domain/ids.js';
+import { clusterOperationId, deleteWorkflowId, nodePoolWorkflowId, provisionWorkflowId, WORKFLOW_TASK_QUEUE } from '../domain/ids.js';
 import { isFinished, type Operation, type OperationRequest, type Step, type StepsResult } from '../domain/operations.js';
 import { FailureType, type Problem } from '../domain/problems.js';
 import { applyNodePoolChanges, MAX_NODE_POOLS, nodePoolProblems } from '../domain/validation.js';
@@ -55,8 +55,9 @@ export interface ClusterWorkflowInput {
   historyLimit?: number;
 }
 
-// Served by the workflows' own workers (src/worker.ts), which hold a Temporal client.
-const membership = proxyActivities<MembershipActivities>({ startToCloseTimeout: '1 minute', retry: { maximumAttempts: 5 } });
+// Served by the workflows' own workers (src/worker.ts), which hold a Temporal client: on their
+// queue by name, so an entity run on a queue of its own (a test's worker) still reaches them.
+const membership = proxyActivities<MembershipActivities>({ taskQueue: WORKFLOW_TASK_QUEUE, startToCloseTimeout: '1 minute', retry: { maximumAttempts: 5 } });
 
 const DEFAULT_HISTORY_LIMIT = 2000;
 const UNREACHABLE = 'API server unreachable';

@@ -26,7 +26,7 @@ import {
   type TargetRecord,
 } from '../domain/groups.js';
 import { sameTargets } from '../domain/deployment.js';
-import { deploymentOperationId, groupWorkflowId, HELM_TASK_QUEUE } from '../domain/ids.js';
+import { deploymentOperationId, groupWorkflowId, HELM_TASK_QUEUE, WORKFLOW_TASK_QUEUE } from '../domain/ids.js';
 import { mergeValues, type Values } from '../domain/values.js';
 import { specValuesProblems, targetRelease, targetValues, unrenderableMessage } from '../domain/target-values.js';
 import type { Problem } from '../domain/problems.js';
@@ -72,8 +72,9 @@ const helm = proxyActivities<HelmActivities>({
 // Served with the workflows: reads of the org's provider profiles (docs/architecture.md, decision 11).
 const profileStore = proxyActivities<ProfileActivities>({ startToCloseTimeout: '1 minute', retry: { maximumAttempts: 5 } });
 
-// Served by the workflows' own workers (src/worker.ts), which hold a Temporal client.
-const membership = proxyActivities<MembershipActivities>({ startToCloseTimeout: '1 minute', retry: { maximumAttempts: 5 } });
+// Served by the workflows' own workers (src/worker.ts), which hold a Temporal client: on their
+// queue by name, so an entity run on a queue of its own (a test's worker) still reaches them.
+const membership = proxyActivities<MembershipActivities>({ taskQueue: WORKFLOW_TASK_QUEUE, startToCloseTimeout: '1 minute', retry: { maximumAttempts: 5 } });
 
 const KEEP_OPERATIONS = 30;
 const KEEP_REQUEST_IDS = 200;
