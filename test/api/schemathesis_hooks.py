@@ -14,9 +14,11 @@ from schemathesis.openapi.checks import RejectedPositiveData
 
 ORG = "/api/v1/orgs/{org}"
 # A cursor is signed by the API: one it did not hand out is refused.
-LISTS = ["/clusters", "/clusters/{name}/nodepools", "/clustergroups", "/clustergroups/{group}/deployments", "/secrets", "/helm-repositories"]
+LISTS = ["/clusters", "/clusters/{name}/nodepools", "/clustergroups", "/clustergroups/{group}/deployments", "/secrets", "/helm-repositories", "/profiles"]
 POOL_FIELDS = ["name", "instanceType", "count", "minCount", "maxCount", "autoscaling", "labels", "taints"]
-DEPLOYMENT_FIELDS = ["chart", "values", "valueOverrides"]
+DEPLOYMENT_FIELDS = ["chart", "values", "valueOverrides", "valueOverridesBySelector"]
+# Label selectors, annotation keys and storage class names in Kubernetes' syntax.
+PROFILE_FIELDS = ["clusterSelector", "serviceAnnotations", "storageClasses", "proxy"]
 
 BEYOND_THE_SCHEMA = {
     **{f"GET {ORG}{path}": ["cursor"] for path in LISTS},
@@ -35,12 +37,15 @@ BEYOND_THE_SCHEMA = {
     # The cluster's provider decides (the cluster entity checks when it exists).
     f"POST {ORG}/clusters/{{name}}/nodepools": POOL_FIELDS,
     f"PUT {ORG}/clusters/{{name}}/nodepools/{{pool}}": POOL_FIELDS,
-    # Members must be clusters of this org in no other group.
-    f"POST {ORG}/clustergroups": ["members"],
+    # Members must be clusters of this org in no other group; members or a selector (in Kubernetes' syntax), not both.
+    f"POST {ORG}/clustergroups": ["members", "selector"],
     f"PUT {ORG}/clustergroups/{{group}}": ["members"],
-    # Charts under the chart roots or of a registered repository; values within size and depth; overrides for members only.
+    # Charts under the chart roots or of a registered repository; values within size and depth, with known placeholders; selectors in Kubernetes' syntax.
     f"POST {ORG}/clustergroups/{{group}}/deployments": DEPLOYMENT_FIELDS,
     f"PUT {ORG}/clustergroups/{{group}}/deployments/{{release}}": DEPLOYMENT_FIELDS,
+    # Selectors and keys in Kubernetes' syntax; at most 50 profiles; a name is taken or not there.
+    f"POST {ORG}/profiles": [*PROFILE_FIELDS, "name"],
+    f"PUT {ORG}/profiles/{{name}}": PROFILE_FIELDS,
     # The endpoint policy decides which URLs may be reached; at most 100 repositories.
     f"POST {ORG}/helm-repositories": ["url", "name"],
     # A kubeconfig must be one (YAML, without exec, file references or proxies, a server the policy allows); a GCP key must be JSON.
