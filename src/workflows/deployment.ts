@@ -69,8 +69,8 @@ const helm = proxyActivities<HelmActivities>({
   retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumAttempts: 3 },
 });
 
-// Served with the workflows: reads of the org's provider profiles (docs/architecture.md, decision 11).
-const profileStore = proxyActivities<ProfileActivities>({ startToCloseTimeout: '1 minute', retry: { maximumAttempts: 5 } });
+// Served with the workflows, on their queue by name (as membership): reads of the org's provider profiles (docs/architecture.md, decision 11).
+const profileStore = proxyActivities<ProfileActivities>({ taskQueue: WORKFLOW_TASK_QUEUE, startToCloseTimeout: '1 minute', retry: { maximumAttempts: 5 } });
 
 // Served by the workflows' own workers (src/worker.ts), which hold a Temporal client: on their
 // queue by name, so an entity run on a queue of its own (a test's worker) still reaches them.
