@@ -12,9 +12,10 @@ import { notes, table, writeReport, type Report, type SectionResult } from './li
 import { BenchStack } from './lib/stack.js';
 import { orchestration } from './orchestration.js';
 import { reconcile } from './reconcile.js';
+import { rollout } from './rollout.js';
 import { requireNodeMajor } from '../src/node-version.js';
 
-const BENCHMARKS: Record<string, (ctx: BenchContext) => Promise<SectionResult>> = { fanout, reconcile, orchestration, api };
+const BENCHMARKS: Record<string, (ctx: BenchContext) => Promise<SectionResult>> = { fanout, reconcile, orchestration, api, rollout };
 /** The benchmarks that share the KWOK clusters; after the last of them the clusters go, leaving the CPU to the rest. */
 const ON_KWOK = ['fanout', 'reconcile'];
 

@@ -279,6 +279,35 @@ async function fleetPaths(): Promise<void> {
     await api('DELETE', '/clustergroups/fleet/deployments/extra', undefined, 202);
     await gone('/clustergroups/fleet/deployments/extra');
 
+    // A rollout in waves: a pause, manual approvals between waves; then a wave that does not turn
+    // healthy (an override asks for a node label no node has), rolled back; then one aborted.
+    const rolloutOp = (ready: (op: any) => boolean, what: string) =>
+      eventually(async () => {
+        const op = (await api('GET', '/clustergroups/fleet/deployments/waves')).body.operations?.at(-1);
+        return op && ready(op) ? op : undefined;
+      }, what, 180_000);
+    const threeWaves = [{ clusters: ['east'] }, { clusters: ['west'] }, { percent: 50 }];
+    await api('POST', '/clustergroups/fleet/deployments', { releaseName: 'waves', chart, namespace: 'apps', values: { message: 'v1' }, rollout: { waves: threeWaves, approval: 'manual', maxParallel: 1, pauseBetweenWavesSeconds: 1 } }, 202);
+    await rolloutOp((op) => op.rollout?.awaitingApproval, 'waves waiting after wave 1');
+    await api('POST', '/clustergroups/fleet/deployments/waves/rollout/pause', undefined, 200);
+    await api('POST', '/clustergroups/fleet/deployments/waves/rollout/approve', undefined, 200);
+    await api('POST', '/clustergroups/fleet/deployments/waves/rollout/resume', undefined, 200);
+    await rolloutOp((op) => op.rollout?.current === 2 && op.rollout.awaitingApproval, 'waves waiting after wave 2');
+    await api('POST', '/clustergroups/fleet/deployments/waves/rollout/approve', undefined, 200);
+    await deployment('waves', deployedOn(...clusters), 'waves rolled out');
+    const failing = await api('PUT', '/clustergroups/fleet/deployments/waves', {
+      chart, namespace: 'apps', values: { message: 'v2' }, valueOverrides: { west: { nodeSelector: { disk: 'nvme' } } }, rollout: { waves: threeWaves, healthTimeoutSeconds: 10 },
+    }, 202);
+    await rolloutOp((op) => op.id === failing.body.id && op.state === 'FAILED', 'waves rolled back');
+    const halting = await api('PUT', '/clustergroups/fleet/deployments/waves', { chart, namespace: 'apps', reuseValues: true, rollout: { waves: [{ clusters: ['west'] }], healthTimeoutSeconds: 10, onFailure: 'halt' } }, 202);
+    await rolloutOp((op) => op.id === halting.body.id && op.state === 'FAILED', 'waves halted');
+    const aborting = await api('PUT', '/clustergroups/fleet/deployments/waves', { chart, namespace: 'apps', values: { message: 'v3' }, rollout: { waves: threeWaves, approval: 'manual' } }, 202);
+    await rolloutOp((op) => op.id === aborting.body.id && op.rollout?.awaitingApproval, 'waves waiting to be aborted');
+    await api('POST', '/clustergroups/fleet/deployments/waves/rollout/abort', undefined, 200);
+    await rolloutOp((op) => op.id === aborting.body.id && op.state === 'FAILED', 'waves aborted');
+    await api('DELETE', '/clustergroups/fleet/deployments/waves', undefined, 202);
+    await gone('/clustergroups/fleet/deployments/waves');
+
     // The group deleted by force: its deployment first.
     await api('POST', '/clustergroups/fleet/deployments', { releaseName: 'last', chart, namespace: 'apps' }, 202);
     await deployment('last', deployedOn(...clusters), 'last deployed');

@@ -41,6 +41,8 @@ export interface WorkerSettings {
   providers: ('kwok' | 'sim')[];
   /** Serve the helm and reconcile queues. */
   helm?: boolean;
+  /** Serve the helm queue with helm faked in memory (test/helpers/fake-helm.ts), for sim clusters. */
+  fakeHelm?: boolean;
   /** Latency of every sim cloud call. */
   simLatencyMs?: number;
 }
@@ -209,6 +211,7 @@ export class BenchStack {
         FLOTILLA_WORKFLOW_BUNDLE: this.bundlePath,
         BENCH_PROVIDERS: settings.providers.join(','),
         BENCH_HELM: String(settings.helm ?? false),
+        BENCH_FAKE_HELM: String(settings.fakeHelm ?? false),
         FLOTILLA_SIM_LATENCY_MS: String(settings.simLatencyMs ?? 0),
       },
       join(this.dir, 'worker.log'),

@@ -6,6 +6,7 @@ import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import { createRequire, syncBuiltinESMExports } from 'node:module';
 import { basename, join } from 'node:path';
+import { FakeHelm } from '../../test/helpers/fake-helm.js';
 import { helmActivities, type HelmActivities } from '../../src/activities/helm.js';
 import { tenantAccess } from '../../src/adapters/tenant-access.js';
 import { Helm } from '../../src/adapters/helm/helm.js';
@@ -81,6 +82,10 @@ async function main(): Promise<void> {
     const realCheck = helm.helmCheck;
     helm.helmCheck = async (target, ...rest) =>
       instantReads ? { clusterName: target.name, provider: target.provider, status: 'DEPLOYED', stale: false, lastCheckedAt: new Date().toISOString() } : realCheck(target, ...rest);
+  }
+  if (process.env.BENCH_FAKE_HELM === 'true') {
+    const fake = new FakeHelm();
+    helm = helmActivities(fake.adapter(), fake.kubeconfigs('sim'));
   }
   const { taskQueues: _all, ...tuning } = config.worker;
   const workers = await createWorkers({

@@ -8,6 +8,7 @@ import { targetValues, unrenderableMessage } from '../domain/target-values.js';
 import { appliedProfiles, profilesFor, withProfileDrift } from '../domain/profiles.js';
 import type { ProfileGateway } from './profile-gateway.js';
 import type { Problem } from '../domain/problems.js';
+import { withRecordedHealth, type RolloutAction } from '../domain/rollout.js';
 import { deploymentEntity, groupEntity, withStart } from '../temporal/entity-starts.js';
 import { CREATE_REQUEST_ID } from '../workflows/group.js';
 import {
@@ -16,6 +17,7 @@ import {
   deleteGroupUpdate,
   deploymentStateQuery,
   editDeploymentUpdate,
+  rolloutActionUpdate,
   setGroupMembersUpdate,
   syncDeploymentUpdate,
   type EditDeploymentRequest,
@@ -159,7 +161,7 @@ export class GroupGateway {
         const desired = { values: values.values, ...(state.spec.version ? { chartVersion: state.spec.version } : {}) };
         try {
           const read = await withTimeout(this.access.releaseStatus(target, { name: release, namespace: state.spec.namespace }, desired), LIVE_READ_MS);
-          return withProfileDrift(read, state.appliedProfiles?.[target.name], appliedProfiles(profilesFor(profiles, target)));
+          return withProfileDrift(withRecordedHealth(read, state.results[target.name]), state.appliedProfiles?.[target.name], appliedProfiles(profilesFor(profiles, target)));
         } catch (err) {
           const unknown: TargetRecord = {
             clusterName: target.name,
@@ -200,6 +202,10 @@ export class GroupGateway {
 
   async syncDeployment(org: string, group: string, release: string, requestId: string): Promise<DeploymentOperation> {
     return this.deploymentUpdate(org, group, release, (h) => h.executeUpdate(syncDeploymentUpdate, { args: [{ requestId }], updateId: requestId }));
+  }
+
+  async rolloutAction(org: string, group: string, release: string, action: RolloutAction): Promise<DeploymentOperation> {
+    return this.deploymentUpdate(org, group, release, (h) => h.executeUpdate(rolloutActionUpdate, { args: [{ action }] }));
   }
 
   async deleteDeployment(org: string, group: string, release: string, force: boolean, requestId: string): Promise<DeploymentOperation> {

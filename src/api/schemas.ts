@@ -11,6 +11,7 @@ import { recommendationProblems } from '../domain/recommend/recommend.js';
 import { clusterRequestProblems, MAX_NODE_POOLS } from '../domain/validation.js';
 import { valuesProblems } from '../domain/values.js';
 import { templateProblems } from '../domain/value-templates.js';
+import { DEFAULT_HEALTH_TIMEOUT_SECONDS, MAX_HEALTH_TIMEOUT_SECONDS } from '../domain/rollout.js';
 import { pageFields } from './pagination.js';
 
 // Shapes here; the rules a schema cannot express live in src/domain/validation.ts
@@ -200,6 +201,27 @@ const values = z.record(z.string().max(253), z.unknown()).superRefine((doc, ctx)
   addProblems(ctx, size.length ? size : templateProblems(doc, []));
 });
 
+/** Waves of a progressive rollout (src/domain/rollout.ts); each wave one of three forms. */
+export const Rollout = z.strictObject({
+  waves: z
+    .array(
+      z.union([
+        z.strictObject({ clusters: z.array(dnsLabel).min(1).max(100) }),
+        z.strictObject({ selector: labelSelector }),
+        z.strictObject({ percent: z.number().gt(0).max(100) }),
+      ]),
+    )
+    .min(1)
+    .max(20),
+  maxParallel: z.number().int().min(1).max(100).optional(),
+  healthTimeoutSeconds: z.number().int().min(1).max(MAX_HEALTH_TIMEOUT_SECONDS).default(DEFAULT_HEALTH_TIMEOUT_SECONDS),
+  onFailure: z.enum(['rollback', 'halt']).default('rollback'),
+  pauseBetweenWavesSeconds: z.number().int().min(0).max(86_400).optional(),
+  approval: z.literal('manual').optional(),
+});
+
+export const RolloutActionParams = z.strictObject({ action: z.enum(['pause', 'resume', 'abort', 'approve']) });
+
 const deploymentFields = {
   chart: z.string().min(1).max(512),
   // A version or a constraint (`1.2.3`, `^1.2`, `>=1.0 <2`); never starting with '-', which helm would read as a flag.
@@ -214,6 +236,7 @@ const deploymentFields = {
   valueOverrides: z.record(dnsLabel, values).default({}).meta({ description: 'per cluster name, applied last; may name a cluster that is not a member yet' }),
   autoSync: z.boolean().default(false),
   installOnJoin: z.boolean().default(true).meta({ description: 'false: a cluster that joins the group waits for a sync (or an autoSync repair) before the release is installed there' }),
+  rollout: Rollout.optional(),
 };
 
 export const DeploymentCreate = z.strictObject({

@@ -2,6 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Api } from './api.js';
 import { operationFailed, timedOut } from './errors.js';
 import { print, type Format } from './output.js';
+import type { RolloutProgress } from '../domain/rollout.js';
 
 /** GET /operations/{id}, for a cluster or a deployment operation. */
 export interface OperationView {
@@ -21,6 +22,7 @@ export interface OperationView {
   targets?: string[];
   results?: { clusterName: string; status: string; message?: string }[];
   skipped?: string[];
+  rollout?: RolloutProgress;
 }
 
 const POLL_MS = 500;
@@ -36,6 +38,7 @@ export function progressLine(op: OperationView): string {
   }
   // A deployment's apply and check record each target as it finishes; its delete records only failures.
   if (op.type === 'delete') return `${subject}: ${op.state.toLowerCase()}`;
+  if (op.rollout) return `${subject}: ${rolloutLine(op.rollout)}`;
   return `${subject}: ${op.results?.length ?? 0}/${op.targets?.length ?? 0} targets`;
 }
 
@@ -70,6 +73,13 @@ export async function follow(api: Api, operationId: string, onSuccess?: () => Pr
   // Reported above, outcome and link last: the error adds only the exit code.
   if (op.state !== 'SUCCEEDED') throw operationFailed('');
   return op;
+}
+
+/** `wave 2/3: east HEALTHY, west PROGRESSING` and what the rollout waits for: a line per wave and per change as it goes. */
+function rolloutLine(progress: RolloutProgress): string {
+  const wave = progress.waves[progress.current]!;
+  const waiting = progress.aborted ? ', aborting' : progress.awaitingApproval ? ', waiting for approval (deploy rollout approve)' : progress.paused ? ', paused (deploy rollout resume)' : '';
+  return `wave ${progress.current + 1}/${progress.waves.length} ${wave.state}: ${wave.targets.map((t) => `${t.clusterName} ${t.health}`).join(', ')}${waiting}`;
 }
 
 function outcome(op: OperationView): string {

@@ -5,6 +5,7 @@ import { TAINT_EFFECTS, type NodePoolSpec, type Taint } from '../domain/cluster.
 import { mergeValues, type Values } from '../domain/values.js';
 import { parseSelector, type LabelSelector } from '../domain/label-selector.js';
 import type { SelectorOverride } from '../domain/target-values.js';
+import type { WaveSpec } from '../domain/rollout.js';
 import { usageError } from './errors.js';
 import { applySets } from './set-values.js';
 
@@ -76,6 +77,16 @@ export function selectorSetFlag(text: string): SelectorOverride {
   const at = text.indexOf(':');
   if (at <= 0) throw new InvalidArgumentError('expected SELECTOR:KEY=VALUE, e.g. tier=gold:replicas=3');
   return { selector: selectorFlag(text.slice(0, at)), values: setFlag(text.slice(at + 1)) };
+}
+
+/** `--wave`: `east,west` (clusters), `25%` (a share of the targets) or `selector:tier=gold,env in (prod)`. */
+export function waveFlag(text: string): WaveSpec {
+  if (text.startsWith('selector:')) return { selector: selectorFlag(text.slice('selector:'.length)) };
+  const percent = /^(\d+(?:\.\d+)?)%$/.exec(text);
+  if (percent) return { percent: Number(percent[1]) };
+  const clusters = text.split(',').map((c) => c.trim());
+  if (clusters.some((c) => c === '')) throw new InvalidArgumentError('expected CLUSTER[,CLUSTER...], N% or selector:SELECTOR');
+  return { clusters };
 }
 
 /** A YAML (or JSON) file that must hold a map. */

@@ -1,8 +1,12 @@
 import type { ClusterRef } from './cluster.js';
 import type { Values } from './values.js';
 
-/** A target's state (docs/architecture.md, decision 5); Helm's pending states are kept as PENDING_*. */
-export type TargetStatus = 'DEPLOYED' | 'STALE' | 'NOT_INSTALLED' | 'UNKNOWN' | 'FAILED' | `PENDING_${string}`;
+/**
+ * A target's state (docs/architecture.md, decision 5); Helm's pending states are kept as PENDING_*.
+ * DEPLOYED means healthy too: installed and not yet ready is PROGRESSING, and still not ready when
+ * the health gate gave up, DEGRADED (with the reason).
+ */
+export type TargetStatus = 'DEPLOYED' | 'PROGRESSING' | 'DEGRADED' | 'STALE' | 'NOT_INSTALLED' | 'UNINSTALLING' | 'UNKNOWN' | 'FAILED' | `PENDING_${string}`;
 
 /** What Helm reports of a release on one cluster. */
 export interface ObservedRelease {
@@ -49,6 +53,11 @@ export function targetStatus(observed: ObservedRelease | undefined, desired: Des
   if (!observed) return { status: 'NOT_INSTALLED', stale: true, reason: 'release not installed' };
   const helmStatus = observed.status.toLowerCase();
   if (helmStatus === 'failed') return { status: 'FAILED', stale: true, reason: 'helm reports the release failed' };
+  // Helm's other states are not a running release either (an uninstalling one once showed as DEPLOYED).
+  if (helmStatus === 'uninstalling') return { status: 'UNINSTALLING', stale: true, reason: 'helm is uninstalling the release' };
+  if (helmStatus === 'uninstalled') return { status: 'NOT_INSTALLED', stale: true, reason: 'release uninstalled (history kept)' };
+  if (helmStatus === 'superseded') return { status: 'STALE', stale: true, reason: "helm's latest record of the release is superseded" };
+  if (helmStatus === 'unknown') return { status: 'UNKNOWN', stale: true, reason: 'helm reports the release state unknown' };
   if (helmStatus.startsWith('pending-')) return { status: `PENDING_${helmStatus.slice(8).toUpperCase()}`, stale: false };
   if (desired.chartVersion && observed.chartVersion !== desired.chartVersion) {
     return { status: 'STALE', stale: true, reason: `chart version ${observed.chartVersion}, want ${desired.chartVersion}` };

@@ -5,6 +5,7 @@ import type { OperationState } from './operations.js';
 import type { Problem } from './problems.js';
 import type { SelectorOverride } from './target-values.js';
 import type { AppliedProfile } from './profiles.js';
+import type { RolloutProgress, RolloutSpec } from './rollout.js';
 import type { Values } from './values.js';
 
 export interface GroupView {
@@ -90,6 +91,8 @@ export interface DeploymentSpec {
   autoSync: boolean;
   /** false: a cluster that joins the group waits for a sync before the release is installed there (absent: true). */
   installOnJoin?: boolean;
+  /** Apply wave after wave behind health gates; without it every target at once. */
+  rollout?: RolloutSpec;
 }
 
 /** One target cluster's last known state of the release. */
@@ -123,6 +126,8 @@ export type DeploymentOperation = DeploymentOperationRequest & {
   /** Per target outcome of this operation. */
   results: TargetRecord[];
   skipped?: string[];
+  /** An apply by waves: where it stands (src/domain/rollout.ts). */
+  rollout?: RolloutProgress;
   error?: string;
   createdAt: string;
   finishedAt?: string;

@@ -1,5 +1,6 @@
 import {
   ApplicationFailure,
+  condition,
   continueAsNew,
   getExternalWorkflowHandle,
   patched,
@@ -26,6 +27,16 @@ import {
   type TargetRecord,
 } from '../domain/groups.js';
 import { sameTargets } from '../domain/deployment.js';
+import {
+  actionRefusal,
+  DEFAULT_HEALTH_TIMEOUT_SECONDS,
+  resolveWaves,
+  startProgress,
+  type RolloutProgress,
+  type RolloutSpec,
+  type TargetHealth,
+  type WaveProgress,
+} from '../domain/rollout.js';
 import { deploymentOperationId, groupWorkflowId, HELM_TASK_QUEUE, WORKFLOW_TASK_QUEUE } from '../domain/ids.js';
 import { mergeValues, type Values } from '../domain/values.js';
 import { specValuesProblems, targetRelease, targetValues, unrenderableMessage } from '../domain/target-values.js';
@@ -42,6 +53,7 @@ import {
   deploymentTargetsSignal,
   editDeploymentUpdate,
   reconcileSignal,
+  rolloutActionUpdate,
   type EditDeploymentRequest,
   syncDeploymentUpdate,
 } from './messages.js';
@@ -177,6 +189,25 @@ class DeploymentEntity {
         if (!this.ledger.known(requestId) && this.deleting()) throw conflict('the deployment is being deleted');
       },
     });
+    setHandler(
+      rolloutActionUpdate,
+      ({ action }) => {
+        const op = this.runningRollout()!;
+        const progress = op.rollout!;
+        if (action === 'pause') progress.paused = true;
+        if (action === 'resume') progress.paused = false;
+        if (action === 'approve') progress.awaitingApproval = false;
+        if (action === 'abort') progress.aborted = true;
+        this.publish();
+        return op;
+      },
+      {
+        validator: ({ action }) => {
+          const refusal = actionRefusal(this.runningRollout()?.rollout, action);
+          if (refusal) throw conflict(refusal);
+        },
+      },
+    );
     setHandler(deleteDeploymentUpdate, ({ requestId, force }) => this.enqueue({ type: 'delete', force: force ?? false }, requestId));
     setHandler(deploymentTargetsSignal, (targets) => {
       // The group tells all its deployments when members change; one started while it was telling
@@ -198,6 +229,10 @@ class DeploymentEntity {
     });
   }
 
+  private runningRollout(): DeploymentOperation | undefined {
+    return this.ledger.find((op) => op.state === 'RUNNING' && op.rollout !== undefined);
+  }
+
   /** Queues an operation, or answers a retried request with the operation it made. */
   private enqueue(request: DeploymentOperationRequest, requestId: string): DeploymentOperation {
     const known = this.ledger.known(requestId);
@@ -212,6 +247,11 @@ class DeploymentEntity {
     }));
     this.publish();
     return op;
+  }
+
+  /** A delete waits behind the running operation: a rollout waiting on a pause or an approval gives way to it. */
+  private deleteQueued(): boolean {
+    return this.ledger.find((op) => op.type === 'delete' && op.state === 'QUEUED') !== undefined;
   }
 
   private deleting(): boolean {
@@ -260,7 +300,10 @@ class DeploymentEntity {
     }
   }
 
-  /** Install or upgrade on every target (or `only` those, for a repair), uninstall from clusters that left: each on its own, all at once. */
+  /**
+   * Install or upgrade on every target (or `only` those, for a repair), uninstall from clusters that
+   * left: each target on its own; all at once, or wave after wave when the spec has a rollout.
+   */
   private async apply(op: DeploymentOperation, only?: readonly string[]): Promise<void> {
     const { state } = this;
     const targets = only ? state.targets.filter((t) => only.includes(t.name)) : state.targets;
@@ -277,14 +320,13 @@ class DeploymentEntity {
       const target = targets.find((t) => t.name === cluster)!;
       this.record(op, { clusterName: cluster, provider: target.provider, status: 'FAILED', stale: true, message: `release '${this.release}' on cluster '${cluster}' belongs to ${holder}`, lastCheckedAt: now() });
     }
+    const applying = targets.filter((t) => !waiting.includes(t) && !held[t.name]);
+    // DEPLOYED means healthy (issue 16, point 6); runs recorded before the gate did not wait for it.
+    const gated = patched('apply-health-gate');
+    const rollout = gated && !only ? state.spec.rollout : undefined;
+    const healthTimeout = state.spec.rollout?.healthTimeoutSeconds ?? DEFAULT_HEALTH_TIMEOUT_SECONDS;
     await Promise.all([
-      ...targets.filter((t) => !waiting.includes(t) && !held[t.name]).map(async (target) => {
-        const result = await this.applyTo(target, profiles);
-        this.record(op, result);
-        if (result.status !== 'FAILED' && result.status !== 'UNKNOWN' && !state.installedOn.some((r) => r.name === target.name)) {
-          state.installedOn.push(target);
-        }
-      }),
+      rollout ? this.rollOut(op, rollout, applying, profiles) : Promise.all(applying.map((target) => this.applyTarget(op, target, profiles, gated ? healthTimeout : undefined))),
       ...departed.map(async (ref) => {
         try {
           await helm.helmRemove(ref, { name: this.release, namespace: state.spec.namespace });
@@ -297,7 +339,117 @@ class DeploymentEntity {
     ]);
     const statuses = state.targets.filter((t) => !waiting.includes(t)).map((t) => state.results[t.name]?.status);
     state.status = statuses.every((s) => s === 'DEPLOYED') ? 'DEPLOYED' : statuses.some((s) => s === 'DEPLOYED') ? 'PARTIAL' : 'FAILED';
-    if (state.status !== 'DEPLOYED') op.error = 'not every target is deployed; see results';
+    if (state.status !== 'DEPLOYED') op.error ??= 'not every target is deployed; see results';
+  }
+
+  /**
+   * Installs or upgrades one target; with a health timeout, then waits (PROGRESSING) until its
+   * workloads are ready: DEPLOYED, or DEGRADED with the reason when the timeout passes first.
+   */
+  private async applyTarget(op: DeploymentOperation, target: ClusterRef, profiles: readonly Profile[], healthTimeout?: number, mark?: (health: TargetHealth, reason?: string) => void): Promise<TargetRecord> {
+    const { state } = this;
+    const result = await this.applyTo(target, profiles);
+    this.record(op, healthTimeout === undefined || result.status !== 'DEPLOYED' ? result : { ...result, status: 'PROGRESSING' });
+    if (result.status !== 'FAILED' && result.status !== 'UNKNOWN' && !state.installedOn.some((r) => r.name === target.name)) {
+      state.installedOn.push(target);
+    }
+    if (healthTimeout === undefined || result.status !== 'DEPLOYED') {
+      mark?.('FAILED', result.message ?? result.status);
+      return result;
+    }
+    mark?.('PROGRESSING');
+    const deadline = new Date(Date.now() + healthTimeout * 1000).toISOString();
+    const health = await healthGate(healthTimeout)
+      .helmAwaitHealthy(target, { name: this.release, namespace: state.spec.namespace }, { revision: result.revision!, deadline })
+      .catch((err) => failed(target, err));
+    mark?.(health.status === 'DEPLOYED' ? 'HEALTHY' : 'DEGRADED', health.message);
+    return this.record(op, { ...health, ...(result.chartVersion ? { chartVersion: result.chartVersion } : {}), revision: result.revision! });
+  }
+
+  /**
+   * Wave after wave (src/domain/rollout.ts): each waits for pauses, the pause between waves and a
+   * manual approval; a wave whose targets do not all turn healthy stops the rollout, and with
+   * `rollback` its targets go back to their previous revision. Later waves are not touched.
+   */
+  private async rollOut(op: DeploymentOperation, rollout: RolloutSpec, targets: readonly ClusterRef[], profiles: readonly Profile[]): Promise<void> {
+    const waves = resolveWaves(rollout, targets);
+    const progress = (op.rollout = startProgress(waves));
+    const stopped = () => progress.aborted || this.deleteQueued();
+    for (const [i, wave] of waves.entries()) {
+      progress.current = i;
+      if (i > 0 && rollout.pauseBetweenWavesSeconds) await condition(stopped, rollout.pauseBetweenWavesSeconds * 1000);
+      if (i > 0 && rollout.approval === 'manual' && !stopped()) {
+        progress.awaitingApproval = true;
+        this.publish();
+        await condition(() => !progress.awaitingApproval || stopped());
+      }
+      const entry = progress.waves[i]!;
+      const outcomes: { target: ClusterRef; record: TargetRecord; revision?: number }[] = [];
+      entry.state = 'RUNNING';
+      await eachAtMost(wave, rollout.maxParallel ?? wave.length, async (target) => {
+        await condition(() => !progress.paused || stopped());
+        if (stopped()) return;
+        const mark = (health: TargetHealth, reason?: string) => this.mark(entry, target.name, health, reason);
+        const record = await this.applyTarget(op, target, profiles, rollout.healthTimeoutSeconds, mark);
+        outcomes.push({ target, record, ...(record.revision !== undefined ? { revision: record.revision } : {}) });
+      });
+      const failures = outcomes.filter((o) => o.record.status !== 'DEPLOYED');
+      if (failures.length === 0 && !stopped()) {
+        entry.state = 'HEALTHY';
+        this.publish();
+        continue;
+      }
+      if (failures.length === 0) {
+        // Aborted: what this wave reached stays as it is.
+        if (outcomes.length === wave.length) entry.state = 'HEALTHY';
+        break;
+      }
+      const why = failures.map((f) => `${f.target.name}: ${f.record.message ?? f.record.status}`).join('; ');
+      if (rollout.onFailure === 'rollback') {
+        await this.rollBack(op, entry, outcomes, `wave ${i + 1} failed`);
+        entry.state = 'ROLLED_BACK';
+        op.error = `wave ${i + 1} of ${waves.length} failed and was rolled back; not healthy: ${why}`;
+      } else {
+        entry.state = 'FAILED';
+        op.error = `wave ${i + 1} of ${waves.length} failed; halted; not healthy: ${why}`;
+      }
+      break;
+    }
+    for (const entry of progress.waves) if (entry.state === 'PENDING' || entry.state === 'RUNNING') entry.state = 'SKIPPED';
+    if (stopped() && !op.error) op.error = `aborted at wave ${progress.current + 1} of ${waves.length}; later waves not applied`;
+    progress.awaitingApproval = false;
+    this.publish();
+  }
+
+  /** Every target of a failed wave back to the revision it had (a first install uninstalled). */
+  private async rollBack(op: DeploymentOperation, wave: WaveProgress, outcomes: { target: ClusterRef; revision?: number }[], why: string): Promise<void> {
+    const { state } = this;
+    await Promise.all(
+      outcomes.map(async ({ target, revision }) => {
+        const values = this.desiredFor(target);
+        // A target whose values cannot be templated was never applied: the desired values compare with nothing.
+        const desired = { values: 'values' in values ? values.values : {}, ...(state.spec.version ? { chartVersion: state.spec.version } : {}) };
+        const reason = wave.targets.find((t) => t.clusterName === target.name)?.reason;
+        try {
+          const back = await helm.helmRollback(target, { name: this.release, namespace: state.spec.namespace }, revision, desired);
+          this.record(op, { ...back, message: `${back.message} (${why})` });
+          if (back.status === 'NOT_INSTALLED') state.installedOn = state.installedOn.filter((r) => r.name !== target.name);
+          this.mark(wave, target.name, back.status === 'NOT_INSTALLED' ? 'UNINSTALLED' : 'ROLLED_BACK', reason);
+        } catch (err) {
+          this.record(op, { ...failed(target, err), message: `rollback failed: ${rootMessage(err)}` });
+          this.mark(wave, target.name, 'FAILED', `rollback failed: ${rootMessage(err)}`);
+        }
+      }),
+    );
+  }
+
+  private mark(wave: WaveProgress, clusterName: string, health: TargetHealth, reason?: string): void {
+    const entry = wave.targets.find((t) => t.clusterName === clusterName);
+    if (!entry) return;
+    entry.health = health;
+    if (reason) entry.reason = reason;
+    else delete entry.reason;
+    this.publish();
   }
 
   /**
@@ -408,13 +560,43 @@ class DeploymentEntity {
     state.updatedAt = now();
     upsertMemo({ deployment: deploymentView(state) });
     const lines = Object.values(state.results).map((r) => `- ${r.clusterName}: ${r.status}${r.message ? ` (${r.message})` : ''}`);
-    setCurrentDetails([`**${this.release}** on group ${state.group} — ${state.status}`, ...lines].join('\n'));
+    const rollout = this.runningRollout()?.rollout;
+    setCurrentDetails([`**${this.release}** on group ${state.group} — ${state.status}`, ...lines, ...(rollout ? rolloutDetails(rollout) : [])].join('\n'));
   }
 }
 
 /** A target whose values could not be templated (a label its cluster lacks): FAILED, and helm is not asked. */
 function unrenderable(target: ClusterRef, problems: Problem[]): TargetRecord {
   return { clusterName: target.name, provider: target.provider, status: 'FAILED', stale: true, message: unrenderableMessage(problems), lastCheckedAt: now() };
+}
+
+/** The running rollout in the Web UI's current details: the wave, its targets and their health. */
+function rolloutDetails(progress: RolloutProgress): string[] {
+  const waiting = progress.aborted ? ' (aborting)' : progress.awaitingApproval ? ' (waiting for approval)' : progress.paused ? ' (paused)' : '';
+  return [
+    '',
+    `**Rollout**: wave ${progress.current + 1} of ${progress.waves.length}${waiting}`,
+    ...progress.waves.map((w, i) => `- wave ${i + 1} ${w.state}: ${w.targets.map((t) => `${t.clusterName} ${t.health}${t.reason ? ` (${t.reason})` : ''}`).join(', ')}`),
+  ];
+}
+
+/** Runs `fn` on every item, at most `limit` at once, in order of the items. */
+async function eachAtMost<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const lane = async () => {
+    while (next < items.length) await fn(items[next++]!);
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, lane));
+}
+
+/** The health gate's activity, given time for its whole wait plus a margin; heartbeats notice a lost worker sooner. */
+function healthGate(timeoutSeconds: number) {
+  return proxyActivities<HelmActivities>({
+    taskQueue: HELM_TASK_QUEUE,
+    startToCloseTimeout: `${timeoutSeconds + 120} seconds`,
+    heartbeatTimeout: '30 seconds',
+    retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumAttempts: 3 },
+  });
 }
 
 /** A target that failed: UNKNOWN when its cluster could not be reached (the helm adapter's failure type), else FAILED. */

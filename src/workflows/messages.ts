@@ -5,6 +5,7 @@ import type { LabelChanges } from '../domain/cluster-labels.js';
 import type { ClusterState, ClusterView, OperationSummary } from '../domain/cluster-state.js';
 import type { Profile, ProfileSpec } from '../domain/profiles.js';
 import type { ClusterRef, ClusterStatus, NodePoolChanges, NodePoolSpec } from '../domain/cluster.js';
+import type { RolloutAction } from '../domain/rollout.js';
 import {
   CLUSTER_ANNOUNCED_SIGNAL,
   JOIN_GROUP_UPDATE,
@@ -110,6 +111,8 @@ export const editDeploymentUpdate = defineUpdate<DeploymentOperation, [EditDeplo
 export const syncDeploymentUpdate = defineUpdate<DeploymentOperation, [{ requestId: string }]>('syncDeployment');
 export const deleteDeploymentUpdate = defineUpdate<DeploymentOperation, [{ requestId: string; force?: boolean }]>('deleteDeployment');
 export const deploymentStateQuery = defineQuery<DeploymentState>('deploymentState');
+/** Pause, resume, abort or approve the running rollout: answers with its apply operation; a 409 when the action does not apply now. */
+export const rolloutActionUpdate = defineUpdate<DeploymentOperation, [{ action: RolloutAction }]>('rolloutAction');
 /** From the group: the members now. */
 export const deploymentTargetsSignal = defineSignal<[ClusterRef[]]>('deploymentTargets');
 /** From the group: a target cluster was deleted; there is nothing left there to uninstall. */

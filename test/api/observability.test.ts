@@ -44,6 +44,8 @@ const helm: HelmActivities = {
   helmWorkload: async () => {
     throw new Error('no chart is sized in this test');
   },
+  helmAwaitHealthy: async (target) => record(target, 'DEPLOYED'),
+  helmRollback: async (target) => record(target, 'NOT_INSTALLED'),
 };
 
 let stack: Stack;

@@ -8,7 +8,8 @@ import { fileURLToPath } from 'node:url';
 import { KwokProvider } from '../../src/adapters/providers/kwok/index.js';
 import { Kwokctl } from '../../src/adapters/providers/kwok/kwokctl.js';
 import { toolPaths } from '../../src/toolchain.js';
-import { eventually, startStack, testHelm, type Stack } from '../helpers/stack.js';
+import { eventually, testHelm, type Stack } from '../helpers/stack.js';
+import { startKwokFleet, stopKwokFleet } from '../helpers/kwok-fleet.js';
 
 // Three real KWOK clusters, the real helm, a chart from the test fixtures.
 const chart = fileURLToPath(new URL('../fixtures/charts/hello', import.meta.url));
@@ -50,28 +51,9 @@ const statuses = (body: any) => Object.fromEntries(body.targetClusters.map((t: a
 const idle = (body: any) => body.operations.every((op: any) => op.state !== 'QUEUED' && op.state !== 'RUNNING');
 
 beforeAll(async () => {
-  stack = await startStack({
-    providers: { kwok: kwok.activities() },
-    kubeconfigs: { kwok: (ref) => kwok.kubeconfig(ref) },
-    fleet: { kwok: (ref) => kwok.kubeconfig(ref) },
-  });
-  for (const name of clusters) {
-    const res = await stack.api('POST', `${base}/clusters`, { body: { name, provider: 'kwok', nodePools: [{ name: 'pool', instanceType: 'standard-2', count: 1 }] } });
-    expect(res.status).toBe(202);
-  }
-  for (const name of clusters) {
-    await eventually(async () => ((await stack.api('GET', `${base}/clusters/${name}`)).body.status === 'RUNNING' ? true : undefined), `${name} RUNNING`, 120_000);
-  }
+  stack = await startKwokFleet(kwok, base, clusters);
 });
-afterAll(async () => {
-  // Other suites share the dev server and org: leave no cluster behind.
-  for (const name of clusters) await stack?.api('DELETE', `${base}/clusters/${name}?force=true`);
-  for (const name of clusters) {
-    await eventually(async () => ((await stack.api('GET', `${base}/clusters/${name}`)).body.status === 'DELETED' ? true : undefined), `${name} DELETED`, 120_000).catch(() => undefined);
-  }
-  await stack?.stop();
-  for (const name of await kwok.kwokctl.list().catch(() => [])) await kwok.kwokctl.delete(name).catch(() => undefined);
-});
+afterAll(() => stopKwokFleet(stack, kwok, base, clusters));
 
 describe('cluster groups', () => {
   it('groups clusters that exist in the org and belong to no other group', async () => {

@@ -1,13 +1,13 @@
 import type { Api } from '../../src/cli/api.js';
 import { CliError } from '../../src/cli/errors.js';
-import { follow, type OperationView } from '../../src/cli/progress.js';
+import { follow, progressLine, type OperationView } from '../../src/cli/progress.js';
 import { profileSpec } from '../../src/cli/commands/profile.js';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readConfig, resolveCredentials, writeConfig } from '../../src/cli/config.js';
 import { setSyntax } from '../../src/cli/set-values.js';
-import { clusterSetFlag, labelChange, mergedValues, nodePoolFlag, selectorSetFlag, setFlag, taintFlag } from '../../src/cli/specs.js';
+import { clusterSetFlag, labelChange, mergedValues, nodePoolFlag, selectorSetFlag, setFlag, taintFlag, waveFlag } from '../../src/cli/specs.js';
 
 describe('CLI flags', () => {
   it('reads --nodepool POOL=TYPE:COUNT[:MIN-MAX]', () => {
@@ -116,6 +116,38 @@ describe('CLI flags', () => {
     expect(labelChange('suffix=ends-')).toEqual(['suffix', 'ends-']);
     expect(labelChange('empty=')).toEqual(['empty', '']);
     expect(() => labelChange('tier')).toThrow(/KEY=VALUE/);
+  });
+
+  it('reads --wave as clusters, a share, or a label selector', () => {
+    expect(waveFlag('east,west')).toEqual({ clusters: ['east', 'west'] });
+    expect(waveFlag('25%')).toEqual({ percent: 25 });
+    expect(waveFlag('selector:tier=gold,!canary')).toEqual({
+      selector: { matchExpressions: [{ key: 'tier', operator: 'In', values: ['gold'] }, { key: 'canary', operator: 'DoesNotExist', values: [] }] },
+    });
+    expect(() => waveFlag('east,')).toThrow(/CLUSTER/);
+    expect(() => waveFlag('selector:tier in (')).toThrow();
+  });
+});
+
+describe('following a rollout', () => {
+  it('prints the wave, its targets and what it waits for', () => {
+    const op: OperationView = {
+      id: 'deployment.fleet.web.2',
+      type: 'apply',
+      state: 'RUNNING',
+      release: 'web',
+      rollout: {
+        waves: [
+          { state: 'HEALTHY', targets: [{ clusterName: 'east', health: 'HEALTHY' }] },
+          { state: 'PENDING', targets: [{ clusterName: 'west', health: 'PENDING' }] },
+        ],
+        current: 1,
+        paused: false,
+        awaitingApproval: true,
+        aborted: false,
+      },
+    };
+    expect(progressLine(op)).toBe('apply web: wave 2/2 PENDING: west PENDING, waiting for approval (deploy rollout approve)');
   });
 });
 

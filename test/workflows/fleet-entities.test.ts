@@ -28,7 +28,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   // Other suites share the dev server and org: leave no cluster or group behind.
-  for (const group of ['fe-one', 'fe-two', 'fe-fleet']) await stack?.api('DELETE', `${base}/clustergroups/${group}?force=true`);
+  for (const group of ['fe-one', 'fe-two', 'fe-fleet', 'fe-waves']) await stack?.api('DELETE', `${base}/clustergroups/${group}?force=true`);
   for (const name of clusters) await stack?.api('DELETE', `${base}/clusters/${name}?force=true`);
   await stack?.stop();
 });
@@ -293,5 +293,116 @@ describe('provider profiles (fake helm)', () => {
     ]);
     expect((await api('PUT', '/profiles/nowhere', profile)).status).toBe(404);
     expect((await api('DELETE', '/profiles/nowhere')).status).toBe(404);
+  });
+});
+
+describe('rollouts in waves (fake helm)', () => {
+  const waves = `${base}/clustergroups/fe-waves/deployments`;
+  const ref = (name: string) => ({ name, namespace: 'apps' });
+  const threeWaves = [{ clusters: ['fe-a'] }, { clusters: ['fe-b', 'fe-c'] }, { clusters: ['fe-d'] }];
+  const rolloutState = (release: string, ready: (s: DeploymentState) => boolean, what: string) => stateWhen(release, ready, what, 'fe-waves');
+  const lastOp = (s: DeploymentState) => s.operations.at(-1)!;
+  const waveStates = (s: DeploymentState) => lastOp(s).rollout!.waves.map((w) => w.state);
+  const create = async (releaseName: string, rollout: object, values: object = { message: 'v1' }) => {
+    const res = await stack.api('POST', waves, { body: { releaseName, chart, namespace: 'apps', values, rollout } });
+    expect(res.status).toBe(202);
+  };
+  const action = (release: string, what: string) => stack.api('POST', `${waves}/${release}/rollout/${what}`);
+  const remove = async (release: string) => {
+    expect((await stack.api('DELETE', `${waves}/${release}?force=true`)).status).toBe(202);
+    await deployment(release, 'fe-waves').result();
+  };
+
+  beforeAll(async () => {
+    expect((await stack.api('POST', `${base}/clustergroups`, { body: { name: 'fe-waves', members: clusters } })).status).toBe(201);
+  });
+  afterEach(() => clusters.forEach((c) => helm.unhealthy(c, undefined)));
+
+  it('a wave that does not turn healthy is rolled back, first installs uninstalled; later waves untouched; the operation FAILED naming the cluster', async () => {
+    helm.unhealthy('fe-c', 'pod web-1 FailedScheduling: 0/1 nodes are available');
+    const applied = new Map(helm.applies);
+    await create('first', { waves: threeWaves, healthTimeoutSeconds: 2 });
+    const state = await rolloutState('first', (s) => lastOp(s).state === 'FAILED', 'first rollout failed');
+    expect(waveStates(state)).toEqual(['HEALTHY', 'ROLLED_BACK', 'SKIPPED']);
+    expect(lastOp(state).error).toMatch(/^wave 2 of 3 failed and was rolled back; not healthy: fe-c: not healthy by .*FailedScheduling: 0\/1 nodes are available$/);
+    expect(lastOp(state).rollout!.waves[1]!.targets).toEqual([
+      { clusterName: 'fe-b', health: 'UNINSTALLED' },
+      { clusterName: 'fe-c', health: 'UNINSTALLED', reason: expect.stringContaining('FailedScheduling') },
+    ]);
+    expect(helm.release('fe-a', ref('first'))).toMatchObject({ revision: 1, values: { message: 'v1' } });
+    for (const c of ['fe-b', 'fe-c', 'fe-d']) expect(helm.release(c, ref('first'))).toBeUndefined();
+    expect((helm.applies.get('fe-d') ?? 0) - (applied.get('fe-d') ?? 0)).toBe(0);
+    expect(statuses(state)).toEqual({ 'fe-a': 'DEPLOYED', 'fe-b': 'NOT_INSTALLED', 'fe-c': 'NOT_INSTALLED' });
+    expect(state.installedOn.map((r) => r.name)).toEqual(['fe-a']);
+    expect(state.status).toBe('PARTIAL');
+
+    // With every target healthy, a sync rolls out all three waves; an upgrade whose wave fails goes back to the previous revision.
+    helm.unhealthy('fe-c', undefined);
+    expect((await stack.api('PUT', `${waves}/first/sync`)).status).toBe(202);
+    let after = await rolloutState('first', (s) => lastOp(s).type === 'apply' && lastOp(s).state === 'SUCCEEDED' && s.operations.length === 2, 'sync rolled out');
+    expect(waveStates(after)).toEqual(['HEALTHY', 'HEALTHY', 'HEALTHY']);
+    expect(after.status).toBe('DEPLOYED');
+    helm.unhealthy('fe-b', 'Deployment first: 0 of 1 replicas available');
+    const edit = await stack.api('PUT', `${waves}/first`, { body: { chart, namespace: 'apps', values: { message: 'v2' }, rollout: { waves: threeWaves, healthTimeoutSeconds: 2 } } });
+    expect(edit.status).toBe(202);
+    after = await rolloutState('first', (s) => s.operations.length === 3 && lastOp(s).state === 'FAILED', 'upgrade rolled back');
+    expect(helm.release('fe-a', ref('first'))!.values).toEqual({ message: 'v2' });
+    for (const c of ['fe-b', 'fe-c']) expect(helm.release(c, ref('first'))).toMatchObject({ revision: 3, values: { message: 'v1' } });
+    expect(helm.release('fe-d', ref('first'))).toMatchObject({ revision: 1, values: { message: 'v1' } });
+    expect(statuses(after)).toMatchObject({ 'fe-a': 'DEPLOYED', 'fe-b': 'STALE', 'fe-c': 'STALE', 'fe-d': 'DEPLOYED' });
+    expect(after.results['fe-b']!.message).toBe('rolled back to revision 3 (wave 2 failed)');
+    expect(lastOp(after).error).toContain('fe-b: not healthy');
+    await remove('first');
+  });
+
+  it('with onFailure halt, the failed wave stays as it is (DEGRADED, with the reason) and later waves are not touched', async () => {
+    helm.unhealthy('fe-b', 'pod halt-0: ImagePullBackOff');
+    const rollbacks = helm.rollbacks.get('fe-b') ?? 0;
+    await create('halt', { waves: threeWaves, healthTimeoutSeconds: 2, onFailure: 'halt' });
+    const state = await rolloutState('halt', (s) => lastOp(s).state === 'FAILED', 'halted');
+    expect(waveStates(state)).toEqual(['HEALTHY', 'FAILED', 'SKIPPED']);
+    expect(statuses(state)).toEqual({ 'fe-a': 'DEPLOYED', 'fe-b': 'DEGRADED', 'fe-c': 'DEPLOYED' });
+    expect(state.results['fe-b']!.message).toMatch(/ImagePullBackOff/);
+    expect(helm.release('fe-b', ref('halt'))).toBeDefined();
+    expect(helm.release('fe-d', ref('halt'))).toBeUndefined();
+    expect(helm.rollbacks.get('fe-b') ?? 0).toBe(rollbacks);
+    expect(lastOp(state).error).toMatch(/^wave 2 of 3 failed; halted; not healthy: fe-b: /);
+    await remove('halt');
+  });
+
+  it('waits for approval between waves; pause holds an approved wave until resume; abort ends the rollout where it is', async () => {
+    expect((await action('gated', 'approve')).status).toBe(404);
+    await create('gated', { waves: [{ clusters: ['fe-a'] }, { percent: 25 }, { selector: { matchLabels: { 'flotilla.io/name': 'fe-c' } } }], approval: 'manual' });
+    let state = await eventually(async () => {
+      const s = await deployment('gated', 'fe-waves').query(deploymentStateQuery);
+      return lastOp(s).rollout?.awaitingApproval ? s : undefined;
+    }, 'waiting for approval after wave 1');
+    // Waves resolved in order: named, a quarter of four by name among the rest, by label; fe-d, in no wave, last.
+    expect(lastOp(state).rollout!.waves.map((w) => w.targets.map((t) => t.clusterName))).toEqual([['fe-a'], ['fe-b'], ['fe-c'], ['fe-d']]);
+    expect(Object.keys(statuses(state))).toEqual(['fe-a']);
+    expect((await action('gated', 'resume')).status).toBe(409);
+    expect((await action('gated', 'pause')).status).toBe(200);
+    expect((await action('gated', 'pause')).body.error.message).toBe('the rollout is already paused');
+    const approved = await action('gated', 'approve');
+    expect([approved.status, approved.body.rollout.paused, approved.body.rollout.awaitingApproval]).toEqual([200, true, false]);
+    // Paused: wave 2 does not start.
+    await new Promise((r) => setTimeout(r, 1500));
+    state = await deployment('gated', 'fe-waves').query(deploymentStateQuery);
+    expect(helm.release('fe-b', ref('gated'))).toBeUndefined();
+    expect(lastOp(state).rollout!.waves[1]!.state).toBe('RUNNING');
+    expect((await action('gated', 'resume')).status).toBe(200);
+    state = await eventually(async () => {
+      const s = await deployment('gated', 'fe-waves').query(deploymentStateQuery);
+      return s.operations[0]!.rollout!.current === 2 && s.operations[0]!.rollout!.awaitingApproval ? s : undefined;
+    }, 'waiting for approval after wave 2');
+    expect(helm.release('fe-b', ref('gated'))).toBeDefined();
+    expect((await action('gated', 'abort')).status).toBe(200);
+    state = await rolloutState('gated', (s) => lastOp(s).state === 'FAILED', 'aborted');
+    expect(lastOp(state).error).toBe('aborted at wave 3 of 4; later waves not applied');
+    expect(waveStates(state)).toEqual(['HEALTHY', 'HEALTHY', 'SKIPPED', 'SKIPPED']);
+    for (const c of ['fe-c', 'fe-d']) expect(helm.release(c, ref('gated'))).toBeUndefined();
+    // Nothing running: no action applies.
+    expect((await action('gated', 'approve')).body.error.message).toBe('no rollout is running');
+    await remove('gated');
   });
 });

@@ -12,6 +12,7 @@ import { chartPathProblem, isLocalChart } from './chart-roots.js';
 import { observed, readRelease, type HelmRelease } from './release-record.js';
 import { liveDrift, restoreLive } from './live-objects.js';
 import type { ObjectDrift } from '../../domain/live-drift.js';
+import { releaseHealth, type WorkloadHealth } from './workload-health.js';
 import type { Egress } from '../egress/egress.js';
 import { RemoteCharts } from './remote-charts.js';
 import { POST_RENDERER } from './post-renderer.js';
@@ -99,6 +100,34 @@ export class Helm {
         } catch (err) {
           if (!/not found/i.test((err as Error).message)) throw err;
         }
+      }),
+    );
+  }
+
+  /** Whether the release is deployed at `revision` with its workloads ready (the rollouts' health gate). */
+  async health(kubeconfig: string, release: ReleaseRef, revision: number, signal?: AbortSignal): Promise<WorkloadHealth> {
+    return this.reaching(kubeconfig, signal, () => releaseHealth(kubeconfig, release, revision));
+  }
+
+  /**
+   * Undoes `revision` (`helm rollback` to the one before it), or uninstalls when it was the first
+   * install: what the release is afterwards, undefined when uninstalled. Without a revision (the
+   * apply failed before saying which), only a latest revision that is not deployed is undone; a
+   * release already past `revision` is left alone.
+   */
+  async rollback(kubeconfig: string, release: ReleaseRef, revision: number | undefined, signal?: AbortSignal): Promise<ObservedRelease | undefined> {
+    const latest = await this.reaching(kubeconfig, signal, () => readRelease(kubeconfig, release, signal));
+    if (!latest) return undefined;
+    if (revision === undefined ? latest.status === 'deployed' : latest.revision !== revision) return latest;
+    if (latest.revision <= 1) {
+      await this.uninstall(kubeconfig, release, signal);
+      return undefined;
+    }
+    return this.reaching(kubeconfig, signal, () =>
+      this.withFiles(kubeconfig, undefined, async (kc) => {
+        // No revision: the one before the latest. No --wait: the rollout reports the wave's failure, not the old revision's health.
+        await this.helm(['rollback', release.name, '--namespace', release.namespace, '--kubeconfig', kc, '--timeout', '5m'], signal);
+        return readRelease(kubeconfig, release, signal);
       }),
     );
   }

@@ -15,7 +15,7 @@ import type { GroupGateway } from '../group-gateway.js';
 import type { HelmRepositoryGateway } from '../helm-repository-gateway.js';
 import { PageQuery, pageRequest } from '../pagination.js';
 import type { Routes } from '../route-table.js';
-import { DeploymentCreate, DeploymentEdit, dnsLabel, ForceQuery, GroupCreate, GroupUpdate } from '../schemas.js';
+import { DeploymentCreate, DeploymentEdit, dnsLabel, ForceQuery, GroupCreate, GroupUpdate, RolloutActionParams } from '../schemas.js';
 
 /** /clustergroups and their /deployments (docs/architecture.md, decision 5); local charts only from under `chartRoots`. */
 export function groupRoutes(
@@ -120,6 +120,7 @@ export function groupRoutes(
         valueOverrides: body.valueOverrides,
         autoSync: body.autoSync,
         installOnJoin: body.installOnJoin,
+        ...(body.rollout ? { rollout: body.rollout } : {}),
       };
       if (body.dryRun) {
         const profiles = await profileStore.list(req.org!);
@@ -194,6 +195,21 @@ export function groupRoutes(
     { summary: 'Sync a deployment: install where missing, upgrade where stale, uninstall where a cluster left', params: deployment, idempotencyKey: true, responses: { 202: 'accepted: the apply operation' }, errors: [409] },
     async (req, res, { params, requestId }) => {
       res.status(202).json(await groups.syncDeployment(req.org!, params.group, params.release, requestId));
+    },
+  );
+
+  routes.post(
+    '/clustergroups/:group/deployments/:release/rollout/:action',
+    {
+      summary: 'Pause, resume, abort or approve the running rollout',
+      description:
+        'pause holds the next wave (and, with maxParallel, the next targets of this one); approve lets a rollout with approval "manual" start its next wave; abort ends it where it is (no rollback). 409 when no rollout is running or the action does not apply now.',
+      params: { ...deployment, ...RolloutActionParams.shape },
+      responses: { 200: 'the rollout\'s apply operation, with its waves' },
+      errors: [409],
+    },
+    async (req, res, { params }) => {
+      res.json(await groups.rolloutAction(req.org!, params.group, params.release, params.action));
     },
   );
 

@@ -3,10 +3,11 @@ import type { Api } from '../api.js';
 import { contextOf, seg } from '../context.js';
 import { operationFailed } from '../errors.js';
 import { details, print, table, type Format } from '../output.js';
-import { clusterSetFlag, collect, mergedValues, pairFlag, readMapFile, selectorSetFlag } from '../specs.js';
+import { clusterSetFlag, collect, mergedValues, nonNegative, pairFlag, readMapFile, selectorSetFlag, waveFlag } from '../specs.js';
 import { setSyntax } from '../set-values.js';
+import type { WaveSpec } from '../../domain/rollout.js';
 import { mergeValues, type Values } from '../../domain/values.js';
-import { acceptedOperation, NO_WAIT_HELP, WAIT_HELP } from '../progress.js';
+import { acceptedOperation, NO_WAIT_HELP, progressLine, WAIT_HELP, type OperationView } from '../progress.js';
 
 interface TargetView {
   clusterName: string;
@@ -69,6 +70,18 @@ function overrides(files: [string, string][] = [], sets: [string, Values][] = []
   return byCluster;
 }
 
+/** The rollout of `deploy create --wave ...`; the API fills in its defaults and refuses what is wrong. */
+function rolloutOf(opts: { wave: WaveSpec[]; onFailure?: string; healthTimeout?: number; maxParallel?: number; pauseBetween?: number; approval?: string }) {
+  return {
+    waves: opts.wave,
+    ...(opts.onFailure ? { onFailure: opts.onFailure } : {}),
+    ...(opts.healthTimeout !== undefined ? { healthTimeoutSeconds: opts.healthTimeout } : {}),
+    ...(opts.maxParallel !== undefined ? { maxParallel: opts.maxParallel } : {}),
+    ...(opts.pauseBetween !== undefined ? { pauseBetweenWavesSeconds: opts.pauseBetween } : {}),
+    ...(opts.approval ? { approval: opts.approval } : {}),
+  };
+}
+
 export function deployCommands(program: Command): void {
   const deploy = program.command('deploy').description('Helm releases on every cluster of a group');
 
@@ -90,6 +103,12 @@ export function deployCommands(program: Command): void {
     .option('--cluster-set <CLUSTER:KEY=VALUE>', 'a value for one cluster, e.g. west:message=hi', collect(clusterSetFlag))
     .option('--auto-sync', 'let reconcile repair drift without asking')
     .option('--no-install-on-join', 'a cluster that joins the group later waits for a sync')
+    .option('--wave <CLUSTERS|N%|selector:SELECTOR>', 'roll out in waves, in the order given: east,west or 25% or selector:tier=gold; repeat per wave', collect(waveFlag))
+    .option('--on-failure <rollback|halt>', 'with --wave: a wave that does not turn healthy is rolled back (default) or left as it is')
+    .option('--health-timeout <seconds>', 'with --wave: how long a target may take to turn healthy (default 300)', nonNegative)
+    .option('--max-parallel <n>', 'with --wave: at most this many targets of a wave at once', nonNegative)
+    .option('--pause-between <seconds>', 'with --wave: wait this long between waves', nonNegative)
+    .option('--approval <manual>', 'with --wave: wait for `deploy rollout approve` before each wave after the first')
     .option('--dry-run', "show each target's values and whether the chart renders; install nothing")
     .option('--wait', WAIT_HELP, true)
     .option('--no-wait', NO_WAIT_HELP)
@@ -105,6 +124,7 @@ export function deployCommands(program: Command): void {
         valueOverrides: overrides(opts.clusterValues, opts.clusterSet),
         autoSync: opts.autoSync === true,
         installOnJoin: opts.installOnJoin !== false,
+        ...(opts.wave ? { rollout: rolloutOf(opts) } : {}),
         dryRun: opts.dryRun === true,
       };
       const answer = await api.inOrg('POST', `/clustergroups/${seg(group)}/deployments`, body);
@@ -163,6 +183,18 @@ export function deployCommands(program: Command): void {
       const { api, format } = contextOf(command);
       const accepted = await api.inOrg('PUT', `/clustergroups/${seg(group)}/deployments/${seg(release)}/sync`);
       await acceptedOperation(format, api, accepted, opts.wait, () => printDeployment(api, format, group, release));
+    });
+
+  deploy
+    .command('rollout')
+    .description('pause, resume, abort or approve the running rollout of a deployment')
+    .argument('<action>', 'pause | resume | abort | approve')
+    .argument('<group>')
+    .argument('<release>')
+    .action(async (action: string, group: string, release: string, _opts, command: Command) => {
+      const { api, format } = contextOf(command);
+      const op = await api.inOrg<OperationView>('POST', `/clustergroups/${seg(group)}/deployments/${seg(release)}/rollout/${seg(action)}`);
+      print(format, op, () => `${op.id}: ${progressLine(op)}\n`);
     });
 
   deploy
