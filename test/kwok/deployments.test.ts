@@ -1,13 +1,10 @@
 import { AppsV1Api, CoreV1Api, KubeConfig } from '@kubernetes/client-node';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { run } from '../../src/adapters/exec.js';
 import { fileURLToPath } from 'node:url';
 import { KwokProvider } from '../../src/adapters/providers/kwok/index.js';
 import { Kwokctl } from '../../src/adapters/providers/kwok/kwokctl.js';
 import { toolPaths } from '../../src/toolchain.js';
+import { serveChartRepository } from '../helpers/chart-repository.js';
 import { eventually, testHelm, type Stack } from '../helpers/stack.js';
 import { startKwokFleet, stopKwokFleet } from '../helpers/kwok-fleet.js';
 
@@ -202,17 +199,7 @@ describe('multi-cluster deployments', () => {
   it('deploys `<repo>/<chart>` from a registered Helm repository', async () => {
     const unknown = await stack.api('POST', `${base}/clustergroups/fleet/deployments`, { body: { releaseName: 'from-repo', chart: 'nowhere/hello' } });
     expect([unknown.status, unknown.body.error.details[0].field]).toEqual([400, 'chart']);
-    // A real chart repository: the fixture packaged and indexed by helm, served over HTTP on loopback.
-    const dir = mkdtempSync(join(process.env.FLOTILLA_TEST_DIR!, 'repo-'));
-    await run(toolPaths().helm, ['package', chart, '--destination', dir]);
-    const server = createServer((req, res) => {
-      const file = join(dir, (req.url ?? '/').split('?')[0]!);
-      if (!file.startsWith(dir) || !existsSync(file)) return void res.writeHead(404).end();
-      res.writeHead(200).end(readFileSync(file));
-    });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    await run(toolPaths().helm, ['repo', 'index', dir, '--url', url]);
+    const { url, close } = await serveChartRepository([chart]);
     try {
       expect((await stack.api('POST', `${base}/helm-repositories`, { body: { name: 'local', url } })).status).toBe(201);
       // Other suites register repositories in the same org: look at this test's names only.
@@ -228,7 +215,7 @@ describe('multi-cluster deployments', () => {
       await stack.api('DELETE', `${base}/clustergroups/fleet/deployments/from-repo`);
       await eventually(async () => ((await stack.api('GET', `${base}/clustergroups/fleet/deployments/from-repo`)).status === 404 ? true : undefined), 'from-repo gone', 120_000);
     } finally {
-      server.close();
+      close();
     }
   });
 
