@@ -13,8 +13,7 @@ import type { KwokProvider } from './adapters/providers/kwok/index.js';
 import { killControlPlanes, startWatchdog } from './adapters/providers/kwok/processes.js';
 import { LOOPBACK_ENDPOINTS } from './adapters/egress/endpoint-policy.js';
 import { reconcileActivities } from './activities/reconcile.js';
-import { membershipActivities } from './activities/membership.js';
-import { profileActivities } from './activities/profiles.js';
+import { workflowQueueActivities } from './activities/workflow-queue.js';
 import { ensureReconcileSchedule } from './temporal/reconcile-schedule.js';
 import { startApi } from './api/server.js';
 import { defaultTokenSpec } from './api/tokens.js';
@@ -99,8 +98,7 @@ async function main(): Promise<void> {
     providers: providers.activities,
     helm: helmActivities(adapters.helm, providers.kubeconfigs),
     reconcile: reconcileActivities(client, providers.kubeconfigs),
-    membership: membershipActivities(client),
-    profiles: profileActivities(client),
+    workflowQueue: workflowQueueActivities(client),
     metrics: workerMetrics,
     tracing,
     tuning: config.worker,

@@ -8,8 +8,7 @@ import { workflowBundleOptions } from './temporal/workflow-bundle.js';
 import { pathToFileURL } from 'node:url';
 import { helmActivities, type HelmActivities } from './activities/helm.js';
 import type { ProviderActivities } from './adapters/providers/provider.js';
-import { membershipActivities, type MembershipActivities } from './activities/membership.js';
-import { profileActivities, type ProfileActivities } from './activities/profiles.js';
+import { workflowQueueActivities, type WorkflowQueueActivities } from './activities/workflow-queue.js';
 import { reconcileActivities, type ReconcileActivities } from './activities/reconcile.js';
 import { loadConfig, type WorkerConfig } from './config.js';
 import { createLogger } from './observability/logger.js';
@@ -39,10 +38,8 @@ export interface FlotillaWorkerOptions {
   helm?: HelmActivities;
   /** Reconcile activities (task queue `reconcile`). */
   reconcile?: ReconcileActivities;
-  /** Group membership activities, served with the workflows (on their task queue): groups asking clusters to join. */
-  membership?: MembershipActivities;
-  /** Provider profile reads, served with the workflows: deployments reading their org's profiles. */
-  profiles?: ProfileActivities;
+  /** The activities served with the workflows, on their task queue (src/activities/workflow-queue.ts): required when the workflows are served. */
+  workflowQueue?: WorkflowQueueActivities;
   /** Encrypts every payload this worker sends to Temporal (src/temporal/codec.ts). */
   codec: PayloadCodec;
   /** A prebuilt workflow bundle (tests build it once, from workflowBundleOptions()); otherwise the workflows are bundled at start. */
@@ -66,6 +63,8 @@ export async function createWorkers(options: FlotillaWorkerOptions): Promise<Wor
   const bundle = workflowBundleOptions();
   const workers: Promise<Worker>[] = [];
   if (options.workflows ?? true) {
+    // Refused at start: without them, groups, clusters and deployments would fail their runs one by one.
+    if (!options.workflowQueue) throw new Error('a worker serving the workflows needs their activities (workflowQueueActivities)');
     workers.push(
       Worker.create({
         ...common,
@@ -76,7 +75,7 @@ export async function createWorkers(options: FlotillaWorkerOptions): Promise<Wor
           activity: tracingActivityInterceptors(tracing),
         },
         sinks: { ...(options.metrics ?? new WorkerMetrics()).sinks(), ...tracingSinks(tracing) },
-        activities: { ...options.membership, ...options.profiles },
+        activities: options.workflowQueue,
         ...(tuning?.maxConcurrentWorkflowTasks ? { maxConcurrentWorkflowTaskExecutions: tuning.maxConcurrentWorkflowTasks } : {}),
         ...(tuning?.maxCachedWorkflows !== undefined ? { maxCachedWorkflows: tuning.maxCachedWorkflows } : {}),
         ...(tuning ? { shutdownGraceTime: tuning.shutdownGraceTime } : {}),
@@ -140,7 +139,7 @@ async function main(): Promise<void> {
     workflowBundlePath: config.worker.workflowBundle,
     ...(queues.has(HELM_TASK_QUEUE) ? { helm: helmActivities(adapters.helm, all.kubeconfigs) } : {}),
     ...(queues.has(RECONCILE_TASK_QUEUE) ? { reconcile: reconcileActivities(client, all.kubeconfigs) } : {}),
-    ...(workflows ? { membership: membershipActivities(client), profiles: profileActivities(client) } : {}),
+    ...(workflows ? { workflowQueue: workflowQueueActivities(client) } : {}),
     metrics,
     tracing,
     tuning: config.worker,

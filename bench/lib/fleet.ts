@@ -73,7 +73,13 @@ export async function settledDeployment(stack: BenchStack, group: string, releas
     timeoutMs,
   );
   const bad = state.targets.filter((t) => state.results[t.name]?.status !== 'DEPLOYED');
-  if (bad.length) throw new Error(`deployment ${release}: not DEPLOYED on ${bad.map((t) => `${t.name} (${state.results[t.name]?.message ?? state.results[t.name]?.status})`).join(', ')}`);
+  if (bad.length) {
+    const last = state.operations.at(-1);
+    throw new Error(
+      `deployment ${release}: not DEPLOYED on ${bad.map((t) => `${t.name} (${state.results[t.name]?.message ?? state.results[t.name]?.status})`).join(', ')}` +
+        (last?.error ? `; its last operation: ${last.error}` : ''),
+    );
+  }
   return state;
 }
 

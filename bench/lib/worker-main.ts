@@ -12,7 +12,7 @@ import { tenantAccess } from '../../src/adapters/tenant-access.js';
 import { Helm } from '../../src/adapters/helm/helm.js';
 import { createProviders } from '../../src/adapters/providers/index.js';
 import { reconcileActivities } from '../../src/activities/reconcile.js';
-import { membershipActivities } from '../../src/activities/membership.js';
+import { workflowQueueActivities } from '../../src/activities/workflow-queue.js';
 import { openSecretStore } from '../../src/adapters/secrets/store.js';
 import { kwokWorkdir, loadConfig } from '../../src/config.js';
 import { isProviderName, type ProviderName } from '../../src/domain/cluster.js';
@@ -96,7 +96,7 @@ async function main(): Promise<void> {
     providers,
     workflowBundlePath: process.env.FLOTILLA_WORKFLOW_BUNDLE,
     ...(helm ? { helm: timed(helm), reconcile: timed(reconcileActivities(client, all.kubeconfigs)) } : {}),
-    membership: membershipActivities(client),
+    workflowQueue: workflowQueueActivities(client),
   });
   process.on('message', (message: WorkerRequest) => {
     if (message.type === 'instantReads') {

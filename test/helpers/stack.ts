@@ -26,8 +26,7 @@ import { AesGcmCodec, parseCodecKeys } from '../../src/temporal/codec.js';
 import { SecretStore } from '../../src/adapters/secrets/store.js';
 import { helmActivities } from '../../src/activities/helm.js';
 import type { KubeconfigFetchers } from '../../src/adapters/providers/provider.js';
-import { membershipActivities } from '../../src/activities/membership.js';
-import { profileActivities } from '../../src/activities/profiles.js';
+import { workflowQueueActivities } from '../../src/activities/workflow-queue.js';
 import { reconcileActivities } from '../../src/activities/reconcile.js';
 import { Helm } from '../../src/adapters/helm/helm.js';
 import { toolPaths } from '../../src/toolchain.js';
@@ -134,8 +133,7 @@ export async function startStack(options: {
           workflowBundlePath: process.env.FLOTILLA_WORKFLOW_BUNDLE,
           metrics: workerMetrics,
           tracing: options.tracing,
-          membership: membershipActivities(client),
-          profiles: profileActivities(client),
+          workflowQueue: workflowQueueActivities(client),
           ...(options.fleet ? { helm: helmActivities(helm, options.fleet), reconcile: reconcileActivities(client, options.fleet) } : options.sizing ? { helm: helmActivities(helm, {}) } : {}),
         }),
       ),
