@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readConfig, resolveCredentials, writeConfig } from '../../src/cli/config.js';
 import { setSyntax } from '../../src/cli/set-values.js';
+import { program } from '../../src/cli/main.js';
 import { clusterSetFlag, labelChange, mergedValues, nodePoolFlag, selectorSetFlag, setFlag, taintFlag, waveFlag } from '../../src/cli/specs.js';
 
 describe('CLI flags', () => {
@@ -212,5 +213,30 @@ describe('credentials', () => {
     expect(resolveCredentials({}, { FLOTILLA_URL: 'http://env', FLOTILLA_TOKEN: 't' }, join(dir, 'none.json'))).toEqual({ url: 'http://env', token: 't' });
     expect(() => resolveCredentials({}, { FLOTILLA_URL: 'http://env' }, join(dir, 'none.json'))).toThrow(/not logged in/);
     expect(() => resolveCredentials({ context: 'c' }, {}, path)).toThrow(/no context 'c'.*saved: a, b/);
+  });
+});
+
+describe('help examples', () => {
+  // The commands a newcomer reaches for first end their help with examples, as kubectl's and helm's do;
+  // every flag an example uses is one the command (or the root) takes, so the examples cannot rot.
+  const paths = [
+    ['cluster', 'create'], ['cluster', 'list'], ['cluster', 'label'], ['cluster', 'cost'], ['cluster', 'kubeconfig'],
+    ['group', 'create'], ['deploy', 'create'], ['deploy', 'rollout'], ['nodepool', 'scale'], ['profile', 'create'],
+    ['recommend'], ['login'], ['completion'],
+  ];
+  it.each(paths.map((p) => [p.join(' '), p]))('flotilla %s --help ends with examples that use its own flags', (_name, path) => {
+    const root = program();
+    const command = path.reduce((c, name) => c.commands.find((sub) => sub.name() === name)!, root);
+    let help = '';
+    command.configureOutput({ writeOut: (text) => (help += text) });
+    command.outputHelp();
+    const block = help.slice(help.indexOf('\nExamples:\n'));
+    expect(block.length).toBeGreaterThan('\nExamples:\n'.length);
+    const known = new Set([...command.options, ...root.options].flatMap((o) => [o.long, o.short].filter(Boolean)));
+    const lines = block.split('\n').slice(2).filter((l) => l.trim().startsWith('flotilla '));
+    expect(lines.length).toBeGreaterThan(0);
+    for (const line of lines) {
+      for (const flag of line.split(/\s+/).filter((w) => /^--?[a-z]/.test(w))) expect([line, known.has(flag.split('=')[0]!)]).toEqual([line, true]);
+    }
   });
 });

@@ -6,6 +6,7 @@ import { usageError } from '../errors.js';
 import { details, dollars, print, table, type Format } from '../output.js';
 import { acceptedOperation, NO_WAIT_HELP, WAIT_HELP } from '../progress.js';
 import { collect, labelChange, nodePoolFlag, pairFlag, readMapFile } from '../specs.js';
+import { examples } from '../examples.js';
 
 interface Pool {
   name: string;
@@ -101,6 +102,7 @@ export function clusterCommands(program: Command): void {
 
   cluster
     .command('create')
+    .addHelpText('after', examples('flotilla cluster create demo --provider kwok --nodepool general=standard-2:2 --label tier=gold', 'flotilla cluster create edge --provider eks --region eu-west-1 --secret aws-prod --nodepool web=m5.large:3:1-6 --no-wait'))
     .description('create a cluster and follow its provisioning')
     .argument('[name]', 'the cluster name (or name in --file)')
     .option('-f, --file <file>', 'the cluster spec as the API takes it (POST /clusters), in YAML or JSON; flags override it')
@@ -134,6 +136,7 @@ export function clusterCommands(program: Command): void {
 
   cluster
     .command('list')
+    .addHelpText('after', examples('flotilla cluster list -o wide', 'flotilla cluster list -l \'env in (prod,stage),!canary\' -o name'))
     .description('list clusters')
     .option('--provider <provider>', 'only this provider')
     .option('--status <status>', 'only this status (DELETED lists deleted clusters)')
@@ -169,6 +172,7 @@ export function clusterCommands(program: Command): void {
 
   cluster
     .command('cost')
+    .addHelpText('after', examples('flotilla cluster cost demo -o json'))
     .description("a cluster's cost now, at list prices (docs/economics.md)")
     .argument('<name>')
     .action(async (name: string, _opts, command: Command) => {
@@ -201,6 +205,7 @@ export function clusterCommands(program: Command): void {
 
   cluster
     .command('label')
+    .addHelpText('after', examples('flotilla cluster label demo tier=gold zone=us-east', 'flotilla cluster label demo canary-          # removes the label'))
     .description("set (KEY=VALUE) or remove (KEY-) a cluster's labels, as kubectl label does")
     .argument('<name>')
     .argument('<changes...>', 'KEY=VALUE to set, KEY- to remove')
@@ -234,7 +239,7 @@ export function clusterCommands(program: Command): void {
     .description("print a running cluster's kubeconfig (YAML), or merge it into $KUBECONFIG")
     .argument('<name>')
     .option('--merge', "write it into the first file of $KUBECONFIG (else ~/.kube/config), replacing entries of the same names, and make its context current")
-    .addHelpText('after', '\nExamples:\n  flotilla cluster kubeconfig demo > demo.yaml\n  flotilla cluster kubeconfig demo --merge && kubectl get nodes\n')
+    .addHelpText('after', examples('flotilla cluster kubeconfig demo > demo.yaml', 'flotilla cluster kubeconfig demo --merge && kubectl get nodes'))
     .action(async (name: string, opts: { merge?: boolean }, command: Command) => {
       const { api } = contextOf(command);
       const kubeconfig = await api.inOrg<string>('GET', `/clusters/${seg(name)}/kubeconfig`);

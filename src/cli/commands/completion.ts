@@ -1,5 +1,6 @@
 import { InvalidArgumentError, type Command } from 'commander';
 import { FORMATS } from '../output.js';
+import { examples } from '../examples.js';
 
 // Shell completion, made from the command tree itself so it never falls
 // behind a new subcommand or flag: `source <(flotilla completion bash)`.
@@ -78,7 +79,7 @@ export function completionCommand(program: Command): void {
       if (!(shell in SHELLS)) throw new InvalidArgumentError(`expected one of ${Object.keys(SHELLS).join(', ')}`);
       return shell as keyof typeof SHELLS;
     })
-    .addHelpText('after', '\nExamples:\n  source <(flotilla completion bash)          # in ~/.bashrc\n  source <(flotilla completion zsh)           # in ~/.zshrc\n  flotilla completion fish | source           # in ~/.config/fish/config.fish\n')
+    .addHelpText('after', examples('source <(flotilla completion bash)          # in ~/.bashrc', 'source <(flotilla completion zsh)           # in ~/.zshrc', 'flotilla completion fish | source           # in ~/.config/fish/config.fish'))
     .action((shell: keyof typeof SHELLS) => {
       process.stdout.write(SHELLS[shell](program));
     });

@@ -8,6 +8,7 @@ import { setSyntax } from '../set-values.js';
 import type { WaveSpec } from '../../domain/rollout.js';
 import { mergeValues, type Values } from '../../domain/values.js';
 import { acceptedOperation, NO_WAIT_HELP, progressLine, WAIT_HELP, type OperationView } from '../progress.js';
+import { examples } from '../examples.js';
 
 interface TargetView {
   clusterName: string;
@@ -87,6 +88,7 @@ export function deployCommands(program: Command): void {
 
   deploy
     .command('create')
+    .addHelpText('after', examples('flotilla deploy create fleet ./charts/web --release web -n apps -f values.yaml --set image.tag=2.0', 'flotilla deploy create gold ./charts/web --release web --set \'host=${cluster.name}.example.com\' --wave east --wave 50% --on-failure rollback'))
     .description('install a chart on every member of a group and follow it')
     .argument('<group>')
     .argument('<chart>', 'a chart directory or package on the worker, <repo>/<chart> of a registered repository, or oci://...')
@@ -187,6 +189,7 @@ export function deployCommands(program: Command): void {
 
   deploy
     .command('rollout')
+    .addHelpText('after', examples('flotilla deploy rollout approve gold web', 'flotilla deploy rollout pause gold web && flotilla deploy rollout resume gold web'))
     .description('pause, resume, abort or approve the running rollout of a deployment')
     .argument('<action>', 'pause | resume | abort | approve')
     .argument('<group>')

@@ -5,6 +5,7 @@ import { contextOf, seg } from '../context.js';
 import { usageError } from '../errors.js';
 import { details, print, table, type Format } from '../output.js';
 import { selectorFlag } from '../specs.js';
+import { examples } from '../examples.js';
 
 interface GroupView {
   name: string;
@@ -45,6 +46,7 @@ export function groupCommands(program: Command): void {
 
   group
     .command('create')
+    .addHelpText('after', examples('flotilla group create fleet east west north', 'flotilla group create gold --selector \'tier=gold,env in (prod,stage)\''))
     .description('create a group of the clusters named, or of those whose labels match --selector (now and later)')
     .argument('<name>')
     .argument('[clusters...]', 'its member clusters')

@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { Api } from '../api.js';
 import { configPath, DEFAULT_CONTEXT, readConfig, writeConfig } from '../config.js';
 import { apiError, usageError } from '../errors.js';
+import { examples } from '../examples.js';
 
 async function readStdin(): Promise<string> {
   const chunks: Buffer[] = [];
@@ -18,7 +19,7 @@ export function loginCommand(program: Command): void {
     .option('--token <token>', 'an API token; visible in shell history and ps: prefer --token-stdin or FLOTILLA_TOKEN')
     .option('--token-stdin', 'read the token from standard input')
     .option('--name <context>', `the name to save this login under (default: ${DEFAULT_CONTEXT})`)
-    .addHelpText('after', '\nExamples:\n  flotilla login --url https://flotilla.example.com --token-stdin < token.txt\n  pass show flotilla/prod | flotilla login --url https://prod.example.com --token-stdin --name prod\n')
+    .addHelpText('after', examples('flotilla login --url https://flotilla.example.com --token-stdin < token.txt', 'pass show flotilla/prod | flotilla login --url https://prod.example.com --token-stdin --name prod'))
     .action(async (opts: { url: string; token?: string; tokenStdin?: boolean; name?: string }, command: Command) => {
       const { org, timeout } = command.optsWithGlobals<{ org?: string; timeout?: number }>();
       if (opts.token !== undefined && opts.tokenStdin) throw usageError('give the token with --token or --token-stdin, not both');

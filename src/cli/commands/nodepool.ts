@@ -4,6 +4,7 @@ import { print } from '../output.js';
 import { collect, nodePoolFlag, nonNegative, pairFlag, taintFlag } from '../specs.js';
 import { poolsTable, printCluster } from './cluster.js';
 import { acceptedOperation, NO_WAIT_HELP, WAIT_HELP } from '../progress.js';
+import { examples } from '../examples.js';
 
 export function nodePoolCommands(program: Command): void {
   const nodepool = program.command('nodepool').description("a cluster's node pools");
@@ -44,6 +45,7 @@ export function nodePoolCommands(program: Command): void {
 
   nodepool
     .command('scale')
+    .addHelpText('after', examples('flotilla nodepool scale demo general 4'))
     .description('set the node count of a pool (and its bounds) and follow the change')
     .argument('<cluster>')
     .argument('<pool>')

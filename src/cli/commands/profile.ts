@@ -3,6 +3,7 @@ import type { Profile, ProfileSpec, ServiceAnnotationRule } from '../../domain/p
 import { contextOf, seg } from '../context.js';
 import { details, print, table } from '../output.js';
 import { collect, pairFlag, readMapFile, selectorFlag } from '../specs.js';
+import { examples } from '../examples.js';
 
 const profileDetails = (p: Profile) =>
   details([
@@ -72,7 +73,13 @@ function specOptions(command: Command): Command {
 export function profileCommands(program: Command): void {
   const profile = program.command('profile').description("provider profiles: operators' rules applied to every release's manifests (versioned)");
 
-  specOptions(profile.command('create').description('create a profile (version 1)').argument('<name>')).action(async (name: string, opts: SpecFlags, command: Command) => {
+  specOptions(
+    profile
+      .command('create')
+      .description('create a profile (version 1)')
+      .argument('<name>')
+      .addHelpText('after', examples('flotilla profile create aws-internal --provider eks --lb-annotation service.beta.kubernetes.io/aws-load-balancer-scheme=internal', 'flotilla profile create proxied --provider aks --http-proxy http://proxy:3128 --proxy-selector network=proxied')),
+  ).action(async (name: string, opts: SpecFlags, command: Command) => {
     const { api, format } = contextOf(command);
     const created = await api.inOrg<Profile>('POST', '/profiles', { name, ...profileSpec(opts) });
     print(format, created, () => profileDetails(created));

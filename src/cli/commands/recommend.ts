@@ -6,6 +6,7 @@ import { usageError } from '../errors.js';
 import { dollars, print, table } from '../output.js';
 import { setSyntax } from '../set-values.js';
 import { collect, mergedValues } from '../specs.js';
+import { examples } from '../examples.js';
 
 interface Recommendation {
   provider: string;
@@ -75,6 +76,7 @@ const numberFlag = (flag: string) => (value: string) => {
 export function recommendCommand(program: Command): void {
   program
     .command('recommend')
+    .addHelpText('after', examples('flotilla recommend --cpu 16 --memory 64 --provider aws,gcp,azure --spot 0.5', 'flotilla recommend --chart local/shop -f prod.yaml', 'flotilla recommend --deployment fleet/web'))
     .description("the cheapest node-pool layouts for a requirement, or for a chart's or a deployment's pods, on each cloud, at list prices")
     .option('--cpu <vcpus>', 'total vCPUs', numberFlag('--cpu'))
     .option('--memory <GiB>', 'total memory in GiB', numberFlag('--memory'))
