@@ -42,10 +42,21 @@ export function invalid(problems: readonly Problem[], what = 'invalid request'):
 }
 
 export function zodProblems(error: z.ZodError, where?: string): Problem[] {
-  return error.issues.flatMap((issue) => {
-    const path = [...(where ? [where] : []), ...issue.path.map((p) => (typeof p === 'symbol' ? String(p) : p))];
+  return issueProblems(error.issues, where ? [where] : []);
+}
+
+function issueProblems(issues: readonly z.core.$ZodIssue[], base: Problem['path']): Problem[] {
+  return issues.flatMap((issue) => {
+    const path = [...base, ...issue.path.map((p) => (typeof p === 'symbol' ? String(p) : p))];
     // An unknown field is named itself, not its parent.
     if (issue.code === 'unrecognized_keys') return issue.keys.map((key) => ({ path: [...path, key], message: 'unknown field' }));
+    // A value none of a union's forms takes: named by the form it is closest to (no unknown fields of
+    // its own, fewest problems), so `{ clusters: [null] }` names `clusters[0]`, not the whole value.
+    if (issue.code === 'invalid_union' && issue.errors.length) {
+      const forms = issue.errors.filter((form) => !form.some((i) => i.code === 'unrecognized_keys' && i.path.length === 0));
+      const closest = forms.sort((a, b) => a.length - b.length)[0];
+      if (closest?.length) return issueProblems(closest, path);
+    }
     return [{ path, message: issue.message }];
   });
 }

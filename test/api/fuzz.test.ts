@@ -159,6 +159,8 @@ function paramValues(route: RouteModel, name: string, secretIds: string[]): fc.A
       return fc.constantFrom('g1', 'g2');
     case 'release':
       return fc.constantFrom('d1', 'd2', 'd3');
+    case 'action':
+      return fc.constantFrom('pause', 'resume', 'abort', 'approve');
     case 'token':
       return fc.constant(testCodec().uiToken());
     case 'id':
