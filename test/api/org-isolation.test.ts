@@ -51,7 +51,7 @@ const acmeApi = (method: string, path: string, body?: unknown) => stack.api(meth
 
 /** The concrete paths of a route for `org`, with acme's resources as parameters. */
 function concrete(path: string, org: string): string[] {
-  const filled = path.replace(':org', org).replace(':name', acme.name).replace(':pool', acme.pool).replace(':group', acme.group).replace(':release', acme.release);
+  const filled = path.replace(':org', org).replace(':name', acme.name).replace(':pool', acme.pool).replace(':group', acme.group).replace(':release', acme.release).replace(':action', 'approve');
   if (filled.endsWith('/secrets/:id')) return [filled.replace(':id', acme.secretId)];
   if (filled.endsWith('/operations/:id')) return [filled.replace(':id', acme.clusterOperation), filled.replace(':id', acme.deploymentOperation)];
   if (/:\w+/.test(filled)) throw new Error(`route ${path}: no value of acme's for its parameter; add one to the org isolation test`);
