@@ -65,10 +65,15 @@ it('a profile’s Service annotations, storage class and proxy are on the cluste
   // A dry run renders through the post-renderer too, and names the profiles each target would get.
   const dry = await api('POST', '/clustergroups/prof/deployments', { releaseName: 'svc', chart, namespace: 'apps', dryRun: true });
   expect([dry.status, dry.body.errors, dry.body.targets[0].profiles]).toEqual([200, [], [{ name: 'kwok-private', version: 1 }]]);
+  const { core, apps } = await kube();
+  // A target is DEPLOYED once its workloads are ready; the StatefulSet's pod waits for its claim, and
+  // KWOK has no volume provisioner: volumes of the mapped class, made by hand, for the claims to bind.
+  for (const name of ['prof-ssd-1', 'prof-ssd-2']) {
+    await core.createPersistentVolume({ body: { metadata: { name }, spec: { storageClassName: 'local-ssd', capacity: { storage: '1Gi' }, accessModes: ['ReadWriteOnce'], hostPath: { path: `/tmp/${name}` } } } });
+  }
   expect((await api('POST', '/clustergroups/prof/deployments', { releaseName: 'svc', chart, namespace: 'apps' })).status).toBe(202);
   await deployment((b) => status(b) === 'DEPLOYED', 'svc DEPLOYED');
 
-  const { core, apps } = await kube();
   expect(await annotationsOf(core, 'svc-public')).toEqual(internal);
   // Not a LoadBalancer: only its chart's own annotation.
   expect(await annotationsOf(core, 'svc-metrics')).toEqual({ 'prometheus.io/scrape': 'true' });
