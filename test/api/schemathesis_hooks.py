@@ -16,7 +16,7 @@ ORG = "/api/v1/orgs/{org}"
 # A cursor is signed by the API: one it did not hand out is refused.
 LISTS = ["/clusters", "/clusters/{name}/nodepools", "/clustergroups", "/clustergroups/{group}/deployments", "/secrets", "/helm-repositories", "/profiles"]
 POOL_FIELDS = ["name", "instanceType", "count", "minCount", "maxCount", "autoscaling", "labels", "taints"]
-DEPLOYMENT_FIELDS = ["chart", "values", "valueOverrides", "valueOverridesBySelector"]
+DEPLOYMENT_FIELDS = ["chart", "values", "valueOverrides", "valueOverridesBySelector", "rollout.waves"]
 # Label selectors, annotation keys and storage class names in Kubernetes' syntax.
 PROFILE_FIELDS = ["clusterSelector", "serviceAnnotations", "storageClasses", "proxy"]
 
@@ -40,7 +40,7 @@ BEYOND_THE_SCHEMA = {
     # Members must be clusters of this org in no other group; members or a selector (in Kubernetes' syntax), not both.
     f"POST {ORG}/clustergroups": ["members", "selector"],
     f"PUT {ORG}/clustergroups/{{group}}": ["members"],
-    # Charts under the chart roots or of a registered repository; values within size and depth, with known placeholders; selectors in Kubernetes' syntax.
+    # Charts under the chart roots or of a registered repository; values within size and depth, with known placeholders; selectors (of overrides and rollout waves) in Kubernetes' syntax.
     f"POST {ORG}/clustergroups/{{group}}/deployments": DEPLOYMENT_FIELDS,
     f"PUT {ORG}/clustergroups/{{group}}/deployments/{{release}}": DEPLOYMENT_FIELDS,
     # Selectors and keys in Kubernetes' syntax; at most 50 profiles; a name is taken or not there.

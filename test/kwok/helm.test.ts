@@ -59,7 +59,9 @@ describe('helm', () => {
   });
 
   it('renders without a cluster for dry runs, and reports template errors', async () => {
-    await expect(helm.template({ ...release, values: { replicas: 3 } })).resolves.toBeUndefined();
+    // The rendered manifests come back (chart sizing reads them), with the values applied.
+    const rendered = await helm.template({ ...release, values: { replicas: 3 } });
+    expect(rendered).toMatch(/kind: Deployment[\s\S]*replicas: 3/);
     await expect(helm.template({ ...release, chart: join(chart, 'nope'), values: {} })).rejects.toThrow(/helm/);
   });
 
