@@ -11,9 +11,9 @@ trap 'rm -f "$FLOTILLA_TEST_TALLY"' EXIT
 stage() {
   local name=$1 start=$SECONDS
   shift
-  echo "=== $name: npm run $*"
+  echo "[npm test] $name: npm run $*"
   FLOTILLA_TEST_STAGE=$name npm run "$@"
-  echo "=== $name: passed in $((SECONDS - start)) s"
+  echo "[npm test] $name: done, $((SECONDS - start)) s"
 }
 
 stage "main suite" test:suite
@@ -21,12 +21,14 @@ stage "chaos" test:chaos
 stage "PostgreSQL" test:postgres
 stage "bench smoke" bench:smoke
 
-# The totals last. The final line is the plain "Tests: N passed, N failed" form that CI reads as the
-# run's count of executed tests (jest's own "N passed, N total" summary is not among the forms it reads).
+# The totals last. The final line is the plain "N passed, N failed, N skipped" form that CI reads as
+# the run's count of executed tests (jest's own "N passed, N total" summary is not among the forms it
+# reads). No other line may look like another runner's closing line: stage markers in pytest's
+# "=== … passed in N s" shape were read as a pytest run that executed nothing (stops 21–23).
 node -e '
   const runs = require("node:fs").readFileSync(process.argv[1], "utf8").trim().split("\n").map((l) => JSON.parse(l));
   const sum = (k) => runs.reduce((n, r) => n + r[k], 0);
-  for (const r of runs) console.log(`=== ${r.stage}: ${r.numPassedTestSuites} suites, ${r.numPassedTests} tests passed`);
-  console.log(`=== all stages passed in ${Math.round(Number(process.argv[2]) / 60)} min`);
-  console.log(`Tests: ${sum("numPassedTests")} passed, ${sum("numFailedTests")} failed, ${sum("numPendingTests") + sum("numTodoTests")} skipped`);
+  for (const r of runs) console.log(`[npm test] ${r.stage}: ${r.numPassedTestSuites} suites, ${r.numPassedTests} tests`);
+  console.log(`[npm test] every stage done, ${Math.round(Number(process.argv[2]) / 60)} min`);
+  console.log(`${sum("numPassedTests")} passed, ${sum("numFailedTests")} failed, ${sum("numPendingTests") + sum("numTodoTests")} skipped`);
 ' "$FLOTILLA_TEST_TALLY" "$SECONDS"
