@@ -22,6 +22,7 @@ TEMPORAL=$(version temporal)
 KWOK=$(version kwok)
 HELM=$(version helm)
 KUBE=$(version kubernetes)
+KUBE_PREVIOUS=$(version kubernetes-previous)
 ETCD=$(version etcd)
 MOTO=$(version moto)
 TEMPORAL_SERVER=$(version temporal-server)
@@ -134,28 +135,36 @@ install_etcd() {
   fi
 }
 
-install_kubernetes() {
-  local dest="$tools/kubernetes-$KUBE"
+# kube-apiserver, kube-controller-manager and kube-scheduler at one version, built in the wrapper
+# module that pins it.
+build_kubernetes() { # <version> <module-dir>
+  local version=$1 module=$2
+  local dest="$tools/kubernetes-$version"
   local cmds=(kube-apiserver kube-controller-manager kube-scheduler)
   local ok=1 c
   for c in "${cmds[@]}"; do [ -x "$dest/$c" ] || ok=0; done
   (( ok )) && return
   if have_go; then
-    local minor=${KUBE#v1.}; minor=${minor%%.*}
+    local minor=${version#v1.}; minor=${minor%%.*}
     local v ldflags="-s -w"
     # kwokctl checks `<binary> --version`, so stamp the version the way Kubernetes' own build does.
     for v in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
-      ldflags+=" -X $v.gitVersion=$KUBE -X $v.gitMajor=1 -X $v.gitMinor=$minor -X $v.gitTreeState=clean -X $v.buildDate=1970-01-01T00:00:00Z"
+      ldflags+=" -X $v.gitVersion=$version -X $v.gitMajor=1 -X $v.gitMinor=$minor -X $v.gitTreeState=clean -X $v.buildDate=1970-01-01T00:00:00Z"
     done
     local pkgs=() ; for c in "${cmds[@]}"; do pkgs+=("k8s.io/kubernetes/cmd/$c"); done
-    with_progress "kubernetes $KUBE (${cmds[*]})" go_build_in "$repo/tools/k8s" "$dest" "$ldflags" "${pkgs[@]}"
+    with_progress "kubernetes $version (${cmds[*]})" go_build_in "$module" "$dest" "$ldflags" "${pkgs[@]}"
   else
     mkdir -p "$dest"
     for c in "${cmds[@]}"; do
-      fetch "https://dl.k8s.io/release/$KUBE/bin/$os/$arch/$c" "$dest/$c" && chmod +x "$dest/$c"
+      fetch "https://dl.k8s.io/release/$version/bin/$os/$arch/$c" "$dest/$c" && chmod +x "$dest/$c"
     done
   fi
 }
+
+install_kubernetes() { build_kubernetes "$KUBE" "$repo/tools/k8s"; }
+
+# The minor before, for KWOK clusters whose control plane a test upgrades to $KUBE.
+install_kubernetes_previous() { build_kubernetes "$KUBE_PREVIOUS" "$repo/tools/k8s-previous"; }
 
 # A Python tool from PyPI in a virtualenv of its own.
 pip_venv() { # <dest-dir> <requirement> <who needs it>
@@ -216,7 +225,7 @@ install_postgresql() {
   fi
 }
 
-default_tools=(temporal helm kwok etcd kubernetes moto schemathesis)
+default_tools=(temporal helm kwok etcd kubernetes kubernetes-previous moto schemathesis)
 known_tools=("${default_tools[@]}" temporal-server postgresql)
 wanted=("$@")
 (( ${#wanted[@]} )) || wanted=("${default_tools[@]}")
