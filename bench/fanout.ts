@@ -1,6 +1,9 @@
 // 1. Fan-out deploy: one chart to N real KWOK clusters of a group at once,
 // against the slowest of the same deploys to each cluster alone, in the same run.
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
+import { join } from 'node:path';
+import { run } from '../src/adapters/exec.js';
 import { deploymentWorkflowId } from '../src/domain/ids.js';
 import { toolPaths } from '../src/toolchain.js';
 import { noteRestarts, processStartMs, type BenchContext } from './lib/context.js';
@@ -34,6 +37,34 @@ interface Deploy {
   machineBusy: number;
   /** CPU seconds of the worker and the helm processes it ran, per target. */
   cpuPerTarget: number;
+}
+
+/**
+ * The limit on any machine: the same installs with no orchestration at all, `xargs -P n helm upgrade
+ * --install` straight to each cluster's kubeconfig, timed around the one xargs; then uninstalled.
+ */
+async function bareHelm(ctx: BenchContext, members: string[], release: string): Promise<number> {
+  const { stack } = ctx;
+  const dir = join(stack.dir, release);
+  mkdirSync(dir, { recursive: true });
+  const lines = await Promise.all(
+    members.map(async (cluster) => {
+      const kubeconfig = join(dir, `${cluster}.kubeconfig`);
+      writeFileSync(kubeconfig, await stack.kwok().kubeconfig({ org: 'kwok', name: cluster }), { mode: 0o600 });
+      return `${release} ${kubeconfig}`;
+    }),
+  );
+  const list = join(dir, 'targets');
+  writeFileSync(list, `${lines.join('\n')}\n`);
+  const env = { HELM_DRIVER: 'secret', HELM_CACHE_HOME: join(dir, 'cache'), HELM_CONFIG_HOME: join(dir, 'config'), HELM_DATA_HOME: join(dir, 'data') };
+  const helm = toolPaths().helm;
+  // Each line is $1 (release) and $2 (kubeconfig) of one sh.
+  const each = (command: string) => ['-P', String(members.length), '-L', '1', 'sh', '-c', command, 'sh'];
+  const started = performance.now();
+  await run('xargs', ['-a', list, ...each(`"${helm}" upgrade --install "$1" "${chartOf(stack)}" --namespace ${NAMESPACE} --create-namespace --set message="$1" --kubeconfig "$2" >/dev/null`)], { env });
+  const seconds = (performance.now() - started) / 1000;
+  await run('xargs', ['-a', list, ...each(`"${helm}" uninstall "$1" --namespace ${NAMESPACE} --kubeconfig "$2" --wait >/dev/null`)], { env });
+  return seconds;
 }
 
 async function deploy(ctx: BenchContext, worker: BenchWorker, members: string[], release: string): Promise<Deploy> {
@@ -79,6 +110,7 @@ export async function fanout(ctx: BenchContext): Promise<Section> {
     const helmStart = processStartMs(toolPaths().helm, ['version', '--short']);
     const singles: Deploy[][] = [];
     const fanned: Record<number, Deploy[]> = Object.fromEntries(sizes.map((n) => [n, []]));
+    const bare: number[] = [];
     let seq = 0;
     for (let rep = 0; rep < ctx.repeats; rep++) {
       ctx.log(`fan-out run ${rep + 1}/${ctx.repeats}: ${clusters.length} single deploys, then ${sizes.join(', ')} at once`);
@@ -86,6 +118,7 @@ export async function fanout(ctx: BenchContext): Promise<Section> {
       for (const cluster of clusters) alone.push(await deploy(ctx, worker, [cluster], `solo-${++seq}`));
       singles.push(alone);
       for (const n of sizes) fanned[n]!.push(await deploy(ctx, worker, clusters.slice(0, n), `fan-${n}-${++seq}`));
+      bare.push(await bareHelm(ctx, clusters, `bare-${++seq}`));
     }
     await deleteGroup(ctx.stack, GROUP);
 
@@ -94,6 +127,8 @@ export async function fanout(ctx: BenchContext): Promise<Section> {
       const ratios = fanned[n]!.map((d, rep) => d.total / slowestSingle(rep, n).total);
       section.figure(`T(all ${n}) / T(slowest single)`, 'ratio', ratios, n === largest && !ctx.smoke ? 1.5 : undefined);
     }
+    section.figure(`T(all ${largest}) / T(xargs -P ${largest} helm upgrade --install, no orchestration)`, 'ratio', fanned[largest]!.map((d, rep) => d.total / 1000 / bare[rep]!), ctx.smoke ? undefined : 1.2);
+    section.figure(`T(xargs -P ${largest} helm upgrade --install)`, 's', bare);
     for (const n of sizes) {
       section.figure(`T(all ${n})`, 's', fanned[n]!.map((d) => d.total / 1000));
       section.figure(`T(slowest single of ${n})`, 's', fanned[n]!.map((_, rep) => slowestSingle(rep, n).total / 1000));
@@ -131,6 +166,7 @@ export async function fanout(ctx: BenchContext): Promise<Section> {
     );
     section.raw.singles = singles;
     section.raw.fanned = fanned;
+    section.raw.bare = bare;
     section.raw.helmStartMs = helmStart;
     return section;
   } finally {

@@ -154,7 +154,16 @@ describe('charts from an OCI registry, pulled by Flotilla', () => {
       const file = await charts.fetch({ chart: `oci://127.0.0.1:${port}/charts/hello` });
       expect(readFileSync(file).equals(blob)).toBe(true);
       expect(requests).toContain(`/token?service=test&scope=${encodeURIComponent('repository:charts/hello:pull')}`);
+      // Ten targets of one apply asking at once, and again: the registry is not asked again.
+      requests.length = 0;
+      const files = await Promise.all(Array.from({ length: 10 }, () => charts.fetch({ chart: `oci://127.0.0.1:${port}/charts/hello` })));
+      expect(new Set(files)).toEqual(new Set([file]));
+      expect(requests).toEqual([]);
       await expect(charts.fetch({ chart: `oci://127.0.0.1:${port}/charts/hello`, version: '7.0.0' })).rejects.toMatchObject({ type: 'FlotillaChartUnavailable', nonRetryable: true });
+      // A failure is not kept: asked again, the registry is asked again.
+      const asked = requests.length;
+      await expect(charts.fetch({ chart: `oci://127.0.0.1:${port}/charts/hello`, version: '7.0.0' })).rejects.toMatchObject({ type: 'FlotillaChartUnavailable' });
+      expect(requests.length).toBeGreaterThan(asked);
     } finally {
       registry.close();
     }

@@ -12,6 +12,8 @@ const INDEX_BYTES = 32 << 20;
 const CHART_BYTES = 64 << 20;
 const HELM_CHART_LAYER = 'application/vnd.cncf.helm.chart.content.v1.tar+gzip';
 const OCI_MANIFEST = 'application/vnd.oci.image.manifest.v1+json';
+/** How long a chart, once resolved, is handed out again without asking the repository. */
+const RESOLVED_FOR_MS = 30_000;
 
 interface IndexEntry {
   version: string;
@@ -26,6 +28,9 @@ interface IndexEntry {
  * address a redirect names, past any proxy.
  */
 export class RemoteCharts {
+  /** Charts resolved lately, by repository, name and version asked; the promise itself, so the calls of one moment share one fetch. */
+  private readonly resolved = new Map<string, { at: number; file: Promise<string> }>();
+
   constructor(
     private readonly egress: Egress,
     private readonly cacheDir: string,
@@ -35,7 +40,17 @@ export class RemoteCharts {
 
   /** A local package of `chart` (a name in `repo`, or an oci:// reference) at `version` (exact or a semver range; default: the newest release). */
   async fetch(release: { chart: string; repo?: string; version?: string }, signal?: AbortSignal): Promise<string> {
-    return release.repo ? this.fromRepository(release.repo, release.chart, release.version, signal) : this.fromRegistry(release.chart, release.version, signal);
+    // The targets of one apply all ask at once: the index (or the registry's tags and manifest) is fetched once for them, not once per target.
+    const now = Date.now();
+    for (const [key, entry] of this.resolved) if (now - entry.at >= RESOLVED_FOR_MS) this.resolved.delete(key);
+    const key = JSON.stringify([release.repo ?? '', release.chart, release.version ?? '']);
+    const known = this.resolved.get(key);
+    if (known) return known.file;
+    const file = release.repo ? this.fromRepository(release.repo, release.chart, release.version, signal) : this.fromRegistry(release.chart, release.version, signal);
+    this.resolved.set(key, { at: now, file });
+    // A failure is not kept: the next attempt asks again.
+    file.catch(() => this.resolved.get(key)?.file === file && this.resolved.delete(key));
+    return file;
   }
 
   private async fromRepository(repo: string, name: string, version: string | undefined, signal?: AbortSignal): Promise<string> {
