@@ -16,6 +16,7 @@ import { workflowQueueActivities } from '../../src/activities/workflow-queue.js'
 import { openSecretStore } from '../../src/adapters/secrets/store.js';
 import { kwokWorkdir, loadConfig } from '../../src/config.js';
 import { isProviderName, type ProviderName } from '../../src/domain/cluster.js';
+import type { ClusterReads } from '../../src/domain/deployment.js';
 import { toolPaths } from '../../src/toolchain.js';
 import { flotillaDataConverter, openCodec } from '../../src/temporal/codec.js';
 import { createWorkers, runWorkers, type FlotillaWorkerOptions } from '../../src/worker.js';
@@ -83,6 +84,17 @@ async function main(): Promise<void> {
     helm.helmCheck = async (target, ...rest) =>
       instantReads ? { clusterName: target.name, provider: target.provider, status: 'DEPLOYED', stale: false, lastCheckedAt: new Date().toISOString() } : realCheck(target, ...rest);
   }
+  const reconcile = reconcileActivities(client, all.kubeconfigs);
+  // With instant reads a pass per cluster gets the first pass's reads again at once (nothing had drifted then).
+  const firstReads = new Map<string, ClusterReads>();
+  const realRead = reconcile.readClusterReleases;
+  reconcile.readClusterReleases = async (ref, releases) => {
+    const key = `${ref.org}/${ref.name}`;
+    if (instantReads && firstReads.has(key)) return firstReads.get(key)!;
+    const reads = await realRead(ref, releases);
+    if (!firstReads.has(key)) firstReads.set(key, reads);
+    return reads;
+  };
   if (process.env.BENCH_FAKE_HELM === 'true') {
     const fake = new FakeHelm();
     helm = helmActivities(fake.adapter(), fake.kubeconfigs('sim'));
@@ -95,7 +107,7 @@ async function main(): Promise<void> {
     tuning,
     providers,
     workflowBundlePath: process.env.FLOTILLA_WORKFLOW_BUNDLE,
-    ...(helm ? { helm: timed(helm), reconcile: timed(reconcileActivities(client, all.kubeconfigs)) } : {}),
+    ...(helm ? { helm: timed(helm), reconcile: timed(reconcile) } : {}),
     workflowQueue: workflowQueueActivities(client),
   });
   process.on('message', (message: WorkerRequest) => {

@@ -26,7 +26,7 @@ import {
   type DriftRecord,
   type TargetRecord,
 } from '../domain/groups.js';
-import { sameTargets } from '../domain/deployment.js';
+import { checkedRecord, readStatus, sameTargets, type ReleaseRead } from '../domain/deployment.js';
 import {
   actionRefusal,
   DEFAULT_HEALTH_TIMEOUT_SECONDS,
@@ -113,6 +113,8 @@ class DeploymentEntity {
   private readonly state: DeploymentState;
   private readonly ledger: OperationLedger<DeploymentOperation>;
   private readonly release: string;
+  /** The latest reconcile pass's reads of the targets, for the check it queued. */
+  private passReads?: Record<string, ReleaseRead | null>;
 
   constructor(private readonly input: DeploymentWorkflowInput) {
     this.state = input.state ?? {
@@ -224,8 +226,10 @@ class DeploymentEntity {
       this.publish();
     });
     setHandler(deploymentDeleteSignal, ({ force }) => void this.enqueue({ type: 'delete', force }, `group-delete-${uuid4()}`));
-    setHandler(reconcileSignal, () => {
-      if (!this.deleting() && !this.ledger.find((op) => op.type === 'check' && op.state === 'QUEUED')) this.enqueue({ type: 'check' }, `reconcile-${uuid4()}`);
+    setHandler(reconcileSignal, (pass) => {
+      if (this.deleting()) return;
+      if (pass) this.passReads = pass.reads;
+      if (!this.ledger.find((op) => op.type === 'check' && op.state === 'QUEUED')) this.enqueue({ type: 'check' }, `reconcile-${uuid4()}`);
     });
   }
 
@@ -468,12 +472,21 @@ class DeploymentEntity {
   private async check(op: DeploymentOperation): Promise<void> {
     const { state } = this;
     const profiles = await this.profiles();
+    // The pass read every cluster once for all its releases; runs recorded before that read each target here.
+    const passReads = this.passReads;
+    this.passReads = undefined;
+    const given = passReads && patched('reconcile-reads-per-cluster') ? passReads : {};
     const results = await Promise.all(
       state.targets.map(async (target) => {
         const values = this.desiredFor(target);
         if ('problems' in values) return this.record(op, unrenderable(target, values.problems));
         const desired = { values: values.values, ...(state.spec.version ? { chartVersion: state.spec.version } : {}) };
-        const read = await helm.helmCheck(target, { name: this.release, namespace: state.spec.namespace }, desired).catch((err) => failed(target, err));
+        const passRead = given[target.name];
+        // A read older than the revision this entity last applied predates that apply: the target is read again.
+        const current = passRead !== undefined && (passRead?.revision ?? Infinity) >= (state.results[target.name]?.revision ?? 0);
+        const read = current
+          ? checkedRecord(target, readStatus(passRead, desired), passRead, now())
+          : await helm.helmCheck(target, { name: this.release, namespace: state.spec.namespace }, desired).catch((err) => failed(target, err));
         return this.record(op, this.profileDrift(read, target, profiles));
       }),
     );

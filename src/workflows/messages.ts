@@ -6,6 +6,7 @@ import type { ClusterState, ClusterView, OperationSummary } from '../domain/clus
 import type { Profile, ProfileSpec } from '../domain/profiles.js';
 import type { ClusterRef, ClusterStatus, NodePoolChanges, NodePoolSpec } from '../domain/cluster.js';
 import type { RolloutAction } from '../domain/rollout.js';
+import type { ReleaseRead } from '../domain/deployment.js';
 import {
   CLUSTER_ANNOUNCED_SIGNAL,
   JOIN_GROUP_UPDATE,
@@ -119,8 +120,13 @@ export const deploymentTargetsSignal = defineSignal<[ClusterRef[]]>('deploymentT
 export const deploymentClusterDeletedSignal = defineSignal<[string]>('deploymentClusterDeleted');
 /** From the group being force-deleted. */
 export const deploymentDeleteSignal = defineSignal<[{ force: boolean }]>('deploymentDelete');
-/** From the reconcile workflow: check every target for drift now. */
-export const reconcileSignal = defineSignal('reconcile');
+/** From the reconcile workflow: check every target for drift now (with the pass's reads of them). */
+export const reconcileSignal = defineSignal<[ReconcileReads?]>('reconcile');
+
+/** A pass's reads of a deployment's targets, by cluster name (null: not installed); a target not in them is read by the deployment. */
+export interface ReconcileReads {
+  reads: Record<string, ReleaseRead | null>;
+}
 
 /** From the reconcile workflow: whether the cluster's API server answered. */
 export const clusterHealthSignal = defineSignal<[{ ok: boolean; message?: string }]>('clusterHealth');

@@ -44,6 +44,11 @@ async function deployment(release: string, ready: (body: any) => boolean, what: 
     return res.status === 200 && ready(res.body) ? res.body : undefined;
   }, what, 120_000);
 }
+/** The activities a workflow's current run scheduled, by type. */
+async function scheduled(workflowId: string): Promise<string[]> {
+  const events = (await stack.client.workflow.getHandle(workflowId).fetchHistory()).events!;
+  return events.flatMap((e) => (e.activityTaskScheduledEventAttributes ? [e.activityTaskScheduledEventAttributes.activityType!.name!] : []));
+}
 const statuses = (body: any) => Object.fromEntries(body.targetClusters.map((t: any) => [t.clusterName, t.status]));
 const idle = (body: any) => body.operations.every((op: any) => op.state !== 'QUEUED' && op.state !== 'RUNNING');
 
@@ -133,7 +138,8 @@ describe('multi-cluster deployments', () => {
     expect(message('north')).toContain('Deployment apps/web: spec.replicas is 3, the chart says 1 (+1 more fields)');
     expect(message('east')).toContain('ConfigMap apps/web-config: deleted');
     const since = new Date().toISOString();
-    expect((await stack.api('POST', `${base}/reconcile`)).status).toBe(202);
+    const pass = await stack.api('POST', `${base}/reconcile`);
+    expect(pass.status).toBe(202);
     const repaired = await deployment(
       'web',
       (b) => ['north', 'east'].every((c) => statuses(b)[c] === 'DEPLOYED' && b.drift.some((d: any) => d.clusterName === c && d.seenAt >= since && d.repairedAt)),
@@ -148,6 +154,10 @@ describe('multi-cluster deployments', () => {
     expect((await helm.status(await kubeconfigOf('east'), { name: 'web', namespace: 'apps' }))!.revision).toBe(before + 1);
     // West was not touched.
     expect((await helm.status(await kubeconfigOf('west'), { name: 'web', namespace: 'apps' }))!.revision).toBe(1);
+    // The pass read each cluster once for all its releases (a read that answers needs no probe); the deployment read no target itself.
+    await stack.client.workflow.getHandle(pass.body.workflowId).result();
+    expect((await scheduled(pass.body.workflowId)).sort()).toEqual(['listReconcileTargets', 'readClusterReleases', 'readClusterReleases', 'readClusterReleases']);
+    expect(await scheduled('deployment/acme/fleet/web')).not.toContain('helmCheck');
   });
 
   it('without autoSync, records live drift and leaves the objects as they are', async () => {

@@ -1,5 +1,5 @@
 import type { ClusterRef } from '../../domain/cluster.js';
-import { targetStatus, type DesiredRelease } from '../../domain/deployment.js';
+import { checkedRecord, targetStatus, type DesiredRelease } from '../../domain/deployment.js';
 import type { TargetRecord } from '../../domain/groups.js';
 import type { Helm, ReleaseRef } from './helm.js';
 import { driftReason } from '../../domain/live-drift.js';
@@ -23,13 +23,5 @@ export async function checkTarget(
     const drifts = await helm.liveDrift(kubeconfig, observed.manifest, release.namespace, signal);
     if (drifts.length) status = { status: 'STALE', stale: true, reason: driftReason(drifts) };
   }
-  return {
-    clusterName: target.name,
-    provider: target.provider,
-    status: status.status,
-    stale: status.stale,
-    ...(status.reason ? { message: status.reason } : {}),
-    ...(observed ? { chartVersion: observed.chartVersion, revision: observed.revision } : {}),
-    lastCheckedAt: new Date().toISOString(),
-  };
+  return checkedRecord(target, status, observed, new Date().toISOString());
 }

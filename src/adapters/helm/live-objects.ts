@@ -73,6 +73,32 @@ export async function liveDrift(kubeconfig: string, manifest: string, releaseNam
 }
 
 /**
+ * liveDrift of many releases on one cluster, each kind and namespace listed once for them all
+ * (a reconcile pass: a hundred releases of one chart in a namespace are two lists, not two hundred).
+ */
+export async function liveDriftOfMany(kubeconfig: string, releases: readonly { manifest: string; namespace: string }[], signal?: AbortSignal): Promise<ObjectDrift[][]> {
+  const api = client(kubeconfig);
+  const lists = new Map<string, Promise<ManifestObject[] | undefined>>();
+  const shared: Lister = (apiVersion, kind, namespace) => {
+    const key = `${apiVersion}|${kind}|${namespace}`;
+    if (!lists.has(key)) lists.set(key, listOrForbidden(api, apiVersion, kind, namespace, signal));
+    return lists.get(key)!;
+  };
+  return Promise.all(releases.map(async ({ manifest, namespace }) => (await compare(api, manifest, namespace, signal, shared)).map((d) => d.drift)));
+}
+
+/** A kind's objects in a namespace; undefined when the kubeconfig may not list them. */
+type Lister = (apiVersion: string, kind: string, namespace: string) => Promise<ManifestObject[] | undefined>;
+
+function listOrForbidden(api: RawObjectApi, apiVersion: string, kind: string, namespace: string, signal?: AbortSignal): Promise<ManifestObject[] | undefined> {
+  return answerWithin(() => api.listRaw(apiVersion, kind, namespace), signal).catch((err: unknown) => {
+    // A kubeconfig allowed to read its objects one by one (all Helm needs) but not to list them: that kind is not compared.
+    if (kubeStatus(err) === 403) return undefined;
+    throw err;
+  });
+}
+
+/**
  * Puts the release's drifted objects back as rendered and answers what still differs. Helm's
  * three-way merge, which a repair's upgrade runs first, restores edited fields and creates deleted
  * objects, but keeps what was added by hand to a list the chart sets (a second container): a JSON
@@ -92,7 +118,13 @@ function client(kubeconfig: string): RawObjectApi {
   return config.makeApiClient(RawObjectApi).useDiscovery(discoveryOf(config));
 }
 
-async function compare(api: RawObjectApi, manifest: string, releaseNamespace: string, signal?: AbortSignal): Promise<Drifted[]> {
+async function compare(
+  api: RawObjectApi,
+  manifest: string,
+  releaseNamespace: string,
+  signal?: AbortSignal,
+  list: Lister = (apiVersion, kind, namespace) => listOrForbidden(api, apiVersion, kind, namespace, signal),
+): Promise<Drifted[]> {
   const groups = new Map<string, { apiVersion: string; kind: string; namespace: string; objects: ManifestObject[] }>();
   for (const object of manifestObjects(manifest)) {
     const namespace = object.metadata.namespace ?? releaseNamespace;
@@ -103,11 +135,7 @@ async function compare(api: RawObjectApi, manifest: string, releaseNamespace: st
   }
   const drifts = await Promise.all(
     [...groups.values()].map(async ({ apiVersion, kind, namespace, objects }) => {
-      const live = await answerWithin(() => api.listRaw(apiVersion, kind, namespace), signal).catch((err: unknown) => {
-        // A kubeconfig allowed to read its objects one by one (all Helm needs) but not to list them: that kind is not compared.
-        if (kubeStatus(err) === 403) return undefined;
-        throw err;
-      });
+      const live = await list(apiVersion, kind, namespace);
       if (!live) return [];
       const byName = new Map(live.map((o) => [o.metadata.name, o]));
       return objects.flatMap((object) => {

@@ -27,17 +27,28 @@ export function observed(release: HelmRelease): ObservedRelease {
  * pass over a thousand targets affordable. Undefined when not installed.
  */
 export async function readRelease(kubeconfig: string, ref: { name: string; namespace: string }, signal?: AbortSignal): Promise<ObservedRelease | undefined> {
-  const api = coreApi(kubeconfig);
-  const list = await listRecords(api, ref, signal);
-  const latest = list.items.reduce<(typeof list.items)[number] | undefined>(
-    (a, b) => (Number(b.metadata?.labels?.version) > Number(a?.metadata?.labels?.version ?? -1) ? b : a),
-    undefined,
-  );
-  const data = latest?.data?.release;
-  if (!data) return undefined;
-  return observed(JSON.parse(gunzipSync(Buffer.from(Buffer.from(data, 'base64').toString(), 'base64')).toString()) as HelmRelease);
+  return (await readReleases(coreApi(kubeconfig), ref.namespace, `owner=helm,name=${ref.name}`, signal)).get(ref.name);
 }
 
-function listRecords(api: CoreV1Api, ref: { name: string; namespace: string }, signal?: AbortSignal) {
-  return answerWithin(() => api.listNamespacedSecret({ namespace: ref.namespace, labelSelector: `owner=helm,name=${ref.name}` }), signal);
+/**
+ * The latest revision of every release in a namespace, by name, from one list (owner=helm): what
+ * a reconcile pass reads once per cluster and namespace instead of once per release.
+ */
+export function readNamespaceReleases(kubeconfig: string, namespace: string, signal?: AbortSignal): Promise<Map<string, ObservedRelease>> {
+  return readReleases(coreApi(kubeconfig), namespace, 'owner=helm', signal);
+}
+
+async function readReleases(api: CoreV1Api, namespace: string, labelSelector: string, signal?: AbortSignal): Promise<Map<string, ObservedRelease>> {
+  const list = await answerWithin(() => api.listNamespacedSecret({ namespace, labelSelector }), signal);
+  const latest = new Map<string, (typeof list.items)[number]>();
+  for (const item of list.items) {
+    const name = item.metadata?.labels?.name;
+    if (name === undefined || !item.data?.release) continue;
+    if (Number(item.metadata?.labels?.version) > Number(latest.get(name)?.metadata?.labels?.version ?? -1)) latest.set(name, item);
+  }
+  return new Map([...latest].map(([name, item]) => [name, observed(decode(item.data!.release!))]));
+}
+
+function decode(data: string): HelmRelease {
+  return JSON.parse(gunzipSync(Buffer.from(Buffer.from(data, 'base64').toString(), 'base64')).toString()) as HelmRelease;
 }
