@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { z } from 'zod';
 import { CLUSTER_STATUSES, PROVIDER_NAMES, TAINT_EFFECTS, type ClusterRequest } from '../domain/cluster.js';
 import { tenantLabelProblems } from '../domain/cluster-labels.js';
@@ -59,6 +60,65 @@ export const NodePool = z.strictObject({
   taints: z.array(Taint).max(50).optional(),
 });
 
+/** A proxy URL is the tenant's data, handed to the cloud and to workloads and never dialled here: only its form is checked. */
+const proxyUrl = z
+  .string()
+  .max(2048)
+  .superRefine((text, ctx) => {
+    let url: URL;
+    try {
+      url = new URL(text);
+    } catch {
+      return void ctx.addIssue({ code: 'custom', message: 'an http:// or https:// URL with a host, e.g. http://proxy.internal:3128' });
+    }
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') ctx.addIssue({ code: 'custom', message: `an http:// or https:// URL, not ${url.protocol}` });
+    else if (!url.hostname) ctx.addIssue({ code: 'custom', message: 'the URL names no host' });
+    // Whatever is in the spec is in workflow histories and in the cluster's view.
+    if (url.username || url.password) ctx.addIssue({ code: 'custom', message: 'no credentials in the URL: the spec is stored and shown as it is' });
+  })
+  .meta({ format: 'uri', description: 'http(s) URL of the proxy; not contacted by Flotilla' });
+
+const DOMAIN = /^(\*?\.)?[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/i;
+
+/** A host, a domain (a leading `.` covers its subdomains) or an IP range in CIDR notation. */
+function noProxyEntryProblem(entry: string): string | undefined {
+  const [address, prefix, extra] = entry.split('/');
+  if (prefix !== undefined) {
+    const version = isIP(address!);
+    const bits = version === 4 ? 32 : version === 6 ? 128 : 0;
+    if (!bits || extra !== undefined || !/^\d{1,3}$/.test(prefix) || Number(prefix) > bits) return 'a CIDR like 10.0.0.0/8 or fd00::/8';
+    return undefined;
+  }
+  if (isIP(entry) || DOMAIN.test(entry)) return undefined;
+  return 'a host name, a domain like .example.com, an IP address or a CIDR like 10.0.0.0/8';
+}
+
+export const ClusterNetwork = z.strictObject({
+  privateEndpoint: z.boolean().optional().meta({ description: 'the API server reachable only from the cluster\'s private network' }),
+  httpProxy: z
+    .strictObject({
+      httpProxy: proxyUrl.optional(),
+      httpsProxy: proxyUrl.optional(),
+      noProxy: z
+        .array(
+          z
+            .string()
+            .min(1)
+            .max(253)
+            .superRefine((entry, ctx) => {
+              const problem = noProxyEntryProblem(entry);
+              if (problem) ctx.addIssue({ code: 'custom', message: problem });
+            }),
+        )
+        .max(100)
+        .optional()
+        .meta({ description: 'hosts, domains (.example.com) and CIDRs that bypass the proxy' }),
+      trustedCaSecretId: secretId.optional().meta({ description: "a proxy-ca secret of the org: the proxy's CA, read only by the activity that sends it to the cloud" }),
+    })
+    .optional()
+    .meta({ description: 'the proxy the nodes (AKS) and, through provider profiles, the workloads use' }),
+});
+
 export const ClusterCreate = z
   .strictObject({
     name: z.string().max(63).meta(dnsLabelShape),
@@ -75,6 +135,7 @@ export const ClusterCreate = z
       .optional(),
     flavor: z.enum(FLAVORS).optional().meta({ description: "kwok and sim: take this cloud's instance types, at their real capacity, and its prices" }),
     labels: labels.optional().meta({ description: 'the tenant\'s labels, for selectors; keys under flotilla.io/ are set by Flotilla' }),
+    network: ClusterNetwork.optional().meta({ description: 'private API server and HTTP proxy; fixed at create' }),
     nodePools: z.array(NodePool).max(MAX_NODE_POOLS).default([]),
   })
   .superRefine((request, ctx) => {
@@ -100,6 +161,14 @@ export const ClusterPatch = z.strictObject({
     .record(z.string().max(317), z.string().max(63).nullable())
     .superRefine((changes, ctx) => addProblems(ctx, tenantLabelProblems(changes, [])))
     .meta({ description: 'merged into the labels; a null value removes the label' }),
+  // Named so its 400 says why rather than "unrecognized key".
+  network: z
+    .unknown()
+    .optional()
+    .superRefine((value, ctx) => {
+      if (value !== undefined) ctx.addIssue({ code: 'custom', message: 'network is fixed at create: no provider changes a private endpoint or proxy of a running cluster through Flotilla' });
+    })
+    .meta({ description: 'refused: the network settings are fixed at create' }),
 });
 
 /** A label selector in `kubectl -l` syntax, read into its requirements. */
@@ -161,6 +230,11 @@ export const SecretCreate = z.discriminatedUnion('type', [
     values: z.strictObject({ tenantId: nonEmpty, clientId: nonEmpty, clientSecret: nonEmpty, subscriptionId: nonEmpty }),
   }),
   z.strictObject({ name: secretName, type: z.literal('kubeconfig'), values: z.strictObject({ kubeconfig: z.string().min(1).max(256 * 1024) }) }),
+  z.strictObject({
+    name: secretName,
+    type: z.literal('proxy-ca'),
+    values: z.strictObject({ trustedCa: z.string().max(64 * 1024).regex(/-----BEGIN CERTIFICATE-----/, 'PEM: one or more -----BEGIN CERTIFICATE----- blocks') }),
+  }),
 ]);
 
 

@@ -1,4 +1,5 @@
 import type { ClusterRef } from './cluster.js';
+import { networkLabels } from './cluster-network.js';
 import { labelProblems } from './names.js';
 import type { Problem } from './problems.js';
 import type { TemplateCluster } from './value-templates.js';
@@ -6,10 +7,11 @@ import type { TemplateCluster } from './value-templates.js';
 /** Labels Flotilla sets on every cluster; a tenant may not set or remove them. */
 export const SYSTEM_LABEL_PREFIX = 'flotilla.io/';
 
-/** A cluster's labels as selectors see them: the tenant's, then the system ones (which win). */
-export function clusterLabels(ref: Pick<ClusterRef, 'name' | 'provider' | 'region' | 'labels'>): Record<string, string> {
+/** A cluster's labels as selectors see them: the tenant's, then the system ones (which win), those of its network settings among them. */
+export function clusterLabels(ref: Pick<ClusterRef, 'name' | 'provider' | 'region' | 'labels' | 'network'>): Record<string, string> {
   return {
     ...ref.labels,
+    ...networkLabels(ref.network),
     [`${SYSTEM_LABEL_PREFIX}provider`]: ref.provider,
     [`${SYSTEM_LABEL_PREFIX}region`]: ref.region,
     [`${SYSTEM_LABEL_PREFIX}name`]: ref.name,

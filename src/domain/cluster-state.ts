@@ -45,6 +45,7 @@ export interface ClusterView {
   kubernetesVersion: string;
   secretId?: string;
   flavor?: ClusterSpec['flavor'];
+  network?: ClusterSpec['network'];
   /** The tenant's labels and the flotilla.io/ ones every cluster carries. */
   labels: Record<string, string>;
   status: ClusterStatus;
@@ -74,6 +75,7 @@ export function clusterView(state: ClusterState): ClusterView {
     kubernetesVersion: spec.kubernetesVersion,
     ...(spec.secretId ? { secretId: spec.secretId } : {}),
     ...(spec.flavor ? { flavor: spec.flavor } : {}),
+    ...(spec.network ? { network: spec.network } : {}),
     labels: clusterLabels(spec),
     status: state.status,
     ...(state.message ? { message: state.message } : {}),

@@ -1,5 +1,6 @@
 import type { Cloud } from './catalogue/data-format.js';
 import { tenantLabels } from './cluster-labels.js';
+import type { ClusterNetwork } from './cluster-network.js';
 
 /** What each provider offers; the API and the workflows accept only these. Instance types: catalogue/provider-types.ts. */
 export interface ProviderInfo {
@@ -34,7 +35,8 @@ export const PROVIDERS = {
   },
 } as const satisfies Record<string, ProviderInfo>;
 
-export const SECRET_TYPES = ['aws', 'gcp', 'azure', 'kubeconfig'] as const;
+/** Cloud credentials and kubeconfigs, which `secretId` names; `proxy-ca`, which `network.httpProxy.trustedCaSecretId` names. */
+export const SECRET_TYPES = ['aws', 'gcp', 'azure', 'kubeconfig', 'proxy-ca'] as const;
 export type SecretType = (typeof SECRET_TYPES)[number];
 
 export type ProviderName = keyof typeof PROVIDERS;
@@ -89,6 +91,8 @@ export interface ClusterSpec {
   eks?: EksOptions;
   /** kwok and sim: the cloud whose instance types (at their real capacity) and prices the cluster takes. */
   flavor?: Cloud;
+  /** Private API server and HTTP proxy; fixed at create (src/domain/cluster-network.ts). */
+  network?: ClusterNetwork;
   /** The tenant's labels (src/domain/cluster-labels.ts adds the flotilla.io/ ones every cluster carries). */
   labels?: Record<string, string>;
   nodePools: NodePoolSpec[];
@@ -122,13 +126,15 @@ export interface ClusterRef {
   secretId?: string;
   eks?: EksOptions;
   flavor?: Cloud;
+  /** References only: the proxy's CA is a secret ID, read by the activity that needs it. */
+  network?: ClusterNetwork;
   /** The tenant's labels: selector groups, selector overrides and `${cluster.labels.<key>}` read them. */
   labels?: Record<string, string>;
 }
 
 /** What activities need of a cluster, from its spec or its view (whose labels include the flotilla.io/ ones, left out here). */
 export function clusterRef(org: string, spec: Omit<ClusterSpec, 'nodePools'>): ClusterRef {
-  const { name, provider, region, kubernetesVersion, secretId, eks, flavor } = spec;
+  const { name, provider, region, kubernetesVersion, secretId, eks, flavor, network } = spec;
   const labels = tenantLabels(spec.labels);
   return {
     org,
@@ -139,6 +145,7 @@ export function clusterRef(org: string, spec: Omit<ClusterSpec, 'nodePools'>): C
     ...(secretId ? { secretId } : {}),
     ...(eks ? { eks } : {}),
     ...(flavor ? { flavor } : {}),
+    ...(network ? { network } : {}),
     ...(Object.keys(labels).length ? { labels } : {}),
   };
 }

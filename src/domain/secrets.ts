@@ -24,11 +24,17 @@ export interface KubeconfigCredentials {
   kubeconfig: string;
 }
 
+/** The CA a cluster's HTTP proxy presents, in PEM. */
+export interface ProxyCaValues {
+  trustedCa: string;
+}
+
 export interface SecretValuesByType {
   aws: AwsCredentials;
   gcp: GcpCredentials;
   azure: AzureCredentials;
   kubeconfig: KubeconfigCredentials;
+  'proxy-ca': ProxyCaValues;
 }
 
 /** A secret as the API shows it: never its values. */

@@ -1,4 +1,5 @@
 import { tenantLabelProblems } from './cluster-labels.js';
+import { networkProblems } from './cluster-network.js';
 import { PROVIDERS, providerInfo, type ClusterRequest, type NodePoolChanges, type NodePoolSpec, type ProviderName } from './cluster.js';
 import { dnsLabelProblem, labelKeyProblem, labelProblems, labelValueProblem } from './names.js';
 import type { Problem } from './problems.js';
@@ -67,6 +68,7 @@ export function clusterRequestProblems(request: ClusterRequest): Problem[] {
     problems.push({ path: ['secretId'], message: `a ${request.provider} cluster needs a ${info.secret.type} secret` });
   }
   if (request.labels) problems.push(...tenantLabelProblems(request.labels, ['labels']));
+  if (request.network) problems.push(...networkProblems(request.network, request.provider));
   const seen = new Set<string>();
   request.nodePools.forEach((pool, i) => {
     if (seen.has(pool.name)) problems.push({ path: ['nodePools', i, 'name'], message: `duplicate node pool name '${pool.name}'` });

@@ -12,6 +12,7 @@ export const SECRET_MARKERS = {
   gcpPrivateKey: 'flotilla-marker-gcp-private-key',
   kubeconfigClientKey: 'flotilla-marker-kubeconfig-client-key',
   kubeconfigToken: 'flotilla-marker-kubeconfig-token',
+  proxyCa: 'flotilla-marker-proxy-ca',
   /** Short enough to survive whole in a YAML parser's quote of the line around an error. */
   shortToken: 'fl-mk-9',
 };
@@ -47,6 +48,7 @@ export const MARKED_SECRETS = {
       private_key: `-----BEGIN PRIVATE KEY-----\n${SECRET_MARKERS.gcpPrivateKey}\n-----END PRIVATE KEY-----\n`,
     },
   },
+  'proxy-ca': { trustedCa: `-----BEGIN CERTIFICATE-----\n${SECRET_MARKERS.proxyCa}\n-----END CERTIFICATE-----\n` },
 };
 
 /** A kubeconfig holding the kubeconfig markers, for a server nobody listens on. */

@@ -41,12 +41,18 @@ const profile = {
   provider: 'kwok',
   serviceAnnotations: [{ serviceSelector: { type: 'LoadBalancer' }, annotations: internal }],
   storageClasses: { fast: 'local-ssd' },
-  proxy: { clusterSelector: { matchLabels: { network: 'proxied' } }, httpProxy: 'http://proxy.internal:3128', noProxy: '10.0.0.0/8,.svc' },
+  // On the clusters Flotilla labels as behind a proxy: those created with network.httpProxy.
+  proxy: { clusterSelector: { matchLabels: { 'flotilla.io/http-proxy': 'true' } }, httpProxy: 'http://proxy.internal:3128', noProxy: '10.0.0.0/8,.svc' },
 };
 
 beforeAll(async () => {
   stack = await startStack({ providers: { kwok: kwok.activities() }, kubeconfigs: { kwok: (ref) => kwok.kubeconfig(ref) }, fleet: { kwok: (ref) => kwok.kubeconfig(ref) } });
-  const res = await api('POST', '/clusters', { name: cluster, provider: 'kwok', labels: { network: 'proxied' }, nodePools: [{ name: 'pool', instanceType: 'standard-2', count: 1 }] });
+  const res = await api('POST', '/clusters', {
+    name: cluster,
+    provider: 'kwok',
+    network: { httpProxy: { httpProxy: 'http://proxy.internal:3128', noProxy: ['10.0.0.0/8', '.svc'] } },
+    nodePools: [{ name: 'pool', instanceType: 'standard-2', count: 1 }],
+  });
   expect(res.status).toBe(202);
   await eventually(async () => ((await api('GET', `/clusters/${cluster}`)).body.status === 'RUNNING' ? true : undefined), `${cluster} RUNNING`, 120_000);
 });

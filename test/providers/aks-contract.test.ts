@@ -22,9 +22,12 @@ const RESOURCES_API_VERSION = '2025-04-01';
 const SUBSCRIPTION = '00000000-0000-0000-0000-000000000000';
 
 const staticToken: TokenCredential = { getToken: async () => ({ token: 'test-token', expiresOnTimestamp: Date.now() + 3_600_000 }) };
-const resolved: { ref: ClusterRef; type: string }[] = [];
-const credentials = (async (ref: ClusterRef, type: string) => {
-  resolved.push({ ref, type });
+const resolved: { ref: ClusterRef; type: string; secretId?: string }[] = [];
+/** The proxy's CA as its proxy-ca secret holds it. */
+const PROXY_CA = '-----BEGIN CERTIFICATE-----\nMIIBszCCAVmgAwIBAgIUD2Zm\n-----END CERTIFICATE-----\n';
+const credentials = (async (ref: ClusterRef, type: string, secretId?: string) => {
+  resolved.push({ ref, type, ...(secretId ? { secretId } : {}) });
+  if (type === 'proxy-ca') return { trustedCa: PROXY_CA };
   return { tenantId: 'tenant', clientId: 'client', clientSecret: 'secret', subscriptionId: SUBSCRIPTION };
 }) as CredentialResolver;
 
@@ -147,6 +150,31 @@ describe.each([
     expect((await run(aks.createNodePool, ref, spot)).result).toBe(2);
     expect((await run(aks.createNodePool, ref, general)).result).toBe(3);
     expect(server.requests.filter((r) => r.method === 'PUT').length).toBe(before);
+  });
+
+  it('creates a private cluster behind a proxy: apiServerAccessProfile and httpProxyConfig, the CA read from its secret', async () => {
+    const network = {
+      privateEndpoint: true,
+      httpProxy: { httpProxy: 'http://proxy.corp:3128', httpsProxy: 'https://proxy.corp:3129', noProxy: ['.corp', '10.0.0.0/8'], trustedCaSecretId: 'sec-00000000000000ca' },
+    };
+    const privateRef: ClusterRef = { ...ref, name: 'aksprv', network };
+    await run(aks.ensureNetwork, privateRef);
+    await run(aks.createControlPlane, privateRef);
+    const [put] = server.received('PUT', exact(paths(privateRef).clusterPath));
+    // The fake held the body to the swagger's ManagedCluster (afterEach: no violations).
+    expect(put!.body.properties).toMatchObject({
+      apiServerAccessProfile: { enablePrivateCluster: true },
+      httpProxyConfig: {
+        httpProxy: 'http://proxy.corp:3128',
+        httpsProxy: 'https://proxy.corp:3129',
+        noProxy: ['.corp', '10.0.0.0/8'],
+        trustedCa: Buffer.from(PROXY_CA).toString('base64'),
+      },
+    });
+    // Read inside the activity, by the ID the reference carries.
+    expect(resolved).toContainEqual({ ref: privateRef, type: 'proxy-ca', secretId: 'sec-00000000000000ca' });
+    await run(aks.deleteControlPlane, privateRef);
+    await run(aks.deleteNetwork, privateRef);
   });
 
   it('scales a pool and changes autoscaling bounds', async () => {

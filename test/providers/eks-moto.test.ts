@@ -128,7 +128,7 @@ describe('EKS against moto', () => {
     expect((await stack.api('DELETE', `${base}/secrets/${secretId}`)).status).toBe(409);
   });
 
-  it('uses the subnets and roles given in the request, and leaves them when it deletes', async () => {
+  it('uses the subnets and roles given in the request, and leaves them when it deletes; a private endpoint is EKS endpoint access', async () => {
     const vpc = (await ec2.send(new CreateVpcCommand({ CidrBlock: '10.9.0.0/16' }))).Vpc!;
     const subnetIds = await Promise.all(
       ['eu-west-1a', 'eu-west-1b'].map(async (zone, i) => (await ec2.send(new CreateSubnetCommand({ VpcId: vpc.VpcId!, CidrBlock: `10.9.${i}.0/24`, AvailabilityZone: zone }))).Subnet!.SubnetId!),
@@ -138,12 +138,20 @@ describe('EKS against moto', () => {
       ['own-cluster-role', 'own-node-role'].map(async (RoleName) => (await iam.send(new CreateRoleCommand({ RoleName, AssumeRolePolicyDocument: trust }))).Role!.Arn!),
     );
     const res = await stack.api('POST', `${base}/clusters`, {
-      body: { name: 'byo', provider: 'eks', region: 'eu-west-1', secretId, eks: { subnetIds, clusterRoleArn, nodeRoleArn }, nodePools: [{ name: 'a', instanceType: 'm5.large', count: 1 }] },
+      body: {
+        name: 'byo', provider: 'eks', region: 'eu-west-1', secretId, eks: { subnetIds, clusterRoleArn, nodeRoleArn },
+        network: { privateEndpoint: true, httpProxy: { httpsProxy: 'http://proxy.corp:3128', noProxy: ['.corp'] } },
+        nodePools: [{ name: 'a', instanceType: 'm5.large', count: 1 }],
+      },
     });
     expect(res.status).toBe(202);
     await eventually(async () => ((await stack.api('GET', `${base}/clusters/byo`)).body.status === 'RUNNING' ? true : undefined), 'byo RUNNING', 120_000);
     const cluster = (await eks.send(new DescribeClusterCommand({ name: 'acme-byo' }))).cluster!;
     expect([cluster.roleArn, [...cluster.resourcesVpcConfig!.subnetIds!].sort()]).toEqual([clusterRoleArn, [...subnetIds].sort()]);
+    // The API server inside the VPC only; EKS has no proxy field, so the proxy is in no request.
+    expect(cluster.resourcesVpcConfig).toMatchObject({ endpointPrivateAccess: true, endpointPublicAccess: false });
+    expect(JSON.stringify(cluster)).not.toContain('proxy.corp');
+    expect((await stack.api('GET', `${base}/clusters/byo`)).body.labels).toMatchObject({ 'flotilla.io/private-endpoint': 'true', 'flotilla.io/http-proxy': 'true' });
     expect((await eks.send(new DescribeNodegroupCommand({ clusterName: 'acme-byo', nodegroupName: 'a' }))).nodegroup!.nodeRole).toBe(nodeRoleArn);
     expect((await ec2.send(new DescribeVpcsCommand({ Filters: [{ Name: 'tag:flotilla.io/cluster', Values: ['acme/byo'] }] }))).Vpcs).toEqual([]);
 

@@ -120,6 +120,20 @@ describe('GKE adapter against the discovery document', () => {
     expect(fake.calls('clusters.create')).toHaveLength(1);
   });
 
+  it('creates a private cluster: private nodes and endpoint, a control-plane range, VPC-native; a proxy is not sent', async () => {
+    const privateRef: ClusterRef = { ...ref, name: 'private', network: { privateEndpoint: true, httpProxy: { httpProxy: 'http://proxy.corp:3128', noProxy: ['.corp'] } } };
+    await run(gke.createControlPlane, privateRef);
+    const [create] = fake.calls('clusters.create').filter((c) => c.body.cluster.name === 'private');
+    // The fake held the body to the discovery document's Cluster schema (afterEach: no violations).
+    expect(create!.body.cluster).toMatchObject({
+      name: 'private',
+      privateClusterConfig: { enablePrivateNodes: true, enablePrivateEndpoint: true, masterIpv4CidrBlock: '172.16.0.0/28' },
+      ipAllocationPolicy: { useIpAliases: true },
+    });
+    // GKE has no cluster proxy field: the proxy URL is nowhere in the request.
+    expect(JSON.stringify(create!.body)).not.toContain('proxy.corp');
+  });
+
   it('creates a spot pool with autoscaling bounds, labels and a NoSchedule taint', async () => {
     expect(await run(gke.createNodePool, ref, spot)).toBe(2);
 

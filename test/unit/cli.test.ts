@@ -2,6 +2,7 @@ import type { Api } from '../../src/cli/api.js';
 import { CliError } from '../../src/cli/errors.js';
 import { follow, progressLine, type OperationView } from '../../src/cli/progress.js';
 import { profileSpec } from '../../src/cli/commands/profile.js';
+import { networkFlags } from '../../src/cli/commands/cluster.js';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -107,6 +108,17 @@ describe('CLI flags', () => {
       serviceAnnotations: [{ annotations: { team: 'platform' } }, { serviceSelector: { type: 'LoadBalancer' }, annotations: { 'service.beta.kubernetes.io/aws-load-balancer-scheme': 'internal' } }],
       storageClasses: { fast: 'gp3' },
       proxy: { httpProxy: 'http://proxy:3128', noProxy: '10.0.0.0/8', clusterSelector: { matchExpressions: [{ key: 'proxied', operator: 'Exists', values: [] }] } },
+    });
+  });
+
+  it('builds a cluster’s network from its flags, over the file’s', () => {
+    expect(networkFlags(undefined, {})).toEqual({});
+    expect(networkFlags(undefined, { privateEndpoint: true, httpProxy: 'http://p:3128', proxyExclude: [['10.0.0.0/8', '.corp'], ['localhost']], proxyCa: 'sec-00000000000000ca' })).toEqual({
+      network: { privateEndpoint: true, httpProxy: { httpProxy: 'http://p:3128', noProxy: ['10.0.0.0/8', '.corp', 'localhost'], trustedCaSecretId: 'sec-00000000000000ca' } },
+    });
+    // A flag replaces the file's field of the same name and keeps the others.
+    expect(networkFlags({ privateEndpoint: true, httpProxy: { httpProxy: 'http://old:1', noProxy: ['.svc'] } }, { httpsProxy: 'http://p:3129', httpProxy: 'http://new:2' })).toEqual({
+      network: { privateEndpoint: true, httpProxy: { httpProxy: 'http://new:2', httpsProxy: 'http://p:3129', noProxy: ['.svc'] } },
     });
   });
 

@@ -6,7 +6,8 @@ import YAML from 'yaml';
 import { run } from '../../src/adapters/exec.js';
 import { postRendererArgs } from '../../src/adapters/helm/helm.js';
 import { postRender } from '../../src/adapters/helm/post-renderer.js';
-import type { ClusterRef } from '../../src/domain/cluster.js';
+import { clusterLabels } from '../../src/domain/cluster-labels.js';
+import { clusterRef, withDefaults, type ClusterRef } from '../../src/domain/cluster.js';
 import { postRenderRules, profilesChanged, profilesFor, type Profile, type PostRenderRules } from '../../src/domain/profiles.js';
 import { toolPaths } from '../../src/toolchain.js';
 
@@ -29,9 +30,15 @@ const aws: Profile = {
     { serviceSelector: { matchLabels: { exposure: 'internal' } }, annotations: { team: 'platform' } },
   ],
   storageClasses: { fast: 'gp3' },
-  proxy: { clusterSelector: { matchLabels: { network: 'proxied' } }, httpProxy: 'http://proxy:3128', httpsProxy: 'http://proxy:3128', noProxy: '10.0.0.0/8' },
+  // The label Flotilla sets on clusters created with network.httpProxy.
+  proxy: { clusterSelector: { matchLabels: { 'flotilla.io/http-proxy': 'true' } }, httpProxy: 'http://proxy:3128', httpsProxy: 'http://proxy:3128', noProxy: '10.0.0.0/8' },
 };
-const rules: PostRenderRules = postRenderRules([aws], { org: 'acme', name: 'east', provider: 'eks', region: 'us-east-1', kubernetesVersion: '1.35', labels: { network: 'proxied' } })!;
+/** A cluster as the API creates it, behind a proxy: its spec has no label saying so, its network does. */
+const proxied = clusterRef(
+  'acme',
+  withDefaults({ name: 'east', provider: 'eks', network: { httpProxy: { httpProxy: 'http://corp-proxy:3128', noProxy: ['.corp'] } }, nodePools: [] }),
+);
+const rules: PostRenderRules = postRenderRules([aws], proxied)!;
 
 describe('the post-renderer on a rendered chart', () => {
   it('annotates the Services a rule picks, maps claims’ storage classes, injects the proxy into every pod template', async () => {
@@ -64,7 +71,9 @@ describe('the post-renderer on a rendered chart', () => {
   });
 
   it('leaves the proxy out on clusters whose labels do not say they sit behind one', async () => {
-    const open = postRenderRules([aws], { org: 'acme', name: 'west', provider: 'eks', region: 'us-east-1', kubernetesVersion: '1.35' })!;
+    expect(clusterLabels(proxied)).toMatchObject({ 'flotilla.io/http-proxy': 'true' });
+    // A private endpoint alone is no proxy.
+    const open = postRenderRules([aws], { org: 'acme', name: 'west', provider: 'eks', region: 'us-east-1', kubernetesVersion: '1.35', network: { privateEndpoint: true } })!;
     expect(open.proxyEnv).toEqual([]);
     const out = byKindName(postRender(await rendered(), open));
     expect(envOf(out['Deployment/r1'].spec.template.spec.containers[0])).toEqual({ MODE: 'web' });

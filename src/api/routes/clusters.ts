@@ -1,7 +1,8 @@
 import type { ClusterAccess } from '../../adapters/cluster-access.js';
 import type { SecretStore } from '../../adapters/secrets/store.js';
 import { instanceTypeProblems } from '../../domain/catalogue/provider-types.js';
-import { providerInfo, withDefaults, type ClusterRequest, type ClusterSpec } from '../../domain/cluster.js';
+import { providerInfo, withDefaults, type ClusterRequest, type SecretType } from '../../domain/cluster.js';
+import type { Problem } from '../../domain/problems.js';
 import type { ClusterGateway } from '../cluster-gateway.js';
 import { HttpError, invalid } from '../errors.js';
 import { kubeconfigAnswer } from '../kubeconfig.js';
@@ -20,7 +21,9 @@ export function clusterRoutes(routes: Routes, clusters: ClusterGateway, access: 
     { summary: 'Create a cluster', body: ClusterCreate, idempotencyKey: true, responses: { 202: 'accepted: the create operation' }, errors: [409] },
     async (req, res, { body, requestId }) => {
       const spec = withDefaults(body as ClusterRequest);
-      if (spec.secretId) await checkSecret(secrets, req.org!, spec);
+      if (spec.secretId) await checkSecret(secrets, req.org!, spec.secretId, ['secretId'], providerInfo(spec.provider).secret?.type, `a ${spec.provider} cluster`);
+      const caId = spec.network?.httpProxy?.trustedCaSecretId;
+      if (caId) await checkSecret(secrets, req.org!, caId, ['network', 'httpProxy', 'trustedCaSecretId'], 'proxy-ca', "a proxy's CA");
       res.status(202).json(await clusters.create(req.org!, spec, requestId));
     },
   );
@@ -129,12 +132,9 @@ export function clusterRoutes(routes: Routes, clusters: ClusterGateway, access: 
   );
 }
 
-/** A cluster may name only a secret of its org, of the type its provider uses. */
-async function checkSecret(secrets: SecretStore, org: string, spec: ClusterSpec): Promise<void> {
-  const secret = await secrets.get(org, spec.secretId!);
-  if (!secret) throw invalid([{ path: ['secretId'], message: `no secret '${spec.secretId}' in this organization` }]);
-  const wanted = providerInfo(spec.provider).secret?.type;
-  if (secret.type !== wanted) {
-    throw invalid([{ path: ['secretId'], message: `secret '${secret.name}' holds ${secret.type} credentials; a ${spec.provider} cluster needs ${wanted ?? 'none'}` }]);
-  }
+/** A cluster may name only secrets of its org, each of the type its field takes. */
+async function checkSecret(secrets: SecretStore, org: string, id: string, path: Problem['path'], wanted: SecretType | undefined, what: string): Promise<void> {
+  const secret = await secrets.get(org, id);
+  if (!secret) throw invalid([{ path, message: `no secret '${id}' in this organization` }]);
+  if (secret.type !== wanted) throw invalid([{ path, message: `secret '${secret.name}' holds ${secret.type} credentials; ${what} needs ${wanted ?? 'none'}` }]);
 }

@@ -45,6 +45,7 @@ interface ClusterView {
   message?: string;
   group?: string;
   labels?: Record<string, string>;
+  network?: { privateEndpoint?: boolean; httpProxy?: { httpProxy?: string; httpsProxy?: string; noProxy?: string[] } };
   nodePools: Pool[];
   operation?: { id: string; type: string; currentStep?: string };
   queuedOperations: number;
@@ -53,6 +54,9 @@ interface ClusterView {
 }
 
 const labelList = (labels: Record<string, string> | undefined) => Object.entries(labels ?? {}).map(([k, v]) => `${k}=${v}`).join(',');
+
+const networkSummary = (n: ClusterView['network']) =>
+  n ? [n.privateEndpoint ? 'private endpoint' : undefined, n.httpProxy ? `proxy ${n.httpProxy.httpsProxy ?? n.httpProxy.httpProxy}` : undefined].filter(Boolean).join(', ') || undefined : undefined;
 
 /** A price only where one is known: a cluster no cloud prices shows none, not $0. */
 const priced = (c: ClusterView, amount: string | undefined) => (c.cost?.priceDate ? amount : undefined);
@@ -83,6 +87,7 @@ function clusterDetails(c: ClusterView): string {
       ['Message', c.message],
       ['Group', c.group],
       ['Labels', labelList(c.labels)],
+      ['Network', networkSummary(c.network)],
       ['Operation', c.operation ? `${c.operation.id} ${c.operation.type}${c.operation.currentStep ? `: ${c.operation.currentStep}` : ''}` : undefined],
       ['Queued', c.queuedOperations],
       ['Created', c.createdAt],
@@ -97,12 +102,43 @@ export async function printCluster(api: Api, format: Format, name: string): Prom
   print(format, view, () => clusterDetails(view));
 }
 
+interface Network {
+  privateEndpoint?: boolean;
+  httpProxy?: Record<string, unknown>;
+}
+
+/** `network` of a create: the file's, with the flags over it. */
+export function networkFlags(
+  file: Network | undefined,
+  opts: { privateEndpoint?: boolean; httpProxy?: string; httpsProxy?: string; proxyExclude?: string[][]; proxyCa?: string },
+): { network?: Network } {
+  const proxy = {
+    ...(opts.httpProxy ? { httpProxy: opts.httpProxy } : {}),
+    ...(opts.httpsProxy ? { httpsProxy: opts.httpsProxy } : {}),
+    ...(opts.proxyExclude ? { noProxy: opts.proxyExclude.flat() } : {}),
+    ...(opts.proxyCa ? { trustedCaSecretId: opts.proxyCa } : {}),
+  };
+  const network: Network = {
+    ...file,
+    ...(opts.privateEndpoint ? { privateEndpoint: true } : {}),
+    ...(Object.keys(proxy).length ? { httpProxy: { ...file?.httpProxy, ...proxy } } : {}),
+  };
+  return Object.keys(network).length ? { network } : {};
+}
+
 export function clusterCommands(program: Command): void {
   const cluster = program.command('cluster').description('Kubernetes clusters');
 
   cluster
     .command('create')
-    .addHelpText('after', examples('flotilla cluster create demo --provider kwok --nodepool general=standard-2:2 --label tier=gold', 'flotilla cluster create edge --provider eks --region eu-west-1 --secret aws-prod --nodepool web=m5.large:3:1-6 --no-wait'))
+    .addHelpText(
+      'after',
+      examples(
+        'flotilla cluster create demo --provider kwok --nodepool general=standard-2:2 --label tier=gold',
+        'flotilla cluster create edge --provider eks --region eu-west-1 --secret aws-prod --nodepool web=m5.large:3:1-6 --no-wait',
+        'flotilla cluster create vault --provider aks --private-endpoint --http-proxy http://proxy.corp:3128 --proxy-exclude 10.0.0.0/8,.corp --nodepool web=Standard_D2s_v3:2',
+      ),
+    )
     .description('create a cluster and follow its provisioning')
     .argument('[name]', 'the cluster name (or name in --file)')
     .option('-f, --file <file>', 'the cluster spec as the API takes it (POST /clusters), in YAML or JSON; flags override it')
@@ -113,6 +149,11 @@ export function clusterCommands(program: Command): void {
     .option('--secret <id>', 'the secret holding the provider credentials (flotilla secret list)')
     .option('--nodepool <POOL=TYPE:COUNT[:MIN-MAX]>', 'a node pool; repeat for more', collect(nodePoolFlag))
     .option('--label <KEY=VALUE>', 'a label of the cluster, for selectors; repeat for more', collect(pairFlag))
+    .option('--private-endpoint', "the API server only on the cluster's private network")
+    .option('--http-proxy <url>', 'the proxy for http:// traffic of nodes and (through profiles) workloads')
+    .option('--https-proxy <url>', 'the proxy for https:// traffic')
+    .option('--proxy-exclude <hosts>', 'hosts, domains (.example.com) and CIDRs that bypass the proxy, comma-separated; repeat for more', collect((v: string) => v.split(',')))
+    .option('--proxy-ca <secret-id>', "a proxy-ca secret holding the proxy's CA (flotilla secret create --type proxy-ca)")
     .option('--wait', WAIT_HELP, true)
     .option('--no-wait', NO_WAIT_HELP)
     .action(async (name: string | undefined, opts, command: Command) => {
@@ -128,6 +169,7 @@ export function clusterCommands(program: Command): void {
         ...(opts.secret ? { secretId: opts.secret } : {}),
         ...(opts.nodepool ? { nodePools: [...((spec.nodePools as unknown[] | undefined) ?? []), ...opts.nodepool] } : {}),
         ...(opts.label ? { labels: { ...(spec.labels as Record<string, string> | undefined), ...Object.fromEntries(opts.label as [string, string][]) } } : {}),
+        ...networkFlags(spec.network as Network | undefined, opts),
       };
       if (typeof body.name !== 'string') throw usageError('give the cluster a name: flotilla cluster create NAME, or name: in --file');
       const accepted = await api.inOrg('POST', '/clusters', body);

@@ -67,7 +67,7 @@ function specOptions(command: Command): Command {
     .option('--https-proxy <url>', 'HTTPS_PROXY for every container')
     // Not --no-proxy: commander reads --no-<name> as a negation.
     .option('--proxy-exclude <list>', 'NO_PROXY for every container, e.g. 10.0.0.0/8,.svc')
-    .option('--proxy-selector <selector>', "the proxy only on clusters whose labels match, e.g. 'network=proxied'");
+    .option('--proxy-selector <selector>', "the proxy only on clusters whose labels match, e.g. 'flotilla.io/http-proxy=true' (clusters created with a proxy)");
 }
 
 export function profileCommands(program: Command): void {
@@ -78,7 +78,7 @@ export function profileCommands(program: Command): void {
       .command('create')
       .description('create a profile (version 1)')
       .argument('<name>')
-      .addHelpText('after', examples('flotilla profile create aws-internal --provider eks --lb-annotation service.beta.kubernetes.io/aws-load-balancer-scheme=internal', 'flotilla profile create proxied --provider aks --http-proxy http://proxy:3128 --proxy-selector network=proxied')),
+      .addHelpText('after', examples('flotilla profile create aws-internal --provider eks --lb-annotation service.beta.kubernetes.io/aws-load-balancer-scheme=internal', 'flotilla profile create proxied --provider aks --http-proxy http://proxy:3128 --proxy-selector flotilla.io/http-proxy=true')),
   ).action(async (name: string, opts: SpecFlags, command: Command) => {
     const { api, format } = contextOf(command);
     const created = await api.inOrg<Profile>('POST', '/profiles', { name, ...profileSpec(opts) });

@@ -12,7 +12,8 @@ import { fromModular } from './operations.js';
 
 /** The managed cluster: AKS's control plane, made with its system pool. */
 
-export async function createManagedCluster(ctx: AksContext, ref: ClusterRef): Promise<void> {
+/** `trustedCa`: the PEM of the proxy's CA, when the cluster names one. */
+export async function createManagedCluster(ctx: AksContext, ref: ClusterRef, trustedCa?: string): Promise<void> {
   const { containers } = ctx.clients;
   const [group, name] = [resourceGroupName(ref), managedClusterName(ref)];
   const operation = `PUT managedCluster ${group}/${name}`;
@@ -27,7 +28,7 @@ export async function createManagedCluster(ctx: AksContext, ref: ClusterRef): Pr
   }
   // Made, or being made, by an earlier attempt: awaitControlPlane waits for it. Failed or Canceled: PUT again, which is AKS's way to reconcile.
   if (existing && (existing.provisioningState === 'Succeeded' || isInProgress(existing.provisioningState))) return;
-  await ctx.ops.track(operation, fromModular(containers.managedClusters.createOrUpdate(group, name, managedClusterBody(ref), callOptions(ctx))));
+  await ctx.ops.track(operation, fromModular(containers.managedClusters.createOrUpdate(group, name, managedClusterBody(ref, trustedCa), callOptions(ctx))));
 }
 
 export async function awaitManagedCluster(ctx: AksContext, ref: ClusterRef): Promise<void> {

@@ -27,9 +27,11 @@ export interface AksProviderOptions extends AzureClientOptions {
 export class AksProvider {
   private readonly clients: AzureClientFactory;
   private readonly pollIntervalMs: number;
+  private readonly credentials: CredentialResolver;
 
   constructor(options: AksProviderOptions) {
     const { credentials, pollIntervalMs, ...clientOptions } = options;
+    this.credentials = credentials;
     this.clients = new AzureClientFactory(credentials, clientOptions);
     this.pollIntervalMs = pollIntervalMs ?? 10_000;
   }
@@ -42,7 +44,7 @@ export class AksProvider {
   activities(): ProviderActivities {
     return {
       ensureNetwork: (ref) => this.step(ref, (ctx) => ensureResourceGroup(ctx, ref)),
-      createControlPlane: (ref) => this.step(ref, (ctx) => createManagedCluster(ctx, ref)),
+      createControlPlane: (ref) => this.step(ref, async (ctx) => createManagedCluster(ctx, ref, await this.proxyCa(ref))),
       awaitControlPlane: (ref) => this.step(ref, (ctx) => awaitManagedCluster(ctx, ref)),
       createNodePool: (ref, pool) => this.step(ref, (ctx) => ensureAgentPool(ctx, ref, pool)),
       updateNodePool: (ref, pool) => this.step(ref, (ctx) => ensureAgentPool(ctx, ref, pool)),
@@ -50,6 +52,12 @@ export class AksProvider {
       deleteControlPlane: (ref) => this.step(ref, (ctx) => deleteManagedCluster(ctx, ref)),
       deleteNetwork: (ref) => this.step(ref, (ctx) => deleteResourceGroup(ctx, ref)),
     };
+  }
+
+  /** The proxy's CA, read here so that only its secret's ID is in the workflow's history. */
+  private async proxyCa(ref: ClusterRef): Promise<string | undefined> {
+    const id = ref.network?.httpProxy?.trustedCaSecretId;
+    return id ? (await this.credentials(ref, 'proxy-ca', id))?.trustedCa : undefined;
   }
 
   private step<T>(ref: ClusterRef, fn: (ctx: AksContext) => Promise<T>): Promise<T> {

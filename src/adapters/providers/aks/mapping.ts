@@ -13,9 +13,23 @@ export function flotillaTags(ref: Pick<ClusterRef, 'org' | 'name'>): Record<stri
  * The managed cluster with only its system pool: createControlPlane gets the
  * cluster's reference, not its pools, and every Flotilla pool is then an agent
  * pool of its own (mode User), created, scaled and deleted like the others.
+ * `trustedCa` is the PEM of the proxy's CA, read from its secret by the activity.
  */
-export function managedClusterBody(ref: ClusterRef): ManagedCluster {
+export function managedClusterBody(ref: ClusterRef, trustedCa?: string): ManagedCluster {
+  const { privateEndpoint, httpProxy: proxy } = ref.network ?? {};
   return {
+    ...(privateEndpoint ? { apiServerAccessProfile: { enablePrivateCluster: true } } : {}),
+    ...(proxy
+      ? {
+          httpProxyConfig: {
+            ...(proxy.httpProxy ? { httpProxy: proxy.httpProxy } : {}),
+            ...(proxy.httpsProxy ? { httpsProxy: proxy.httpsProxy } : {}),
+            ...(proxy.noProxy ? { noProxy: proxy.noProxy } : {}),
+            // AKS takes the certificate base64-encoded.
+            ...(trustedCa ? { trustedCa: Buffer.from(trustedCa).toString('base64') } : {}),
+          },
+        }
+      : {}),
     location: ref.region,
     tags: flotillaTags(ref),
     identity: { type: 'SystemAssigned' },

@@ -34,6 +34,14 @@ function subnetsOf(network: NetworkRefs): string[] {
   return [...network.publicSubnetIds, ...network.privateSubnetIds];
 }
 
+/**
+ * A private endpoint: the API server only inside the VPC (EKS's default is public only). EKS has no
+ * proxy setting of its own; a cluster's proxy is recorded for profiles, not put in the nodes.
+ */
+function endpointAccess(ref: ClusterRef): { endpointPrivateAccess?: boolean; endpointPublicAccess?: boolean } {
+  return ref.network?.privateEndpoint ? { endpointPrivateAccess: true, endpointPublicAccess: false } : {};
+}
+
 export interface EksOptions extends AwsClientOptions {
   /** How often to poll a cluster or node group that is changing (AWS takes minutes; tests want less). */
   pollMs?: number;
@@ -91,7 +99,7 @@ export class EksProvider {
               name: eksName(ref),
               version: ref.kubernetesVersion,
               roleArn,
-              resourcesVpcConfig: { subnetIds },
+              resourcesVpcConfig: { subnetIds, ...endpointAccess(ref) },
               tags: { [CLUSTER_TAG]: clusterTag(ref) },
               clientRequestToken: requestToken('cluster'),
             }),

@@ -17,8 +17,20 @@ export function clusterResource(ref: ClusterRef): Cluster {
     initialClusterVersion: ref.kubernetesVersion,
     resourceLabels: ownerLabels(ref.org),
     nodePools: [SYSTEM_POOL],
+    ...(ref.network?.privateEndpoint ? PRIVATE_CLUSTER : {}),
   };
 }
+
+/**
+ * A private cluster: nodes and the control plane's endpoint on internal addresses only. GKE asks a
+ * private cluster for VPC-native (alias IP) networking and, on a cluster it peers with the project's
+ * VPC, a /28 for the control plane that overlaps nothing there: 172.16.0.0/28 is outside the default
+ * VPC's ranges. GKE has no cluster-wide HTTP proxy setting: a proxy is only recorded (labels) for profiles.
+ */
+export const PRIVATE_CLUSTER = {
+  ipAllocationPolicy: { useIpAliases: true },
+  privateClusterConfig: { enablePrivateNodes: true, enablePrivateEndpoint: true, masterIpv4CidrBlock: '172.16.0.0/28' },
+} as const satisfies Cluster;
 
 /** Statuses from which a cluster becomes usable without anyone acting. */
 export const CLUSTER_STARTING = new Set(['PROVISIONING', 'STATUS_UNSPECIFIED']);
