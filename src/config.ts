@@ -31,6 +31,8 @@ export interface Config {
   rateLimit?: RateLimit;
   /** How long readers share an answer of the cluster list (ms; 0: every read asks Temporal). */
   listCacheMs: number;
+  /** Accepts (node pool changes, deletes) in flight to Temporal at once; past it, 429 (FLOTILLA_ACCEPT_CAPACITY). */
+  acceptCapacity: number;
   /** Directories local charts of deployments must lie under. */
   chartRoots: string[];
   /** FLOTILLA_ALLOWED_ENDPOINTS: CIDRs and host names tenants' endpoints may reach beyond public addresses; unset: the program's default (npm start: loopback; else none). */
@@ -54,6 +56,12 @@ export interface RateLimit {
 
 /** Largest request body the API reads, unless FLOTILLA_MAX_BODY_BYTES says otherwise. */
 export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
+
+/**
+ * Accepts in flight at once: far more than a healthy Temporal needs (an accept takes it
+ * milliseconds), far fewer than the requests that queue up when it is slowed down.
+ */
+export const DEFAULT_ACCEPT_CAPACITY = 64;
 
 /** One second: about the lag of a visibility store with an index refresh. */
 export const DEFAULT_LIST_CACHE_MS = 1000;
@@ -142,6 +150,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     maxBodyBytes: bytes(env.FLOTILLA_MAX_BODY_BYTES, DEFAULT_MAX_BODY_BYTES, 'FLOTILLA_MAX_BODY_BYTES'),
     ...(rateLimit ? { rateLimit } : {}),
     listCacheMs: milliseconds(env.FLOTILLA_LIST_CACHE_MS, DEFAULT_LIST_CACHE_MS, 'FLOTILLA_LIST_CACHE_MS'),
+    acceptCapacity: count(env.FLOTILLA_ACCEPT_CAPACITY, 1, 'FLOTILLA_ACCEPT_CAPACITY') ?? DEFAULT_ACCEPT_CAPACITY,
     chartRoots: (env.FLOTILLA_CHART_ROOTS ?? join(dataDir, 'charts')).split(':').filter(Boolean).map((root) => resolve(root)),
     ...(env.FLOTILLA_ALLOWED_ENDPOINTS !== undefined ? { allowedEndpoints: env.FLOTILLA_ALLOWED_ENDPOINTS } : {}),
     kubeconfigRules: kubeconfigRules(env),

@@ -36,7 +36,8 @@ import type { Egress } from '../adapters/egress/egress.js';
 import type { TenantKubeconfigs } from '../adapters/kubeconfig/tenant.js';
 import { rejectDeepBodies } from './body-limits.js';
 import { rateLimitPerToken } from './rate-limit.js';
-import { DEFAULT_LIST_CACHE_MS, DEFAULT_MAX_BODY_BYTES, type RateLimit } from '../config.js';
+import { DEFAULT_ACCEPT_CAPACITY, DEFAULT_LIST_CACHE_MS, DEFAULT_MAX_BODY_BYTES, type RateLimit } from '../config.js';
+import { AcceptGate } from './accept-gate.js';
 import { Cursors } from './pagination.js';
 
 export interface AppOptions {
@@ -64,6 +65,8 @@ export interface AppOptions {
   rateLimit?: RateLimit;
   /** How long readers share an answer of the cluster list (ms); default one second, 0: not shared. */
   listCacheMs?: number;
+  /** Accepts in flight to Temporal at once before a 429 (AcceptGate); default DEFAULT_ACCEPT_CAPACITY. */
+  acceptCapacity?: number;
   /** Runs recommendation searches off the event loop; default: a thread of its own, started on first use. */
   recommender?: Recommender;
   /** Directories local charts of deployments must lie under; when absent, only repository and OCI charts deploy. */
@@ -112,7 +115,7 @@ export function createApp(options: AppOptions): Express {
   // Another org's resources are absent to a token (404), as is an org that is not the token's.
   const org = table.scope('/api/v1/orgs/:org', { auth: true, params: { org: z.string() }, errors: [404] });
   org.router.use(requireOrg(tokens));
-  clusterRoutes(org, clusters, clusterAccess, secrets, cursors);
+  clusterRoutes(org, clusters, clusterAccess, secrets, cursors, new AcceptGate(options.acceptCapacity ?? DEFAULT_ACCEPT_CAPACITY));
   secretRoutes(org, secrets, clusters, cursors, options.tenantKubeconfigs);
   reconcileRoutes(org, new ReconcileGateway(client), links);
   const repositories = new HelmRepositoryGateway(client);

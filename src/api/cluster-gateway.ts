@@ -1,9 +1,10 @@
 import type { Client, UpdateDefinition, WorkflowHandle } from '@temporalio/client';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { clusterCost, type ClusterCost } from '../domain/catalogue/provider-types.js';
-import { clusterView, type ClusterState, type ClusterView, type OperationSummary } from '../domain/cluster-state.js';
+import { clusterView, summarizeOperation, type ClusterState, type ClusterView, type OperationSummary } from '../domain/cluster-state.js';
 import type { ClusterSpec, ClusterStatus, NodePoolChanges, NodePoolSpec, ProviderName } from '../domain/cluster.js';
-import { clusterWorkflowId } from '../domain/ids.js';
+import { clusterWorkflowId, handedOverOperationId, nodePoolWorkflowId } from '../domain/ids.js';
+import { nodePoolUpdateRefusal, type ClusterFacts } from '../domain/change-refusals.js';
 import { formatRequirement, matches, type Requirement } from '../domain/label-selector.js';
 import type { LabelChanges } from '../domain/cluster-labels.js';
 import { isFinished, plannedStepCount, type Operation, type Step } from '../domain/operations.js';
@@ -16,7 +17,7 @@ import {
   progressQuery,
   removeNodePoolUpdate,
   setClusterLabelsUpdate,
-  updateNodePoolUpdate,
+  updateNodePoolSignal,
 } from '../workflows/messages.js';
 import type { ClusterHourlyCost } from '../observability/api-metrics.js';
 import { createEntity } from './entity-creates.js';
@@ -24,7 +25,7 @@ import { notFound } from './errors.js';
 import { orgPath, runLink, type Links } from './links.js';
 import { ListCache } from './list-cache.js';
 import type { Cursors, Page, PageRequest } from './pagination.js';
-import { askTemporal } from './temporal-errors.js';
+import { askTemporal, refusalAnswer } from './temporal-errors.js';
 
 export interface ClusterFilter {
   provider?: ProviderName;
@@ -66,6 +67,17 @@ export type ClusterOperationResource = Operation & {
   links: { self: string; cluster: string; run?: string };
 };
 
+/** What the memo says of the checks a change meets; a delete queued behind a running operation is not in it. */
+function factsOf(view: ClusterView): ClusterFacts {
+  return {
+    provider: view.provider,
+    status: view.status,
+    ...(view.message ? { message: view.message } : {}),
+    nodePools: view.nodePools.map(({ desiredCount: _, currentCount: __, ...spec }) => spec),
+    deleting: view.status === 'DELETING',
+  };
+}
+
 /**
  * The API's whole dealing with Temporal for clusters: start the entity, send
  * it updates, read its memo, query it. No business rules here: the entity
@@ -103,10 +115,7 @@ export class ClusterGateway {
   }
 
   async get(org: string, name: string): Promise<ClusterResource> {
-    const handle = this.client.workflow.getHandle(clusterWorkflowId(org, name));
-    let view = await askTemporal(`cluster '${name}'`, async () => (await handle.describe()).memo?.cluster as ClusterView | undefined);
-    // The entity publishes its memo on its first task; until then, ask it.
-    view ??= await this.queryView(handle, name);
+    let view = await this.view(org, name);
     if (view.operation?.state === 'RUNNING') {
       const steps = await this.liveSteps(view.operation.workflowId);
       const current = steps?.findLast((s) => s.state === 'RUNNING');
@@ -184,8 +193,27 @@ export class ClusterGateway {
     return this.request(org, name, addNodePoolUpdate, { requestId, pool }, requestId);
   }
 
-  updateNodePool(org: string, name: string, pool: string, changes: NodePoolChanges, requestId: string): Promise<AcceptedOperation> {
-    return this.request(org, name, updateNodePoolUpdate, { requestId, pool, changes }, requestId);
+  /**
+   * Checks the change against the cluster's memo and hands it over by signal, which Temporal
+   * acknowledges without waiting for a worker: the answer names the operation the entity will
+   * record under the request ID, queued or, when the entity's own check (authoritative: the memo
+   * may lag) refuses it, FAILED with the reason (docs/architecture.md, decision 2).
+   */
+  async updateNodePool(org: string, name: string, pool: string, changes: NodePoolChanges, requestId: string): Promise<AcceptedOperation> {
+    const what = `cluster '${name}'`;
+    const handle = this.client.workflow.getHandle(clusterWorkflowId(org, name));
+    const refusal = nodePoolUpdateRefusal(factsOf(await this.view(org, name)), pool, changes);
+    if (refusal) {
+      // A retry of a request the entity took answers with its operation, whatever the state is now.
+      const state = await askTemporal(what, () => handle.query(clusterStateQuery));
+      const op = state.operations.find((o) => o.id === state.requests[requestId]);
+      if (op) return this.accepted(org, name, summarizeOperation(op));
+      throw refusalAnswer(refusal);
+    }
+    await askTemporal(what, () => handle.signal(updateNodePoolSignal, { requestId, pool, changes }));
+    this.pages.invalidate(org);
+    const workflowId = nodePoolWorkflowId(org, name, pool, 'update', requestId);
+    return this.accepted(org, name, { id: handedOverOperationId(name, requestId), type: 'updateNodePool', state: 'QUEUED', workflowId });
   }
 
   removeNodePool(org: string, name: string, pool: string, requestId: string): Promise<AcceptedOperation> {
@@ -197,6 +225,10 @@ export class ClusterGateway {
     const handle = this.client.workflow.getHandle(clusterWorkflowId(org, name));
     const summary = await askTemporal(`cluster '${name}'`, () => handle.executeUpdate(def, { args: [arg], updateId: requestId }));
     this.pages.invalidate(org);
+    return this.accepted(org, name, summary);
+  }
+
+  private accepted(org: string, name: string, summary: OperationSummary): AcceptedOperation {
     return {
       ...summary,
       operationId: summary.id,
@@ -226,6 +258,13 @@ export class ClusterGateway {
       cluster: clusterName,
       links: { self: `${orgPath(org)}/operations/${id}`, cluster: `${orgPath(org)}/clusters/${clusterName}`, ...this.run(op.workflowId) },
     };
+  }
+
+  /** The cluster's memo; the entity publishes it on its first task, until then it is asked. */
+  private async view(org: string, name: string): Promise<ClusterView> {
+    const handle = this.client.workflow.getHandle(clusterWorkflowId(org, name));
+    const memo = await askTemporal(`cluster '${name}'`, async () => (await handle.describe()).memo?.cluster as ClusterView | undefined);
+    return memo ?? this.queryView(handle, name);
   }
 
   private async queryView(handle: WorkflowHandle, name: string): Promise<ClusterView> {

@@ -84,6 +84,7 @@ export const errorHandler: ErrorRequestHandler = (err, req, res, _next) => {
     req.log?.error({ err }, 'request failed');
   }
   if (http.status === 503) res.set('Retry-After', '5');
+  if (typeof http.extra.retryAfterSeconds === 'number') res.set('Retry-After', String(http.extra.retryAfterSeconds));
   const body: z.output<typeof ErrorBody> = { error: { code: http.code, message: http.message, details: http.details, ...http.extra } };
   // JSON whatever the handler had set before it failed (the kubeconfig route sets YAML).
   res.status(http.status).type('json').json(body);

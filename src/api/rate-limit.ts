@@ -45,7 +45,7 @@ export class TokenBucket {
  */
 export function rateLimitPerToken(limit: RateLimit, isKnown: (token: string) => boolean, now: () => number = Date.now): RequestHandler {
   const buckets = new Map<string, TokenBucket>();
-  return (req, res, next) => {
+  return (req, _res, next) => {
     const token = /^Bearer (\S+)$/i.exec(req.get('authorization') ?? '')?.[1];
     if (!token || !isKnown(token)) return next();
     const key = createHash('sha256').update(token).digest('hex');
@@ -53,7 +53,6 @@ export function rateLimitPerToken(limit: RateLimit, isKnown: (token: string) => 
     if (!bucket) buckets.set(key, (bucket = new TokenBucket(limit, now)));
     const taken = bucket.take();
     if (taken.ok) return next();
-    res.set('Retry-After', String(taken.retryAfterSeconds));
     throw new HttpError(
       429,
       'rate_limited',

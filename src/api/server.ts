@@ -42,6 +42,7 @@ export function startApi(options: {
     maxBodyBytes: config.maxBodyBytes,
     ...(config.rateLimit ? { rateLimit: config.rateLimit } : {}),
     listCacheMs: config.listCacheMs,
+    acceptCapacity: config.acceptCapacity,
     chartRoots: config.chartRoots,
   });
   return new Promise<Server>((resolve, reject) => {

@@ -1,7 +1,16 @@
 import { status as GrpcStatus } from '@grpc/grpc-js';
-import { isGrpcServiceError, ServiceError, type Client, WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
+import {
+  isGrpcServiceError,
+  ServiceError,
+  type Client,
+  WorkflowExecutionAlreadyStartedError,
+  WorkflowNotFoundError,
+  WorkflowUpdateFailedError,
+  WorkflowUpdateRPCTimeoutOrCancelledError,
+} from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { FailureType, type Problem } from '../domain/problems.js';
+import type { Refusal } from '../domain/change-refusals.js';
 import { HttpError, invalid, notFound } from './errors.js';
 
 const STATUS_OF_FAILURE: Partial<Record<string, [number, string]>> = {
@@ -17,14 +26,12 @@ const STATUS_OF_FAILURE: Partial<Record<string, [number, string]>> = {
  * `what` names the resource in the message, e.g. "cluster 'web'".
  */
 export function fromTemporal(err: unknown, what: string): HttpError | undefined {
-  if (err instanceof WorkflowUpdateFailedError && err.cause instanceof ApplicationFailure) {
-    const mapped = STATUS_OF_FAILURE[err.cause.type ?? ''];
-    if (mapped) {
-      const problems = (err.cause.details?.[0] as Problem[] | undefined) ?? [];
-      return problems.length && mapped[0] === 400 ? invalid(problems, err.cause.message) : new HttpError(mapped[0], mapped[1], err.cause.message);
-    }
+  if (err instanceof WorkflowUpdateFailedError && err.cause instanceof ApplicationFailure && STATUS_OF_FAILURE[err.cause.type ?? '']) {
+    return refusalAnswer({ type: err.cause.type as FailureType, message: err.cause.message, problems: (err.cause.details?.[0] as Problem[] | undefined) ?? [] });
   }
   if (err instanceof WorkflowNotFoundError) return notFound(what);
+  // An update whose workflow task did not come in time: the SDK wraps the deadline in an error of its own.
+  if (err instanceof WorkflowUpdateRPCTimeoutOrCancelledError) return busy(what);
   if (err instanceof WorkflowExecutionAlreadyStartedError) return new HttpError(409, 'conflict', `${what} already exists`);
   const code = err instanceof ServiceError ? (err.cause as { code?: number } | undefined)?.code : isGrpcServiceError(err) ? err.code : undefined;
   switch (code) {
@@ -33,10 +40,20 @@ export function fromTemporal(err: unknown, what: string): HttpError | undefined 
     case GrpcStatus.UNAVAILABLE:
       return new HttpError(503, 'unavailable', 'Temporal is not reachable; try again');
     case GrpcStatus.DEADLINE_EXCEEDED: // a query or update waits for a worker: under load it may not come in time
-      return new HttpError(503, 'unavailable', `${what} did not answer in time (Temporal or its workers are busy); try again`);
+      return busy(what);
     default:
       return undefined;
   }
+}
+
+function busy(what: string): HttpError {
+  return new HttpError(503, 'unavailable', `${what} did not answer in time (Temporal or its workers are busy); try again`);
+}
+
+/** An entity's refusal (from its validator, or the same check made by the API) as the 4xx it answers. */
+export function refusalAnswer(refusal: Refusal): HttpError {
+  const [status, code] = STATUS_OF_FAILURE[refusal.type] ?? [409, 'conflict'];
+  return refusal.problems.length && status === 400 ? invalid(refusal.problems, refusal.message) : new HttpError(status, code, refusal.message);
 }
 
 /** A call to Temporal whose failures reach the route as HttpErrors (see fromTemporal); other errors pass as they are. */

@@ -26,15 +26,24 @@ export function clusterOperationId(name: string, seq: number): string {
   return `cluster.${name}.${seq}`;
 }
 
+/**
+ * The operation of a request handed over by signal (updateNodePoolSignal): the API answers before
+ * the entity has seen it, so its ID comes from the request ID, not from the entity's sequence.
+ * `r.` keeps it apart from sequence numbers whatever the request ID is.
+ */
+export function handedOverOperationId(name: string, requestId: string): string {
+  return `cluster.${name}.r.${requestId}`;
+}
+
 export function deploymentOperationId(group: string, release: string, seq: number): string {
   return `deployment.${group}.${release}.${seq}`;
 }
 
-export type ParsedOperationId = { kind: 'cluster'; name: string; seq: number } | { kind: 'deployment'; group: string; release: string; seq: number };
+export type ParsedOperationId = { kind: 'cluster'; name: string } | { kind: 'deployment'; group: string; release: string; seq: number };
 
 export function parseOperationId(id: string): ParsedOperationId | undefined {
-  const cluster = /^cluster\.([a-z0-9-]{1,63})\.([1-9][0-9]{0,9})$/.exec(id);
-  if (cluster) return { kind: 'cluster', name: cluster[1]!, seq: Number(cluster[2]) };
+  const cluster = /^cluster\.([a-z0-9-]{1,63})\.(?:[1-9][0-9]{0,9}|r\.[A-Za-z0-9][A-Za-z0-9._:-]{0,127})$/.exec(id);
+  if (cluster) return { kind: 'cluster', name: cluster[1]! };
   const deployment = /^deployment\.([a-z0-9-]{1,63})\.([a-z0-9-]{1,53})\.([1-9][0-9]{0,9})$/.exec(id);
   return deployment ? { kind: 'deployment', group: deployment[1]!, release: deployment[2]!, seq: Number(deployment[3]) } : undefined;
 }

@@ -17,11 +17,12 @@ import {
 } from '@temporalio/workflow';
 import { clusterView, summarizeOperation, type ClusterState, type ClusterView, type OperationSummary } from '../domain/cluster-state.js';
 import type { MembershipActivities } from '../activities/membership.js';
-import { clusterRef, providerInfo, type ClusterSpec, type ClusterStatus, type NodePoolSpec } from '../domain/cluster.js';
-import { clusterOperationId, deleteWorkflowId, nodePoolWorkflowId, provisionWorkflowId, WORKFLOW_TASK_QUEUE } from '../domain/ids.js';
+import { clusterRef, type ClusterSpec, type ClusterStatus, type NodePoolSpec } from '../domain/cluster.js';
+import { clusterOperationId, deleteWorkflowId, handedOverOperationId, nodePoolWorkflowId, provisionWorkflowId, WORKFLOW_TASK_QUEUE } from '../domain/ids.js';
 import { isFinished, type Operation, type OperationRequest, type Step, type StepsResult } from '../domain/operations.js';
 import { FailureType, type Problem } from '../domain/problems.js';
 import { applyNodePoolChanges, MAX_NODE_POOLS, nodePoolProblems } from '../domain/validation.js';
+import { changeRefusal, describeRefusal, nodePoolUpdateRefusal, type ClusterFacts, type Refusal } from '../domain/change-refusals.js';
 import { deleteClusterWorkflow } from './delete.js';
 import { OperationLedger, runEntity } from './entity.js';
 import {
@@ -35,7 +36,9 @@ import {
   operationQuery,
   removeNodePoolUpdate,
   setClusterLabelsUpdate,
+  updateNodePoolSignal,
   updateNodePoolUpdate,
+  type UpdateNodePoolRequest,
 } from './messages.js';
 import { nodePoolWorkflow } from './nodepool.js';
 import { provisionClusterWorkflow } from './provision.js';
@@ -80,6 +83,10 @@ function now(): string {
 
 function reject(type: FailureType, message: string, problems: Problem[] = []): never {
   throw ApplicationFailure.create({ type, message, details: problems.length ? [problems] : [], nonRetryable: true });
+}
+
+function rejectIf(refusal: Refusal | undefined): void {
+  if (refusal) reject(refusal.type, refusal.message, refusal.problems);
 }
 
 /** The steps a failed child recorded, carried in its failure's details. */
@@ -248,15 +255,11 @@ class ClusterEntity {
         })(),
       {
         validator: ({ requestId, pool, changes }) => {
-          if (this.known(requestId)) return;
-          this.assertAcceptingChanges();
-          const current = this.findPool(pool);
-          if (!current) reject(FailureType.notFound, `node pool '${pool}' not found`);
-          const problems = nodePoolProblems(applyNodePoolChanges(current, changes), this.state.spec.provider);
-          if (problems.length) reject(FailureType.invalid, 'invalid node pool change', problems);
+          if (!this.known(requestId)) rejectIf(nodePoolUpdateRefusal(this.facts(), pool, changes));
         },
       },
     );
+    setHandler(updateNodePoolSignal, (request) => this.updateNodePoolHandedOver(request));
 
     setHandler(
       removeNodePoolUpdate,
@@ -312,21 +315,43 @@ class ClusterEntity {
   }
 
   private assertAcceptingChanges(): void {
-    if (!providerInfo(this.state.spec.provider).managesNodePools) {
-      reject(FailureType.conflict, `the node pools of a ${this.state.spec.provider} cluster are read-only: they are read from the cluster`);
-    }
-    if (this.pendingDelete()) reject(FailureType.conflict, 'cluster is being deleted');
-    if (this.state.status === 'DELETED') reject(FailureType.notFound, 'cluster is deleted');
-    if (this.state.status === 'ERROR') {
-      reject(FailureType.conflict, `cluster is in ERROR (${this.state.message ?? 'unknown cause'}); delete it, with force=true if need be`);
-    }
+    rejectIf(changeRefusal(this.facts()));
   }
 
-  private accept(request: OperationRequest, requestId: string, applyDesired: () => void): OperationSummary {
+  private facts(): ClusterFacts {
+    const { spec, status, message } = this.state;
+    return { provider: spec.provider, status, ...(message ? { message } : {}), nodePools: spec.nodePools, deleting: !!this.pendingDelete() };
+  }
+
+  private accept(request: OperationRequest, requestId: string, applyDesired: () => void, id?: string): OperationSummary {
     applyDesired();
-    const op = this.enqueue(request, requestId);
+    const op = this.enqueue(request, requestId, id);
     this.publish();
     return summarizeOperation(op);
+  }
+
+  /**
+   * A PUT handed over by signal: nobody waits for an answer here, so the check the validator makes
+   * decides between queueing it and recording it FAILED with the reason, under the ID the API gave.
+   */
+  private updateNodePoolHandedOver({ requestId, pool, changes }: UpdateNodePoolRequest): void {
+    if (this.ledger.known(requestId)) return;
+    const id = handedOverOperationId(this.state.spec.name, requestId);
+    const refusal = nodePoolUpdateRefusal(this.facts(), pool, changes);
+    if (!refusal) {
+      const next = applyNodePoolChanges(this.findPool(pool)!, changes);
+      this.accept({ type: 'updateNodePool', nodePool: next }, requestId, () => this.replacePool(next), id);
+      return;
+    }
+    // A pool that is not there has no spec: the record names it and what was asked.
+    const asked = applyNodePoolChanges(this.findPool(pool) ?? { name: pool, instanceType: '', count: 0 }, changes);
+    const at = now();
+    this.ledger.enqueue(requestId, () => ({
+      ...this.operationOf({ type: 'updateNodePool', nodePool: asked }, requestId, id),
+      state: 'FAILED',
+      error: `refused: ${describeRefusal(refusal)}`,
+      finishedAt: at,
+    }));
   }
 
   private acceptDelete(requestId: string, force: boolean): OperationSummary {
@@ -345,17 +370,14 @@ class ClusterEntity {
     return summarizeOperation(op);
   }
 
-  private enqueue(request: OperationRequest, requestId: string): Operation {
+  /** Queues the request as the entity's next operation; `id` when the API named it already (handed over by signal). */
+  private enqueue(request: OperationRequest, requestId: string, id?: string): Operation {
+    return this.ledger.enqueue(requestId, (seq) => this.operationOf(request, requestId, id ?? clusterOperationId(this.state.spec.name, seq)));
+  }
+
+  private operationOf(request: OperationRequest, requestId: string, id: string): Operation {
     const { org, spec } = this.state;
-    return this.ledger.enqueue(requestId, (seq) => ({
-      id: clusterOperationId(spec.name, seq),
-      ...request,
-      state: 'QUEUED',
-      requestId,
-      workflowId: childWorkflowId(org, spec.name, request, requestId),
-      steps: [],
-      createdAt: now(),
-    }));
+    return { id, ...request, state: 'QUEUED', requestId, workflowId: childWorkflowId(org, spec.name, request, requestId), steps: [], createdAt: now() };
   }
 
   private async execute(op: Operation): Promise<void> {

@@ -57,6 +57,13 @@ export const addNodePoolUpdate = defineUpdate<OperationSummary, [AddNodePoolRequ
 export const updateNodePoolUpdate = defineUpdate<OperationSummary, [UpdateNodePoolRequest]>('updateNodePool');
 export const removeNodePoolUpdate = defineUpdate<OperationSummary, [RemoveNodePoolRequest]>('removeNodePool');
 export const deleteClusterUpdate = defineUpdate<OperationSummary, [DeleteClusterRequest]>('deleteCluster');
+/**
+ * PUT /clusters/{name}/nodepools/{pool}, handed over without waiting for a worker (the server
+ * acknowledges a signal on its own): the entity queues the change as the Update would, or records
+ * it as a FAILED operation with the reason; either way under handedOverOperationId(name, requestId),
+ * the ID the API answered with (docs/architecture.md, decision 2).
+ */
+export const updateNodePoolSignal = defineSignal<[UpdateNodePoolRequest]>('updateNodePoolHandedOver');
 /** PATCH /clusters/{name} { labels }: merged into the tenant's labels at once (no operation: nothing changes in the cloud). */
 export const setClusterLabelsUpdate = defineUpdate<ClusterView, [{ labels: LabelChanges }]>('setClusterLabels');
 

@@ -1,4 +1,5 @@
 import { SimCloud } from '../../src/adapters/providers/sim/index.js';
+import { clusterStateQuery } from '../../src/workflows/messages.js';
 import { eventually, startStack, TOKENS, type Stack } from '../helpers/stack.js';
 
 const sim = new SimCloud({ latencyMs: 10 });
@@ -177,9 +178,13 @@ describe('clusters and node pools', () => {
 
     const scale = await stack.api('PUT', `${base}/clusters/one/nodepools/web`, { body: { count: 4 }, headers: { 'idempotency-key': 'scale-web-4' } });
     expect(scale.status).toBe(202);
+    // Handed over by signal: its operation ID comes from the Idempotency-Key.
+    expect(scale.body).toMatchObject({ operationId: 'cluster.one.r.scale-web-4', type: 'updateNodePool', links: { operation: `${base}/operations/cluster.one.r.scale-web-4` } });
     const retried = await stack.api('PUT', `${base}/clusters/one/nodepools/web`, { body: { count: 4 }, headers: { 'idempotency-key': 'scale-web-4' } });
     expect(retried.body.operationId).toBe(scale.body.operationId);
-    await untilOperation(scale.body.operationId);
+    expect(await untilOperation(scale.body.operationId)).toMatchObject({ state: 'SUCCEEDED', cluster: 'one', totalSteps: 1 });
+    const ops = (await stack.client.workflow.getHandle('cluster/acme/one').query(clusterStateQuery)).operations;
+    expect(ops.filter((op) => op.requestId === 'scale-web-4')).toHaveLength(1);
 
     const remove = await stack.api('DELETE', `${base}/clusters/one/nodepools/batch`);
     expect(remove.status).toBe(202);
@@ -213,6 +218,23 @@ describe('clusters and node pools', () => {
     expect((await stack.api('PUT', `${base}/clusters/ghost/nodepools/web`, { body: { count: 1 } })).status).toBe(404);
     expect((await stack.api('GET', `${base}/operations/cluster.one.999`)).status).toBe(404);
     expect((await stack.api('GET', `${base}/operations/whatever`)).status).toBe(404);
+  });
+
+  it("answers a PUT the entity then refuses (behind a queued delete the memo does not show) with 202, its operation FAILED with the reason", async () => {
+    await stack.api('POST', `${base}/clusters`, { body: cluster('late') });
+    await untilStatus('late', 'RUNNING');
+    sim.inject('updateNodePool', { kind: 'hang' });
+    const stuck = await stack.api('PUT', `${base}/clusters/late/nodepools/web`, { body: { count: 3 } });
+    expect(stuck.status).toBe(202);
+    await eventually(async () => ((await stack.api('GET', `${base}/operations/${stuck.body.operationId}`)).body.state === 'RUNNING' ? true : undefined), 'the stuck change running');
+    expect((await stack.api('DELETE', `${base}/clusters/late`)).body.state).toBe('QUEUED');
+    const late = await stack.api('PUT', `${base}/clusters/late/nodepools/web`, { body: { count: 1 }, headers: { 'idempotency-key': 'late-1' } });
+    expect([late.status, late.body.operationId, late.body.state]).toEqual([202, 'cluster.late.r.late-1', 'QUEUED']);
+    // The operation is readable at once: a query sees the signals sent before it.
+    expect((await stack.api('GET', `${base}/operations/cluster.late.r.late-1`)).body).toMatchObject({ state: 'FAILED', error: 'refused: cluster is being deleted' });
+    sim.clear();
+    expect((await stack.api('DELETE', `${base}/clusters/late?force=true`)).status).toBe(202);
+    await untilStatus('late', 'DELETED');
   });
 
   it('says plainly when a provider has no kubeconfig to give', async () => {

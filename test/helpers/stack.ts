@@ -102,6 +102,8 @@ export async function startStack(options: {
   cursorKeys?: Buffer[];
   /** Per-token rate limit of the API; default: none. */
   rateLimit?: RateLimit;
+  /** Accepts the API hands to Temporal at once before a 429; default: the API's. */
+  acceptCapacity?: number;
   maxBodyBytes?: number;
   tracing?: Tracing;
   /** How the API and workers reach what tenants name; default: testAccess() (loopback allowed, no DNS, nothing dialled off loopback). */
@@ -159,6 +161,7 @@ export async function startStack(options: {
     recommender,
     ...(options.rateLimit ? { rateLimit: options.rateLimit } : {}),
     ...(options.maxBodyBytes ? { maxBodyBytes: options.maxBodyBytes } : {}),
+    ...(options.acceptCapacity !== undefined ? { acceptCapacity: options.acceptCapacity } : {}),
   });
   const server = await new Promise<Server>((resolve) => {
     const s = answerClientErrors(app.listen(0, '127.0.0.1', () => resolve(s)));

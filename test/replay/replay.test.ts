@@ -73,5 +73,6 @@ describe('replay of recorded histories', () => {
     }
     expect(failures).toEqual([]);
     expect(replayed).toBe(files.length);
-  });
+    // Hundreds of histories, each replayed from its first event: minutes on a loaded machine.
+  }, 900_000);
 });

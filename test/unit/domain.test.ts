@@ -1,7 +1,7 @@
 import { clusterView, type ClusterState } from '../../src/domain/cluster-state.js';
 import { PROVIDERS, withDefaults, type ClusterRef, type NodePoolSpec } from '../../src/domain/cluster.js';
 import { sameTargets } from '../../src/domain/deployment.js';
-import { clusterOperationId, clusterWorkflowId, nodePoolWorkflowId, parseOperationId, REQUEST_ID_PATTERN } from '../../src/domain/ids.js';
+import { clusterOperationId, clusterWorkflowId, handedOverOperationId, nodePoolWorkflowId, parseOperationId, REQUEST_ID_PATTERN } from '../../src/domain/ids.js';
 import { dnsLabelProblem, labelKeyProblem, labelValueProblem } from '../../src/domain/names.js';
 import { formatPath } from '../../src/domain/problems.js';
 import { applyNodePoolChanges, clusterRequestProblems, nodePoolProblems } from '../../src/domain/validation.js';
@@ -86,8 +86,9 @@ describe('ids', () => {
   });
 
   it('round-trips operation IDs and rejects others', () => {
-    expect(parseOperationId(clusterOperationId('prod-eu', 12))).toEqual({ kind: 'cluster', name: 'prod-eu', seq: 12 });
-    for (const bad of ['cluster.prod', 'cluster.Prod.1', 'cluster.prod.0', 'deployment.x.1', 'cluster.a.b.1', '../x']) {
+    expect(parseOperationId(clusterOperationId('prod-eu', 12))).toEqual({ kind: 'cluster', name: 'prod-eu' });
+    expect(parseOperationId(handedOverOperationId('prod-eu', 'Scale:web.4'))).toEqual({ kind: 'cluster', name: 'prod-eu' });
+    for (const bad of ['cluster.prod', 'cluster.Prod.1', 'cluster.prod.0', 'deployment.x.1', 'cluster.a.b.1', 'cluster.a.r.', 'cluster.a.r.-x', 'cluster.a.r.a/b', '../x']) {
       expect(parseOperationId(bad)).toBeUndefined();
     }
   });

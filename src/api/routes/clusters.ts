@@ -3,6 +3,7 @@ import type { SecretStore } from '../../adapters/secrets/store.js';
 import { instanceTypeProblems } from '../../domain/catalogue/provider-types.js';
 import { providerInfo, withDefaults, type ClusterRequest, type SecretType } from '../../domain/cluster.js';
 import type { Problem } from '../../domain/problems.js';
+import type { AcceptGate } from '../accept-gate.js';
 import type { ClusterGateway } from '../cluster-gateway.js';
 import { HttpError, invalid } from '../errors.js';
 import { kubeconfigAnswer } from '../kubeconfig.js';
@@ -10,8 +11,8 @@ import { PageQuery, pageRequest, type Cursors } from '../pagination.js';
 import type { Routes } from '../route-table.js';
 import { ClusterCreate, ClusterListQuery, ClusterPatch, dnsLabel, ForceQuery, NodePool, NodePoolUpdate } from '../schemas.js';
 
-/** /clusters and /clusters/{name}/nodepools: validate, then hand over to the cluster entity. */
-export function clusterRoutes(routes: Routes, clusters: ClusterGateway, access: ClusterAccess, secrets: SecretStore, cursors: Cursors): void {
+/** /clusters and /clusters/{name}/nodepools: validate, then hand over to the cluster entity (changes through `gate`: 429 past its capacity). */
+export function clusterRoutes(routes: Routes, clusters: ClusterGateway, access: ClusterAccess, secrets: SecretStore, cursors: Cursors, gate: AcceptGate): void {
   const cluster = { name: dnsLabel };
   const pool = { name: dnsLabel, pool: dnsLabel };
   const accepted = { 202: 'accepted: the operation, queued on the cluster, with links to follow it' };
@@ -68,7 +69,7 @@ export function clusterRoutes(routes: Routes, clusters: ClusterGateway, access: 
       errors: [409],
     },
     async (req, res, { params, query, requestId }) => {
-      res.status(202).json(await clusters.deleteCluster(req.org!, params.name, query.force === 'true', requestId));
+      res.status(202).json(await gate.run(() => clusters.deleteCluster(req.org!, params.name, query.force === 'true', requestId)));
     },
   );
 
@@ -108,10 +109,13 @@ export function clusterRoutes(routes: Routes, clusters: ClusterGateway, access: 
     async (req, res, { params, body, requestId }) => {
       // The entity checks the rest; instance types are checked here, where the catalogue is. A provider
       // that does not make pools (imported) has no type to check: the entity refuses any new pool (409).
-      const target = await clusters.get(req.org!, params.name);
-      const problems = providerInfo(target.provider).managesNodePools ? instanceTypeProblems(target, body) : [];
-      if (problems.length) throw invalid(problems);
-      res.status(202).json(await clusters.addNodePool(req.org!, params.name, body, requestId));
+      const added = await gate.run(async () => {
+        const target = await clusters.get(req.org!, params.name);
+        const problems = providerInfo(target.provider).managesNodePools ? instanceTypeProblems(target, body) : [];
+        if (problems.length) throw invalid(problems);
+        return clusters.addNodePool(req.org!, params.name, body, requestId);
+      });
+      res.status(202).json(added);
     },
   );
 
@@ -119,7 +123,7 @@ export function clusterRoutes(routes: Routes, clusters: ClusterGateway, access: 
     '/clusters/:name/nodepools/:pool',
     { summary: 'Change a node pool (count, min/max, autoscaling, labels, taints)', params: pool, body: NodePoolUpdate, idempotencyKey: true, responses: accepted, errors: [409] },
     async (req, res, { params, body, requestId }) => {
-      res.status(202).json(await clusters.updateNodePool(req.org!, params.name, params.pool, body, requestId));
+      res.status(202).json(await gate.run(() => clusters.updateNodePool(req.org!, params.name, params.pool, body, requestId)));
     },
   );
 
@@ -127,7 +131,7 @@ export function clusterRoutes(routes: Routes, clusters: ClusterGateway, access: 
     '/clusters/:name/nodepools/:pool',
     { summary: 'Remove a node pool', params: pool, idempotencyKey: true, responses: accepted, errors: [409] },
     async (req, res, { params, requestId }) => {
-      res.status(202).json(await clusters.removeNodePool(req.org!, params.name, params.pool, requestId));
+      res.status(202).json(await gate.run(() => clusters.removeNodePool(req.org!, params.name, params.pool, requestId)));
     },
   );
 }
