@@ -89,5 +89,8 @@ describe('cluster network', () => {
     const label = await stack.api('PATCH', `${base}/clusters/net-private`, { body: { labels: { 'flotilla.io/http-proxy': null } } });
     expect(label.status).toBe(400);
     expect((await stack.api('GET', `${base}/clusters/net-private`)).body.network).toEqual(network);
+    // The CA's secret is in use while the cluster names it.
+    const del = await stack.api('DELETE', `${base}/secrets/${ca.body.id}`);
+    expect([del.status, del.body.error.message]).toEqual([409, `secret '${ca.body.id}' is used by cluster(s) net-private`]);
   });
 });
