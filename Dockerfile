@@ -29,6 +29,8 @@ COPY --from=deps /app/node_modules ./node_modules
 COPY package.json tsconfig.json ./
 COPY tools/versions.json tools/
 COPY src ./src
+# Charts Flotilla installs itself (the cluster-autoscaler on EKS).
+COPY deploy/charts ./deploy/charts
 COPY scripts/build-workflow-bundle.ts scripts/
 # The workflows bundled once here, so a worker loads them (FLOTILLA_WORKFLOW_BUNDLE) instead of bundling at start.
 RUN node --import tsx scripts/build-workflow-bundle.ts /app/workflow-bundle.js

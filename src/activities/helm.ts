@@ -9,6 +9,7 @@ import { withHeartbeat } from '../adapters/heartbeat.js';
 import type { Helm, InstallRequest, ReleaseRef } from '../adapters/helm/helm.js';
 import { renderedWorkload } from '../adapters/helm/chart-workload.js';
 import type { ChartWorkload } from '../domain/recommend/workload.js';
+import { CLUSTER_AUTOSCALER_RELEASE, clusterAutoscalerRelease } from '../adapters/providers/eks/cluster-autoscaler.js';
 
 /** How often the health gate reads a target again. */
 const HEALTH_POLL_MS = 1_000;
@@ -30,6 +31,10 @@ export interface HelmActivities {
   helmAwaitHealthy(target: ClusterRef, release: ReleaseRef, gate: HealthGate): Promise<TargetRecord>;
   /** Undoes `revision` (undefined: the apply failed before naming one): the release as it is afterwards. */
   helmRollback(target: ClusterRef, release: ReleaseRef, revision: number | undefined, desired: DesiredRelease): Promise<TargetRecord>;
+  /** Installs (or upgrades) the cluster-autoscaler's chart on an EKS cluster with autoscaled pools. */
+  installClusterAutoscaler(target: ClusterRef): Promise<void>;
+  /** Uninstalls it once no pool autoscales; one that is not there counts as uninstalled. */
+  removeClusterAutoscaler(target: ClusterRef): Promise<void>;
 }
 
 export function helmActivities(helm: Helm, kubeconfigs: KubeconfigFetchers): HelmActivities {
@@ -56,6 +61,11 @@ export function helmActivities(helm: Helm, kubeconfigs: KubeconfigFetchers): Hel
         });
       }),
     helmRemove: (target, release) => withHeartbeat(async (signal) => helm.uninstall(await kubeconfig(target), release, signal)),
+    installClusterAutoscaler: (target) =>
+      withHeartbeat(async (signal) => {
+        await helm.upgradeInstall(await kubeconfig(target), clusterAutoscalerRelease(target), signal);
+      }),
+    removeClusterAutoscaler: (target) => withHeartbeat(async (signal) => helm.uninstall(await kubeconfig(target), CLUSTER_AUTOSCALER_RELEASE, signal)),
     helmCheck: (target, release, desired) => withHeartbeat(async (signal) => checkTarget(helm, await kubeconfig(target), target, release, desired, signal)),
     helmWorkload: (release) => withHeartbeat((signal) => renderedWorkload(helm, release, signal)),
     helmAwaitHealthy: (target, release, { revision, deadline }) =>

@@ -19,6 +19,8 @@ export interface ClusterState {
   createRequestId: string;
   /** The cluster group it belongs to, if any. */
   group?: string;
+  /** Whether the cluster-autoscaler release Flotilla installs (installsClusterAutoscaler) is on the cluster. */
+  clusterAutoscaler?: boolean;
   createdAt: string;
   updatedAt: string;
 }

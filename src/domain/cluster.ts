@@ -12,6 +12,11 @@ export interface ProviderInfo {
   managesNodePools: boolean;
   /** Pool names the adapter uses for itself. */
   reservedPoolNames?: readonly string[];
+  /**
+   * Autoscaled pools are scaled by the cluster-autoscaler that Flotilla installs with its chart
+   * (EKS); without it, by the cloud's own autoscaler (GKE, AKS) or not at all (KWOK, sim).
+   */
+  installsClusterAutoscaler?: boolean;
   /** The secret type a cluster of this provider may name in `secretId`, and whether it must. */
   secret?: { type: SecretType; required: boolean };
 }
@@ -23,7 +28,7 @@ export const PROVIDERS = {
   // KWOK's control plane is the Kubernetes in tools/versions.json.
   kwok: { defaultRegion: 'local', defaultKubernetesVersion: '1.37', maxNodesPerPool: 100, managesNodePools: true },
   sim: { defaultRegion: 'sim-1', defaultKubernetesVersion: cloud.defaultKubernetesVersion, maxNodesPerPool: 1000, managesNodePools: true },
-  eks: { ...cloud, defaultRegion: 'us-east-1', secret: { type: 'aws', required: false } },
+  eks: { ...cloud, defaultRegion: 'us-east-1', installsClusterAutoscaler: true, secret: { type: 'aws', required: false } },
   gke: { ...cloud, defaultRegion: 'us-central1', reservedPoolNames: ['flotilla-system'], secret: { type: 'gcp', required: false } },
   aks: { ...cloud, defaultRegion: 'eastus', secret: { type: 'azure', required: false } },
   imported: {

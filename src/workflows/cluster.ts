@@ -46,6 +46,7 @@ import { reportMetrics } from './metrics.js';
 import { FlotillaGroup, FlotillaStatus } from './search-attributes.js';
 import { failureOfType, rootMessage } from '../domain/failures.js';
 import { relabelled, tenantLabelProblems } from '../domain/cluster-labels.js';
+import { clusterAutoscalerChange, type ClusterAutoscalerChange } from '../domain/cluster-autoscaler.js';
 
 export interface ClusterWorkflowInput {
   org: string;
@@ -388,12 +389,15 @@ class ClusterEntity {
     this.running = { op, scope };
     // Runs recorded before this publish existed must replay without it.
     if (patched('publish-running-operation')) this.publish();
+    const autoscaler = this.clusterAutoscalerChange(op);
     try {
-      const result = await scope.run(() => this.startChild(op));
+      const result = await scope.run(() => this.startChild(op, autoscaler));
       op.steps = result.steps;
       op.state = 'SUCCEEDED';
       Object.assign(this.state.currentCounts, result.currentCounts ?? {});
       if (op.type === 'removeNodePool') delete this.state.currentCounts[op.nodePool!.name];
+      if (autoscaler === 'install') this.state.clusterAutoscaler = true;
+      if (autoscaler === 'remove' || op.type === 'delete') delete this.state.clusterAutoscaler;
       if (op.type === 'delete') {
         this.state.currentCounts = {};
         if (result.leftovers?.length) op.leftovers = result.leftovers;
@@ -444,16 +448,29 @@ class ClusterEntity {
     return this.announcing;
   }
 
-  private startChild(op: Operation): Promise<StepsResult> {
+  /**
+   * Whether this operation's child installs or removes the cluster-autoscaler: judged on the pools
+   * it leaves (the desired spec, already holding this change; for the provision, what it builds).
+   * A failed child leaves the flag as it was, so the next operation tries again.
+   */
+  private clusterAutoscalerChange(op: Operation): ClusterAutoscalerChange | undefined {
+    if (op.type === 'delete') return undefined;
+    const spec = op.type === 'provision' ? (this.createSpec ?? this.state.spec) : this.state.spec;
+    return clusterAutoscalerChange(spec, this.state.clusterAutoscaler ?? false);
+  }
+
+  private startChild(op: Operation, clusterAutoscaler: ClusterAutoscalerChange | undefined): Promise<StepsResult> {
     const { org, spec } = this.state;
     const options = { workflowId: op.workflowId };
+    // A child's arguments are not compared on replay; the children run the autoscaler's step only when told to.
+    const autoscaler = clusterAutoscaler ? { clusterAutoscaler } : {};
     switch (op.type) {
       case 'provision': {
         // A child's arguments are not compared on replay: runs recorded before this replay as they did.
         const created = this.createSpec ?? spec;
         return executeChild(provisionClusterWorkflow, {
           ...options,
-          args: [{ org, spec: created }],
+          args: [{ org, spec: created, ...autoscaler }],
           staticSummary: `Provision ${spec.provider} cluster ${spec.name} with ${created.nodePools.length} node pools`,
         });
       }
@@ -468,14 +485,14 @@ class ClusterEntity {
         const type = op.type === 'addNodePool' ? 'add' : 'update';
         return executeChild(nodePoolWorkflow, {
           ...options,
-          args: [{ org, spec, action: { type, pool: op.nodePool } }],
+          args: [{ org, spec, action: { type, pool: op.nodePool }, ...autoscaler }],
           staticSummary: `${type} node pool ${op.nodePool.name} (count ${op.nodePool.count})`,
         });
       }
       case 'removeNodePool':
         return executeChild(nodePoolWorkflow, {
           ...options,
-          args: [{ org, spec, action: { type: 'remove', pool: op.nodePool.name } }],
+          args: [{ org, spec, action: { type: 'remove', pool: op.nodePool.name }, ...autoscaler }],
           staticSummary: `remove node pool ${op.nodePool.name}`,
         });
     }

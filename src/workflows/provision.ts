@@ -3,14 +3,18 @@ import { clusterRef, type ClusterSpec } from '../domain/cluster.js';
 import type { StepsResult } from '../domain/operations.js';
 import { providerActivities } from './provider.js';
 import { StepTracker } from './steps.js';
+import { applyClusterAutoscaler } from './cluster-autoscaler.js';
+import type { ClusterAutoscalerChange } from '../domain/cluster-autoscaler.js';
 
 export interface ProvisionInput {
   org: string;
   spec: ClusterSpec;
+  /** 'install' when a pool autoscales on a provider whose autoscaler Flotilla installs. */
+  clusterAutoscaler?: ClusterAutoscalerChange;
 }
 
 /** Child of the cluster entity: network, control plane, then every pool in parallel. */
-export async function provisionClusterWorkflow({ org, spec }: ProvisionInput): Promise<StepsResult> {
+export async function provisionClusterWorkflow({ org, spec, clusterAutoscaler }: ProvisionInput): Promise<StepsResult> {
   const tracker = new StepTracker(`Provision ${spec.provider} cluster ${org}/${spec.name}`);
   const cloud = providerActivities(spec.provider);
   const ref = clusterRef(org, spec);
@@ -24,6 +28,7 @@ export async function provisionClusterWorkflow({ org, spec }: ProvisionInput): P
   const counts = await Promise.all(
     spec.nodePools.map((pool) => tracker.run(`create node pool ${pool.name}`, () => cloud.createNodePool(ref, pool, ...network))),
   );
+  await applyClusterAutoscaler(tracker, ref, clusterAutoscaler);
   return {
     steps: tracker.steps,
     currentCounts: Object.fromEntries(spec.nodePools.map((pool, i) => [pool.name, counts[i]!])),

@@ -46,6 +46,8 @@ const helm: HelmActivities = {
   },
   helmAwaitHealthy: async (target) => record(target, 'DEPLOYED'),
   helmRollback: async (target) => record(target, 'NOT_INSTALLED'),
+  installClusterAutoscaler: async () => undefined,
+  removeClusterAutoscaler: async () => undefined,
 };
 
 let stack: Stack;

@@ -30,6 +30,8 @@ export class FakeHelm implements Pick<Helm, 'upgradeInstall' | 'status' | 'unins
   readonly applies = new Map<string, number>();
   /** The post-renderer's rules (provider profiles) of each cluster's last install or upgrade. */
   readonly postRendered = new Map<string, InstallRequest['postRender']>();
+  /** The last install or upgrade of each release, as asked (`<cluster>/<namespace>/<name>`): its chart and values. */
+  readonly requests = new Map<string, InstallRequest>();
 
   /** Kubeconfigs for the helm activities, one per cluster, for the providers named. */
   kubeconfigs(...providers: ClusterRef['provider'][]): KubeconfigFetchers {
@@ -48,6 +50,7 @@ export class FakeHelm implements Pick<Helm, 'upgradeInstall' | 'status' | 'unins
     this.push(cluster, release, observed);
     this.applies.set(cluster, (this.applies.get(cluster) ?? 0) + 1);
     this.postRendered.set(cluster, release.postRender);
+    this.requests.set(key(cluster, release), release);
     return observed;
   }
 

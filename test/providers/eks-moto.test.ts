@@ -3,6 +3,7 @@ import { DescribeClusterCommand, DescribeNodegroupCommand, EKSClient, ListCluste
 import { CreateRoleCommand, GetRoleCommand, IAMClient } from '@aws-sdk/client-iam';
 import { EksProvider } from '../../src/adapters/providers/eks/index.js';
 import { credentialsFrom } from '../../src/adapters/secrets/credentials.js';
+import { FakeHelm } from '../helpers/fake-helm.js';
 import { startMoto } from '../helpers/moto.js';
 import { MotoBarrier } from '../helpers/moto-barrier.js';
 import { SECRET_MARKERS } from '../helpers/secret-markers.js';
@@ -28,7 +29,15 @@ beforeAll(async () => {
   moto = await startMoto();
   calls = await MotoBarrier.start(moto.endpoint);
   const provider = new EksProvider({ credentials: credentialsFrom(secrets), endpoint: calls.url, pollMs: 100 });
-  stack = await startStack({ providers: { eks: provider.activities() }, secrets, kubeconfigs: { eks: (ref) => provider.kubeconfig(ref) } });
+  // moto's clusters have no API server: the cluster-autoscaler chart that an autoscaled pool brings goes to a fake helm (test/providers/eks-autoscaler.test.ts checks it).
+  const helm = new FakeHelm();
+  stack = await startStack({
+    providers: { eks: provider.activities() },
+    secrets,
+    kubeconfigs: { eks: (ref) => provider.kubeconfig(ref) },
+    fleet: helm.kubeconfigs('eks'),
+    helm: helm.adapter(),
+  });
   const sdk = { region: 'eu-west-1', endpoint: moto.endpoint, credentials: keys };
   eks = new EKSClient(sdk);
   ec2 = new EC2Client(sdk);

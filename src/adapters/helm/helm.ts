@@ -16,6 +16,7 @@ import { releaseHealth, type WorkloadHealth } from './workload-health.js';
 import type { Egress } from '../egress/egress.js';
 import { RemoteCharts } from './remote-charts.js';
 import { POST_RENDERER } from './post-renderer.js';
+import { PROJECT_CHARTS } from './project-charts.js';
 
 export interface ReleaseRef {
   name: string;
@@ -151,7 +152,7 @@ export class Helm {
   /** The chart as a path helm reads: a local one checked against the chart roots, a remote one downloaded. */
   private async chart(release: InstallRequest, signal?: AbortSignal): Promise<string> {
     if (release.repo || !isLocalChart(release.chart)) return this.remote.fetch(release, signal);
-    const problem = this.chartRoots && (await chartPathProblem(release.chart, this.chartRoots));
+    const problem = this.chartRoots && (await chartPathProblem(release.chart, [...this.chartRoots, PROJECT_CHARTS]));
     if (problem) throw ApplicationFailure.nonRetryable(`chart '${release.chart}': ${problem}`, FailureType.chartOutsideRoots);
     return release.chart;
   }

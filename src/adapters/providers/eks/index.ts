@@ -5,6 +5,8 @@ import {
   DeleteNodegroupCommand,
   DescribeClusterCommand,
   DescribeNodegroupCommand,
+  TagResourceCommand,
+  UntagResourceCommand,
   UpdateNodegroupConfigCommand,
   type Cluster,
   type Nodegroup,
@@ -19,9 +21,9 @@ import { requestToken } from '../request-token.js';
 import { awsClients, type AwsClientOptions, type AwsClients } from './clients.js';
 import { awsFailure, deleted, isNotFound } from './errors.js';
 import { deleteNetwork, ensureNetwork } from './network.js';
-import { labelAndTaintChanges, sameScaling, scalingConfig, eksTaints } from './nodegroups.js';
+import { autoscalerTagChanges, labelAndTaintChanges, sameScaling, scalingConfig, eksTaints } from './nodegroups.js';
 import { deleteRole, ensureRole } from './roles.js';
-import { CLUSTER_TAG, clusterTag, eksName } from './tags.js';
+import { autoscalerTags, CLUSTER_TAG, clusterTag, eksName } from './tags.js';
 
 /** What an EKS step records while it waits: informational, for the Web UI's heartbeat details. */
 interface Waiting {
@@ -133,7 +135,7 @@ export class EksProvider {
                 scalingConfig: scalingConfig(pool),
                 labels: pool.labels ?? {},
                 taints: eksTaints(pool),
-                tags: { [CLUSTER_TAG]: clusterTag(ref) },
+                tags: { [CLUSTER_TAG]: clusterTag(ref), ...(pool.autoscaling ? autoscalerTags(ref) : {}) },
                 clientRequestToken: requestToken(`nodegroup/${pool.name}`),
               }),
             );
@@ -182,11 +184,15 @@ export class EksProvider {
     return cloudStep<Waiting, T>(awsFailure, async (step) => body(step, await this.clients(ref)));
   }
 
-  /** Brings a node group's scaling, labels and taints to the pool's, waits until it is ACTIVE, returns its size. */
+  /** Brings a node group's scaling, labels, taints and autoscaler tags to the pool's, waits until it is ACTIVE, returns its size. */
   private async applyPool(step: CloudStep<Waiting>, clients: AwsClients, ref: ClusterRef, pool: NodePoolSpec): Promise<number> {
     await this.waitForNodegroup(step, clients, ref, pool.name);
     const current = (await this.describeNodegroup(clients, ref, pool.name))!;
-    const scaling = scalingConfig(pool);
+    // Tagging is idempotent, so a retried attempt tags again harmlessly.
+    const tags = autoscalerTagChanges(current, pool, autoscalerTags(ref));
+    if (tags.add) await clients.eks.send(new TagResourceCommand({ resourceArn: current.nodegroupArn, tags: tags.add }));
+    if (tags.remove) await clients.eks.send(new UntagResourceCommand({ resourceArn: current.nodegroupArn, tagKeys: tags.remove }));
+    const scaling = scalingConfig(pool, current.scalingConfig);
     const changes = labelAndTaintChanges(current, pool);
     if (!sameScaling(current.scalingConfig, scaling) || changes.labels || changes.taints) {
       await clients.eks.send(

@@ -7,11 +7,27 @@ const EFFECTS: Record<TaintEffect, EksTaint['effect']> = {
   PreferNoSchedule: 'PREFER_NO_SCHEDULE',
 };
 
-/** EKS needs max ≥ 1; a fixed-size pool is min = max = desired. */
-export function scalingConfig(pool: NodePoolSpec): NodegroupScalingConfig {
-  const min = pool.autoscaling ? (pool.minCount ?? pool.count) : pool.count;
-  const max = pool.autoscaling ? (pool.maxCount ?? pool.count) : pool.count;
-  return { minSize: min, maxSize: Math.max(1, max), desiredSize: pool.count };
+/**
+ * EKS needs max ≥ 1; a fixed-size pool is min = max = desired. An autoscaled pool's size is the
+ * cluster-autoscaler's to move: an update keeps the node group's size (`current`), brought within
+ * the new bounds, instead of setting it back to the requested count.
+ */
+export function scalingConfig(pool: NodePoolSpec, current?: NodegroupScalingConfig): NodegroupScalingConfig {
+  if (!pool.autoscaling) return { minSize: pool.count, maxSize: Math.max(1, pool.count), desiredSize: pool.count };
+  const min = pool.minCount ?? pool.count;
+  const max = Math.max(1, pool.maxCount ?? pool.count);
+  return { minSize: min, maxSize: max, desiredSize: Math.min(max, Math.max(min, current?.desiredSize ?? pool.count)) };
+}
+
+/** The autoscaler's tags (`wanted`) to add to the node group of an autoscaled pool, or to take off one that no longer is. */
+export function autoscalerTagChanges(current: Nodegroup, pool: NodePoolSpec, wanted: Record<string, string>): { add?: Record<string, string>; remove?: string[] } {
+  const tags = current.tags ?? {};
+  if (pool.autoscaling) {
+    const add = Object.fromEntries(Object.entries(wanted).filter(([k, v]) => tags[k] !== v));
+    return Object.keys(add).length ? { add } : {};
+  }
+  const remove = Object.keys(wanted).filter((k) => k in tags);
+  return remove.length ? { remove } : {};
 }
 
 export function eksTaints(pool: NodePoolSpec): EksTaint[] {
