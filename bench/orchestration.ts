@@ -102,10 +102,12 @@ export async function phase(ctx: BenchContext, worker: BenchWorker, kind: Phase,
 }
 
 export async function orchestration(ctx: BenchContext): Promise<Section> {
-  const clusters = ctx.smoke ? 10 : 500;
+  // BENCH_ORCHESTRATION_CLUSTERS: one fleet size only (no knee), for a before/after pair on a busy machine.
+  const sized = Number(process.env.BENCH_ORCHESTRATION_CLUSTERS) || undefined;
+  const clusters = sized ?? (ctx.smoke ? 10 : 500);
   const latencyMs = ctx.smoke ? 200 : 1000;
   // Smaller fleets, once each, to show where throughput stops growing with the number of clusters.
-  const knee = ctx.smoke ? [] : [50, 125, 250];
+  const knee = ctx.smoke || sized ? [] : [50, 125, 250];
   const section = new Section('orchestration', '2. Orchestration overhead (sim provider)', {
     clusters,
     poolsPerCluster: POOLS.length,

@@ -87,6 +87,8 @@ export interface WorkerConfig {
   shutdownGraceTime: string;
   /** A workflow bundle built beforehand (FLOTILLA_WORKFLOW_BUNDLE), so a (re)started worker does not bundle again. */
   workflowBundle?: string;
+  /** FLOTILLA_WORKFLOW_STACK_TRACES=true: keep the SDK's stack-trace promise hook (src/temporal/workflow-threads.ts). */
+  workflowStackTraces?: boolean;
 }
 
 const repoRoot = fileURLToPath(new URL('..', import.meta.url));
@@ -201,7 +203,14 @@ function workerConfig(env: NodeJS.ProcessEnv): WorkerConfig {
     ...(cached !== undefined ? { maxCachedWorkflows: cached } : {}),
     shutdownGraceTime: duration(env.FLOTILLA_SHUTDOWN_GRACE_TIME, '30s', 'FLOTILLA_SHUTDOWN_GRACE_TIME'),
     ...(env.FLOTILLA_WORKFLOW_BUNDLE ? { workflowBundle: env.FLOTILLA_WORKFLOW_BUNDLE } : {}),
+    ...(flag(env.FLOTILLA_WORKFLOW_STACK_TRACES, 'FLOTILLA_WORKFLOW_STACK_TRACES') ? { workflowStackTraces: true } : {}),
   };
+}
+
+function flag(value: string | undefined, name: string): boolean {
+  if (value === undefined || value === '' || value === 'false') return false;
+  if (value === 'true') return true;
+  throw new Error(`${name} must be true or false, got '${value}'`);
 }
 
 function count(value: string | undefined, min: number, name: string): number | undefined {

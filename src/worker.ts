@@ -5,6 +5,7 @@ import { flotillaDataConverter, openCodec } from './temporal/codec.js';
 import { buildAdapters, temporalClient } from './composition.js';
 import { ensureReconcileSchedule } from './temporal/reconcile-schedule.js';
 import { workflowBundleOptions } from './temporal/workflow-bundle.js';
+import { withoutStackTraceHook } from './temporal/workflow-threads.js';
 import { pathToFileURL } from 'node:url';
 import { helmActivities, type HelmActivities } from './activities/helm.js';
 import type { ProviderActivities } from './adapters/providers/provider.js';
@@ -20,6 +21,7 @@ import {
   tracingActivityInterceptors,
   tracingClientInterceptors,
   tracingSinks,
+  tracingWorkflowActivities,
   type Tracing,
 } from './observability/tracing.js';
 import { PROVIDER_NAMES, type ProviderName } from './domain/cluster.js';
@@ -65,8 +67,9 @@ export async function createWorkers(options: FlotillaWorkerOptions): Promise<Wor
   if (options.workflows ?? true) {
     // Refused at start: without them, groups, clusters and deployments would fail their runs one by one.
     if (!options.workflowQueue) throw new Error('a worker serving the workflows needs their activities (workflowQueueActivities)');
+    const create = (workerOptions: WorkerOptions) => (tuning?.workflowStackTraces ? Worker.create(workerOptions) : withoutStackTraceHook(() => Worker.create(workerOptions)));
     workers.push(
-      Worker.create({
+      create({
         ...common,
         taskQueue: WORKFLOW_TASK_QUEUE,
         ...(options.workflowBundlePath ? { workflowBundle: { codePath: options.workflowBundlePath } } : { workflowsPath: bundle.workflowsPath }),
@@ -75,7 +78,7 @@ export async function createWorkers(options: FlotillaWorkerOptions): Promise<Wor
           activity: tracingActivityInterceptors(tracing),
         },
         sinks: { ...(options.metrics ?? new WorkerMetrics()).sinks(), ...tracingSinks(tracing) },
-        activities: options.workflowQueue,
+        activities: { ...options.workflowQueue, ...tracingWorkflowActivities(tracing) },
         ...(tuning?.maxConcurrentWorkflowTasks ? { maxConcurrentWorkflowTaskExecutions: tuning.maxConcurrentWorkflowTasks } : {}),
         ...(tuning?.maxCachedWorkflows !== undefined ? { maxCachedWorkflows: tuning.maxCachedWorkflows } : {}),
         ...(tuning ? { shutdownGraceTime: tuning.shutdownGraceTime } : {}),

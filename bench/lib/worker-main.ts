@@ -20,6 +20,7 @@ import type { ClusterReads } from '../../src/domain/deployment.js';
 import { toolPaths } from '../../src/toolchain.js';
 import { flotillaDataConverter, openCodec } from '../../src/temporal/codec.js';
 import { createWorkers, runWorkers, type FlotillaWorkerOptions } from '../../src/worker.js';
+import { TRACING_ON_ACTIVITY } from '../../src/workflows/tracing-switch.js';
 import { requireNodeMajor } from '../../src/node-version.js';
 
 export type WorkerStats = { spawns: Record<string, number[]>; activities: Record<string, number[]>; cachedWorkflows: number };
@@ -108,7 +109,8 @@ async function main(): Promise<void> {
     providers,
     workflowBundlePath: process.env.FLOTILLA_WORKFLOW_BUNDLE,
     ...(helm ? { helm: timed(helm), reconcile: timed(reconcile) } : {}),
-    workflowQueue: workflowQueueActivities(client),
+    // BENCH_TRACED_WORKFLOWS: new runs traced, spans dropped, as every run was before tracing could be off (the baseline of BENCHMARKS.md §2).
+    workflowQueue: { ...workflowQueueActivities(client), ...(process.env.BENCH_TRACED_WORKFLOWS === 'true' ? { [TRACING_ON_ACTIVITY]: async () => {} } : {}) },
   });
   process.on('message', (message: WorkerRequest) => {
     if (message.type === 'instantReads') {

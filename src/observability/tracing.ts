@@ -13,6 +13,7 @@ import {
 } from '@temporalio/interceptors-opentelemetry';
 import type { ActivityInterceptorsFactory, InjectedSink } from '@temporalio/worker';
 import type { WorkflowInfo } from '@temporalio/workflow';
+import { TRACING_ON_ACTIVITY } from '../workflows/tracing-switch.js';
 import { AsyncLocalStorageContextManager } from './context-manager.js';
 
 export interface Tracing {
@@ -63,9 +64,15 @@ export function tracingActivityInterceptors(tracing: Tracing | undefined): Activ
   ];
 }
 
+/** What tells the bundled workflow interceptors that new runs are traced (src/workflows/tracing-interceptors.ts). */
+export function tracingWorkflowActivities(tracing: Tracing | undefined): Record<string, () => Promise<void>> {
+  return tracing ? { [TRACING_ON_ACTIVITY]: async () => {} } : {};
+}
+
 /**
  * The sink the bundled workflow interceptors export their spans through.
- * Always registered: with tracing off the spans are dropped here.
+ * Always registered: with tracing off, runs that started traced still export
+ * their spans on replay, and they are dropped here (it is never called otherwise).
  */
 export function tracingSinks(tracing: Tracing | undefined): { exporter: InjectedSink<OpenTelemetryWorkflowExporter> } {
   const fn: InjectedSink<OpenTelemetryWorkflowExporter>['export']['fn'] = tracing

@@ -7,8 +7,8 @@ import { fileURLToPath } from 'node:url';
  * and for whoever prebuilds it (tests, benchmarks): the workflows and their
  * OpenTelemetry interceptors. The interceptors are in the bundle whether
  * tracing is on or not, so turning tracing on or off never changes the code
- * workflows replay; with tracing off the worker drops their spans
- * (src/observability/tracing.ts).
+ * workflows replay; with tracing off new runs are not traced
+ * (src/workflows/tracing-switch.ts).
  */
 export function workflowBundleOptions(): { workflowsPath: string; workflowInterceptorModules: string[] } {
   return {

@@ -2,24 +2,33 @@
 // src/temporal/workflow-bundle.ts): OpenTelemetry spans for workflow runs,
 // their activities, children, signals and updates, linked to the client span
 // that started them through Temporal headers.
-import {
-  OpenTelemetryInboundInterceptor,
-  OpenTelemetryInternalsInterceptor,
-  OpenTelemetryOutboundInterceptor,
-} from '@temporalio/interceptors-opentelemetry/lib/workflow/index.js';
+import type * as OpenTelemetryWorkflow from '@temporalio/interceptors-opentelemetry/lib/workflow/index.js';
 import { patched, type WorkflowInterceptorsFactory } from '@temporalio/workflow';
 import { SdkFlags } from '@temporalio/workflow/lib/flags.js';
 import { getActivator } from '@temporalio/workflow/lib/global-attributes.js';
+import { TRACING_ON_ACTIVITY } from './tracing-switch.js';
 
 /**
  * The OpenTelemetry interceptors add promise ticks around handlers and
  * commands, which reorders the commands of a run recorded without them
  * (an update's completion lands before an upsert it used to follow). So a run
- * decides once, when it starts, whether it is traced: runs started since this
- * patch record its marker and are; runs started before replay untouched,
- * every call passed straight on, until they continue as new.
+ * decides once, when it starts, whether it is traced: runs started traced
+ * record this patch's marker and are traced for good; the others (started
+ * with tracing off, or before this patch) replay untouched, every call passed
+ * straight on, until they continue as new.
  */
 export const TRACING_PATCH = 'opentelemetry-tracing';
+
+/**
+ * Whether this run is traced: with tracing off (no TRACING_ON_ACTIVITY) a new
+ * run builds no tracer, spans or context storage; a run whose history took the
+ * patch is traced on replay whatever the worker, so its commands come in the
+ * order they were recorded in.
+ */
+function tracesThisRun(): boolean {
+  const activator = getActivator();
+  return (activator.registeredActivityNames.has(TRACING_ON_ACTIVITY) || activator.info.unsafe.isReplaying) && patched(TRACING_PATCH);
+}
 
 /**
  * Workaround of an SDK bug (TS SDK 1.24.0 with its sdk-core). The SDK flag
@@ -59,14 +68,30 @@ function atLeast(version: string | undefined, minimum: [number, number, number])
   return true;
 }
 
+/**
+ * Loaded by traced runs only: each run evaluates its own copy of every module
+ * it loads (the SDK's reusable V8 context keeps workflows' module state apart),
+ * and the OpenTelemetry SDK is the largest of them.
+ */
+function openTelemetry(): typeof OpenTelemetryWorkflow {
+  return require('@temporalio/interceptors-opentelemetry/lib/workflow/index.js');
+}
+
 export const interceptors: WorkflowInterceptorsFactory = () => {
-  let traced: { inbound: OpenTelemetryInboundInterceptor; outbound: OpenTelemetryOutboundInterceptor; internals: OpenTelemetryInternalsInterceptor } | undefined;
+  let traced:
+    | {
+        inbound: OpenTelemetryWorkflow.OpenTelemetryInboundInterceptor;
+        outbound: OpenTelemetryWorkflow.OpenTelemetryOutboundInterceptor;
+        internals: OpenTelemetryWorkflow.OpenTelemetryInternalsInterceptor;
+      }
+    | undefined;
   return {
     inbound: [
       {
         execute: (input, next) => {
-          if (patched(TRACING_PATCH)) {
-            traced = { inbound: new OpenTelemetryInboundInterceptor(), outbound: new OpenTelemetryOutboundInterceptor(), internals: new OpenTelemetryInternalsInterceptor() };
+          if (tracesThisRun()) {
+            const otel = openTelemetry();
+            traced = { inbound: new otel.OpenTelemetryInboundInterceptor(), outbound: new otel.OpenTelemetryOutboundInterceptor(), internals: new otel.OpenTelemetryInternalsInterceptor() };
           }
           return traced ? traced.inbound.execute(input, next) : next(input);
         },

@@ -1,11 +1,16 @@
-import { Worker } from '@temporalio/worker';
+import { NativeConnection, Worker } from '@temporalio/worker';
+import { randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { SimCloud } from '../../src/adapters/providers/sim/index.js';
+import { withDefaults } from '../../src/domain/cluster.js';
 import { clusterWorkflowId, provisionWorkflowId } from '../../src/domain/ids.js';
 import { startTracing, tracingSinks, type Tracing } from '../../src/observability/tracing.js';
 import { WorkerMetrics } from '../../src/observability/worker-metrics.js';
 import { flotillaDataConverter } from '../../src/temporal/codec.js';
+import { provisionClusterWorkflow } from '../../src/workflows/provision.js';
+import { TRACING_PATCH } from '../../src/workflows/tracing-interceptors.js';
+import { historyJson, jsonDataText, payloadsIn } from '../helpers/codec.js';
 import { eventually, startStack, testCodec, type Stack } from '../helpers/stack.js';
 
 // OpenTelemetry over OTLP/HTTP: a collector on loopback gets the spans of a
@@ -16,7 +21,10 @@ interface OtlpSpan {
   spanId: string;
   parentSpanId?: string;
   name: string;
+  attributes?: { key: string; value: { stringValue?: string } }[];
 }
+
+const attribute = (span: OtlpSpan, key: string) => span.attributes?.find((a) => a.key === key)?.value.stringValue;
 
 const spans: OtlpSpan[] = [];
 const contentTypes = new Set<string>();
@@ -81,6 +89,39 @@ it('exports the spans of a workflow the API started and of its activities, with 
   expect(inTrace('RunActivity:ensureNetwork').parentSpanId).toBe(inTrace('StartActivity:ensureNetwork').spanId);
 
   await stack.api('DELETE', `/api/v1/orgs/acme/clusters/${name}?force=true`);
+});
+
+it('traces no new run on a worker with tracing off: no spans, no tracing marker in its history', async () => {
+  // The stack's worker with tracing on, but for the activity that says so (TRACING_ON_ACTIVITY): same bundle, same sink, exporting.
+  const connection = await NativeConnection.connect({ address: process.env.TEMPORAL_ADDRESS! });
+  const taskQueue = `untraced-${randomUUID()}`;
+  const worker = await Worker.create({
+    connection,
+    namespace: 'default',
+    taskQueue,
+    workflowBundle: { codePath: process.env.FLOTILLA_WORKFLOW_BUNDLE! },
+    dataConverter: flotillaDataConverter(testCodec()),
+    sinks: { ...new WorkerMetrics().sinks(), ...tracingSinks(tracing) },
+  });
+  const workflowId = `untraced-${randomUUID()}`;
+  const spec = withDefaults({ name: 'untraced', provider: 'sim', nodePools: [{ name: 'web', instanceType: 'standard-2', count: 1 }] });
+  try {
+    // Started by a traced client: the trace context is in its headers, and still the run is not traced.
+    const result = await worker.runUntil(stack.client.workflow.execute(provisionClusterWorkflow, { taskQueue, workflowId, args: [{ org: 'acme', spec }] }));
+    expect(result.currentCounts).toEqual({ web: 1 });
+  } finally {
+    await connection.close();
+  }
+  const history = await stack.client.workflow.getHandle(workflowId).fetchHistory();
+  const patches = payloadsIn(historyJson(history))
+    .filter(({ path }) => path.includes('.markerRecordedEventAttributes.details.patch-data.'))
+    .map(({ payload }) => JSON.parse(jsonDataText(payload)).id);
+  expect(patches).toContain('pass-network-forward');
+  expect(patches).not.toContain(TRACING_PATCH);
+  await tracing.spanProcessor.forceFlush();
+  // The traced provision's run exported its spans, with its workflow ID; this one none.
+  expect(spans.some((s) => attribute(s, 'workflowId') === provisionWorkflowId('acme', 'traced'))).toBe(true);
+  expect(spans.filter((s) => attribute(s, 'workflowId') === workflowId)).toEqual([]);
 });
 
 it('replays the traced runs without non-determinism', async () => {
