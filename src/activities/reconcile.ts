@@ -4,7 +4,8 @@ import type { ClusterView } from '../domain/cluster-state.js';
 import { clusterRef, type ClusterRef } from '../domain/cluster.js';
 import type { ClusterReads } from '../domain/deployment.js';
 import type { DeploymentView } from '../domain/groups.js';
-import { probeVersion } from '../adapters/kube/client.js';
+import { answerWithin, coreApi, probeVersion } from '../adapters/kube/client.js';
+import { nodeCountsByPool } from '../adapters/kube/node-pools.js';
 import { kubeconfigOf, type KubeconfigFetchers } from '../adapters/providers/provider.js';
 import { readCluster } from '../adapters/helm/cluster-reads.js';
 import type { ReleaseRef } from '../adapters/helm/helm.js';
@@ -26,6 +27,8 @@ export interface DeploymentReleases extends ReleaseRef {
 export interface ClusterHealth {
   ok: boolean;
   message?: string;
+  /** Nodes per pool as the cluster's nodes say, when it answered the read. */
+  nodeCounts?: Record<string, number>;
 }
 
 /** What a reconcile pass needs from outside its workflow: what exists, and whether each cluster answers. */
@@ -62,8 +65,11 @@ export function reconcileActivities(client: Client, kubeconfigs: KubeconfigFetch
     },
     checkClusterHealth: async (ref) => {
       try {
-        await probeVersion(await kubeconfigOf(kubeconfigs, ref));
-        return { ok: true };
+        const kubeconfig = await kubeconfigOf(kubeconfigs, ref);
+        await probeVersion(kubeconfig);
+        // Pools an autoscaler moves (or nodes that left) show their real size; a cluster that refuses the read is still healthy.
+        const nodeCounts = await answerWithin(() => nodeCountsByPool(coreApi(kubeconfig))).catch(() => undefined);
+        return { ok: true, ...(nodeCounts ? { nodeCounts } : {}) };
       } catch (err) {
         log.warn('cluster API server unreachable', { cluster: `${ref.org}/${ref.name}`, provider: ref.provider, message: (err as Error).message });
         return { ok: false, message: (err as Error).message };

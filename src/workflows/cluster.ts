@@ -181,12 +181,13 @@ class ClusterEntity {
 
   private registerHandlers(): void {
     setHandler(clusterStateQuery, () => this.state);
-    setHandler(clusterHealthSignal, ({ ok, message }) => {
-      // Only an idle cluster's status follows its health; an operation in flight owns the status.
+    setHandler(clusterHealthSignal, ({ ok, message, nodeCounts }) => {
+      // Only an idle cluster's status and counts follow its health; an operation in flight owns them.
       if (this.running || this.ledger.next()) return;
+      const counted = nodeCounts ? this.followNodeCounts(nodeCounts) : false;
       if (!ok && this.state.status === 'RUNNING') this.setStatus('WARNING', `${UNREACHABLE}: ${message ?? 'no answer'}`);
       else if (ok && this.state.status === 'WARNING' && this.state.message?.startsWith(UNREACHABLE)) this.setStatus('RUNNING');
-      else return;
+      else if (!counted) return;
       this.publish();
     });
     setHandler(clusterGroupSignal, (group) => {
@@ -307,6 +308,22 @@ class ClusterEntity {
         if (this.state.status === 'DELETED') reject(FailureType.notFound, 'cluster is already deleted');
       },
     });
+  }
+
+  /**
+   * Each pool's current count becomes the number of its nodes the cluster has (an autoscaler's
+   * work, or nodes lost); whether any changed. Runs from before sent no counts.
+   */
+  private followNodeCounts(nodeCounts: Record<string, number>): boolean {
+    let changed = false;
+    for (const pool of this.state.spec.nodePools) {
+      const count = nodeCounts[pool.name] ?? 0;
+      if (this.state.currentCounts[pool.name] === count) continue;
+      this.state.currentCounts[pool.name] = count;
+      changed = true;
+    }
+    if (changed) this.state.updatedAt = now();
+    return changed;
   }
 
   /** A retried request gets the operation its first attempt created. */

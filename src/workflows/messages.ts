@@ -136,7 +136,8 @@ export interface ReconcileReads {
 }
 
 /** From the reconcile workflow: whether the cluster's API server answered. */
-export const clusterHealthSignal = defineSignal<[{ ok: boolean; message?: string }]>('clusterHealth');
+/** A reconcile pass's probe of the cluster; `nodeCounts`: nodes per pool, read from the cluster's nodes. */
+export const clusterHealthSignal = defineSignal<[{ ok: boolean; message?: string; nodeCounts?: Record<string, number> }]>('clusterHealth');
 
 export interface HelmRepository {
   name: string;

@@ -19,7 +19,8 @@ let core: CoreV1Api;
 let apps: AppsV1Api;
 
 beforeAll(async () => {
-  stack = await startStack({ providers: { kwok: kwok.activities() }, kubeconfigs: { kwok: (ref) => kwok.kubeconfig(ref) } });
+  // With the reconcile queue (`fleet`), whose pass reads each pool's nodes.
+  stack = await startStack({ providers: { kwok: kwok.activities() }, kubeconfigs: { kwok: (ref) => kwok.kubeconfig(ref) }, fleet: { kwok: (ref) => kwok.kubeconfig(ref) } });
 });
 afterAll(async () => {
   await stack?.stop();
@@ -140,6 +141,24 @@ describe('KWOK provider: a real control plane with simulated nodes', () => {
     await env.run(activities.deleteNodePool, ref, 'extra');
     expect(await poolNodes('extra')).toEqual([]);
     expect((await poolNodes('general')).length).toBe(3);
+  });
+
+  it('follows nodes that join or leave a pool outside Flotilla (an autoscaler’s) in its currentCount, at the next reconcile pass', async () => {
+    const currentCount = async () => (await stack.api('GET', `${base}/clusters/${name}`)).body.nodePools.find((p: any) => p.name === 'general').currentCount;
+    // A pass signals each cluster before it ends: once it has ended, the entity has the counts.
+    const afterReconcile = async (count: number) => {
+      const pass = await stack.api('POST', `${base}/reconcile`);
+      expect(pass.status).toBe(202);
+      await stack.client.workflow.getHandle(pass.body.workflowId).result();
+      await eventually(async () => ((await currentCount()) === count ? true : undefined), `general's currentCount ${count}`, 60_000);
+    };
+    expect(await currentCount()).toBe(3);
+    const template = (await poolNodes('general'))[0]!;
+    await core.createNode({ body: { metadata: { name: 'general-joined', labels: { ...template.metadata!.labels!, 'kubernetes.io/hostname': 'general-joined' }, annotations: template.metadata!.annotations! } } });
+    await afterReconcile(4);
+    expect((await stack.api('GET', `${base}/clusters/${name}`)).body.nodePools.find((p: any) => p.name === 'general').desiredCount).toBe(3);
+    await core.deleteNode({ name: 'general-joined' });
+    await afterReconcile(3);
   });
 
   it('removes a pool and its nodes', async () => {

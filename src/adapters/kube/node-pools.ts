@@ -40,3 +40,8 @@ export async function observedNodePools(core: CoreV1Api): Promise<ObservedPool[]
       };
     });
 }
+
+/** How many nodes each pool has now, by the same labels: what a pool's currentCount follows between operations. */
+export async function nodeCountsByPool(core: CoreV1Api): Promise<Record<string, number>> {
+  return Object.fromEntries((await observedNodePools(core)).map((pool) => [pool.name, pool.count]));
+}
