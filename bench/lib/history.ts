@@ -30,10 +30,12 @@ export function activitySpans(history: History): ActivitySpan[] {
     const id = String(e.eventId);
     if (e.activityTaskScheduledEventAttributes) byId.set(id, { type: e.activityTaskScheduledEventAttributes.activityType?.name ?? '?', scheduled: eventTime(e) });
     const started = e.activityTaskStartedEventAttributes;
-    if (started) Object.assign(byId.get(String(started.scheduledEventId))!, { started: eventTime(e), attempt: started.attempt ?? 1 });
+    // A slice of a history (one phase's events) may hold an activity's start or close without its scheduling.
+    const span = (scheduledEventId: unknown) => byId.get(String(scheduledEventId));
+    if (started) Object.assign(span(started.scheduledEventId) ?? {}, { started: eventTime(e), attempt: started.attempt ?? 1 });
     const closed =
       e.activityTaskCompletedEventAttributes ?? e.activityTaskFailedEventAttributes ?? e.activityTaskTimedOutEventAttributes ?? e.activityTaskCanceledEventAttributes;
-    if (closed) byId.get(String(closed.scheduledEventId))!.closed = eventTime(e);
+    if (closed) Object.assign(span(closed.scheduledEventId) ?? {}, { closed: eventTime(e) });
   }
   return [...byId.values()];
 }
