@@ -12,7 +12,7 @@
 //
 // FLOTILLA_RECORD_OUT=<dir> writes the histories there instead (a trial run
 // that leaves test/replay/histories as it is). FLOTILLA_RECORD_PATHS=<list>
-// records only those of `cluster`, `fleet` and `sizing` (default: all), e.g. for
+// records only those of `cluster`, `upgrade`, `fleet` and `sizing` (default: all), e.g. for
 // a new workflow type's first histories without three KWOK clusters.
 import type { WorkflowHandle } from '@temporalio/client';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
@@ -33,7 +33,15 @@ import { parseCodecKeys } from '../src/temporal/codec.js';
 import { clusterEntity, startEntity, withStart } from '../src/temporal/entity-starts.js';
 import { ensureReconcileSchedule } from '../src/temporal/reconcile-schedule.js';
 import { toolPaths } from '../src/toolchain.js';
-import { addNodePoolUpdate, clusterStateQuery, createClusterUpdate, deleteClusterUpdate, removeNodePoolUpdate, updateNodePoolUpdate } from '../src/workflows/messages.js';
+import {
+  addNodePoolUpdate,
+  clusterStateQuery,
+  createClusterUpdate,
+  deleteClusterUpdate,
+  removeNodePoolUpdate,
+  updateNodePoolUpdate,
+  upgradeClusterUpdate,
+} from '../src/workflows/messages.js';
 import { SEARCH_ATTRIBUTES } from '../src/workflows/search-attributes.js';
 import { serveChartRepository } from '../test/helpers/chart-repository.js';
 import { eventually, startStack, testHelm, type ApiResponse } from '../test/helpers/stack.js';
@@ -64,7 +72,7 @@ const kwok = new KwokProvider(toolPaths(), mkdtempSync(join(tmpdir(), 'flotilla-
 const stack = await startStack({ providers: { sim: sim.activities(), kwok: kwok.activities() }, fleet: { kwok: (ref) => kwok.kubeconfig(ref) }, tracing });
 const client = stack.client;
 
-const PATHS = { cluster: clusterPaths, fleet: fleetPaths, sizing: sizingPaths };
+const PATHS = { cluster: clusterPaths, upgrade: upgradePaths, fleet: fleetPaths, sizing: sizingPaths };
 const chosen = (process.env.FLOTILLA_RECORD_PATHS || Object.keys(PATHS).join(',')).split(',') as (keyof typeof PATHS)[];
 
 try {
@@ -160,6 +168,27 @@ async function clusterPaths(): Promise<void> {
   if (await created.executeUpdate(createClusterUpdate, { args: [{ requestId: 'another' }] }).then(() => true, () => false)) throw new Error('a second create of a live cluster was not refused');
   await created.executeUpdate(deleteClusterUpdate, { args: [{ requestId: 'delete' }] });
   await created.result();
+}
+
+/** Upgrades on the sim cloud: one whose second pool fails (WARNING, versions as far as they got), then the same version again finishing it. */
+async function upgradePaths(): Promise<void> {
+  const spec = withDefaults({ name: 'upgraded', provider: 'sim', kubernetesVersion: '1.35', nodePools: [
+    { name: 'web', instanceType: 'standard-2', count: 2 },
+    { name: 'batch', instanceType: 'standard-4', count: 1 },
+  ] });
+  const handle = await startEntity(client, clusterEntity({ org: ORG, spec, requestId: 'create-upgraded' }));
+  const until = (ready: (s: ClusterState) => boolean) =>
+    eventually(async () => (ready(await handle.query(clusterStateQuery)) ? true : undefined), 'upgraded state', 120_000);
+  const idle = (s: ClusterState) => s.operations.every((op) => !['QUEUED', 'RUNNING'].includes(op.state));
+  await until((s) => s.status === 'RUNNING' && idle(s));
+  sim.inject('upgradeNodePool', { kind: 'reject', message: 'PodEvictionFailure (simulated)', pool: 'batch' });
+  await handle.executeUpdate(upgradeClusterUpdate, { args: [{ requestId: 'upgrade', kubernetesVersion: '1.36' }] });
+  await until((s) => s.status === 'WARNING' && idle(s));
+  sim.clear();
+  await handle.executeUpdate(upgradeClusterUpdate, { args: [{ requestId: 'upgrade-again', kubernetesVersion: '1.36' }] });
+  await until((s) => s.status === 'RUNNING' && idle(s) && !s.nodePoolVersions);
+  await handle.executeUpdate(deleteClusterUpdate, { args: [{ requestId: 'delete' }] });
+  await handle.result();
 }
 
 /** Groups, deployments, reconcile passes and Helm repositories on three real KWOK clusters, through the API. */

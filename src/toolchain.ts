@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 
 const repoRoot = fileURLToPath(new URL('..', import.meta.url));
 const versions = JSON.parse(readFileSync(join(repoRoot, 'tools', 'versions.json'), 'utf8')) as Record<
-  'temporal' | 'kwok' | 'helm' | 'kubernetes' | 'etcd' | 'temporal-server',
+  'temporal' | 'kwok' | 'helm' | 'kubernetes' | 'kubernetes-previous' | 'etcd' | 'temporal-server',
   string
 >;
 
@@ -25,10 +25,26 @@ export interface ToolPaths {
   kubeControllerManager: string;
   kubeScheduler: string;
   kubernetesVersion: string;
+  /** The control planes built for KWOK clusters: the current minor (the fields above) and the one before it, newest first. */
+  kubernetesReleases: KubernetesRelease[];
+}
+
+/** One Kubernetes release's control plane binaries. */
+export interface KubernetesRelease {
+  /** `v1.37.2`. */
+  version: string;
+  kubeApiserver: string;
+  kubeControllerManager: string;
+  kubeScheduler: string;
 }
 
 export function toolPaths(): ToolPaths {
   const dir = (name: keyof typeof versions) => join(toolsDir(), `${name}-${versions[name]}`);
+  // Both are installed as kubernetes-<version>.
+  const release = (version: string): KubernetesRelease => {
+    const home = join(toolsDir(), `kubernetes-${version}`);
+    return { version, kubeApiserver: join(home, 'kube-apiserver'), kubeControllerManager: join(home, 'kube-controller-manager'), kubeScheduler: join(home, 'kube-scheduler') };
+  };
   return {
     temporal: join(dir('temporal'), 'temporal'),
     kwok: join(dir('kwok'), 'kwok'),
@@ -39,6 +55,7 @@ export function toolPaths(): ToolPaths {
     kubeControllerManager: join(dir('kubernetes'), 'kube-controller-manager'),
     kubeScheduler: join(dir('kubernetes'), 'kube-scheduler'),
     kubernetesVersion: versions.kubernetes,
+    kubernetesReleases: [release(versions.kubernetes), release(versions['kubernetes-previous'])],
   };
 }
 

@@ -18,6 +18,7 @@ import {
   removeNodePoolUpdate,
   setClusterLabelsUpdate,
   updateNodePoolSignal,
+  upgradeClusterUpdate,
 } from '../workflows/messages.js';
 import type { ClusterHourlyCost } from '../observability/api-metrics.js';
 import { createEntity } from './entity-creates.js';
@@ -218,6 +219,11 @@ export class ClusterGateway {
 
   removeNodePool(org: string, name: string, pool: string, requestId: string): Promise<AcceptedOperation> {
     return this.request(org, name, removeNodePoolUpdate, { requestId, pool }, requestId);
+  }
+
+  /** Queues an upgrade of the control plane, then of each pool; the entity refuses a skip, a downgrade or the same version. */
+  upgrade(org: string, name: string, kubernetesVersion: string, requestId: string): Promise<AcceptedOperation> {
+    return this.request(org, name, upgradeClusterUpdate, { requestId, kubernetesVersion }, requestId);
   }
 
   /** Sends a request to the entity; the request ID doubles as the update ID, so a retry is not applied twice. */

@@ -36,6 +36,8 @@ export const dnsLabel = z
   })
   .meta(dnsLabelShape);
 
+const kubernetesVersion = z.string().regex(/^1\.\d{1,2}(\.\d{1,3})?$/, 'a Kubernetes version like 1.35 or 1.35.2');
+
 export const secretId = z.string().regex(/^sec-[0-9a-f]{16}$/, 'a secret ID like sec-0123456789abcdef');
 
 const count = z.number().int().min(0);
@@ -124,7 +126,7 @@ export const ClusterCreate = z
     name: z.string().max(63).meta(dnsLabelShape),
     provider: z.enum(PROVIDER_NAMES),
     region: z.string().min(1).max(64).regex(/^[a-z0-9-]+$/, 'lower-case letters, digits and -').optional(),
-    kubernetesVersion: z.string().regex(/^1\.\d{1,2}(\.\d{1,3})?$/, 'a Kubernetes version like 1.35').optional(),
+    kubernetesVersion: kubernetesVersion.optional(),
     secretId: secretId.optional(),
     eks: z
       .strictObject({
@@ -155,21 +157,36 @@ export const NodePoolUpdate = z
   .refine((changes) => Object.keys(changes).length > 0, { message: 'nothing to change: give count, minCount, maxCount, autoscaling, labels or taints' })
   .meta({ minProperties: 1 });
 
-/** PATCH /clusters/{name}: labels merged into the cluster's; null removes one. */
-export const ClusterPatch = z.strictObject({
-  labels: z
-    .record(z.string().max(317), z.string().max(63).nullable())
-    .superRefine((changes, ctx) => addProblems(ctx, tenantLabelProblems(changes, [])))
-    .meta({ description: 'merged into the labels; a null value removes the label' }),
-  // Named so its 400 says why rather than "unrecognized key".
-  network: z
-    .unknown()
-    .optional()
-    .superRefine((value, ctx) => {
-      if (value !== undefined) ctx.addIssue({ code: 'custom', message: 'network is fixed at create: no provider changes a private endpoint or proxy of a running cluster through Flotilla' });
-    })
-    .meta({ description: 'refused: the network settings are fixed at create' }),
-});
+/** PATCH /clusters/{name}: labels merged into the cluster's (null removes one), or an upgrade. */
+export const ClusterPatch = z
+  .strictObject({
+    labels: z
+      .record(z.string().max(317), z.string().max(63).nullable())
+      .superRefine((changes, ctx) => addProblems(ctx, tenantLabelProblems(changes, [])))
+      .meta({ description: 'merged into the labels; a null value removes the label' })
+      .optional(),
+    kubernetesVersion: kubernetesVersion.optional().meta({
+      description: 'upgrade the control plane, then each node pool (surge and drain), to this version: one minor up at most, never down',
+    }),
+    // Named so its 400 says why rather than "unrecognized key".
+    network: z
+      .unknown()
+      .optional()
+      .superRefine((value, ctx) => {
+        if (value !== undefined) ctx.addIssue({ code: 'custom', message: 'network is fixed at create: no provider changes a private endpoint or proxy of a running cluster through Flotilla' });
+      })
+      .meta({ description: 'refused: the network settings are fixed at create' }),
+  })
+  .superRefine((patch, ctx) => {
+    if (patch.labels === undefined && patch.kubernetesVersion === undefined && patch.network === undefined) {
+      ctx.addIssue({ code: 'custom', message: 'nothing to change: give labels or kubernetesVersion' });
+    }
+    // Labels apply at once, an upgrade is queued: two answers of different kinds, so two requests.
+    if (patch.labels !== undefined && patch.kubernetesVersion !== undefined) {
+      ctx.addIssue({ code: 'custom', path: ['kubernetesVersion'], message: 'change labels and the version in separate requests' });
+    }
+  })
+  .meta({ minProperties: 1, maxProperties: 1 });
 
 /** A label selector in `kubectl -l` syntax, read into its requirements. */
 export const selectorQuery = z

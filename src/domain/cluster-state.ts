@@ -9,6 +9,8 @@ export interface ClusterState {
   spec: ClusterSpec;
   status: ClusterStatus;
   message?: string;
+  /** The pools whose nodes are not at the control plane's version (spec.kubernetesVersion): a failed upgrade left them behind. */
+  nodePoolVersions?: Record<string, string>;
   /** Observed node count per pool, as the provider last reported it. */
   currentCounts: Record<string, number>;
   /** Queued, running and the most recent finished operations, oldest first. */
@@ -26,6 +28,8 @@ export interface ClusterState {
 }
 
 export interface NodePoolView extends NodePoolSpec {
+  /** Its nodes' version: the control plane's, or an older one while an upgrade has not reached the pool. */
+  kubernetesVersion: string;
   desiredCount: number;
   currentCount: number | null;
 }
@@ -44,6 +48,7 @@ export interface ClusterView {
   name: string;
   provider: ClusterSpec['provider'];
   region: string;
+  /** The control plane's. */
   kubernetesVersion: string;
   secretId?: string;
   flavor?: ClusterSpec['flavor'];
@@ -84,6 +89,7 @@ export function clusterView(state: ClusterState): ClusterView {
     ...(state.group ? { group: state.group } : {}),
     nodePools: spec.nodePools.map((pool) => ({
       ...pool,
+      kubernetesVersion: state.nodePoolVersions?.[pool.name] ?? spec.kubernetesVersion,
       desiredCount: pool.count,
       currentCount: state.currentCounts[pool.name] ?? null,
     })),

@@ -18,6 +18,10 @@ export function nodePoolWorkflowId(org: string, name: string, pool: string, acti
   return `${clusterWorkflowId(org, name)}/nodepool/${pool}/${action}/${requestId}`;
 }
 
+export function upgradeWorkflowId(org: string, name: string, requestId: string): string {
+  return `${clusterWorkflowId(org, name)}/upgrade/${requestId}`;
+}
+
 /**
  * Operation IDs name their entity, so the API can find an operation from its
  * ID alone: `cluster.<name>.<seq>`. Names are DNS labels, so '.' cannot clash.

@@ -1,6 +1,6 @@
 import type { NodePoolSpec } from './cluster.js';
 
-export const OPERATION_TYPES = ['provision', 'addNodePool', 'updateNodePool', 'removeNodePool', 'delete'] as const;
+export const OPERATION_TYPES = ['provision', 'addNodePool', 'updateNodePool', 'removeNodePool', 'delete', 'upgrade'] as const;
 export type OperationType = (typeof OPERATION_TYPES)[number];
 export type OperationState = 'QUEUED' | 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'CANCELLED';
 
@@ -19,7 +19,9 @@ export type OperationRequest =
   | { type: 'addNodePool' | 'updateNodePool'; nodePool: NodePoolSpec }
   | { type: 'removeNodePool'; nodePool: { name: string } }
   /** force: delete what can be deleted, report the rest. */
-  | { type: 'delete'; force: boolean };
+  | { type: 'delete'; force: boolean }
+  /** The control plane, then each pool in turn, to this version (one minor up, src/domain/kubernetes-versions.ts). */
+  | { type: 'upgrade'; kubernetesVersion: string };
 
 /** One accepted request on an entity, from the queue to its outcome. */
 export type Operation = OperationRequest & {
@@ -48,11 +50,13 @@ export interface StepsResult {
 /**
  * How many steps an operation's step workflow runs: provisioning makes the
  * network, the control plane (create, await) and every pool; deleting removes
- * every pool, the control plane and the network; a pool change is one step.
+ * every pool, the control plane and the network; an upgrade, the control plane and every pool; a
+ * pool change is one step.
  */
 export function plannedStepCount(type: OperationType, poolCount: number): number {
   if (type === 'provision') return 3 + poolCount;
   if (type === 'delete') return poolCount + 2;
+  if (type === 'upgrade') return 1 + poolCount;
   return 1;
 }
 

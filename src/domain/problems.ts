@@ -39,6 +39,8 @@ export const FailureType = {
   chartNotRendered: 'FlotillaChartNotRendered',
   /** A cloud resource a step needs that is not there (yet): retried, since a cloud's reads lag its writes. */
   cloudResourceMissing: 'NotFound',
+  /** A node whose pods did not leave within the drain timeout (their PodDisruptionBudgets kept refusing): an upgrade stops there. */
+  drainTimedOut: 'FlotillaDrainTimedOut',
   /** A cloud resource still being deleted, which a create must wait out: retried. */
   beingDeleted: 'ClusterStopping',
 } as const;

@@ -17,8 +17,9 @@ import {
 } from '@temporalio/workflow';
 import { clusterView, summarizeOperation, type ClusterState, type ClusterView, type OperationSummary } from '../domain/cluster-state.js';
 import type { MembershipActivities } from '../activities/membership.js';
-import { clusterRef, type ClusterSpec, type ClusterStatus, type NodePoolSpec } from '../domain/cluster.js';
-import { clusterOperationId, deleteWorkflowId, handedOverOperationId, nodePoolWorkflowId, provisionWorkflowId, WORKFLOW_TASK_QUEUE } from '../domain/ids.js';
+import { clusterRef, providerInfo, type ClusterSpec, type ClusterStatus, type NodePoolSpec } from '../domain/cluster.js';
+import { clusterOperationId, deleteWorkflowId, handedOverOperationId, nodePoolWorkflowId, provisionWorkflowId, upgradeWorkflowId, WORKFLOW_TASK_QUEUE } from '../domain/ids.js';
+import { sameVersion, upgradeRefusal } from '../domain/kubernetes-versions.js';
 import { isFinished, type Operation, type OperationRequest, type Step, type StepsResult } from '../domain/operations.js';
 import { FailureType, type Problem } from '../domain/problems.js';
 import { applyNodePoolChanges, MAX_NODE_POOLS, nodePoolProblems } from '../domain/validation.js';
@@ -30,6 +31,7 @@ import {
   clusterGroupSignal,
   clusterHealthSignal,
   clusterStateQuery,
+  clusterVersionSignal,
   createClusterUpdate,
   deleteClusterUpdate,
   joinGroupUpdate,
@@ -39,9 +41,11 @@ import {
   updateNodePoolSignal,
   updateNodePoolUpdate,
   type UpdateNodePoolRequest,
+  upgradeClusterUpdate,
 } from './messages.js';
 import { nodePoolWorkflow } from './nodepool.js';
 import { provisionClusterWorkflow } from './provision.js';
+import { upgradeClusterWorkflow } from './upgrade.js';
 import { reportMetrics } from './metrics.js';
 import { FlotillaGroup, FlotillaStatus } from './search-attributes.js';
 import { failureOfType, rootMessage } from '../domain/failures.js';
@@ -302,6 +306,24 @@ class ClusterEntity {
       },
     );
 
+    setHandler(
+      upgradeClusterUpdate,
+      ({ requestId, kubernetesVersion }) => this.known(requestId) ?? this.accept({ type: 'upgrade', kubernetesVersion }, requestId, () => {}),
+      { validator: ({ requestId, kubernetesVersion }) => this.known(requestId) ?? this.assertUpgradable(kubernetesVersion) },
+    );
+    // The spec's version is the control plane's; a pool's own version is kept while it lags behind it.
+    setHandler(clusterVersionSignal, ({ version, nodePool }) => {
+      const { spec } = this.state;
+      if (nodePool) {
+        if (sameVersion(version, spec.kubernetesVersion) && this.state.nodePoolVersions) delete this.state.nodePoolVersions[nodePool];
+      } else if (!sameVersion(version, spec.kubernetesVersion)) {
+        this.state.nodePoolVersions = Object.fromEntries(spec.nodePools.map((p) => [p.name, this.state.nodePoolVersions?.[p.name] ?? spec.kubernetesVersion]));
+        spec.kubernetesVersion = version;
+      }
+      if (this.state.nodePoolVersions && !Object.keys(this.state.nodePoolVersions).length) delete this.state.nodePoolVersions;
+      this.publish();
+    });
+
     setHandler(deleteClusterUpdate, ({ requestId, force }) => this.known(requestId) ?? this.acceptDelete(requestId, force ?? false), {
       validator: ({ requestId }) => {
         if (this.known(requestId)) return;
@@ -339,6 +361,24 @@ class ClusterEntity {
   private facts(): ClusterFacts {
     const { spec, status, message } = this.state;
     return { provider: spec.provider, status, ...(message ? { message } : {}), nodePools: spec.nodePools, deleting: !!this.pendingDelete() };
+  }
+
+  /** One minor up, never down; the same version only to finish pools a failed upgrade left behind. */
+  private assertUpgradable(version: string): void {
+    if (!providerInfo(this.state.spec.provider).managesNodePools) {
+      reject(FailureType.conflict, `a ${this.state.spec.provider} cluster's version is its owner's to change, not Flotilla's`);
+    }
+    this.assertAcceptingChanges();
+    const underWay = this.ledger.find((op) => op.type === 'upgrade' && !isFinished(op));
+    if (underWay?.type === 'upgrade') reject(FailureType.conflict, `an upgrade to ${underWay.kubernetesVersion} is already under way (${underWay.id})`);
+    const refusal = upgradeRefusal(this.state.spec.kubernetesVersion, version);
+    if (refusal?.kind === 'invalid') reject(FailureType.invalid, refusal.message, [{ path: ['kubernetesVersion'], message: refusal.message }]);
+    const lagging = Object.keys(this.state.nodePoolVersions ?? {});
+    if (refusal?.kind === 'unchanged' && !lagging.length) reject(FailureType.conflict, refusal.message);
+    if (!refusal && lagging.length) {
+      const message = `node pools ${lagging.join(', ')} are not at the control plane's ${this.state.spec.kubernetesVersion} yet: upgrade to ${this.state.spec.kubernetesVersion} first`;
+      reject(FailureType.invalid, message, [{ path: ['kubernetesVersion'], message }]);
+    }
   }
 
   private accept(request: OperationRequest, requestId: string, applyDesired: () => void, id?: string): OperationSummary {
@@ -412,7 +452,10 @@ class ClusterEntity {
       op.steps = result.steps;
       op.state = 'SUCCEEDED';
       Object.assign(this.state.currentCounts, result.currentCounts ?? {});
-      if (op.type === 'removeNodePool') delete this.state.currentCounts[op.nodePool!.name];
+      if (op.type === 'removeNodePool') {
+        delete this.state.currentCounts[op.nodePool.name];
+        delete this.state.nodePoolVersions?.[op.nodePool.name];
+      }
       if (autoscaler === 'install') this.state.clusterAutoscaler = true;
       if (autoscaler === 'remove' || op.type === 'delete') delete this.state.clusterAutoscaler;
       if (op.type === 'delete') {
@@ -506,6 +549,12 @@ class ClusterEntity {
           staticSummary: `${type} node pool ${op.nodePool.name} (count ${op.nodePool.count})`,
         });
       }
+      case 'upgrade':
+        return executeChild(upgradeClusterWorkflow, {
+          ...options,
+          args: [{ org, spec, kubernetesVersion: op.kubernetesVersion }],
+          staticSummary: `Upgrade cluster ${spec.name} from Kubernetes ${spec.kubernetesVersion} to ${op.kubernetesVersion}`,
+        });
       case 'removeNodePool':
         return executeChild(nodePoolWorkflow, {
           ...options,
@@ -564,6 +613,8 @@ function childWorkflowId(org: string, name: string, request: OperationRequest, r
       return nodePoolWorkflowId(org, name, request.nodePool.name, 'update', requestId);
     case 'removeNodePool':
       return nodePoolWorkflowId(org, name, request.nodePool.name, 'remove', requestId);
+    case 'upgrade':
+      return upgradeWorkflowId(org, name, requestId);
   }
 }
 

@@ -3,6 +3,7 @@ export { clusterWorkflow } from './cluster.js';
 export { provisionClusterWorkflow } from './provision.js';
 export { deleteClusterWorkflow } from './delete.js';
 export { nodePoolWorkflow } from './nodepool.js';
+export { upgradeClusterWorkflow } from './upgrade.js';
 export { clusterGroupWorkflow } from './group.js';
 export { deploymentWorkflow } from './deployment.js';
 export { reconcileWorkflow } from './reconcile.js';

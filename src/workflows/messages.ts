@@ -65,6 +65,10 @@ export const deleteClusterUpdate = defineUpdate<OperationSummary, [DeleteCluster
  */
 export const updateNodePoolSignal = defineSignal<[UpdateNodePoolRequest]>('updateNodePoolHandedOver');
 /** PATCH /clusters/{name} { labels }: merged into the tenant's labels at once (no operation: nothing changes in the cloud). */
+/** PATCH /clusters/{name} { kubernetesVersion }: an upgrade, one minor up, queued like every change. */
+export const upgradeClusterUpdate = defineUpdate<OperationSummary, [{ requestId: string; kubernetesVersion: string }]>('upgradeCluster');
+/** From a running upgrade to its entity: the control plane (no nodePool) or a pool now serves this version. */
+export const clusterVersionSignal = defineSignal<[{ version: string; nodePool?: string }]>('clusterVersion');
 export const setClusterLabelsUpdate = defineUpdate<ClusterView, [{ labels: LabelChanges }]>('setClusterLabels');
 
 export const clusterStateQuery = defineQuery<ClusterState>('state');

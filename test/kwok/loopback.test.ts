@@ -46,7 +46,7 @@ async function core(cluster: string): Promise<CoreV1Api> {
 
 describe('KWOK control planes listen on loopback only', () => {
   it('a cluster made now: every listener of every component', async () => {
-    await kwok.kwokctl.create('fresh');
+    await kwok.kwokctl.create('fresh', tools.kubernetesReleases[0]!);
     expectLoopbackOnly('fresh');
   });
 

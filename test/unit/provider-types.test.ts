@@ -3,7 +3,7 @@ import { clusterCost, findInstanceType, gkeAccelerator, instanceTypeProblems, pr
 import type { NodePoolView } from '../../src/domain/cluster-state.js';
 import { clusterRequestProblems } from '../../src/domain/validation.js';
 
-const pool = (over: Partial<NodePoolView>): NodePoolView => ({ name: 'p', instanceType: 'm5.large', count: 2, desiredCount: 2, currentCount: 2, ...over });
+const pool = (over: Partial<NodePoolView>): NodePoolView => ({ name: 'p', instanceType: 'm5.large', count: 2, kubernetesVersion: '1.35', desiredCount: 2, currentCount: 2, ...over });
 
 describe('instance types by provider', () => {
   it('take each cloud provider its whole catalogue, with the catalogue capacity, and refuse the others', () => {
@@ -78,12 +78,12 @@ describe('a KWOK node of a flavored cluster', () => {
   it("reports its cloud type's real capacity and architecture; a local type its own", async () => {
     const { nodeManifest } = await import('../../src/adapters/providers/kwok/nodes.js');
     const graviton = findCatalogueType('aws', 'm8g.4xlarge')!;
-    const node = nodeManifest({ provider: 'kwok', flavor: 'aws' }, { name: 'arm', instanceType: 'm8g.4xlarge', count: 1 }, 0);
+    const node = nodeManifest({ provider: 'kwok', flavor: 'aws' }, { name: 'arm', instanceType: 'm8g.4xlarge', count: 1 }, 0, 'v1.37.2');
     expect(node.status!.capacity).toEqual({ cpu: String(graviton.cpu), memory: `${graviton.memoryGiB}Gi`, pods: '110' });
     expect(node.metadata!.labels!['kubernetes.io/arch']).toBe('arm64');
-    const gpu = nodeManifest({ provider: 'kwok', flavor: 'gcp' }, { name: 'gpu', instanceType: 'g2-standard-8', count: 1 }, 0);
+    const gpu = nodeManifest({ provider: 'kwok', flavor: 'gcp' }, { name: 'gpu', instanceType: 'g2-standard-8', count: 1 }, 0, 'v1.37.2');
     expect(gpu.status!.capacity!['nvidia.com/gpu']).toBe(String(findCatalogueType('gcp', 'g2-standard-8')!.gpus));
-    expect(nodeManifest({ provider: 'kwok' }, { name: 'l', instanceType: 'standard-4', count: 1 }, 0).status!.capacity).toMatchObject({ cpu: '4', memory: '16Gi' });
-    expect(() => nodeManifest({ provider: 'kwok' }, { name: 'x', instanceType: 'm8g.4xlarge', count: 1 }, 0)).toThrow(/unknown instance type/);
+    expect(nodeManifest({ provider: 'kwok' }, { name: 'l', instanceType: 'standard-4', count: 1 }, 0, 'v1.37.2').status!.capacity).toMatchObject({ cpu: '4', memory: '16Gi' });
+    expect(() => nodeManifest({ provider: 'kwok' }, { name: 'x', instanceType: 'm8g.4xlarge', count: 1 }, 0, 'v1.37.2')).toThrow(/unknown instance type/);
   });
 });

@@ -21,6 +21,19 @@ export interface ProviderActivities {
   deleteNodePool(cluster: ClusterRef, poolName: string): Promise<void>;
   deleteControlPlane(cluster: ClusterRef): Promise<void>;
   deleteNetwork(cluster: ClusterRef): Promise<void>;
+  /** Brings the control plane to `version` and waits until it serves it; nothing to do when it does already. */
+  upgradeControlPlane(cluster: ClusterRef, version: string): Promise<void>;
+  /**
+   * Replaces the pool's nodes with nodes at `version`: a new node first (surge), then the old one
+   * cordoned and drained through the Eviction API (PodDisruptionBudgets respected, for at most
+   * `drain.timeoutSeconds`), then removed. Nothing to do when every node is at `version`. Returns the node count now.
+   */
+  upgradeNodePool(cluster: ClusterRef, pool: NodePoolSpec, version: string, drain: DrainOptions): Promise<number>;
+}
+
+export interface DrainOptions {
+  /** How long one node's pods may take to leave (their PodDisruptionBudgets allowing) before the upgrade stops. */
+  timeoutSeconds: number;
 }
 
 /**

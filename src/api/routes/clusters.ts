@@ -44,16 +44,20 @@ export function clusterRoutes(routes: Routes, clusters: ClusterGateway, access: 
   routes.patch(
     '/clusters/:name',
     {
-      summary: "Change a cluster's labels",
-      description: 'labels are merged into the cluster\'s (a null value removes one); selector groups follow at once. Keys under flotilla.io/ are set by Flotilla.',
+      summary: "Change a cluster's labels, or upgrade its Kubernetes version",
+      description:
+        "labels are merged into the cluster's (a null value removes one); selector groups follow at once. Keys under flotilla.io/ are set by Flotilla. " +
+        'kubernetesVersion queues an upgrade: the control plane, then each node pool in turn (a new node first, then each old one cordoned and drained through the Eviction API, ' +
+        'PodDisruptionBudgets respected). One minor at a time and never down (400); the version the cluster has already is a 409.',
       params: cluster,
       body: ClusterPatch,
       idempotencyKey: true,
-      responses: { 200: 'the cluster, relabelled' },
+      responses: { 200: 'the cluster, relabelled', 202: 'accepted: the upgrade operation, queued on the cluster, with links to follow it' },
       errors: [409],
     },
     async (req, res, { params, body, requestId }) => {
-      res.json(await clusters.setLabels(req.org!, params.name, body.labels, requestId));
+      if (body.kubernetesVersion === undefined) return void res.json(await clusters.setLabels(req.org!, params.name, body.labels!, requestId));
+      res.status(202).json(await clusters.upgrade(req.org!, params.name, body.kubernetesVersion, requestId));
     },
   );
 

@@ -10,6 +10,7 @@ import { examples } from '../examples.js';
 
 interface Pool {
   name: string;
+  kubernetesVersion?: string;
   instanceType: string;
   desiredCount?: number;
   currentCount?: number | null;
@@ -67,6 +68,7 @@ export function poolsTable(pools: Pool[]): string {
   return table(pools, [
     { header: 'POOL', value: (p) => p.name },
     { header: 'TYPE', value: (p) => p.instanceType },
+    { header: 'VERSION', value: (p) => p.kubernetesVersion },
     { header: 'NODES', value: (p) => (p.desiredCount === undefined ? p.count : `${p.currentCount ?? '?'}/${p.desiredCount}`) },
     { header: 'MIN-MAX', value: (p) => (p.minCount !== undefined ? `${p.minCount}-${p.maxCount}` : undefined) },
     { header: 'AUTOSCALING', value: (p) => p.autoscaling },
@@ -261,6 +263,20 @@ export function clusterCommands(program: Command): void {
       }
       const view = await api.inOrg<ClusterView>('PATCH', `/clusters/${seg(name)}`, { labels });
       print(format, view, () => clusterDetails(view));
+    });
+
+  cluster
+    .command('upgrade')
+    .addHelpText('after', examples('flotilla cluster upgrade demo --version 1.37', 'flotilla cluster upgrade edge --version 1.36 --no-wait'))
+    .description('upgrade the Kubernetes version, one minor at a time: the control plane, then each node pool (surge and drain), and follow it')
+    .argument('<name>')
+    .requiredOption('--version <version>', 'the Kubernetes version, e.g. 1.37 or 1.37.2')
+    .option('--wait', WAIT_HELP, true)
+    .option('--no-wait', NO_WAIT_HELP)
+    .action(async (name: string, opts: { version: string; wait: boolean }, command: Command) => {
+      const { api, format } = contextOf(command);
+      const accepted = await api.inOrg('PATCH', `/clusters/${seg(name)}`, { kubernetesVersion: opts.version });
+      await acceptedOperation(format, api, accepted, opts.wait, () => printCluster(api, format, name));
     });
 
   cluster

@@ -7,6 +7,7 @@ import type { AksContext } from './context.js';
 import { awaitManagedCluster, createManagedCluster, deleteManagedCluster, userKubeconfig } from './control-plane.js';
 import { azureActivity } from './operations.js';
 import { deleteResourceGroup, ensureResourceGroup } from './resource-group.js';
+import { upgradeAgentPool, upgradeManagedCluster } from './upgrades.js';
 
 export { agentPoolName, resourceGroupName, SYSTEM_POOL } from './names.js';
 
@@ -51,6 +52,8 @@ export class AksProvider {
       deleteNodePool: (ref, poolName) => this.step(ref, (ctx) => deleteAgentPool(ctx, ref, poolName)),
       deleteControlPlane: (ref) => this.step(ref, (ctx) => deleteManagedCluster(ctx, ref)),
       deleteNetwork: (ref) => this.step(ref, (ctx) => deleteResourceGroup(ctx, ref)),
+      upgradeControlPlane: (ref, version) => this.step(ref, (ctx) => upgradeManagedCluster(ctx, ref, version)),
+      upgradeNodePool: (ref, pool, version, drain) => this.step(ref, (ctx) => upgradeAgentPool(ctx, ref, pool, version, drain)),
     };
   }
 

@@ -5,15 +5,19 @@ import {
   DeleteNodegroupCommand,
   DescribeClusterCommand,
   DescribeNodegroupCommand,
+  DescribeUpdateCommand,
   TagResourceCommand,
   UntagResourceCommand,
+  UpdateClusterVersionCommand,
   UpdateNodegroupConfigCommand,
+  UpdateNodegroupVersionCommand,
   type Cluster,
   type Nodegroup,
 } from '@aws-sdk/client-eks';
 import { ApplicationFailure } from '@temporalio/activity';
 import { stringify } from 'yaml';
 import type { ClusterRef, NodePoolSpec } from '../../../domain/cluster.js';
+import { sameVersion } from '../../../domain/kubernetes-versions.js';
 import { FailureType } from '../../../domain/problems.js';
 import { cloudStep, type CloudStep } from '../cloud-step.js';
 import type { NetworkRefs, ProviderActivities } from '../provider.js';
@@ -24,6 +28,7 @@ import { deleteNetwork, ensureNetwork } from './network.js';
 import { autoscalerTagChanges, labelAndTaintChanges, sameScaling, scalingConfig, eksTaints } from './nodegroups.js';
 import { deleteRole, ensureRole } from './roles.js';
 import { autoscalerTags, CLUSTER_TAG, clusterTag, eksName } from './tags.js';
+import { clusterVersionRequest, nodegroupVersionRequest } from './upgrades.js';
 
 /** What an EKS step records while it waits: informational, for the Web UI's heartbeat details. */
 interface Waiting {
@@ -165,6 +170,26 @@ export class EksProvider {
           await this.waitFor(step, 'cluster deletion', async () => ((await this.describeCluster(clients, ref)) ? 'DELETING' : true));
         }),
 
+      upgradeControlPlane: (ref, version) =>
+        this.step(ref, async (step, clients) => {
+          const cluster = await this.describeCluster(clients, ref);
+          if (!cluster) throw ApplicationFailure.retryable(`cluster ${eksName(ref)} not found`, FailureType.cloudResourceMissing);
+          if (sameVersion(cluster.version ?? '', version)) return;
+          const { update } = await clients.eks.send(new UpdateClusterVersionCommand(clusterVersionRequest(ref, version)));
+          await this.waitForUpdate(step, clients, ref, update?.id, `cluster upgrade to ${version}`);
+        }),
+
+      upgradeNodePool: (ref, pool, version) =>
+        this.step(ref, async (step, clients) => {
+          await this.waitForNodegroup(step, clients, ref, pool.name);
+          const nodegroup = (await this.describeNodegroup(clients, ref, pool.name))!;
+          if (!sameVersion(nodegroup.version ?? '', version)) {
+            const { update } = await clients.eks.send(new UpdateNodegroupVersionCommand(nodegroupVersionRequest(ref, pool.name, version)));
+            await this.waitForUpdate(step, clients, ref, update?.id, `node group ${pool.name} upgrade to ${version}`, pool.name);
+          }
+          return (await this.describeNodegroup(clients, ref, pool.name))!.scalingConfig?.desiredSize ?? 0;
+        }),
+
       // Only what Flotilla made: its own roles (by name) and tagged network; given ones stay.
       deleteNetwork: (ref) =>
         this.step(ref, async (_step, clients) => {
@@ -207,6 +232,19 @@ export class EksProvider {
       await this.waitForNodegroup(step, clients, ref, pool.name);
     }
     return (await this.describeNodegroup(clients, ref, pool.name))!.scalingConfig?.desiredSize ?? 0;
+  }
+
+  /** Waits for an EKS update (DescribeUpdate) to succeed; a failed or cancelled one fails the step with EKS's errors. */
+  private waitForUpdate(step: CloudStep<Waiting>, clients: AwsClients, ref: ClusterRef, updateId: string | undefined, what: string, nodegroupName?: string): Promise<void> {
+    if (!updateId) throw ApplicationFailure.retryable(`EKS started no update for the ${what}`, FailureType.cloudResourceMissing);
+    return this.waitFor(step, what, async () => {
+      const { update } = await clients.eks.send(new DescribeUpdateCommand({ name: eksName(ref), updateId, ...(nodegroupName ? { nodegroupName } : {}) }));
+      if (update?.status === 'Failed' || update?.status === 'Cancelled') {
+        const errors = update.errors?.map((e) => `${e.errorCode}: ${e.errorMessage}`).join('; ');
+        throw ApplicationFailure.nonRetryable(`the ${what} ${update.status.toLowerCase()}${errors ? `: ${errors}` : ''}`, FailureType.nonRetryableCloud);
+      }
+      return update?.status === 'Successful' ? true : (update?.status ?? 'unknown');
+    });
   }
 
   private waitForNodegroup(step: CloudStep<Waiting>, clients: AwsClients, ref: ClusterRef, name: string): Promise<void> {

@@ -16,6 +16,8 @@ export function clusterResource(ref: ClusterRef): Cluster {
     name: ref.name,
     initialClusterVersion: ref.kubernetesVersion,
     resourceLabels: ownerLabels(ref.org),
+    // No release channel: its pools must auto-upgrade, and Flotilla owns the versions.
+    releaseChannel: { channel: 'UNSPECIFIED' },
     nodePools: [SYSTEM_POOL],
     ...(ref.network?.privateEndpoint ? PRIVATE_CLUSTER : {}),
   };

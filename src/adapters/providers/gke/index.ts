@@ -6,11 +6,11 @@ import { cloudStep } from '../cloud-step.js';
 import type { ProviderActivities } from '../provider.js';
 import type { CredentialResolver } from '../../secrets/credentials.js';
 import { GkeClientFactory, type GkeAuthClient } from './client.js';
-import { adoptionProblem, CLUSTER_SERVING, CLUSTER_STARTING, clusterResource, notOurs, statusMessage } from './clusters.js';
+import { adoptionProblem, CLUSTER_SERVING, CLUSTER_STARTING, clusterResource, notOurs, statusMessage, versionMatches } from './clusters.js';
 import { asFailure, isAlreadyExists, isNotFound, rejected } from './errors.js';
 import { gkeKubeconfig } from './kubeconfig.js';
 import { GkeNames } from './names.js';
-import { autoscaling, fixedDifferences, gkeTaints, nodePool, perZone, reportedCount, sameAutoscaling, sameLabels, sameTaints, SYSTEM_POOL } from './node-pools.js';
+import { autoscaling, fixedDifferences, gkeTaints, nodePool, perZone, reportedCount, sameAutoscaling, sameLabels, sameTaints, SURGE_UPGRADE, SYSTEM_POOL } from './node-pools.js';
 import { GkeSession, type GkeProgress, type GkeTiming } from './session.js';
 
 type Cluster = protos.google.container.v1.ICluster;
@@ -79,6 +79,8 @@ export class GkeProvider {
       updateNodePool: (ref, pool) => this.step(ref, `update node pool ${pool.name}`, (s) => this.ensurePool(s, ref, pool)),
       deleteNodePool: (ref, poolName) => this.step(ref, `delete node pool ${poolName}`, (s) => this.deletePool(s, poolName)),
       deleteControlPlane: (ref) => this.step(ref, `delete GKE cluster ${ref.name}`, (s) => this.deleteCluster(s, ref)),
+      upgradeControlPlane: (ref, version) => this.step(ref, `upgrade GKE cluster ${ref.name} to ${version}`, (s) => this.upgradeMaster(s, ref, version)),
+      upgradeNodePool: (ref, pool, version) => this.step(ref, `upgrade node pool ${pool.name} to ${version}`, (s) => this.upgradePool(s, ref, pool, version)),
     };
   }
 
@@ -176,6 +178,31 @@ export class GkeProvider {
       );
     }
     return reportedCount(pool, zones);
+  }
+
+  /** projects.locations.clusters.updateMaster; GKE waits for the control plane (regional: one replica at a time). */
+  private async upgradeMaster(s: GkeSession, ref: ClusterRef, version: string): Promise<void> {
+    const cluster = await this.servingCluster(s, ref);
+    if (versionMatches(cluster.currentMasterVersion ?? '', version)) return;
+    await s.operation(`upgrade control plane of ${ref.name} to ${version}`, () => s.client.updateMaster({ name: s.names.cluster, masterVersion: version }));
+  }
+
+  /** projects.locations.clusters.nodePools.update with the version: GKE surges a node, drains the old one (PDBs respected for up to an hour), and repeats. */
+  private async upgradePool(s: GkeSession, ref: ClusterRef, pool: NodePoolSpec, version: string): Promise<number> {
+    await this.servingCluster(s, ref);
+    const existing = await this.settledPool(s, pool.name);
+    if (!existing) throw ApplicationFailure.retryable(`GKE node pool ${pool.name} not found`, FailureType.cloudResourceMissing);
+    if (!versionMatches(existing.version ?? '', version)) {
+      await s.operation(`upgrade node pool ${pool.name} to ${version}`, () =>
+        s.client.updateNodePool({
+          name: s.names.pool(pool.name),
+          nodeVersion: version,
+          imageType: existing.config?.imageType || 'COS_CONTAINERD',
+          upgradeSettings: SURGE_UPGRADE,
+        }),
+      );
+    }
+    return reportedCount(pool, existing.locations?.length || 1);
   }
 
   /** The pool once no operation of GKE's is changing it; undefined if it is not there (or was being deleted). */

@@ -16,6 +16,9 @@ export const SYSTEM_POOL: NodePool = {
   management: { autoRepair: true, autoUpgrade: true },
 };
 
+/** One new node at a time, none taken away before its replacement serves: Flotilla's upgrades surge and drain. */
+export const SURGE_UPGRADE = { strategy: 'SURGE', maxSurge: 1, maxUnavailable: 0 } as const;
+
 const EFFECTS: Record<TaintEffect, string> = { NoSchedule: 'NO_SCHEDULE', PreferNoSchedule: 'PREFER_NO_SCHEDULE', NoExecute: 'NO_EXECUTE' };
 
 /*
@@ -77,7 +80,9 @@ export function nodePool(pool: NodePoolSpec, zones: number): NodePool {
     initialNodeCount: perZone(pool.count, zones),
     config: nodeConfig(pool),
     autoscaling: autoscaling(pool, zones),
-    management: { autoRepair: true, autoUpgrade: true },
+    // Flotilla owns the pools' versions (PATCH /clusters/{name} { kubernetesVersion }): GKE must not move them on its own.
+    management: { autoRepair: true, autoUpgrade: false },
+    upgradeSettings: SURGE_UPGRADE,
   };
 }
 

@@ -35,6 +35,10 @@ export class ImportedProvider {
     const readOnly = async (): Promise<number> => {
       throw ApplicationFailure.nonRetryable('the node pools of an imported cluster are read-only', FailureType.nonRetryableCloud);
     };
+    // The entity refuses an upgrade of an imported cluster before it reaches here.
+    const notOurs = async (): Promise<never> => {
+      throw ApplicationFailure.nonRetryable("an imported cluster's version is its owner's to change", FailureType.nonRetryableCloud);
+    };
     return {
       ensureNetwork: nothing,
       createControlPlane: async (ref) => {
@@ -51,6 +55,8 @@ export class ImportedProvider {
       deleteNodePool: nothing,
       deleteControlPlane: nothing,
       deleteNetwork: nothing,
+      upgradeControlPlane: notOurs,
+      upgradeNodePool: notOurs,
     };
   }
 }

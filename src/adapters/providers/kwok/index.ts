@@ -2,12 +2,13 @@ import { ApplicationFailure } from '@temporalio/activity';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ClusterRef, NodePoolSpec } from '../../../domain/cluster.js';
 import { FailureType } from '../../../domain/problems.js';
-import type { ToolPaths } from '../../../toolchain.js';
-import { coreApi } from '../../kube/client.js';
+import { sameVersion } from '../../../domain/kubernetes-versions.js';
+import type { KubernetesRelease, ToolPaths } from '../../../toolchain.js';
+import { coreApi, probeVersion } from '../../kube/client.js';
 import { withHeartbeat } from '../../heartbeat.js';
 import type { ProviderActivities } from '../provider.js';
 import { Kwokctl } from './kwokctl.js';
-import { deletePoolNodes, ensurePoolNodes } from './nodes.js';
+import { deletePoolNodes, ensurePoolNodes, upgradePoolNodes } from './nodes.js';
 
 /**
  * The embedded default provider: a real Kubernetes control plane per cluster
@@ -16,8 +17,25 @@ import { deletePoolNodes, ensurePoolNodes } from './nodes.js';
 export class KwokProvider {
   readonly kwokctl: Kwokctl;
 
-  constructor(tools: ToolPaths, workdir: string) {
+  constructor(
+    private readonly tools: ToolPaths,
+    workdir: string,
+  ) {
     this.kwokctl = new Kwokctl(tools, workdir);
+  }
+
+  /** The Kubernetes versions KWOK clusters can run: the control planes built for them (tools/versions.json), newest first. */
+  versions(): string[] {
+    return this.tools.kubernetesReleases.map((r) => r.version);
+  }
+
+  /** The built release a cluster's version names (`1.36` or `v1.36.3`); a version none is built for is the tenant's mistake. */
+  private release(version: string): KubernetesRelease {
+    const release = this.tools.kubernetesReleases.find((r) => sameVersion(r.version, version));
+    if (!release) {
+      throw ApplicationFailure.nonRetryable(`KWOK clusters run Kubernetes ${this.versions().join(' or ')}, not ${version}`, FailureType.nonRetryableCloud);
+    }
+    return release;
   }
 
   async kubeconfig(ref: Pick<ClusterRef, 'org' | 'name'>): Promise<string> {
@@ -59,22 +77,23 @@ export class KwokProvider {
               await this.kwokctl.delete(name, signal);
             }
           }
-          await this.kwokctl.create(name, signal);
+          await this.kwokctl.create(name, this.release(ref.kubernetesVersion), signal);
         }),
 
-      awaitControlPlane: (ref) =>
+      awaitControlPlane: (ref) => withHeartbeat((signal) => this.serving(ref, signal)),
+
+      upgradeControlPlane: (ref, version) =>
         withHeartbeat(async (signal) => {
-          // Pods need the default service account, which the controller manager creates.
-          for (;;) {
-            signal.throwIfAborted();
-            try {
-              await (await api(ref)).readNamespacedServiceAccount({ name: 'default', namespace: 'default' });
-              return;
-            } catch {
-              await sleep(1_000, undefined, { signal });
-            }
-          }
+          const release = this.release(version);
+          const kubeconfig = await this.kubeconfig(ref);
+          if ((await probeVersion(kubeconfig, 30_000)) !== release.version) await this.kwokctl.upgrade(Kwokctl.clusterName(ref), release, signal);
+          await this.serving(ref, signal);
         }),
+
+      upgradeNodePool: (ref, pool, version, drain) =>
+        withHeartbeat(async (signal) =>
+          upgradePoolNodes(coreApi(await this.kubeconfig(ref)), ref, pool, this.release(version).version, drain.timeoutSeconds, signal),
+        ),
 
       createNodePool: (ref, pool) => this.ensurePool(ref, pool),
       updateNodePool: (ref, pool) => this.ensurePool(ref, pool),
@@ -92,10 +111,24 @@ export class KwokProvider {
     };
   }
 
+  /** Waits until the control plane serves pods: they need the default service account, which the controller manager creates. */
+  private async serving(ref: ClusterRef, signal: AbortSignal): Promise<void> {
+    for (;;) {
+      signal.throwIfAborted();
+      try {
+        await coreApi(await this.kubeconfig(ref)).readNamespacedServiceAccount({ name: 'default', namespace: 'default' });
+        return;
+      } catch {
+        await sleep(1_000, undefined, { signal });
+      }
+    }
+  }
+
   private async ensurePool(ref: ClusterRef, pool: NodePoolSpec): Promise<number> {
     if (!(await this.kwokctl.exists(Kwokctl.clusterName(ref)))) {
       throw ApplicationFailure.nonRetryable(`KWOK cluster ${ref.org}/${ref.name} has no control plane`, FailureType.nonRetryableCloud);
     }
-    return withHeartbeat(async () => ensurePoolNodes(coreApi(await this.kubeconfig(ref)), ref, pool));
+    const { version } = this.release(ref.kubernetesVersion);
+    return withHeartbeat(async () => ensurePoolNodes(coreApi(await this.kubeconfig(ref)), ref, pool, version));
   }
 }

@@ -1,8 +1,9 @@
 import { createHash } from 'node:crypto';
-import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { readdir, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ClusterRef } from '../../../domain/cluster.js';
-import type { ToolPaths } from '../../../toolchain.js';
+import { parseAllDocuments } from 'yaml';
+import type { KubernetesRelease, ToolPaths } from '../../../toolchain.js';
 import { run } from '../../exec.js';
 import { canKillDirectly, killControlPlanes } from './processes.js';
 
@@ -52,14 +53,14 @@ export class Kwokctl {
     return (await this.list()).includes(name);
   }
 
-  create(name: string, signal?: AbortSignal): Promise<string> {
+  create(name: string, release: KubernetesRelease, signal?: AbortSignal): Promise<string> {
     const t = this.tools;
     return this.serial(() => this.kwokctl(
       [
         'create', 'cluster', '--name', name, '--runtime', 'binary',
-        '--kube-apiserver-binary', t.kubeApiserver,
-        '--kube-controller-manager-binary', t.kubeControllerManager,
-        '--kube-scheduler-binary', t.kubeScheduler,
+        '--kube-apiserver-binary', release.kubeApiserver,
+        '--kube-controller-manager-binary', release.kubeControllerManager,
+        '--kube-scheduler-binary', release.kubeScheduler,
         '--kwok-controller-binary', t.kwok,
         '--etcd-binary', t.etcd,
         '--config', '-',
@@ -67,7 +68,47 @@ export class Kwokctl {
       ],
       signal,
       LOOPBACK_CONFIG,
+      release.version,
     ));
+  }
+
+  /**
+   * The control plane restarted at another release on the same etcd data: stopped, its saved
+   * configuration (kwok.yaml, which `kwokctl start` runs the components from) pointed at the
+   * release's kube-apiserver, kube-controller-manager and kube-scheduler, and started again.
+   * etcd and the kwok controller stay as they are.
+   */
+  upgrade(name: string, release: KubernetesRelease, signal?: AbortSignal): Promise<string> {
+    return this.serial(async () => {
+      await this.kwokctl(['stop', 'cluster', '--name', name], signal);
+      const dir = join(this.workdir, 'clusters', name);
+      const file = join(dir, 'kwok.yaml');
+      const binaries: Record<string, string> = {
+        'kube-apiserver': release.kubeApiserver,
+        'kube-controller-manager': release.kubeControllerManager,
+        'kube-scheduler': release.kubeScheduler,
+      };
+      const documents = parseAllDocuments(await readFile(file, 'utf8'));
+      for (const doc of documents) {
+        if (doc.get('kind') !== 'KwokctlConfiguration') continue;
+        const components = doc.get('components') as { items: { get(k: string): unknown; set(k: string, v: unknown): void }[] } | undefined;
+        for (const component of components?.items ?? []) {
+          const binary = binaries[String(component.get('name'))];
+          if (!binary) continue;
+          component.set('version', release.version.replace(/^v/, ''));
+          // The component runs its bin/ link; the link is what moves to the release.
+          const link = String(component.get('binary'));
+          await rm(link, { force: true });
+          await symlink(binary, link);
+        }
+        doc.setIn(['options', 'kubeVersion'], release.version);
+        doc.setIn(['options', 'kubeApiserverBinary'], release.kubeApiserver);
+        doc.setIn(['options', 'kubeControllerManagerBinary'], release.kubeControllerManager);
+        doc.setIn(['options', 'kubeSchedulerBinary'], release.kubeScheduler);
+      }
+      await writeFile(file, documents.map((d) => d.toString()).join('---\n'));
+      return this.kwokctl(['start', 'cluster', '--name', name, '--wait', '3m'], signal, undefined, release.version);
+    });
   }
 
   start(name: string): Promise<string> {
@@ -149,21 +190,21 @@ export class Kwokctl {
     return run;
   }
 
-  private kwokctl(args: string[], signal?: AbortSignal, input?: string): Promise<string> {
+  private kwokctl(args: string[], signal?: AbortSignal, input?: string, kubeVersion?: string): Promise<string> {
     if (this.closed.signal.aborted) return Promise.reject(new Error('kwokctl: Flotilla is stopping'));
-    const run = this.exec(args, signal ? AbortSignal.any([signal, this.closed.signal]) : this.closed.signal, input);
+    const run = this.exec(args, signal ? AbortSignal.any([signal, this.closed.signal]) : this.closed.signal, input, kubeVersion);
     this.runs.add(run);
     const forget = () => this.runs.delete(run);
     run.then(forget, forget);
     return run;
   }
 
-  private exec(args: string[], signal?: AbortSignal, input?: string): Promise<string> {
+  private exec(args: string[], signal?: AbortSignal, input?: string, kubeVersion = this.tools.kubernetesVersion): Promise<string> {
     return run(this.tools.kwokctl, args, {
       signal,
       input,
       timeoutMs: 5 * 60_000,
-      env: { KWOK_WORKDIR: this.workdir, KWOK_KUBE_VERSION: this.tools.kubernetesVersion, KWOK_RUNTIME: 'binary' },
+      env: { KWOK_WORKDIR: this.workdir, KWOK_KUBE_VERSION: kubeVersion, KWOK_RUNTIME: 'binary' },
     });
   }
 }

@@ -1,7 +1,8 @@
-import { PatchStrategy, setHeaderOptions, type CoreV1Api, type V1Node, type V1Taint } from '@kubernetes/client-node';
+import { PatchStrategy, setHeaderOptions, type CoreV1Api, type V1Node, type V1NodeSystemInfo, type V1Taint } from '@kubernetes/client-node';
 import { findInstanceType } from '../../../domain/catalogue/provider-types.js';
 import type { ClusterRef, NodePoolSpec } from '../../../domain/cluster.js';
 import { kubeStatus } from '../../kube/client.js';
+import { drainNode } from '../../kube/drain.js';
 
 export const POOL_LABEL = 'flotilla.io/nodepool';
 /** The pool's own labels last applied, so a label dropped from the pool is removed from its nodes. */
@@ -12,9 +13,19 @@ export function nodeName(pool: string, index: number): string {
   return `${pool}-${index}`;
 }
 
+/** The node that replaces `<pool>-<i>` in an upgrade: `<pool>-<i>-v1-37-2`, the same index at another version. */
+export function replacementName(pool: string, index: number, kubeletVersion: string): string {
+  return `${nodeName(pool, index)}-${kubeletVersion.replaceAll('.', '-')}`;
+}
+
 function nodeIndex(pool: string, name: string): number {
   const suffix = name.slice(pool.length + 1);
-  return name.startsWith(`${pool}-`) && /^\d+$/.test(suffix) ? Number(suffix) : -1;
+  const index = /^(\d+)(-v\d+-\d+-\d+)?$/.exec(suffix);
+  return name.startsWith(`${pool}-`) && index ? Number(index[1]) : -1;
+}
+
+export function kubeletVersionOf(node: V1Node): string | undefined {
+  return node.status?.nodeInfo?.kubeletVersion;
 }
 
 function labelsFor(pool: NodePoolSpec, name: string, arch: string): Record<string, string> {
@@ -38,8 +49,7 @@ function taintsFor(pool: NodePoolSpec): V1Taint[] {
  * A KWOK node: the annotation hands it to the kwok controller, which keeps it Ready and runs its pods.
  * Its capacity is its type's: a local one, or with the cluster's flavor a cloud's, as that cloud's node has.
  */
-export function nodeManifest(cluster: Pick<ClusterRef, 'provider' | 'flavor'>, pool: NodePoolSpec, index: number): V1Node {
-  const name = nodeName(pool.name, index);
+export function nodeManifest(cluster: Pick<ClusterRef, 'provider' | 'flavor'>, pool: NodePoolSpec, index: number, kubeletVersion: string, name = nodeName(pool.name, index)): V1Node {
   const type = findInstanceType(cluster, pool.instanceType);
   if (!type) throw new Error(`unknown instance type ${pool.instanceType}`);
   const capacity: Record<string, string> = { cpu: String(type.cpu), memory: `${type.memoryGiB}Gi`, pods: '110' };
@@ -57,7 +67,9 @@ export function nodeManifest(cluster: Pick<ClusterRef, 'provider' | 'flavor'>, p
       },
     },
     spec: { taints: taintsFor(pool) },
-    status: { capacity, allocatable: capacity },
+    // The kwok controller keeps the version a node is made with: what `kubectl get nodes` shows.
+    // (The other fields of nodeInfo are a real kubelet's to report; the API server takes them as optional.)
+    status: { capacity, allocatable: capacity, nodeInfo: { kubeletVersion, architecture: type.arch ?? 'amd64', operatingSystem: 'linux' } as V1NodeSystemInfo },
   };
 }
 
@@ -70,7 +82,7 @@ export async function listPoolNodes(api: CoreV1Api, pool: string): Promise<V1Nod
  * Brings the pool's nodes to the spec: creates missing ones, deletes surplus
  * ones, re-applies labels and taints. Idempotent; returns the node count.
  */
-export async function ensurePoolNodes(api: CoreV1Api, cluster: Pick<ClusterRef, 'provider' | 'flavor'>, pool: NodePoolSpec): Promise<number> {
+export async function ensurePoolNodes(api: CoreV1Api, cluster: Pick<ClusterRef, 'provider' | 'flavor'>, pool: NodePoolSpec, kubeletVersion: string): Promise<number> {
   const existing = await listPoolNodes(api, pool.name);
   const byIndex = new Map(existing.map((n) => [nodeIndex(pool.name, n.metadata!.name!), n]));
 
@@ -83,10 +95,33 @@ export async function ensurePoolNodes(api: CoreV1Api, cluster: Pick<ClusterRef, 
   const work: Promise<unknown>[] = [];
   for (let i = 0; i < pool.count; i++) {
     const node = byIndex.get(i);
-    if (!node) work.push(createNode(api, nodeManifest(cluster, pool, i)));
+    if (!node) work.push(createNode(api, nodeManifest(cluster, pool, i, kubeletVersion)));
     else work.push(reconcileNode(api, node, pool));
   }
   await Promise.all(work);
+  return (await listPoolNodes(api, pool.name)).length;
+}
+
+/**
+ * Rolling replacement, one node at a time: the new node at `kubeletVersion` first (surge), then the
+ * old one drained (cordon, evictions its PodDisruptionBudgets allow) and deleted. Idempotent: a
+ * node already at the version is left alone, a replacement made by an earlier attempt is kept.
+ */
+export async function upgradePoolNodes(
+  api: CoreV1Api,
+  cluster: Pick<ClusterRef, 'provider' | 'flavor'>,
+  pool: NodePoolSpec,
+  kubeletVersion: string,
+  drainTimeoutSeconds: number,
+  signal?: AbortSignal,
+): Promise<number> {
+  const old = (await listPoolNodes(api, pool.name)).filter((n) => kubeletVersionOf(n) !== kubeletVersion);
+  for (const node of old.sort((a, b) => a.metadata!.name!.localeCompare(b.metadata!.name!))) {
+    const index = nodeIndex(pool.name, node.metadata!.name!);
+    if (index >= 0) await createNode(api, nodeManifest(cluster, pool, index, kubeletVersion, replacementName(pool.name, index, kubeletVersion)));
+    await drainNode(api, node.metadata!.name!, drainTimeoutSeconds, signal);
+    await deleteNode(api, node.metadata!.name!);
+  }
   return (await listPoolNodes(api, pool.name)).length;
 }
 

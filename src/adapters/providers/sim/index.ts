@@ -42,6 +42,8 @@ export interface SimResource {
   cluster: string;
   name: string;
   pool?: NodePoolSpec;
+  /** The Kubernetes version it runs, once upgraded (before: the cluster's at its create). */
+  version?: string;
   /** The token of the create that made it. */
   token?: string;
 }
@@ -165,6 +167,13 @@ export class SimCloud {
         this.need(ref, 'nodePool', pool.name).pool = pool;
         return pool.count;
       }
+      case 'upgradeControlPlane':
+        return void (this.need(ref, 'controlPlane', ref.name).version = call.args[1]);
+      case 'upgradeNodePool': {
+        const [, pool, version] = call.args;
+        this.need(ref, 'nodePool', pool.name).version = version;
+        return pool.count;
+      }
       case 'deleteNodePool':
         return void this.remove(ref, 'nodePool', call.args[1]);
       case 'deleteControlPlane':
@@ -231,6 +240,8 @@ const SIM_ACTIVITIES = Object.keys({
   deleteNodePool: 0,
   deleteControlPlane: 0,
   deleteNetwork: 0,
+  upgradeControlPlane: 0,
+  upgradeNodePool: 0,
 } satisfies Record<SimActivity, 0>) as SimActivity[];
 
 function keyOf(ref: Key): string {
@@ -239,7 +250,7 @@ function keyOf(ref: Key): string {
 
 /** The node pool a call is about, if any. */
 function poolOf(call: SimCall): string | undefined {
-  if (call.activity === 'createNodePool' || call.activity === 'updateNodePool') return call.args[1].name;
+  if (call.activity === 'createNodePool' || call.activity === 'updateNodePool' || call.activity === 'upgradeNodePool') return call.args[1].name;
   if (call.activity === 'deleteNodePool') return call.args[1];
   return undefined;
 }
