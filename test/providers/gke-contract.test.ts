@@ -103,6 +103,8 @@ describe('GKE adapter against the discovery document', () => {
       name: 'prod',
       initialClusterVersion: '1.32',
       resourceLabels: { 'managed-by': 'flotilla', 'flotilla-org': 'acme' },
+      // No release channel: Flotilla owns the versions (its pools are made with autoUpgrade off).
+      releaseChannel: { channel: 'UNSPECIFIED' },
       nodePools: [{ name: 'flotilla-system', initialNodeCount: 1, config: expect.objectContaining({ machineType: 'e2-standard-2' }), management: { autoRepair: true, autoUpgrade: true } }],
     });
 
@@ -218,6 +220,22 @@ describe('GKE adapter against the discovery document', () => {
     expect(last.body.labels).toBeUndefined();
     expect(fake.pool(CLUSTER, 'spot').config.taints).toEqual([]);
     expect(fake.pool(CLUSTER, 'spot').config.labels).toEqual({ team: 'infra' });
+  });
+
+  it('upgrades the control plane with updateMaster, then a pool with nodePools.update at the version, surging one node; again is a no-op', async () => {
+    await run(gke.upgradeControlPlane, ref, '1.33');
+    const [master] = fake.calls('clusters.updateMaster');
+    expect(master!.body).toEqual({ masterVersion: '1.33' });
+    expect(fake.clusters.get(CLUSTER).currentMasterVersion).toMatch(/^1\.33\./);
+    const before = fake.calls('clusters.nodePools.update').length;
+    expect(await run(gke.upgradeNodePool, ref, spot, '1.33', { timeoutSeconds: 600 })).toBe(spot.count);
+    const upgrade = fake.calls('clusters.nodePools.update').at(-1)!;
+    expect(upgrade.body).toMatchObject({ nodeVersion: '1.33', upgradeSettings: { strategy: 'SURGE', maxSurge: 1, maxUnavailable: 0 } });
+    expect(fake.clusters.get(CLUSTER).nodePools.find((p: any) => p.name === spot.name).version).toMatch(/^1\.33\./);
+    await run(gke.upgradeControlPlane, ref, '1.33');
+    await run(gke.upgradeNodePool, ref, spot, '1.33', { timeoutSeconds: 600 });
+    expect(fake.calls('clusters.updateMaster')).toHaveLength(1);
+    expect(fake.calls('clusters.nodePools.update')).toHaveLength(before + 1);
   });
 
   it('adopts a pool that exists with the same spec, and reports one with a different spec', async () => {

@@ -60,6 +60,7 @@ const SERVED = new Set([
   'clusters.nodePools.setSize',
   'clusters.nodePools.setAutoscaling',
   'clusters.nodePools.update',
+  'clusters.updateMaster',
   'operations.get',
 ]);
 
@@ -327,10 +328,22 @@ export class FakeGke {
         checkAutoscaling(a);
         return start('UPDATE_CLUSTER', poolName, () => (p.autoscaling = a.enabled ? { ...a } : { enabled: false }));
       }
+      case 'clusters.updateMaster': {
+        const c = cluster();
+        const version = MASTER_VERSIONS[body.masterVersion];
+        if (!version) throw invalid(`Master version "${body.masterVersion}" is unsupported.`);
+        c.status = 'RECONCILING';
+        return start('UPGRADE_MASTER', clusterName, () => Object.assign(c, { status: 'RUNNING', currentMasterVersion: version }));
+      }
       case 'clusters.nodePools.update': {
         const p = pool();
-        if (body.nodeVersion !== '-' && body.nodeVersion !== p.version) throw invalid(`Node version "${body.nodeVersion}" would upgrade the pool.`);
+        // A version other than the pool's is an upgrade, to at most the master's (GKE's rule).
+        const upgrade = body.nodeVersion !== '-' && body.nodeVersion !== p.version ? MASTER_VERSIONS[body.nodeVersion] : undefined;
+        if (body.nodeVersion !== '-' && body.nodeVersion !== p.version && upgrade !== cluster().currentMasterVersion) {
+          throw invalid(`Node version "${body.nodeVersion}" must be the master's version ${cluster().currentMasterVersion}.`);
+        }
         return start('UPGRADE_NODES', poolName, () => {
+          if (upgrade) Object.assign(p, { version: upgrade, upgradeSettings: body.upgradeSettings });
           if (body.labels) p.config.labels = { ...(body.labels.labels ?? {}) };
           if (body.taints) p.config.taints = [...(body.taints.taints ?? [])];
         });
