@@ -7,6 +7,7 @@ import { Kwokctl } from '../../src/adapters/providers/kwok/kwokctl.js';
 import { clusterRef, withDefaults } from '../../src/domain/cluster.js';
 import { toolPaths } from '../../src/toolchain.js';
 import { eventually, startStack, type Stack } from '../helpers/stack.js';
+import { succeeded } from '../providers/api-flow.js';
 
 // One real KWOK cluster (kube-apiserver, controller manager, scheduler, etcd,
 // kwok controller) for the whole suite, driven through the API.
@@ -105,6 +106,8 @@ describe('KWOK provider: a real control plane with simulated nodes', () => {
   it('scales a pool from 2 to 4 nodes', async () => {
     const res = await stack.api('PUT', `${base}/clusters/${name}/nodepools/general`, { body: { count: 4 } });
     expect(res.status).toBe(202);
+    // Handed to the entity by signal: the cluster can look idle before the change starts.
+    await succeeded(stack, res.body.operationId);
     await idle();
     expect((await poolNodes('general')).map((n) => n.metadata!.name).sort()).toEqual(['general-0', 'general-1', 'general-2', 'general-3']);
   });
@@ -115,6 +118,7 @@ describe('KWOK provider: a real control plane with simulated nodes', () => {
       stack.api('PUT', `${base}/clusters/${name}/nodepools/general`, { body: { count: 3, labels: { tier: 'web' } } }),
     ]);
     expect([a.status, b.status]).toEqual([202, 202]);
+    await Promise.all([succeeded(stack, a.body.operationId), succeeded(stack, b.body.operationId)]);
     const view = await idle();
     expect(view.nodePools.map((p: any) => [p.name, p.currentCount])).toEqual([['general', 3], ['gpu', 2]]);
     const gpu = await poolNodes('gpu');

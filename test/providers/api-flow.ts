@@ -7,3 +7,11 @@ export function settled(stack: Stack, name: string, status: string, timeoutMs = 
     return body.status === status && !body.operation && body.queuedOperations === 0 ? body : undefined;
   }, `${name} ${status}`, timeoutMs);
 }
+
+/** The operation once it has succeeded: a pool change may reach its entity after the 202 (handed over by signal), so the cluster alone can look settled before it starts. */
+export function succeeded(stack: Stack, operationId: string, timeoutMs = 120_000): Promise<any> {
+  return eventually(async () => {
+    const { body } = await stack.api('GET', `/api/v1/orgs/acme/operations/${operationId}`);
+    return body.state === 'SUCCEEDED' ? body : undefined;
+  }, `operation ${operationId}`, timeoutMs);
+}

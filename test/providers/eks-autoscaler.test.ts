@@ -5,8 +5,8 @@ import { credentialsFrom } from '../../src/adapters/secrets/credentials.js';
 import { FakeHelm } from '../helpers/fake-helm.js';
 import { startEksNodegroupTagsProxy, startMoto } from '../helpers/moto.js';
 import { SECRET_MARKERS } from '../helpers/secret-markers.js';
-import { eventually, startStack, testSecretStore, type Stack } from '../helpers/stack.js';
-import { settled } from './api-flow.js';
+import { startStack, testSecretStore, type Stack } from '../helpers/stack.js';
+import { settled, succeeded } from './api-flow.js';
 
 // Autoscaling on EKS: the real workflows and EKS adapter against moto (node group tags that moto
 // cannot set after creation are served by a proxy checked against botocore's EKS model), and helm
@@ -41,11 +41,7 @@ const discoveryTags = (tagMap: Record<string, string> | undefined) => Object.fro
 const change = async (method: 'PUT' | 'DELETE' | 'POST', path: string, body?: object) => {
   const res = await stack.api(method, `${base}/clusters/scaled${path}`, body ? { body } : {});
   expect(res.status).toBe(202);
-  // A pool change may reach the entity after its 202 (handed over by signal): wait for the operation itself.
-  const operation = await eventually(async () => {
-    const { body: op } = await stack.api('GET', `${base}/operations/${res.body.operationId}`);
-    return op.state === 'SUCCEEDED' ? op : undefined;
-  }, `operation ${res.body.operationId}`, 120_000);
+  const operation = await succeeded(stack, res.body.operationId);
   await settled(stack, 'scaled', 'RUNNING');
   return operation;
 };

@@ -8,7 +8,7 @@ import { startMoto } from '../helpers/moto.js';
 import { MotoBarrier } from '../helpers/moto-barrier.js';
 import { SECRET_MARKERS } from '../helpers/secret-markers.js';
 import { eventually, startStack, testSecretStore, type Stack } from '../helpers/stack.js';
-import { settled } from './api-flow.js';
+import { settled, succeeded } from './api-flow.js';
 
 // EKS through the real AWS SDK against moto's server: every assertion reads
 // back what the emulated cloud holds, not what Flotilla says.
@@ -112,10 +112,11 @@ describe('EKS against moto', () => {
   });
 
   it('scales and relabels node groups with UpdateNodegroupConfig', async () => {
-    expect((await stack.api('PUT', `${base}/clusters/prod/nodepools/general`, { body: { count: 4 } })).status).toBe(202);
-    expect(
-      (await stack.api('PUT', `${base}/clusters/prod/nodepools/gpu-spot`, { body: { maxCount: 5, labels: { accelerator: 'a10g' }, taints: [] } })).status,
-    ).toBe(202);
+    const scaled = await stack.api('PUT', `${base}/clusters/prod/nodepools/general`, { body: { count: 4 } });
+    const relabelled = await stack.api('PUT', `${base}/clusters/prod/nodepools/gpu-spot`, { body: { maxCount: 5, labels: { accelerator: 'a10g' }, taints: [] } });
+    expect([scaled.status, relabelled.status]).toEqual([202, 202]);
+    await succeeded(stack, scaled.body.operationId);
+    await succeeded(stack, relabelled.body.operationId);
     await settled(stack, 'prod', 'RUNNING');
     expect((await nodegroup('general')).scalingConfig).toEqual({ minSize: 4, maxSize: 4, desiredSize: 4 });
     const spot = await nodegroup('gpu-spot');
