@@ -514,7 +514,8 @@ class ClusterEntity {
    * A failed child leaves the flag as it was, so the next operation tries again.
    */
   private clusterAutoscalerChange(op: Operation): ClusterAutoscalerChange | undefined {
-    if (op.type === 'delete') return undefined;
+    // Only the provision and pool changes carry the step; an upgrade or a delete changes no pool's autoscaling.
+    if (op.type === 'delete' || op.type === 'upgrade') return undefined;
     const spec = op.type === 'provision' ? (this.createSpec ?? this.state.spec) : this.state.spec;
     return clusterAutoscalerChange(spec, this.state.clusterAutoscaler ?? false);
   }
