@@ -192,6 +192,24 @@ describe.each([
     });
   });
 
+  it('upgrades: a PUT of the managed cluster at kubernetesVersion (its system pool with it), then of the agent pool at orchestratorVersion, surge 1 and the drain timeout', async () => {
+    const old: ClusterRef = { ...ref, name: 'aksup', kubernetesVersion: '1.25' };
+    const { clusterPath: upPath, poolPath: upPool } = paths(old);
+    await run(aks.ensureNetwork, old);
+    await run(aks.createControlPlane, old);
+    await run(aks.awaitControlPlane, old);
+    await run(aks.createNodePool, old, general);
+    await run(aks.upgradeControlPlane, old, '1.26');
+    const cluster = server.received('PUT', exact(upPath)).at(-1)!.body.properties;
+    expect(cluster.kubernetesVersion).toBe('1.26');
+    expect(cluster.agentPoolProfiles.find((p: { name: string }) => p.name === 'system').orchestratorVersion).toBe('1.26');
+    await run(aks.upgradeNodePool, { ...old, kubernetesVersion: '1.26' }, general, '1.26', { timeoutSeconds: 600 });
+    expect(server.received('PUT', exact(upPool('general'))).at(-1)!.body.properties).toMatchObject({
+      orchestratorVersion: '1.26',
+      upgradeSettings: { maxSurge: '1', drainTimeoutInMinutes: 10 },
+    });
+  });
+
   it('reads the kubeconfig from listClusterUserCredential, decoded', async () => {
     // The example's value is base64 of "credentialValue1".
     expect(await adapter.kubeconfig(ref)).toBe('credentialValue1');

@@ -5,6 +5,7 @@ import { sameVersion } from '../../../domain/kubernetes-versions.js';
 import { FailureType } from '../../../domain/problems.js';
 import type { DrainOptions } from '../provider.js';
 import { callOptions, settled, type AksContext } from './context.js';
+import { agentPoolBody, managedClusterBody } from './mapping.js';
 import { agentPoolName, managedClusterName, resourceGroupName, SYSTEM_POOL } from './names.js';
 import { fromModular } from './operations.js';
 
@@ -25,11 +26,9 @@ export async function upgradeManagedCluster(ctx: AksContext, ref: ClusterRef, ve
   const existing = await settled(ctx, () => containers.managedClusters.get(group, name, { abortSignal: ctx.signal }));
   if (!existing) throw ApplicationFailure.retryable(`AKS cluster ${name} not found`, FailureType.cloudResourceMissing);
   if (sameVersion(existing.currentKubernetesVersion ?? existing.kubernetesVersion ?? '', version)) return;
-  const body = {
-    ...existing,
-    kubernetesVersion: version,
-    agentPoolProfiles: existing.agentPoolProfiles?.map((p) => (p.name === SYSTEM_POOL.name ? { ...p, orchestratorVersion: version } : p)),
-  };
+  // The cluster as Flotilla made it (what AKS reports back holds read-only fields a PUT must not send), at the new version.
+  const made = managedClusterBody({ ...ref, kubernetesVersion: version });
+  const body = { ...made, agentPoolProfiles: made.agentPoolProfiles?.map((p) => (p.name === SYSTEM_POOL.name ? { ...p, orchestratorVersion: version } : p)) };
   await ctx.ops.track(operation, fromModular(containers.managedClusters.createOrUpdate(group, name, body, callOptions(ctx))));
 }
 
@@ -44,12 +43,12 @@ export async function upgradeAgentPool(ctx: AksContext, ref: ClusterRef, pool: N
   const existing = await settled(ctx, () => containers.agentPools.get(group, cluster, name, { abortSignal: ctx.signal }));
   if (!existing) throw ApplicationFailure.retryable(`AKS agent pool ${name} not found`, FailureType.cloudResourceMissing);
   if (sameVersion(existing.currentOrchestratorVersion ?? existing.orchestratorVersion ?? '', version)) return existing.count ?? pool.count;
-  const body = agentPoolUpgradeBody(existing, version, drain);
+  const body = agentPoolUpgradeBody(agentPoolBody(pool, existing.count), version, drain);
   const result = await ctx.ops.track(operation, fromModular(containers.agentPools.createOrUpdate(group, cluster, name, body, callOptions(ctx))));
   return result.count ?? pool.count;
 }
 
-/** The pool as it is, at `version`: one node of surge, each old node drained for at most the timeout (AKS counts whole minutes). */
+/** The pool as Flotilla made it, at `version`: one node of surge, each old node drained for at most the timeout (AKS counts whole minutes). */
 export function agentPoolUpgradeBody<T extends object>(existing: T, version: string, drain: DrainOptions): T & { orchestratorVersion: string; upgradeSettings: { maxSurge: string; drainTimeoutInMinutes: number } } {
   return { ...existing, orchestratorVersion: version, upgradeSettings: { maxSurge: '1', drainTimeoutInMinutes: Math.max(1, Math.ceil(drain.timeoutSeconds / 60)) } };
 }
