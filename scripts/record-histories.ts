@@ -39,6 +39,7 @@ import {
   createClusterUpdate,
   deleteClusterUpdate,
   removeNodePoolUpdate,
+  updateNodePoolSignal,
   updateNodePoolUpdate,
   upgradeClusterUpdate,
 } from '../src/workflows/messages.js';
@@ -156,6 +157,23 @@ async function clusterPaths(): Promise<void> {
   }
   await latest(long).executeUpdate(deleteClusterUpdate, { args: [{ requestId: 'delete' }] });
   await latest(long).result();
+
+  // Changes handed over by signal, as the API sends PUT /nodepools/{pool}: one applied (its retry
+  // ignored), one refused and recorded FAILED, one behind a queued delete refused; a forced delete ends it.
+  const signalled = await start('signalled');
+  await until(signalled, (s) => s.status === 'RUNNING' && idle(s));
+  await signalled.signal(updateNodePoolSignal, { requestId: 'scale', pool: 'web', changes: { count: 3 } });
+  await signalled.signal(updateNodePoolSignal, { requestId: 'scale', pool: 'web', changes: { count: 3 } });
+  await signalled.signal(updateNodePoolSignal, { requestId: 'missing', pool: 'nope', changes: { count: 1 } });
+  await until(signalled, (s) => idle(s) && s.operations.length === 3);
+  sim.inject('updateNodePool', { kind: 'hang' });
+  await signalled.signal(updateNodePoolSignal, { requestId: 'stuck', pool: 'web', changes: { count: 2 } });
+  await signalled.executeUpdate(deleteClusterUpdate, { args: [{ requestId: 'delete' }] });
+  await signalled.signal(updateNodePoolSignal, { requestId: 'late', pool: 'web', changes: { count: 1 } });
+  await until(signalled, (s) => s.operations.some((op) => op.requestId === 'late'));
+  await signalled.executeUpdate(deleteClusterUpdate, { args: [{ requestId: 'force', force: true }] });
+  await signalled.result();
+  sim.clear();
 
   // Created as the API creates one (update-with-start); the same request again is answered by the live entity, another one refused.
   await client.workflow.executeUpdateWithStart(createClusterUpdate, {

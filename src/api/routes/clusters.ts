@@ -125,7 +125,16 @@ export function clusterRoutes(routes: Routes, clusters: ClusterGateway, access: 
 
   routes.put(
     '/clusters/:name/nodepools/:pool',
-    { summary: 'Change a node pool (count, min/max, autoscaling, labels, taints)', params: pool, body: NodePoolUpdate, idempotencyKey: true, responses: accepted, errors: [409] },
+    {
+      summary: 'Change a node pool (count, min/max, autoscaling, labels, taints)',
+      description:
+        'Checked against the cluster as last published, then handed to its workflow without waiting for it: the 202 names operation cluster.<name>.r.<request ID>, which the cluster records QUEUED, or FAILED with the reason when its own check refuses the change. 429 with Retry-After past the API\'s capacity for changes (FLOTILLA_ACCEPT_CAPACITY).',
+      params: pool,
+      body: NodePoolUpdate,
+      idempotencyKey: true,
+      responses: accepted,
+      errors: [409],
+    },
     async (req, res, { params, body, requestId }) => {
       res.status(202).json(await gate.run(() => clusters.updateNodePool(req.org!, params.name, params.pool, body, requestId)));
     },
