@@ -4,7 +4,7 @@ import { Command } from 'commander';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { api } from './api.js';
+import { accepts, api } from './api.js';
 import { fanout } from './fanout.js';
 import type { BenchContext } from './lib/context.js';
 import { CpuMeter, machine } from './lib/proc.js';
@@ -15,7 +15,7 @@ import { reconcile } from './reconcile.js';
 import { rollout } from './rollout.js';
 import { requireNodeMajor } from '../src/node-version.js';
 
-const BENCHMARKS: Record<string, (ctx: BenchContext) => Promise<SectionResult>> = { fanout, reconcile, orchestration, api, rollout };
+const BENCHMARKS: Record<string, (ctx: BenchContext) => Promise<SectionResult>> = { fanout, reconcile, orchestration, api, accepts, rollout };
 /** The benchmarks that share the KWOK clusters; after the last of them the clusters go, leaving the CPU to the rest. */
 const ON_KWOK = ['fanout', 'reconcile'];
 

@@ -29,6 +29,8 @@ export interface LoadResult {
   p50: number;
   p99: number;
   max: number;
+  /** p99 of the answers of each HTTP status, ms (a refusal's latency apart from an accept's). */
+  p99ByStatus: Record<string, number>;
   sent: number;
   /** Answers by HTTP status. */
   statuses: Record<string, number>;
@@ -49,6 +51,7 @@ export async function constantRate(opts: LoadOptions): Promise<LoadResult> {
   const warmup = Math.round(opts.rate * opts.warmupSeconds);
   const total = Math.round(opts.rate * opts.seconds);
   const latencies: number[] = [];
+  const byStatus: Record<string, number[]> = {};
   const statuses: Record<string, number> = {};
   let timeouts = 0;
   let failures = 0;
@@ -63,7 +66,9 @@ export async function constantRate(opts: LoadOptions): Promise<LoadResult> {
       const response = await fetch(`${opts.baseUrl}${path}`, { method, headers: opts.headers, ...(body === undefined ? {} : { body }), signal: AbortSignal.timeout(opts.timeoutMs) });
       const text = await response.text();
       if (!measured) return;
-      latencies.push(performance.now() - due);
+      const latency = performance.now() - due;
+      latencies.push(latency);
+      (byStatus[response.status] ??= []).push(latency);
       statuses[response.status] = (statuses[response.status] ?? 0) + 1;
       bytes += text.length;
       if (response.status >= 300) firstError ??= `${method} ${path}: ${response.status} ${text.slice(0, 300)}`;
@@ -91,6 +96,7 @@ export async function constantRate(opts: LoadOptions): Promise<LoadResult> {
     p50: quantile(sorted, 0.5),
     p99: quantile(sorted, 0.99),
     max: sorted[sorted.length - 1] ?? Number.NaN,
+    p99ByStatus: Object.fromEntries(Object.entries(byStatus).map(([status, ms]) => [status, quantile(ms.sort((a, b) => a - b), 0.99)])),
     sent: total,
     statuses,
     timeouts,

@@ -193,7 +193,8 @@ export class BenchStack {
     for (let i = 0; ; i++) {
       if (api.exitCode !== null) throw new Error(`the API exited with ${api.exitCode}; see ${join(dir, 'api.log')}`);
       if (await fetch(`${apiUrl}/healthz`).then((r) => r.ok, () => false)) break;
-      if (i > 600) throw new Error('the API did not answer within a minute');
+      // Three minutes: a loaded machine takes more than one to compile and start the API.
+      if (i > 1800) throw new Error('the API did not answer within three minutes');
       await sleep(100);
     }
     return new BenchStack(dir, devServer, connection, client, api, apiUrl, bundlePath, log, node);

@@ -32,6 +32,9 @@ describe('bench load generator', () => {
     expect(result.firstError).toMatch(/^GET \/missing: 404 body/);
     expect(result.p50).toBeGreaterThanOrEqual(0);
     expect(result.p99).toBeGreaterThanOrEqual(result.p50);
+    // One p99 per status, each within the overall range.
+    expect(Object.keys(result.p99ByStatus).sort()).toEqual(['200', '404']);
+    expect(Object.values(result.p99ByStatus).every((ms) => ms >= 0 && ms <= result.max)).toBe(true);
   });
 
   it('counts a request with no answer in time as a timeout and an error', async () => {
