@@ -10,6 +10,9 @@ const versions = JSON.parse(readFileSync(join(repoRoot, 'tools', 'versions.json'
   string
 >;
 
+/** The Kubernetes releases built for KWOK clusters (tools/versions.json), newest first. */
+export const KWOK_KUBERNETES_VERSIONS: readonly string[] = [versions.kubernetes, versions['kubernetes-previous']];
+
 /** Where scripts/install-tools.sh caches the pinned tools, one folder per name and version. */
 export function toolsDir(): string {
   return process.env.FLOTILLA_TOOLS ?? join(homedir(), '.cache', 'flotilla', 'tools');
@@ -55,7 +58,7 @@ export function toolPaths(): ToolPaths {
     kubeControllerManager: join(dir('kubernetes'), 'kube-controller-manager'),
     kubeScheduler: join(dir('kubernetes'), 'kube-scheduler'),
     kubernetesVersion: versions.kubernetes,
-    kubernetesReleases: [release(versions.kubernetes), release(versions['kubernetes-previous'])],
+    kubernetesReleases: KWOK_KUBERNETES_VERSIONS.map(release),
   };
 }
 

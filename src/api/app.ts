@@ -26,6 +26,8 @@ import { HealthGateway } from './health-gateway.js';
 import { HelmRepositoryGateway } from './helm-repository-gateway.js';
 import { ReconcileGateway } from './reconcile-gateway.js';
 import { SizingGateway } from './sizing-gateway.js';
+import { VersionsGateway } from './versions-gateway.js';
+import { kubernetesVersionsRoutes } from './routes/kubernetes-versions.js';
 import { observeRequests } from './observe-requests.js';
 import { ApiMetrics } from '../observability/api-metrics.js';
 import { createLogger, type Logger } from '../observability/logger.js';
@@ -132,6 +134,7 @@ export function createApp(options: AppOptions): Express {
     chartRoots: options.chartRoots ?? [],
     egress: options.egress,
   });
+  kubernetesVersionsRoutes(org, new VersionsGateway(client));
   org.mountOn(app);
   app.use('/codec', codecRoutes(codec, tokens));
 

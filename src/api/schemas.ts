@@ -361,6 +361,14 @@ export const InstanceTypeQuery = z.strictObject({
   arch: z.enum(ARCHES).optional(),
 });
 
+/** The providers whose adapters list their versions so far (ProviderActivities.kubernetesVersions). */
+export const VERSION_LISTING_PROVIDERS = ['kwok', 'sim'] as const;
+
+export const KubernetesVersionsQuery = z.strictObject({
+  provider: z.enum(VERSION_LISTING_PROVIDERS).meta({ description: 'kwok or sim; the lists of eks, gke and aks are not served yet' }),
+  region: regionName.optional().meta({ description: "default: the provider's default region" }),
+});
+
 const amount = (max: number) => z.number().min(0).max(max);
 const nodeCount = z.number().int().min(0).max(10_000);
 

@@ -5,6 +5,7 @@ import { completionCommand } from './commands/completion.js';
 import { contextCommands } from './commands/context.js';
 import { deployCommands } from './commands/deploy.js';
 import { groupCommands } from './commands/group.js';
+import { kubernetesVersionsCommand } from './commands/kubernetes-versions.js';
 import { loginCommand } from './commands/login.js';
 import { profileCommands } from './commands/profile.js';
 import { nodePoolCommands } from './commands/nodepool.js';
@@ -57,6 +58,7 @@ Examples:
   operationCommands(flotilla);
   reconcileCommand(flotilla);
   recommendCommand(flotilla);
+  kubernetesVersionsCommand(flotilla);
   return flotilla;
 }
 

@@ -80,6 +80,11 @@ export function sizingWorkflowId(org: string, requestId: string): string {
   return `sizing/${org}/${requestId}`;
 }
 
+/** One read of a provider's Kubernetes versions for GET /kubernetes-versions; `requestId` makes each its own run. */
+export function kubernetesVersionsWorkflowId(org: string, requestId: string): string {
+  return `kubernetes-versions/${org}/${requestId}`;
+}
+
 /** The passes the reconcile schedule starts (Temporal appends the time of each). */
 export const SCHEDULED_RECONCILE_WORKFLOW_ID = 'reconcile/scheduled';
 

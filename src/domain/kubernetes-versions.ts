@@ -50,3 +50,25 @@ export function upgradeRefusal(from: string, to: string): UpgradeRefusal | undef
   if (sameVersion(from, to)) return { kind: 'unchanged', message: `the cluster is already at Kubernetes ${from}` };
   return undefined;
 }
+
+/** A version a provider offers for new clusters and upgrades (GET /kubernetes-versions). */
+export interface OfferedVersion {
+  version: string;
+  /** The version a cluster gets when its create names none. */
+  default?: boolean;
+}
+
+export interface ListedVersion extends OfferedVersion {
+  /** The offered versions a cluster at `version` may be upgraded to: a later patch or the next minor, never further. */
+  upgradesTo: string[];
+}
+
+/** The offered versions, each with where it may go in one upgrade by the rule above (upgradeRefusal). */
+export function withUpgradePaths(offered: readonly OfferedVersion[]): ListedVersion[] {
+  return offered.map((from) => ({ ...from, upgradesTo: offered.filter((to) => !upgradeRefusal(from.version, to.version)).map((to) => to.version) }));
+}
+
+/** Whether `version` names one of `offered` (`1.37` names `v1.37.2`). */
+export function isOffered(offered: readonly OfferedVersion[], version: string): boolean {
+  return offered.some((o) => sameVersion(o.version, version));
+}

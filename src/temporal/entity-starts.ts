@@ -3,7 +3,7 @@ import { WithStartWorkflowOperation, type Client, type Workflow, type WorkflowHa
 import type { SearchAttributePair } from '@temporalio/common';
 import type { ClusterStatus } from '../domain/cluster.js';
 import type { GroupView } from '../domain/groups.js';
-import { clusterWorkflowId, deploymentWorkflowId, groupWorkflowId, helmRepositoriesWorkflowId, profilesWorkflowId, reconcileWorkflowId, sizingWorkflowId, WORKFLOW_TASK_QUEUE } from '../domain/ids.js';
+import { clusterWorkflowId, deploymentWorkflowId, groupWorkflowId, helmRepositoriesWorkflowId, profilesWorkflowId, reconcileWorkflowId, sizingWorkflowId, kubernetesVersionsWorkflowId, WORKFLOW_TASK_QUEUE } from '../domain/ids.js';
 import { clusterWorkflow, type ClusterWorkflowInput } from '../workflows/cluster.js';
 import { deploymentWorkflow, type DeploymentWorkflowInput } from '../workflows/deployment.js';
 import { clusterGroupWorkflow, type GroupWorkflowInput } from '../workflows/group.js';
@@ -11,6 +11,7 @@ import { helmRepositoriesWorkflow } from '../workflows/helm-repositories.js';
 import { profilesWorkflow } from '../workflows/profiles.js';
 import { reconcileWorkflow } from '../workflows/reconcile.js';
 import { sizingWorkflow, type SizingWorkflowInput } from '../workflows/sizing.js';
+import { kubernetesVersionsWorkflow, type KubernetesVersionsInput } from '../workflows/kubernetes-versions.js';
 import { FlotillaGroup, FlotillaKind, FlotillaOrg, FlotillaProvider, FlotillaStatus } from '../workflows/search-attributes.js';
 
 /** A workflow with all it is started with: its ID, input, search attributes (lists filter on them from the start) and summary. */
@@ -132,6 +133,24 @@ export function chartSizing(input: SizingWorkflowInput): EntityStart<typeof sizi
     },
   };
 }
+
+/** A provider's versions read for GET /kubernetes-versions, bounded as a sizing is (VERSIONS_TIMEOUT). */
+export function kubernetesVersionsRead(input: KubernetesVersionsInput): EntityStart<typeof kubernetesVersionsWorkflow> {
+  return {
+    workflow: kubernetesVersionsWorkflow,
+    options: {
+      workflowId: kubernetesVersionsWorkflowId(input.org, randomUUID()),
+      taskQueue: WORKFLOW_TASK_QUEUE,
+      args: [input],
+      workflowExecutionTimeout: VERSIONS_TIMEOUT,
+      typedSearchAttributes: searchAttributes(input.org, 'kubernetes-versions'),
+      staticSummary: `Kubernetes versions of ${input.provider} in ${input.region}`,
+    },
+  };
+}
+
+/** How long reading a provider's versions may take, its retries included. */
+export const VERSIONS_TIMEOUT = '60 seconds';
 
 /** How long a chart's sizing may take, a download and a retry included. */
 export const SIZING_TIMEOUT = '90 seconds';

@@ -10,3 +10,4 @@ export { reconcileWorkflow } from './reconcile.js';
 export { helmRepositoriesWorkflow } from './helm-repositories.js';
 export { sizingWorkflow } from './sizing.js';
 export { profilesWorkflow } from './profiles.js';
+export { kubernetesVersionsWorkflow } from './kubernetes-versions.js';

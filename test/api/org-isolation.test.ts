@@ -38,8 +38,8 @@ const BODIES: Record<string, unknown> = {
  * org: a 409 would tell that acme has one).
  */
 const LISTS = ['GET /clusters', 'GET /secrets', 'GET /clustergroups', 'GET /helm-repositories', 'GET /profiles'];
-/** Routes that answer from the public price catalogue, the same in every org: nothing of acme's to tell. */
-const CATALOGUE = ['GET /instance-types', 'POST /recommendations'];
+/** Routes that answer from the public price catalogue or a provider's version list, the same in every org: nothing of acme's to tell. */
+const CATALOGUE = ['GET /instance-types', 'POST /recommendations', 'GET /kubernetes-versions'];
 const CREATES: Record<string, number> = { 'POST /clusters': 202, 'POST /secrets': 201, 'POST /helm-repositories': 201, 'POST /profiles': 201, 'POST /clustergroups': 201, 'POST /reconcile': 202 };
 
 let stack: Stack;

@@ -234,7 +234,7 @@ describe('help examples', () => {
   const paths = [
     ['cluster', 'create'], ['cluster', 'list'], ['cluster', 'label'], ['cluster', 'cost'], ['cluster', 'kubeconfig'],
     ['group', 'create'], ['deploy', 'create'], ['deploy', 'rollout'], ['nodepool', 'scale'], ['profile', 'create'],
-    ['recommend'], ['login'], ['completion'],
+    ['recommend'], ['kubernetes-versions'], ['login'], ['completion'],
   ];
   it.each(paths.map((p) => [p.join(' '), p]))('flotilla %s --help ends with examples that use its own flags', (_name, path) => {
     const root = program();

@@ -1,4 +1,5 @@
 import type { ClusterRef, NodePoolSpec, ProviderName } from '../../domain/cluster.js';
+import type { OfferedVersion } from '../../domain/kubernetes-versions.js';
 
 /**
  * The one interface every provider implements (docs/architecture.md, decision 3). Each
@@ -29,6 +30,14 @@ export interface ProviderActivities {
    * `drain.timeoutSeconds`), then removed. Nothing to do when every node is at `version`. Returns the node count now.
    */
   upgradeNodePool(cluster: ClusterRef, pool: NodePoolSpec, version: string, drain: DrainOptions): Promise<number>;
+  /** The versions the provider offers in a region (GET /kubernetes-versions); only kwok and sim list theirs so far. */
+  kubernetesVersions?(query: VersionsQuery): Promise<OfferedVersion[]>;
+}
+
+/** Whose versions, where: a cloud's list may depend on the region and on the tenant's account. */
+export interface VersionsQuery {
+  org: string;
+  region: string;
 }
 
 export interface DrainOptions {

@@ -5,6 +5,7 @@ import { providerInfo, withDefaults, type ClusterRequest, type SecretType } from
 import type { Problem } from '../../domain/problems.js';
 import type { AcceptGate } from '../accept-gate.js';
 import type { ClusterGateway } from '../cluster-gateway.js';
+import { kwokVersionProblem } from '../../adapters/providers/kwok/versions.js';
 import { HttpError, invalid } from '../errors.js';
 import { kubeconfigAnswer } from '../kubeconfig.js';
 import { PageQuery, pageRequest, type Cursors } from '../pagination.js';
@@ -22,6 +23,7 @@ export function clusterRoutes(routes: Routes, clusters: ClusterGateway, access: 
     { summary: 'Create a cluster', body: ClusterCreate, idempotencyKey: true, responses: { 202: 'accepted: the create operation' }, errors: [409] },
     async (req, res, { body, requestId }) => {
       const spec = withDefaults(body as ClusterRequest);
+      if (spec.provider === 'kwok') refuseUnbuiltKwokVersion(spec.kubernetesVersion);
       if (spec.secretId) await checkSecret(secrets, req.org!, spec.secretId, ['secretId'], providerInfo(spec.provider).secret?.type, `a ${spec.provider} cluster`);
       const caId = spec.network?.httpProxy?.trustedCaSecretId;
       if (caId) await checkSecret(secrets, req.org!, caId, ['network', 'httpProxy', 'trustedCaSecretId'], 'proxy-ca', "a proxy's CA");
@@ -57,6 +59,7 @@ export function clusterRoutes(routes: Routes, clusters: ClusterGateway, access: 
     },
     async (req, res, { params, body, requestId }) => {
       if (body.kubernetesVersion === undefined) return void res.json(await clusters.setLabels(req.org!, params.name, body.labels!, requestId));
+      if ((await clusters.get(req.org!, params.name)).provider === 'kwok') refuseUnbuiltKwokVersion(body.kubernetesVersion);
       res.status(202).json(await clusters.upgrade(req.org!, params.name, body.kubernetesVersion, requestId));
     },
   );
@@ -154,4 +157,10 @@ async function checkSecret(secrets: SecretStore, org: string, id: string, path: 
   const secret = await secrets.get(org, id);
   if (!secret) throw invalid([{ path, message: `no secret '${id}' in this organization` }]);
   if (secret.type !== wanted) throw invalid([{ path, message: `secret '${secret.name}' holds ${secret.type} credentials; ${what} needs ${wanted ?? 'none'}` }]);
+}
+
+/** KWOK runs only the releases built for it: another version is a 400 now rather than a failed operation later. */
+function refuseUnbuiltKwokVersion(version: string): void {
+  const problem = kwokVersionProblem(version);
+  if (problem) throw invalid([problem], problem.message);
 }

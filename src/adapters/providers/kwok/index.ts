@@ -8,6 +8,7 @@ import { coreApi, probeVersion } from '../../kube/client.js';
 import { withHeartbeat } from '../../heartbeat.js';
 import type { ProviderActivities } from '../provider.js';
 import { Kwokctl } from './kwokctl.js';
+import { kwokVersions } from './versions.js';
 import { deletePoolNodes, ensurePoolNodes, upgradePoolNodes } from './nodes.js';
 
 /**
@@ -81,6 +82,8 @@ export class KwokProvider {
         }),
 
       awaitControlPlane: (ref) => withHeartbeat((signal) => this.serving(ref, signal)),
+
+      kubernetesVersions: async () => kwokVersions(this.versions()),
 
       upgradeControlPlane: (ref, version) =>
         withHeartbeat(async (signal) => {

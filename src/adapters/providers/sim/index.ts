@@ -1,6 +1,7 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { ClusterRef, NodePoolSpec } from '../../../domain/cluster.js';
+import { PROVIDERS, type ClusterRef, type NodePoolSpec } from '../../../domain/cluster.js';
+import type { OfferedVersion } from '../../../domain/kubernetes-versions.js';
 import { FailureType } from '../../../domain/problems.js';
 import { withHeartbeat } from '../../heartbeat.js';
 import type { ProviderActivities } from '../provider.js';
@@ -27,7 +28,8 @@ export type SimFault =
   /** Blocks the call until it is cancelled, as a stuck cloud operation would. */
   | { kind: 'hang' };
 
-export type SimActivity = keyof ProviderActivities;
+/** The calls that act on the sim cloud's resources (its version list is not one). */
+export type SimActivity = Exclude<keyof ProviderActivities, 'kubernetesVersions'>;
 
 /** One call to the cloud: an activity's name and arguments, and the client's idempotency token (creates use it). */
 export type SimCall = { [A in SimActivity]: { activity: A; args: Parameters<ProviderActivities[A]>; token?: string } }[SimActivity];
@@ -227,8 +229,16 @@ export function simActivities(send: (call: SimCall, signal: AbortSignal) => Prom
     sim.token = requestToken([activity, poolOf(sim)].filter(Boolean).join('/'));
     return withHeartbeat((signal) => send(sim, signal));
   };
-  return Object.fromEntries(SIM_ACTIVITIES.map((activity) => [activity, call(activity)])) as unknown as ProviderActivities;
+  const calls = Object.fromEntries(SIM_ACTIVITIES.map((activity) => [activity, call(activity)])) as unknown as ProviderActivities;
+  // The same list wherever the sim cloud is served: a read of no resource, so not one of its calls.
+  return { ...calls, kubernetesVersions: async () => SIM_VERSIONS };
 }
+
+/** The minors sim offers: those EKS, GKE and AKS all offered in late 2026, and the next; its default among them. */
+export const SIM_VERSIONS: OfferedVersion[] = ['1.33', '1.34', '1.35', '1.36'].map((version) => ({
+  version,
+  ...(version === PROVIDERS.sim.defaultKubernetesVersion ? { default: true } : {}),
+}));
 
 // Every activity, checked by the compiler: a new one cannot be forgotten here.
 const SIM_ACTIVITIES = Object.keys({

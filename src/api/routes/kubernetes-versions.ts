@@ -1,0 +1,24 @@
+import { PROVIDERS } from '../../domain/cluster.js';
+import type { Routes } from '../route-table.js';
+import { KubernetesVersionsQuery } from '../schemas.js';
+import type { VersionsGateway } from '../versions-gateway.js';
+
+/** The Kubernetes versions a provider offers, read by its adapter on its own task queue. */
+export function kubernetesVersionsRoutes(routes: Routes, versions: VersionsGateway): void {
+  routes.get(
+    '/kubernetes-versions',
+    {
+      summary: 'The Kubernetes versions a provider offers in a region, and where each may be upgraded to',
+      description:
+        'Each version with `upgradesTo`: the offered versions a cluster at it may be upgraded to with PATCH /clusters/{name}, a later patch or the next minor (one minor at a time, never down). ' +
+        '`default` marks the version a create that names none gets. A create or upgrade of a KWOK cluster at a version not listed is a 400.',
+      query: KubernetesVersionsQuery,
+      responses: { 200: '{ provider, region, versions: [{ version, default?, upgradesTo: [version] }] }' },
+      errors: [503],
+    },
+    async (req, res, { query: { provider, region: asked } }) => {
+      const region = asked ?? PROVIDERS[provider].defaultRegion;
+      res.json({ provider, region, versions: await versions.list({ provider, org: req.org!, region }) });
+    },
+  );
+}

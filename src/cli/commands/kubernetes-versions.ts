@@ -1,0 +1,31 @@
+import type { Command } from 'commander';
+import { contextOf } from '../context.js';
+import { examples } from '../examples.js';
+import { print, table } from '../output.js';
+
+interface VersionList {
+  provider: string;
+  region: string;
+  versions: { version: string; default?: boolean; upgradesTo: string[] }[];
+}
+
+export function kubernetesVersionsCommand(program: Command): void {
+  program
+    .command('kubernetes-versions')
+    .addHelpText('after', examples('flotilla kubernetes-versions --provider kwok', 'flotilla kubernetes-versions --provider sim --region sim-1 -o json'))
+    .description('the Kubernetes versions a provider offers, and the versions each may be upgraded to (one minor at a time)')
+    .requiredOption('--provider <provider>', 'kwok or sim')
+    .option('--region <region>', "default: the provider's default region")
+    .action(async (opts: { provider: string; region?: string }, command: Command) => {
+      const { api, format } = contextOf(command);
+      const query = new URLSearchParams({ provider: opts.provider, ...(opts.region ? { region: opts.region } : {}) });
+      const list = await api.inOrg<VersionList>('GET', `/kubernetes-versions?${query}`);
+      print(format, list, () =>
+        table(list.versions, [
+          { header: 'VERSION', value: (v) => v.version },
+          { header: 'DEFAULT', value: (v) => (v.default ? 'yes' : '') },
+          { header: 'UPGRADES TO', value: (v) => v.upgradesTo.join(', ') || '-' },
+        ]),
+      );
+    });
+}
