@@ -12,7 +12,7 @@
 //
 // FLOTILLA_RECORD_OUT=<dir> writes the histories there instead (a trial run
 // that leaves test/replay/histories as it is). FLOTILLA_RECORD_PATHS=<list>
-// records only those of `cluster`, `upgrade`, `fleet` and `sizing` (default: all), e.g. for
+// records only those of `cluster`, `upgrade`, `fleet`, `sizing` and `versions` (default: all), e.g. for
 // a new workflow type's first histories without three KWOK clusters.
 import type { WorkflowHandle } from '@temporalio/client';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
@@ -73,7 +73,7 @@ const kwok = new KwokProvider(toolPaths(), mkdtempSync(join(tmpdir(), 'flotilla-
 const stack = await startStack({ providers: { sim: sim.activities(), kwok: kwok.activities() }, fleet: { kwok: (ref) => kwok.kubeconfig(ref) }, tracing });
 const client = stack.client;
 
-const PATHS = { cluster: clusterPaths, upgrade: upgradePaths, fleet: fleetPaths, sizing: sizingPaths };
+const PATHS = { cluster: clusterPaths, upgrade: upgradePaths, fleet: fleetPaths, sizing: sizingPaths, versions: versionsPaths };
 const chosen = (process.env.FLOTILLA_RECORD_PATHS || Object.keys(PATHS).join(',')).split(',') as (keyof typeof PATHS)[];
 
 try {
@@ -423,6 +423,14 @@ async function sizingPaths(): Promise<void> {
   const repo = await stack.api('POST', '/api/v1/orgs/acme/helm-repositories', { body: { name: 'silent', url: 'http://127.0.0.1:1/charts' } });
   if (repo.status !== 201) throw new Error(`POST /helm-repositories: ${repo.status}: ${repo.text}`);
   await recommend({ chart: 'silent/sized' }, 400);
+}
+
+/** A provider's versions read for GET /kubernetes-versions: sim's and the KWOK releases. */
+async function versionsPaths(): Promise<void> {
+  for (const provider of ['sim', 'kwok']) {
+    const res = await stack.api('GET', `/api/v1/orgs/acme/kubernetes-versions?provider=${provider}`);
+    if (res.status !== 200) throw new Error(`GET /kubernetes-versions?provider=${provider}: ${res.status}: ${res.text}`);
+  }
 }
 
 /** Every history on the recording server, as a file named by type, workflow ID and run ID. */

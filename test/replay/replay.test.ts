@@ -42,7 +42,7 @@ const patchIds = [
 ];
 
 /** Workflow types written after the codec and the tracing patch: no run of theirs was ever in clear, so only the current generation exists. */
-const BORN_ENCRYPTED = ['sizingWorkflow', 'profilesWorkflow', 'upgradeClusterWorkflow'];
+const BORN_ENCRYPTED = ['sizingWorkflow', 'profilesWorkflow', 'upgradeClusterWorkflow', 'kubernetesVersionsWorkflow'];
 
 describe('replay of recorded histories', () => {
   it('covers every workflow type as recorded before the codec and the patches, and as the current code records it (encrypted, traced), and every patch', () => {
