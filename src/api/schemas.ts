@@ -76,7 +76,7 @@ const proxyUrl = z
     if (url.protocol !== 'http:' && url.protocol !== 'https:') ctx.addIssue({ code: 'custom', message: `an http:// or https:// URL, not ${url.protocol}` });
     else if (!url.hostname) ctx.addIssue({ code: 'custom', message: 'the URL names no host' });
     // Whatever is in the spec is in workflow histories and in the cluster's view.
-    if (url.username || url.password) ctx.addIssue({ code: 'custom', message: 'no credentials in the URL: the spec is stored and shown as it is' });
+    if (url.username || url.password) ctx.addIssue({ code: 'custom', message: 'no credentials in the URL: the spec is stored and shown as it is; name a proxy-credentials secret in credentialsSecretId' });
   })
   .meta({ format: 'uri', description: 'http(s) URL of the proxy; not contacted by Flotilla' });
 
@@ -116,6 +116,9 @@ export const ClusterNetwork = z.strictObject({
         .optional()
         .meta({ description: 'hosts, domains (.example.com) and CIDRs that bypass the proxy' }),
       trustedCaSecretId: secretId.optional().meta({ description: "a proxy-ca secret of the org: the proxy's CA, read only by the activity that sends it to the cloud" }),
+      credentialsSecretId: secretId
+        .optional()
+        .meta({ description: "a proxy-credentials secret of the org: the proxy's username and password, read only by the activity that puts them in the proxy URLs it sends to the cloud" }),
     })
     .optional()
     .meta({ description: 'the proxy the nodes (AKS) and, through provider profiles, the workloads use' }),
@@ -233,6 +236,8 @@ const serviceAccountKey = z.preprocess(
   }),
 );
 
+const proxyCredential = z.string().min(1).max(1024).regex(/^[^\p{Cc}]+$/u, 'no control characters');
+
 /** Secret values by type: the shapes each cloud's SDK needs. */
 export const SecretCreate = z.discriminatedUnion('type', [
   z.strictObject({
@@ -251,6 +256,12 @@ export const SecretCreate = z.discriminatedUnion('type', [
     name: secretName,
     type: z.literal('proxy-ca'),
     values: z.strictObject({ trustedCa: z.string().max(64 * 1024).regex(/-----BEGIN CERTIFICATE-----/, 'PEM: one or more -----BEGIN CERTIFICATE----- blocks') }),
+  }),
+  z.strictObject({
+    name: secretName,
+    type: z.literal('proxy-credentials'),
+    // Percent-encoded into the proxy URLs by the activity; a control character is no one's password.
+    values: z.strictObject({ username: proxyCredential, password: proxyCredential }),
   }),
 ]);
 

@@ -21,6 +21,8 @@ export interface HttpProxySettings {
    * workflow histories; the certificate is read inside the activity that sends it to the cloud.
    */
   trustedCaSecretId?: string;
+  /** A `proxy-credentials` secret of the org: the proxy's user, kept out of the spec and histories like the CA. */
+  credentialsSecretId?: string;
 }
 
 /** Labels Flotilla sets from the network settings, so selectors (provider profiles' proxy rules among them) can pick such clusters. */
@@ -39,6 +41,9 @@ export function networkProblems(network: ClusterNetwork, provider: string): Prob
   const problems: Problem[] = [];
   if (provider === 'imported') problems.push({ path: ['network'], message: 'an imported cluster keeps the network it has: Flotilla does not configure it' });
   const proxy = network.httpProxy;
-  if (proxy && !proxy.httpProxy && !proxy.httpsProxy) problems.push({ path: ['network', 'httpProxy'], message: 'give httpProxy, httpsProxy or both' });
+  if (proxy && !proxy.httpProxy && !proxy.httpsProxy) {
+    problems.push({ path: ['network', 'httpProxy'], message: 'give httpProxy, httpsProxy or both' });
+    if (proxy.credentialsSecretId) problems.push({ path: ['network', 'httpProxy', 'credentialsSecretId'], message: 'credentials for no proxy: give httpProxy or httpsProxy' });
+  }
   return problems;
 }

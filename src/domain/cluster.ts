@@ -40,8 +40,11 @@ export const PROVIDERS = {
   },
 } as const satisfies Record<string, ProviderInfo>;
 
-/** Cloud credentials and kubeconfigs, which `secretId` names; `proxy-ca`, which `network.httpProxy.trustedCaSecretId` names. */
-export const SECRET_TYPES = ['aws', 'gcp', 'azure', 'kubeconfig', 'proxy-ca'] as const;
+/**
+ * Cloud credentials and kubeconfigs, which `secretId` names; `proxy-ca` and `proxy-credentials`, which
+ * `network.httpProxy.trustedCaSecretId` and `network.httpProxy.credentialsSecretId` name.
+ */
+export const SECRET_TYPES = ['aws', 'gcp', 'azure', 'kubeconfig', 'proxy-ca', 'proxy-credentials'] as const;
 export type SecretType = (typeof SECRET_TYPES)[number];
 
 export type ProviderName = keyof typeof PROVIDERS;

@@ -29,12 +29,19 @@ export interface ProxyCaValues {
   trustedCa: string;
 }
 
+/** The user a cluster's HTTP proxy asks for (Basic authentication in the proxy URL). */
+export interface ProxyCredentials {
+  username: string;
+  password: string;
+}
+
 export interface SecretValuesByType {
   aws: AwsCredentials;
   gcp: GcpCredentials;
   azure: AzureCredentials;
   kubeconfig: KubeconfigCredentials;
   'proxy-ca': ProxyCaValues;
+  'proxy-credentials': ProxyCredentials;
 }
 
 /** A secret as the API shows it: never its values. */

@@ -62,13 +62,51 @@ describe('cluster network', () => {
     expect([notPem.status, fields(notPem)]).toEqual([400, ['values.trustedCa']]);
   });
 
+  it('takes the proxy credentials only from a proxy-credentials secret of the org, and only for a proxy URL', async () => {
+    const proxy = (credentialsSecretId: string) => ({ network: { httpProxy: { httpsProxy: 'http://proxy:3128', credentialsSecretId } } });
+    const unknown = await create('net-bad', proxy('sec-0123456789abcdef'));
+    expect([unknown.status, fields(unknown)]).toEqual([400, ['network.httpProxy.credentialsSecretId']]);
+    expect(messages(unknown)).toContain("no secret 'sec-0123456789abcdef'");
+    const notId = await create('net-bad', proxy('user:pass'));
+    expect([notId.status, fields(notId)]).toEqual([400, ['network.httpProxy.credentialsSecretId']]);
+    const ca = await stack.api('POST', `${base}/secrets`, { body: { name: 'net-user-ca', type: 'proxy-ca', values: MARKED_SECRETS['proxy-ca'] } });
+    const wrongType = await create('net-bad', proxy(ca.body.id));
+    expect([wrongType.status, fields(wrongType)]).toEqual([400, ['network.httpProxy.credentialsSecretId']]);
+    expect(messages(wrongType)).toContain('needs proxy-credentials');
+    const user = await stack.api('POST', `${base}/secrets`, { body: { name: 'net-user-only', type: 'proxy-credentials', values: MARKED_SECRETS['proxy-credentials'] } });
+    expect(user.status).toBe(201);
+    const noUrl = await create('net-bad', { network: { httpProxy: { noProxy: ['.corp'], credentialsSecretId: user.body.id } } });
+    expect([noUrl.status, fields(noUrl)]).toEqual([400, ['network.httpProxy', 'network.httpProxy.credentialsSecretId']]);
+    expect((await stack.api('GET', `${base}/clusters/net-bad`)).status).toBe(404);
+
+    // The secret's own shape: both values, no control characters, nothing else.
+    const badValues = { username: 'svc', password: `${MARKED_SECRETS['proxy-credentials'].password}\n`, token: 'x' };
+    const bad = await stack.api('POST', `${base}/secrets`, { body: { name: 'net-user-bad', type: 'proxy-credentials', values: badValues } });
+    expect([bad.status, fields(bad)]).toEqual([400, ['values.password', 'values.token']]);
+    expect(secretsIn(JSON.stringify(bad.body))).toEqual([]);
+    const missing = await stack.api('POST', `${base}/secrets`, { body: { name: 'net-user-bad', type: 'proxy-credentials', values: { username: 'svc' } } });
+    expect([missing.status, fields(missing)]).toEqual([400, ['values.password']]);
+    // Listed by name and type, its values never shown.
+    const listed = await stack.api('GET', `${base}/secrets`);
+    expect(listed.body.items.find((s: { id: string }) => s.id === user.body.id)).toEqual({ id: user.body.id, name: 'net-user-only', type: 'proxy-credentials', createdAt: user.body.createdAt });
+    expect(secretsIn(JSON.stringify([user.body, listed.body]))).toEqual([]);
+  });
+
   it('shows the network in GET and as flotilla.io/ labels a selector finds; a PATCH of it is a 400', async () => {
-    // A marker the history scan (test/zz-history) looks for: the spec, in every history, holds only the secret's ID.
+    // Markers the history scan (test/zz-history) looks for: the spec, in every history, holds only the secrets' IDs.
     const ca = await stack.api('POST', `${base}/secrets`, { body: { name: 'net-proxy-ca', type: 'proxy-ca', values: MARKED_SECRETS['proxy-ca'] } });
     expect(ca.status).toBe(201);
+    const user = await stack.api('POST', `${base}/secrets`, { body: { name: 'net-proxy-user', type: 'proxy-credentials', values: MARKED_SECRETS['proxy-credentials'] } });
+    expect(user.status).toBe(201);
     const network = {
       privateEndpoint: true,
-      httpProxy: { httpProxy: 'http://proxy.corp:3128', httpsProxy: 'https://proxy.corp:3129', noProxy: ['.corp', '10.0.0.0/8', 'localhost'], trustedCaSecretId: ca.body.id },
+      httpProxy: {
+        httpProxy: 'http://proxy.corp:3128',
+        httpsProxy: 'https://proxy.corp:3129',
+        noProxy: ['.corp', '10.0.0.0/8', 'localhost'],
+        trustedCaSecretId: ca.body.id,
+        credentialsSecretId: user.body.id,
+      },
     };
     expect((await create('net-private', { network })).status).toBe(202);
     const view = await eventually(async () => {
@@ -77,8 +115,8 @@ describe('cluster network', () => {
     }, 'net-private RUNNING');
     expect(view.network).toEqual(network);
     expect(view.labels).toMatchObject({ 'flotilla.io/private-endpoint': 'true', 'flotilla.io/http-proxy': 'true' });
-    // The secret's values are nowhere in the answer: only its ID.
-    expect(secretsIn(JSON.stringify(view))).toEqual([]);
+    // The secrets' values are nowhere in the answer: only their IDs.
+    expect(secretsIn(JSON.stringify(view), { proxyUser: MARKED_SECRETS['proxy-credentials'].username })).toEqual([]);
     const selected = await stack.api('GET', `${base}/clusters?selector=${encodeURIComponent('flotilla.io/http-proxy=true')}`);
     expect(selected.body.items.map((c: { name: string }) => c.name)).toContain('net-private');
 
@@ -92,5 +130,8 @@ describe('cluster network', () => {
     // The CA's secret is in use while the cluster names it.
     const del = await stack.api('DELETE', `${base}/secrets/${ca.body.id}`);
     expect([del.status, del.body.error.message]).toEqual([409, `secret '${ca.body.id}' is used by cluster(s) net-private`]);
+    const delUser = await stack.api('DELETE', `${base}/secrets/${user.body.id}`);
+    expect([delUser.status, delUser.body.error.message]).toEqual([409, `secret '${user.body.id}' is used by cluster(s) net-private`]);
+    expect((await stack.api('GET', `${base}/secrets`)).body.items.map((s: { id: string }) => s.id)).toContain(user.body.id);
   });
 });

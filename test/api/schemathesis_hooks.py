@@ -27,7 +27,7 @@ BEYOND_THE_SCHEMA = {
     # Pools per provider (instance types, counts, reserved names), eks only for eks, flavor only for kwok and sim,
     # a secret of this org and the provider's type.
     # and labels in Kubernetes' syntax, none under flotilla.io/; network: proxy URLs http(s) with a host and no credentials,
-    # noProxy hosts or CIDRs, a proxy-ca secret of this org, none for imported clusters.
+    # noProxy hosts or CIDRs, a proxy-ca and a proxy-credentials secret of this org, none for imported clusters.
     f"POST {ORG}/clusters": ["nodePools", "eks", "flavor", "secretId", "labels", "network"],
     # network is in the document only to be refused: it is fixed at create.
     f"PATCH {ORG}/clusters/{{name}}": ["labels", "network"],

@@ -13,6 +13,7 @@ export const SECRET_MARKERS = {
   kubeconfigClientKey: 'flotilla-marker-kubeconfig-client-key',
   kubeconfigToken: 'flotilla-marker-kubeconfig-token',
   proxyCa: 'flotilla-marker-proxy-ca',
+  proxyPassword: 'flotilla-marker-proxy-password',
   /** Short enough to survive whole in a YAML parser's quote of the line around an error. */
   shortToken: 'fl-mk-9',
 };
@@ -49,6 +50,7 @@ export const MARKED_SECRETS = {
     },
   },
   'proxy-ca': { trustedCa: `-----BEGIN CERTIFICATE-----\n${SECRET_MARKERS.proxyCa}\n-----END CERTIFICATE-----\n` },
+  'proxy-credentials': { username: 'flotilla-proxy-user', password: SECRET_MARKERS.proxyPassword },
 };
 
 /** A kubeconfig holding the kubeconfig markers, for a server nobody listens on. */

@@ -25,9 +25,13 @@ const staticToken: TokenCredential = { getToken: async () => ({ token: 'test-tok
 const resolved: { ref: ClusterRef; type: string; secretId?: string }[] = [];
 /** The proxy's CA as its proxy-ca secret holds it. */
 const PROXY_CA = '-----BEGIN CERTIFICATE-----\nMIIBszCCAVmgAwIBAgIUD2Zm\n-----END CERTIFICATE-----\n';
+/** The proxy's user as its proxy-credentials secret holds it: characters a URL's userinfo must percent-encode. */
+const PROXY_USER = { username: 'svc@corp', password: 'p:ss/w@rd%1 #' };
+const PROXY_USERINFO = 'svc%40corp:p%3Ass%2Fw%40rd%251%20%23@';
 const credentials = (async (ref: ClusterRef, type: string, secretId?: string) => {
   resolved.push({ ref, type, ...(secretId ? { secretId } : {}) });
   if (type === 'proxy-ca') return { trustedCa: PROXY_CA };
+  if (type === 'proxy-credentials') return PROXY_USER;
   return { tenantId: 'tenant', clientId: 'client', clientSecret: 'secret', subscriptionId: SUBSCRIPTION };
 }) as CredentialResolver;
 
@@ -152,29 +156,60 @@ describe.each([
     expect(server.requests.filter((r) => r.method === 'PUT').length).toBe(before);
   });
 
-  it('creates a private cluster behind a proxy: apiServerAccessProfile and httpProxyConfig, the CA read from its secret', async () => {
+  it('creates a private cluster behind a proxy: apiServerAccessProfile and httpProxyConfig, the CA and the user read from their secrets', async () => {
     const network = {
       privateEndpoint: true,
-      httpProxy: { httpProxy: 'http://proxy.corp:3128', httpsProxy: 'https://proxy.corp:3129', noProxy: ['.corp', '10.0.0.0/8'], trustedCaSecretId: 'sec-00000000000000ca' },
-    };
-    const privateRef: ClusterRef = { ...ref, name: 'aksprv', network };
-    await run(aks.ensureNetwork, privateRef);
-    await run(aks.createControlPlane, privateRef);
-    const [put] = server.received('PUT', exact(paths(privateRef).clusterPath));
-    // The fake held the body to the swagger's ManagedCluster (afterEach: no violations).
-    expect(put!.body.properties).toMatchObject({
-      apiServerAccessProfile: { enablePrivateCluster: true },
-      httpProxyConfig: {
+      httpProxy: {
         httpProxy: 'http://proxy.corp:3128',
         httpsProxy: 'https://proxy.corp:3129',
         noProxy: ['.corp', '10.0.0.0/8'],
-        trustedCa: Buffer.from(PROXY_CA).toString('base64'),
+        trustedCaSecretId: 'sec-00000000000000ca',
+        credentialsSecretId: 'sec-0000000000000c4e',
       },
-    });
-    // Read inside the activity, by the ID the reference carries.
+    };
+    const privateRef: ClusterRef = { ...ref, name: 'aksprv', kubernetesVersion: '1.25', network };
+    await run(aks.ensureNetwork, privateRef);
+    const created = await run(aks.createControlPlane, privateRef);
+    const [put] = server.received('PUT', exact(paths(privateRef).clusterPath));
+    // The fake held the body to the swagger's ManagedCluster (afterEach: no violations).
+    const proxyConfig = {
+      // AKS takes the user only inside the URLs, percent-encoded.
+      httpProxy: `http://${PROXY_USERINFO}proxy.corp:3128`,
+      httpsProxy: `https://${PROXY_USERINFO}proxy.corp:3129`,
+      noProxy: ['.corp', '10.0.0.0/8'],
+      trustedCa: Buffer.from(PROXY_CA).toString('base64'),
+    };
+    expect(put!.body.properties).toMatchObject({ apiServerAccessProfile: { enablePrivateCluster: true }, httpProxyConfig: proxyConfig });
+    expect(new URL(put!.body.properties.httpProxyConfig.httpsProxy)).toMatchObject({ hostname: 'proxy.corp', port: '3129' });
+    expect(decodeURIComponent(new URL(put!.body.properties.httpProxyConfig.httpsProxy).password)).toBe(PROXY_USER.password);
+    // Read inside the activity, by the IDs the reference carries: what the workflow gives the activity, and
+    // what the activity records (heartbeats), hold neither the password nor the CA.
     expect(resolved).toContainEqual({ ref: privateRef, type: 'proxy-ca', secretId: 'sec-00000000000000ca' });
+    expect(resolved).toContainEqual({ ref: privateRef, type: 'proxy-credentials', secretId: 'sec-0000000000000c4e' });
+    const recorded = JSON.stringify([privateRef, created.heartbeats]);
+    for (const value of [PROXY_USER.password, encodeURIComponent(PROXY_USER.password), PROXY_USER.username, PROXY_CA]) expect(recorded).not.toContain(value);
+
+    // An upgrade PUTs the cluster again: with the user and the CA, which a PUT without them would take away.
+    await run(aks.awaitControlPlane, privateRef);
+    await run(aks.upgradeControlPlane, privateRef, '1.26');
+    expect(server.received('PUT', exact(paths(privateRef).clusterPath)).at(-1)!.body.properties).toMatchObject({ kubernetesVersion: '1.26', httpProxyConfig: proxyConfig });
     await run(aks.deleteControlPlane, privateRef);
     await run(aks.deleteNetwork, privateRef);
+  });
+
+  it('cuts the proxy password out of an ARM error that quotes the URL it refused', async () => {
+    const proxied: ClusterRef = { ...ref, name: 'aksrefused', network: { httpProxy: { httpsProxy: 'http://proxy.corp:3128', credentialsSecretId: 'sec-0000000000000c4e' } } };
+    await run(aks.ensureNetwork, proxied);
+    const quoted = `http://${PROXY_USERINFO}proxy.corp:3128`;
+    server.inject({ method: 'PUT', path: exact(paths(proxied).clusterPath), status: 400, body: { error: { code: 'InvalidParameter', message: `httpsProxy '${quoted}' is not reachable` } }, times: 1 });
+    const err = await failure(run(aks.createControlPlane, proxied));
+    expect([err.nonRetryable, err.type]).toEqual([true, FailureType.nonRetryableCloud]);
+    expect(err.message).toContain('InvalidParameter: httpsProxy');
+    // What the failure carries into the workflow's history: message and stack, its cause's too.
+    const recorded = JSON.stringify([err.message, err.stack, err.cause?.message, err.cause?.stack]);
+    expect(recorded).not.toContain(encodeURIComponent(PROXY_USER.password));
+    expect(recorded).toContain('svc%40corp:***@proxy.corp');
+    await run(aks.deleteNetwork, proxied);
   });
 
   it('scales a pool and changes autoscaling bounds', async () => {

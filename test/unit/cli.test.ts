@@ -113,8 +113,13 @@ describe('CLI flags', () => {
 
   it('builds a cluster’s network from its flags, over the file’s', () => {
     expect(networkFlags(undefined, {})).toEqual({});
-    expect(networkFlags(undefined, { privateEndpoint: true, httpProxy: 'http://p:3128', proxyExclude: [['10.0.0.0/8', '.corp'], ['localhost']], proxyCa: 'sec-00000000000000ca' })).toEqual({
-      network: { privateEndpoint: true, httpProxy: { httpProxy: 'http://p:3128', noProxy: ['10.0.0.0/8', '.corp', 'localhost'], trustedCaSecretId: 'sec-00000000000000ca' } },
+    expect(
+      networkFlags(undefined, { privateEndpoint: true, httpProxy: 'http://p:3128', proxyExclude: [['10.0.0.0/8', '.corp'], ['localhost']], proxyCa: 'sec-00000000000000ca', proxyCredentials: 'sec-0000000000000c4e' }),
+    ).toEqual({
+      network: {
+        privateEndpoint: true,
+        httpProxy: { httpProxy: 'http://p:3128', noProxy: ['10.0.0.0/8', '.corp', 'localhost'], trustedCaSecretId: 'sec-00000000000000ca', credentialsSecretId: 'sec-0000000000000c4e' },
+      },
     });
     // A flag replaces the file's field of the same name and keeps the others.
     expect(networkFlags({ privateEndpoint: true, httpProxy: { httpProxy: 'http://old:1', noProxy: ['.svc'] } }, { httpsProxy: 'http://p:3129', httpProxy: 'http://new:2' })).toEqual({

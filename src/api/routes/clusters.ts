@@ -27,6 +27,8 @@ export function clusterRoutes(routes: Routes, clusters: ClusterGateway, access: 
       if (spec.secretId) await checkSecret(secrets, req.org!, spec.secretId, ['secretId'], providerInfo(spec.provider).secret?.type, `a ${spec.provider} cluster`);
       const caId = spec.network?.httpProxy?.trustedCaSecretId;
       if (caId) await checkSecret(secrets, req.org!, caId, ['network', 'httpProxy', 'trustedCaSecretId'], 'proxy-ca', "a proxy's CA");
+      const userId = spec.network?.httpProxy?.credentialsSecretId;
+      if (userId) await checkSecret(secrets, req.org!, userId, ['network', 'httpProxy', 'credentialsSecretId'], 'proxy-credentials', "a proxy's credentials");
       res.status(202).json(await clusters.create(req.org!, spec, requestId));
     },
   );

@@ -28,8 +28,10 @@ export function secretRoutes(routes: Routes, secrets: SecretStore, clusters: Clu
 
   routes.delete('/secrets/:id', { summary: 'Delete a secret', params: { id: secretId }, responses: { 204: 'deleted' }, errors: [409] }, async (req, res, { params: { id } }) => {
     if (!(await secrets.get(req.org!, id))) throw notFound(`secret '${id}'`);
-    // Credentials, or a proxy's CA: AKS reads the CA again when the control plane is made again.
-    const users = (await clusters.list(req.org!, {})).filter((c) => c.secretId === id || c.network?.httpProxy?.trustedCaSecretId === id).map((c) => c.name);
+    // Credentials, or a proxy's CA or user: AKS reads them again when the control plane is made or upgraded again.
+    const users = (await clusters.list(req.org!, {}))
+      .filter((c) => [c.secretId, c.network?.httpProxy?.trustedCaSecretId, c.network?.httpProxy?.credentialsSecretId].includes(id))
+      .map((c) => c.name);
     if (users.length) throw new HttpError(409, 'conflict', `secret '${id}' is used by cluster(s) ${users.join(', ')}`);
     await secrets.delete(req.org!, id);
     res.status(204).end();

@@ -112,13 +112,14 @@ interface Network {
 /** `network` of a create: the file's, with the flags over it. */
 export function networkFlags(
   file: Network | undefined,
-  opts: { privateEndpoint?: boolean; httpProxy?: string; httpsProxy?: string; proxyExclude?: string[][]; proxyCa?: string },
+  opts: { privateEndpoint?: boolean; httpProxy?: string; httpsProxy?: string; proxyExclude?: string[][]; proxyCa?: string; proxyCredentials?: string },
 ): { network?: Network } {
   const proxy = {
     ...(opts.httpProxy ? { httpProxy: opts.httpProxy } : {}),
     ...(opts.httpsProxy ? { httpsProxy: opts.httpsProxy } : {}),
     ...(opts.proxyExclude ? { noProxy: opts.proxyExclude.flat() } : {}),
     ...(opts.proxyCa ? { trustedCaSecretId: opts.proxyCa } : {}),
+    ...(opts.proxyCredentials ? { credentialsSecretId: opts.proxyCredentials } : {}),
   };
   const network: Network = {
     ...file,
@@ -156,6 +157,7 @@ export function clusterCommands(program: Command): void {
     .option('--https-proxy <url>', 'the proxy for https:// traffic')
     .option('--proxy-exclude <hosts>', 'hosts, domains (.example.com) and CIDRs that bypass the proxy, comma-separated; repeat for more', collect((v: string) => v.split(',')))
     .option('--proxy-ca <secret-id>', "a proxy-ca secret holding the proxy's CA (flotilla secret create --type proxy-ca)")
+    .option('--proxy-credentials <secret-id>', "a proxy-credentials secret holding the proxy's username and password (flotilla secret create --type proxy-credentials)")
     .option('--wait', WAIT_HELP, true)
     .option('--no-wait', NO_WAIT_HELP)
     .action(async (name: string | undefined, opts, command: Command) => {

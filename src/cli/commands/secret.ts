@@ -35,7 +35,7 @@ export function secretCommands(program: Command): void {
     .command('create')
     .description('store credentials')
     .argument('<name>')
-    .requiredOption('--type <type>', 'aws, gcp, azure, kubeconfig or proxy-ca')
+    .requiredOption('--type <type>', 'aws, gcp, azure, kubeconfig, proxy-ca or proxy-credentials')
     .option('--value <KEY=VALUE>', 'a value, e.g. accessKeyId=AKIA...; repeat for more', collect(pairFlag))
     .option('--value-file <KEY=FILE>', "a value read from a file, e.g. kubeconfig=./edge.yaml or serviceAccountKey=./key.json", collect(pairFlag))
     .action(async (name: string, opts: { type: string; value?: [string, string][]; valueFile?: [string, string][] }, command: Command) => {

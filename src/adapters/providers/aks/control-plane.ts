@@ -6,14 +6,14 @@ import { FailureType } from '../../../domain/problems.js';
 import type { AzureClients } from './clients.js';
 import { callOptions, isInProgress, unlessNotFound, type AksContext } from './context.js';
 import { isNotFound } from './errors.js';
-import { managedClusterBody } from './mapping.js';
+import { managedClusterBody, type ProxySecrets } from './mapping.js';
 import { managedClusterName, resourceGroupName } from './names.js';
 import { fromModular } from './operations.js';
 
 /** The managed cluster: AKS's control plane, made with its system pool. */
 
-/** `trustedCa`: the PEM of the proxy's CA, when the cluster names one. */
-export async function createManagedCluster(ctx: AksContext, ref: ClusterRef, trustedCa?: string): Promise<void> {
+/** `secrets`: what the proxy's secrets hold, when the cluster names them. */
+export async function createManagedCluster(ctx: AksContext, ref: ClusterRef, secrets: ProxySecrets): Promise<void> {
   const { containers } = ctx.clients;
   const [group, name] = [resourceGroupName(ref), managedClusterName(ref)];
   const operation = `PUT managedCluster ${group}/${name}`;
@@ -28,7 +28,7 @@ export async function createManagedCluster(ctx: AksContext, ref: ClusterRef, tru
   }
   // Made, or being made, by an earlier attempt: awaitControlPlane waits for it. Failed or Canceled: PUT again, which is AKS's way to reconcile.
   if (existing && (existing.provisioningState === 'Succeeded' || isInProgress(existing.provisioningState))) return;
-  await ctx.ops.track(operation, fromModular(containers.managedClusters.createOrUpdate(group, name, managedClusterBody(ref, trustedCa), callOptions(ctx))));
+  await ctx.ops.track(operation, fromModular(containers.managedClusters.createOrUpdate(group, name, managedClusterBody(ref, secrets), callOptions(ctx))));
 }
 
 export async function awaitManagedCluster(ctx: AksContext, ref: ClusterRef): Promise<void> {

@@ -33,6 +33,15 @@ const NON_RETRYABLE_STATUSES = new Set([400, 401, 403, 405, 413, 422]);
 /** Identity errors that no retry mends: wrong tenant, client or secret; no credential configured. */
 const NON_RETRYABLE_CREDENTIAL_ERRORS = new Set(['CredentialUnavailableError', 'AuthenticationRequiredError']);
 
+/** `err` with each of `values` cut out of its message and stack, for an error that may quote what was sent. */
+export function withoutValues(err: unknown, values: readonly string[]): unknown {
+  if (!(err instanceof Error)) return err;
+  const cut = (text: string) => values.reduce((out, value) => out.split(value).join('***'), text);
+  err.message = cut(err.message);
+  if (err.stack) err.stack = cut(err.stack);
+  return err;
+}
+
 export function toActivityFailure(err: unknown): unknown {
   if (err instanceof ApplicationFailure || !(err instanceof Error)) return err;
   // A cancelled activity must surface as the cancellation, not as a cloud error.

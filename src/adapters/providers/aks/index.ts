@@ -4,8 +4,10 @@ import type { CredentialResolver } from '../../secrets/credentials.js';
 import { ensureAgentPool, deleteAgentPool } from './agent-pools.js';
 import { AzureClientFactory, type AzureClientOptions } from './clients.js';
 import type { AksContext } from './context.js';
+import type { ProxySecrets } from './mapping.js';
 import { awaitManagedCluster, createManagedCluster, deleteManagedCluster, userKubeconfig } from './control-plane.js';
 import { azureActivity } from './operations.js';
+import { withoutValues } from './errors.js';
 import { deleteResourceGroup, ensureResourceGroup } from './resource-group.js';
 import { upgradeAgentPool, upgradeManagedCluster } from './upgrades.js';
 
@@ -45,22 +47,31 @@ export class AksProvider {
   activities(): ProviderActivities {
     return {
       ensureNetwork: (ref) => this.step(ref, (ctx) => ensureResourceGroup(ctx, ref)),
-      createControlPlane: (ref) => this.step(ref, async (ctx) => createManagedCluster(ctx, ref, await this.proxyCa(ref))),
+      createControlPlane: (ref) => this.step(ref, (ctx) => this.withProxySecrets(ref, (secrets) => createManagedCluster(ctx, ref, secrets))),
       awaitControlPlane: (ref) => this.step(ref, (ctx) => awaitManagedCluster(ctx, ref)),
       createNodePool: (ref, pool) => this.step(ref, (ctx) => ensureAgentPool(ctx, ref, pool)),
       updateNodePool: (ref, pool) => this.step(ref, (ctx) => ensureAgentPool(ctx, ref, pool)),
       deleteNodePool: (ref, poolName) => this.step(ref, (ctx) => deleteAgentPool(ctx, ref, poolName)),
       deleteControlPlane: (ref) => this.step(ref, (ctx) => deleteManagedCluster(ctx, ref)),
       deleteNetwork: (ref) => this.step(ref, (ctx) => deleteResourceGroup(ctx, ref)),
-      upgradeControlPlane: (ref, version) => this.step(ref, (ctx) => upgradeManagedCluster(ctx, ref, version)),
+      upgradeControlPlane: (ref, version) => this.step(ref, (ctx) => this.withProxySecrets(ref, (secrets) => upgradeManagedCluster(ctx, ref, version, secrets))),
       upgradeNodePool: (ref, pool, version, drain) => this.step(ref, (ctx) => upgradeAgentPool(ctx, ref, pool, version, drain)),
     };
   }
 
-  /** The proxy's CA, read here so that only its secret's ID is in the workflow's history. */
-  private async proxyCa(ref: ClusterRef): Promise<string | undefined> {
-    const id = ref.network?.httpProxy?.trustedCaSecretId;
-    return id ? (await this.credentials(ref, 'proxy-ca', id))?.trustedCa : undefined;
+  /**
+   * Runs `fn` with the proxy's CA and user, read here so that only their secrets' IDs are in the
+   * workflow's history. ARM may quote a refused body's proxy URLs in its error, which becomes the
+   * activity's failure (in history): the password is cut out of it first.
+   */
+  private async withProxySecrets<T>(ref: ClusterRef, fn: (secrets: ProxySecrets) => Promise<T>): Promise<T> {
+    const { trustedCaSecretId: caId, credentialsSecretId: userId } = ref.network?.httpProxy ?? {};
+    const trustedCa = caId ? (await this.credentials(ref, 'proxy-ca', caId))?.trustedCa : undefined;
+    const credentials = userId ? await this.credentials(ref, 'proxy-credentials', userId) : undefined;
+    const password = credentials?.password;
+    return fn({ ...(trustedCa ? { trustedCa } : {}), ...(credentials ? { credentials } : {}) }).catch((err: unknown) => {
+      throw password ? withoutValues(err, [encodeURIComponent(password), password]) : err;
+    });
   }
 
   private step<T>(ref: ClusterRef, fn: (ctx: AksContext) => Promise<T>): Promise<T> {

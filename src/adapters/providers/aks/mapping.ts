@@ -1,5 +1,6 @@
 import type { AgentPool, ManagedCluster } from '@azure/arm-containerservice';
 import type { ClusterRef, NodePoolSpec, Taint } from '../../../domain/cluster.js';
+import type { ProxyCredentials } from '../../../domain/secrets.js';
 import { CREATED_BY_TAG, dnsPrefix, POOL_LABEL, SYSTEM_POOL } from './names.js';
 
 /** What Flotilla sends to AKS: its specs as ARM bodies, and how to tell whether AKS already has them. */
@@ -13,17 +14,18 @@ export function flotillaTags(ref: Pick<ClusterRef, 'org' | 'name'>): Record<stri
  * The managed cluster with only its system pool: createControlPlane gets the
  * cluster's reference, not its pools, and every Flotilla pool is then an agent
  * pool of its own (mode User), created, scaled and deleted like the others.
- * `trustedCa` is the PEM of the proxy's CA, read from its secret by the activity.
+ * `secrets` are what the proxy's secrets hold, read by the activity.
  */
-export function managedClusterBody(ref: ClusterRef, trustedCa?: string): ManagedCluster {
+export function managedClusterBody(ref: ClusterRef, secrets: ProxySecrets = {}): ManagedCluster {
   const { privateEndpoint, httpProxy: proxy } = ref.network ?? {};
+  const { trustedCa, credentials } = secrets;
   return {
     ...(privateEndpoint ? { apiServerAccessProfile: { enablePrivateCluster: true } } : {}),
     ...(proxy
       ? {
           httpProxyConfig: {
-            ...(proxy.httpProxy ? { httpProxy: proxy.httpProxy } : {}),
-            ...(proxy.httpsProxy ? { httpsProxy: proxy.httpsProxy } : {}),
+            ...(proxy.httpProxy ? { httpProxy: withCredentials(proxy.httpProxy, credentials) } : {}),
+            ...(proxy.httpsProxy ? { httpsProxy: withCredentials(proxy.httpsProxy, credentials) } : {}),
             ...(proxy.noProxy ? { noProxy: proxy.noProxy } : {}),
             // AKS takes the certificate base64-encoded.
             ...(trustedCa ? { trustedCa: Buffer.from(trustedCa).toString('base64') } : {}),
@@ -37,6 +39,23 @@ export function managedClusterBody(ref: ClusterRef, trustedCa?: string): Managed
     dnsPrefix: dnsPrefix(ref),
     agentPoolProfiles: [{ name: SYSTEM_POOL.name, count: SYSTEM_POOL.count, vmSize: SYSTEM_POOL.vmSize, mode: 'System', osType: 'Linux' }],
   };
+}
+
+/** What a cluster's proxy secrets hold: the CA's PEM (`proxy-ca`) and the proxy's user (`proxy-credentials`). */
+export interface ProxySecrets {
+  trustedCa?: string;
+  credentials?: ProxyCredentials;
+}
+
+/**
+ * AKS takes a proxy's user only inside its URLs, as `scheme://user:password@host:port`, each
+ * percent-encoded. The URL is put together as text so that it stays the tenant's otherwise (no
+ * trailing `/` added); the API refused URLs that carry credentials of their own.
+ */
+export function withCredentials(url: string, credentials: ProxyCredentials | undefined): string {
+  if (!credentials) return url;
+  const user = `${encodeURIComponent(credentials.username)}:${encodeURIComponent(credentials.password)}@`;
+  return url.replace(/^(https?:\/\/)/i, `$1${user}`);
 }
 
 /** AKS writes taints as `key=value:Effect` (or `key:Effect` without a value). */

@@ -5,7 +5,7 @@ import { sameVersion } from '../../../domain/kubernetes-versions.js';
 import { FailureType } from '../../../domain/problems.js';
 import type { DrainOptions } from '../provider.js';
 import { callOptions, settled, type AksContext } from './context.js';
-import { agentPoolBody, managedClusterBody } from './mapping.js';
+import { agentPoolBody, managedClusterBody, type ProxySecrets } from './mapping.js';
 import { agentPoolName, managedClusterName, resourceGroupName, SYSTEM_POOL } from './names.js';
 import { fromModular } from './operations.js';
 
@@ -15,7 +15,7 @@ import { fromModular } from './operations.js';
  * time), then a PUT of each agent pool with the new orchestratorVersion, surging one node and
  * draining each old one for at most the drain timeout.
  */
-export async function upgradeManagedCluster(ctx: AksContext, ref: ClusterRef, version: string): Promise<void> {
+export async function upgradeManagedCluster(ctx: AksContext, ref: ClusterRef, version: string, secrets: ProxySecrets): Promise<void> {
   const { containers } = ctx.clients;
   const [group, name] = [resourceGroupName(ref), managedClusterName(ref)];
   const operation = `PUT managedCluster ${group}/${name} kubernetesVersion ${version}`;
@@ -26,8 +26,9 @@ export async function upgradeManagedCluster(ctx: AksContext, ref: ClusterRef, ve
   const existing = await settled(ctx, () => containers.managedClusters.get(group, name, { abortSignal: ctx.signal }));
   if (!existing) throw ApplicationFailure.retryable(`AKS cluster ${name} not found`, FailureType.cloudResourceMissing);
   if (sameVersion(existing.currentKubernetesVersion ?? existing.kubernetesVersion ?? '', version)) return;
-  // The cluster as Flotilla made it (what AKS reports back holds read-only fields a PUT must not send), at the new version.
-  const made = managedClusterBody({ ...ref, kubernetesVersion: version });
+  // The cluster as Flotilla made it (what AKS reports back holds read-only fields a PUT must not send), at the new version;
+  // with the proxy's CA and user, which a PUT without them would take away.
+  const made = managedClusterBody({ ...ref, kubernetesVersion: version }, secrets);
   const body = { ...made, agentPoolProfiles: made.agentPoolProfiles?.map((p) => (p.name === SYSTEM_POOL.name ? { ...p, orchestratorVersion: version } : p)) };
   await ctx.ops.track(operation, fromModular(containers.managedClusters.createOrUpdate(group, name, body, callOptions(ctx))));
 }
