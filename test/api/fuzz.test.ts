@@ -1,8 +1,11 @@
 import fc from 'fast-check';
 import { mkdtempSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Express } from 'express';
+import { KwokProvider } from '../../src/adapters/providers/kwok/index.js';
 import { SimCloud } from '../../src/adapters/providers/sim/index.js';
+import { toolPaths } from '../../src/toolchain.js';
 import { MAX_BODY_DEPTH } from '../../src/api/body-limits.js';
 import { ErrorBody } from '../../src/api/errors.js';
 import { jsonSchema } from '../../src/api/openapi.js';
@@ -355,7 +358,9 @@ let stack: Stack;
 const org = `/api/v1/orgs/${ORG}`;
 
 beforeAll(async () => {
-  stack = await startStack({ providers: { sim: sim.activities() }, chartRoots: [fixtureCharts, chartRoot], sizing: true });
+  // kwok's version list is the adapter's own (GET /kubernetes-versions); no KWOK cluster is made here.
+  const kwok = new KwokProvider(toolPaths(), mkdtempSync(join(tmpdir(), 'flotilla-fuzz-kwok-')));
+  stack = await startStack({ providers: { sim: sim.activities(), kwok: { ...sim.activities(), kubernetesVersions: kwok.activities().kubernetesVersions } }, chartRoots: [fixtureCharts, chartRoot], sizing: true });
   const pool = { name: 'web', instanceType: 'standard-2', count: 1 };
   const ok = async (res: Promise<{ status: number; text: string }>) => {
     const { status, text } = await res;
