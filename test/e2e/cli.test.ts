@@ -84,7 +84,7 @@ describe('clusters', () => {
     expect(lines).toContain('SUCCEEDED: provision one (5 steps)');
     expect(lines.at(-1)).toBe('Temporal Web UI: http://127.0.0.1:8233/namespaces/default/workflows/cluster%2Fcli%2Fone%2Fprovision');
     expect(run.stdout).toMatch(/^Status:\s+RUNNING$/m);
-    expect(run.stdout).toMatch(/^web\s+standard-2\s+2\/2\s+1-4/m);
+    expect(run.stdout).toMatch(/^web\s+standard-2\s+1\.35\s+2\/2\s+1-4/m);
     expect(sim.resources({ org: 'cli', name: 'one' })).toEqual({ networks: 1, controlPlanes: 1, nodePools: 2 });
   });
 
@@ -143,7 +143,7 @@ describe('clusters', () => {
     await ok(['nodepool', 'remove', 'one', 'gpu', '--wait']);
     expect(sim.resources({ org: 'cli', name: 'one' }).nodePools).toBe(2);
     const pools = (await ok(['nodepool', 'list', 'one'])).stdout;
-    expect(pools).toMatch(/^POOL\s+TYPE\s+NODES/);
+    expect(pools).toMatch(/^POOL\s+TYPE\s+VERSION\s+NODES/);
     expect(pools).not.toContain('gpu');
   });
 
