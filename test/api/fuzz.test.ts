@@ -1,11 +1,8 @@
 import fc from 'fast-check';
 import { mkdtempSync, symlinkSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Express } from 'express';
-import { KwokProvider } from '../../src/adapters/providers/kwok/index.js';
 import { SimCloud } from '../../src/adapters/providers/sim/index.js';
-import { toolPaths } from '../../src/toolchain.js';
 import { MAX_BODY_DEPTH } from '../../src/api/body-limits.js';
 import { ErrorBody } from '../../src/api/errors.js';
 import { jsonSchema } from '../../src/api/openapi.js';
@@ -13,6 +10,7 @@ import { CodecRequest } from '../../src/api/routes/codec.js';
 import { REQUEST_ID_PATTERN } from '../../src/domain/ids.js';
 import { dnsLabelProblem } from '../../src/domain/names.js';
 import { brokenBody, namesField, nastyStrings, validish, type Hints, type JsonSchema } from '../helpers/fuzz.js';
+import { kwokListingVersions } from '../helpers/kwok-versions.js';
 import { appRoutes } from '../helpers/routes.js';
 import { eventually, FIXTURE_CHARTS as fixtureCharts, startStack, testCodec, TOKENS, type Stack } from '../helpers/stack.js';
 
@@ -358,9 +356,7 @@ let stack: Stack;
 const org = `/api/v1/orgs/${ORG}`;
 
 beforeAll(async () => {
-  // kwok's version list is the adapter's own (GET /kubernetes-versions); no KWOK cluster is made here.
-  const kwok = new KwokProvider(toolPaths(), mkdtempSync(join(tmpdir(), 'flotilla-fuzz-kwok-')));
-  stack = await startStack({ providers: { sim: sim.activities(), kwok: { ...sim.activities(), kubernetesVersions: kwok.activities().kubernetesVersions } }, chartRoots: [fixtureCharts, chartRoot], sizing: true });
+  stack = await startStack({ providers: { sim: sim.activities(), kwok: kwokListingVersions(sim) }, chartRoots: [fixtureCharts, chartRoot], sizing: true });
   const pool = { name: 'web', instanceType: 'standard-2', count: 1 };
   const ok = async (res: Promise<{ status: number; text: string }>) => {
     const { status, text } = await res;

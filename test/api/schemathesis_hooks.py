@@ -28,9 +28,13 @@ BEYOND_THE_SCHEMA = {
     # a secret of this org and the provider's type.
     # and labels in Kubernetes' syntax, none under flotilla.io/; network: proxy URLs http(s) with a host and no credentials,
     # noProxy hosts or CIDRs, a proxy-ca and a proxy-credentials secret of this org, none for imported clusters.
-    f"POST {ORG}/clusters": ["nodePools", "eks", "flavor", "secretId", "labels", "network"],
-    # network is in the document only to be refused: it is fixed at create.
-    f"PATCH {ORG}/clusters/{{name}}": ["labels", "network"],
+    # kubernetesVersion: on kwok, one of the releases built for it.
+    f"POST {ORG}/clusters": ["nodePools", "eks", "flavor", "secretId", "labels", "network", "kubernetesVersion"],
+    # network is in the document only to be refused: it is fixed at create. kubernetesVersion: the cluster's own
+    # version decides (one minor at a time, no downgrade; on kwok a release built for it).
+    f"PATCH {ORG}/clusters/{{name}}": ["labels", "network", "kubernetesVersion"],
+    # Providers that list their versions; regions of the chosen cloud.
+    f"GET {ORG}/kubernetes-versions": ["provider", "region"],
     # Regions the catalogue prices, per cloud.
     f"GET {ORG}/instance-types": ["region"],
     # Regions of the chosen clouds; some cpu, memory, GPUs or nodes; minNodes within maxNodes; cpu and memoryGiB,

@@ -130,7 +130,11 @@ export class SimCloud {
     await this.observer?.(call, 'received');
     const fault = this.faults.get(call.activity);
     if (fault?.kind === 'hang') {
-      await new Promise((_, reject) => signal.addEventListener('abort', () => reject(signal.reason), { once: true }));
+      // A cancellation may have come already (while the observer was awaited): an abort event would not come again.
+      await new Promise((_, reject) => {
+        if (signal.aborted) reject(signal.reason);
+        else signal.addEventListener('abort', () => reject(signal.reason), { once: true });
+      });
     }
     if (fault?.kind === 'reject' && (!fault.pool || fault.pool === poolOf(call))) {
       this.stats.rejected++;
