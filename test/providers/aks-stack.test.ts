@@ -4,7 +4,7 @@ import { credentialsFrom } from '../../src/adapters/secrets/credentials.js';
 import { clusterRef, withDefaults } from '../../src/domain/cluster.js';
 import { SECRET_MARKERS } from '../helpers/secret-markers.js';
 import { startStack, testSecretStore, type Stack } from '../helpers/stack.js';
-import { settled } from './api-flow.js';
+import { settled, succeeded } from './api-flow.js';
 import { FakeArm } from './aks-server.js';
 import { selfSignedCertificate } from './aks-tls.js';
 import { FakeEntra } from './entra-server.js';
@@ -91,7 +91,10 @@ describe('AKS through the API, with a stored client secret', () => {
   });
 
   it('scales a pool', async () => {
-    expect((await stack.api('PUT', `${base}/clusters/aks-e2e/nodepools/general`, { body: { count: 4 } })).status).toBe(202);
+    const scaled = await stack.api('PUT', `${base}/clusters/aks-e2e/nodepools/general`, { body: { count: 4 } });
+    expect(scaled.status).toBe(202);
+    // The 202 can come before the cluster takes the change up (it is handed over by signal): wait for the operation itself.
+    await succeeded(stack, scaled.body.operationId);
     const view = await settled(stack, 'aks-e2e', 'RUNNING');
     expect(view.nodePools.map((p: any) => [p.name, p.currentCount])).toEqual([['general', 4], ['spot-workers', 1]]);
     expect(arm.inventory(group, 'aks-e2e').nodePools[agentPoolName('general')]).toBe(4);

@@ -2,7 +2,7 @@ import { createPublicKey, generateKeyPairSync, randomBytes } from 'node:crypto';
 import { GkeProvider } from '../../src/adapters/providers/gke/index.js';
 import { credentialsFrom } from '../../src/adapters/secrets/credentials.js';
 import { startStack, testSecretStore, type Stack } from '../helpers/stack.js';
-import { settled } from './api-flow.js';
+import { settled, succeeded } from './api-flow.js';
 import { FakeGke } from './gke-server.js';
 
 // GKE as users run it: a service-account key stored with POST /secrets, the
@@ -112,7 +112,10 @@ describe('GKE through the API, with a stored service-account key', () => {
   });
 
   it('scales a pool with setSize', async () => {
-    expect((await stack.api('PUT', `${base}/clusters/gke-e2e/nodepools/general`, { body: { count: 4 } })).status).toBe(202);
+    const scaled = await stack.api('PUT', `${base}/clusters/gke-e2e/nodepools/general`, { body: { count: 4 } });
+    expect(scaled.status).toBe(202);
+    // The 202 can come before the cluster takes the change up (it is handed over by signal): wait for the operation itself.
+    await succeeded(stack, scaled.body.operationId);
     const view = await settled(stack, 'gke-e2e', 'RUNNING');
     expect(view.nodePools.map((p: any) => [p.name, p.currentCount])).toEqual([['general', 4], ['spot', 1]]);
     expect(fake.calls('clusters.nodePools.setSize', `/v1/${CLUSTER}/nodePools/general:setSize`).map((r) => r.body.nodeCount)).toEqual([4]);
