@@ -134,7 +134,7 @@ export function createApp(options: AppOptions): Express {
     chartRoots: options.chartRoots ?? [],
     egress: options.egress,
   });
-  kubernetesVersionsRoutes(org, new VersionsGateway(client));
+  kubernetesVersionsRoutes(org, new VersionsGateway(client), secrets);
   org.mountOn(app);
   app.use('/codec', codecRoutes(codec, tokens));
 

@@ -10,7 +10,7 @@ import { CodecRequest } from '../../src/api/routes/codec.js';
 import { REQUEST_ID_PATTERN } from '../../src/domain/ids.js';
 import { dnsLabelProblem } from '../../src/domain/names.js';
 import { brokenBody, namesField, nastyStrings, validish, type Hints, type JsonSchema } from '../helpers/fuzz.js';
-import { kwokListingVersions } from '../helpers/kwok-versions.js';
+import { versionListingWorkers } from '../helpers/version-listing-workers.js';
 import { appRoutes } from '../helpers/routes.js';
 import { eventually, FIXTURE_CHARTS as fixtureCharts, startStack, testCodec, TOKENS, type Stack } from '../helpers/stack.js';
 
@@ -356,7 +356,7 @@ let stack: Stack;
 const org = `/api/v1/orgs/${ORG}`;
 
 beforeAll(async () => {
-  stack = await startStack({ providers: { sim: sim.activities(), kwok: kwokListingVersions(sim) }, chartRoots: [fixtureCharts, chartRoot], sizing: true });
+  stack = await startStack({ providers: { sim: sim.activities(), ...versionListingWorkers(sim) }, chartRoots: [fixtureCharts, chartRoot], sizing: true });
   const pool = { name: 'web', instanceType: 'standard-2', count: 1 };
   const ok = async (res: Promise<{ status: number; text: string }>) => {
     const { status, text } = await res;

@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { SimCloud } from '../../src/adapters/providers/sim/index.js';
 import { createLogger } from '../../src/observability/logger.js';
 import { toolsDir } from '../../src/toolchain.js';
-import { kwokListingVersions } from '../helpers/kwok-versions.js';
+import { versionListingWorkers } from '../helpers/version-listing-workers.js';
 import { eventually, startStack, TOKENS, type Stack } from '../helpers/stack.js';
 
 // An independent tester: schemathesis reads the API's own /openapi.json and sends
@@ -32,7 +32,7 @@ let stack: Stack;
 beforeAll(async () => {
   const logger = createLogger({ level: 'error', destination: { write: (line: string) => void (line.includes('"request failed"') && failed.push(line)) } });
   const sim = new SimCloud({ latencyMs: 1 });
-  stack = await startStack({ providers: { sim: sim.activities(), kwok: kwokListingVersions(sim) }, logger, sizing: true });
+  stack = await startStack({ providers: { sim: sim.activities(), ...versionListingWorkers(sim) }, logger, sizing: true });
   // What the configuration's dictionaries name, so that some requests find what they ask for.
   const api = (method: string, path: string, body?: unknown) => stack.api(method, `${base}${path}`, { token: TOKENS.schemathesis, ...(body ? { body } : {}) });
   const created = await api('POST', '/clusters', { name: 'st-cluster', provider: 'sim', nodePools: [{ name: 'pool-a', instanceType: 'standard-2', count: 1 }] });

@@ -33,8 +33,8 @@ BEYOND_THE_SCHEMA = {
     # network is in the document only to be refused: it is fixed at create. kubernetesVersion: the cluster's own
     # version decides (one minor at a time, no downgrade; on kwok a release built for it).
     f"PATCH {ORG}/clusters/{{name}}": ["labels", "network", "kubernetesVersion"],
-    # Providers that list their versions; regions of the chosen cloud.
-    f"GET {ORG}/kubernetes-versions": ["provider", "region"],
+    # Providers that list their versions; regions of the chosen cloud; a secret of this org and the provider's type.
+    f"GET {ORG}/kubernetes-versions": ["provider", "region", "secretId"],
     # Regions the catalogue prices, per cloud.
     f"GET {ORG}/instance-types": ["region"],
     # Regions of the chosen clouds; some cpu, memory, GPUs or nodes; minNodes within maxNodes; cpu and memoryGiB,

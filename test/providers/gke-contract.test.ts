@@ -394,6 +394,39 @@ describe('GKE adapter against the discovery document', () => {
     expect(fake.clusters.has(name)).toBe(false);
   });
 
+  describe('Kubernetes versions (getServerConfig)', () => {
+    it("lists the location's control-plane minors with the project of the secret the query names", async () => {
+      const asked: unknown[] = [];
+      const recording = (async (account: Pick<ClusterRef, 'org' | 'secretId'>, type: string) => {
+        asked.push({ ...account, type });
+        return type === 'gcp' ? { serviceAccountKey: KEY } : undefined;
+      }) as CredentialResolver;
+      const reader = new GkeProvider(options({ credentials: recording }));
+      try {
+        const versions = await run(reader.activities().kubernetesVersions!, { org: 'acme', region: 'us-central1', secretId: 'sec-0123456789abcdef' });
+        expect(versions).toEqual([
+          { version: '1.30' },
+          { version: '1.31' },
+          { version: '1.32', default: true },
+          { version: '1.33' },
+          { version: '1.34' },
+          { version: '1.35' },
+        ]);
+        expect(asked).toEqual([{ org: 'acme', region: 'us-central1', secretId: 'sec-0123456789abcdef', type: 'gcp' }]);
+        expect(fake.calls('getServerConfig').at(-1)!.path).toBe(`/v1/projects/${PROJECT}/locations/us-central1/serverConfig`);
+      } finally {
+        await reader.close();
+      }
+    });
+
+    it('fails without retries for a location GKE does not have', async () => {
+      const err = await failure(run(gke.kubernetesVersions!, { org: 'acme', region: 'mars' }));
+      expect(err.nonRetryable).toBe(true);
+      expect(err.type).toBe(FailureType.nonRetryableCloud);
+      expect(err.message).toContain('Location "mars" does not exist');
+    });
+  });
+
   describe('project and credentials', () => {
     const saved = { GOOGLE_CLOUD_PROJECT: process.env.GOOGLE_CLOUD_PROJECT, GCLOUD_PROJECT: process.env.GCLOUD_PROJECT };
     afterEach(() => {

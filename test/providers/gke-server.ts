@@ -7,7 +7,7 @@ import { Discovery, type MatchedMethod } from './gke-discovery.js';
  * with the real @google-cloud/container SDK (REST transport).
  *
  * - Every request is checked against GKE's discovery document: its HTTP
- *   method and path must be a method of `projects.locations.clusters`,
+ *   method and path must be `projects.locations.getServerConfig` or a method of `projects.locations.clusters`,
  *   `….clusters.nodePools` or `projects.locations.operations`, its query
  *   parameters declared, its body made only of fields the method's request
  *   schema declares (nested objects walked through `schemas`; output-only
@@ -62,6 +62,7 @@ const SERVED = new Set([
   'clusters.nodePools.update',
   'clusters.updateMaster',
   'operations.get',
+  'getServerConfig',
 ]);
 
 export const MACHINE_TYPES = new Set(['e2-medium', 'e2-standard-2', 'e2-standard-4', 'n2-standard-4', 'n2-standard-8', 'n2-highmem-4', 'a2-highgpu-1g', 'g2-standard-4']);
@@ -181,8 +182,8 @@ export class FakeGke {
       const { matched, problems } = this.discovery.match(record.method, url.pathname);
       if (!matched) throw this.violation(problems.join('; '));
       record.id = matched.method.id.replace(/^container\.projects\.locations\./, '');
-      const allowed = ['projects.locations.clusters', 'projects.locations.clusters.nodePools', 'projects.locations.operations'].includes(matched.resource);
-      if (!allowed) throw this.violation(`${matched.method.id} is outside clusters, nodePools and operations`);
+      const allowed = ['projects.locations', 'projects.locations.clusters', 'projects.locations.clusters.nodePools', 'projects.locations.operations'].includes(matched.resource);
+      if (!allowed) throw this.violation(`${matched.method.id} is outside locations, clusters, nodePools and operations`);
       problems.push(...this.discovery.queryProblems(matched.method, url.searchParams));
       if (matched.method.request) {
         record.raw = text ? JSON.parse(text) : undefined;
@@ -258,6 +259,12 @@ export class FakeGke {
       this.startOperation(project!, location!, type, target, finish, operationError && { ...operationError, effect: onFail });
 
     switch (id) {
+      case 'getServerConfig': {
+        // GKE's own answer to a location it does not have.
+        if (!/^[a-z]+-[a-z]+\d+(-[a-z])?$/.test(location!)) throw invalid(`Location "${location}" does not exist.`);
+        const versions = Object.values(MASTER_VERSIONS).reverse(); // newest first, as GKE lists them
+        return { defaultClusterVersion: MASTER_VERSIONS['1.32'], validMasterVersions: versions, validNodeVersions: versions, defaultImageType: 'COS_CONTAINERD', validImageTypes: ['COS_CONTAINERD', 'UBUNTU_CONTAINERD'] };
+      }
       case 'clusters.create': {
         const spec = body.cluster;
         const name = `projects/${project}/locations/${location}/clusters/${spec.name}`;

@@ -147,3 +147,43 @@ describe('GKE through the API, with a stored service-account key', () => {
     await settled(stack, 'gke-badkey', 'DELETED');
   });
 });
+
+describe('GET /kubernetes-versions?provider=gke, read with a stored service-account key', () => {
+  const fields = (res: { body: any }) => (res.body.error.details as { field: string }[]).map((d) => d.field);
+
+  it("lists the project's control-plane minors in the region, the request signed with the key the query names", async () => {
+    const secretId = await storeKey('gcp-versions', key.json);
+    const res = await stack.api('GET', `${base}/kubernetes-versions?provider=gke&region=us-central1&secretId=${secretId}`);
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual({
+      provider: 'gke',
+      region: 'us-central1',
+      versions: [
+        { version: '1.30', upgradesTo: ['1.31'] },
+        { version: '1.31', upgradesTo: ['1.32'] },
+        { version: '1.32', default: true, upgradesTo: ['1.33'] },
+        { version: '1.33', upgradesTo: ['1.34'] },
+        { version: '1.34', upgradesTo: ['1.35'] },
+        { version: '1.35', upgradesTo: [] },
+      ],
+    });
+    const read = fake.calls('getServerConfig').at(-1)!;
+    expect(read.path).toBe(`/v1/projects/${PROJECT}/locations/us-central1/serverConfig`);
+    expect(claimsOf(read.authorization!).claims.iss).toBe(EMAIL);
+  });
+
+  it('refuses a secretId that is not a gcp secret of the org, and a region GKE does not have, naming the field', async () => {
+    const aws = await stack.api('POST', `${base}/secrets`, { body: { name: 'aws-versions', type: 'aws', values: { accessKeyId: 'AKIAFLOTILLAVERSIONS', secretAccessKey: 'not-a-real-secret-access-key-0000000000' } } });
+    expect(aws.status).toBe(201);
+    const gcp = await storeKey('gcp-versions-region', key.json);
+    for (const [query, field] of [
+      [`secretId=${aws.body.id}`, 'secretId'],
+      ['secretId=sec-0000000000000000', 'secretId'],
+      ['secretId=gcp-key', 'secretId'],
+      [`secretId=${gcp}&region=mars`, 'region'],
+    ]) {
+      const res = await stack.api('GET', `${base}/kubernetes-versions?provider=gke&${query}`);
+      expect([query, res.status, fields(res)]).toEqual([query, 400, [field]]);
+    }
+  });
+});

@@ -1,4 +1,5 @@
 import { isOffered, withUpgradePaths } from '../../src/domain/kubernetes-versions.js';
+import { gkeOfferedVersions } from '../../src/adapters/providers/gke/server-config.js';
 
 // What GET /kubernetes-versions shows of the upgrade rule: a later patch or the next minor, never further, never down.
 describe('withUpgradePaths', () => {
@@ -29,5 +30,20 @@ describe('isOffered', () => {
     const offered = [{ version: 'v1.37.2' }, { version: 'v1.36.3' }];
     expect(['1.37', '1.37.2', 'v1.36.3', '1.36'].map((v) => isOffered(offered, v))).toEqual([true, true, true, true]);
     expect(['1.37.1', '1.35', '1.38'].map((v) => isOffered(offered, v))).toEqual([false, false, false]);
+  });
+});
+
+// GKE lists full releases, newest first; clusters are asked for by minor.
+describe('gkeOfferedVersions', () => {
+  it("gives the minors of GKE's master versions once each, oldest first, the default's minor marked", () => {
+    const offered = gkeOfferedVersions({
+      defaultClusterVersion: '1.34.3-gke.1051000',
+      validMasterVersions: ['1.35.2-gke.1200', '1.35.1-gke.1126000', '1.34.3-gke.1051000', '1.33.5-gke.1201000', 'not-a-version'],
+    });
+    expect(offered).toEqual([{ version: '1.33' }, { version: '1.34', default: true }, { version: '1.35' }]);
+  });
+
+  it('offers nothing when GKE lists nothing', () => {
+    expect(gkeOfferedVersions({})).toEqual([]);
   });
 });

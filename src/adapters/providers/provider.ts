@@ -30,7 +30,7 @@ export interface ProviderActivities {
    * `drain.timeoutSeconds`), then removed. Nothing to do when every node is at `version`. Returns the node count now.
    */
   upgradeNodePool(cluster: ClusterRef, pool: NodePoolSpec, version: string, drain: DrainOptions): Promise<number>;
-  /** The versions the provider offers in a region (GET /kubernetes-versions); only kwok and sim list theirs so far. */
+  /** The versions the provider offers in a region (GET /kubernetes-versions); eks and aks do not list theirs yet. */
   kubernetesVersions?(query: VersionsQuery): Promise<OfferedVersion[]>;
 }
 
@@ -38,6 +38,8 @@ export interface ProviderActivities {
 export interface VersionsQuery {
   org: string;
   region: string;
+  /** The org's cloud secret to read them with (an ID: its values are read inside the activity); none: the SDK's default credentials. */
+  secretId?: string;
 }
 
 export interface DrainOptions {

@@ -1,13 +1,13 @@
 import type { ClusterAccess } from '../../adapters/cluster-access.js';
 import type { SecretStore } from '../../adapters/secrets/store.js';
 import { instanceTypeProblems } from '../../domain/catalogue/provider-types.js';
-import { providerInfo, withDefaults, type ClusterRequest, type SecretType } from '../../domain/cluster.js';
-import type { Problem } from '../../domain/problems.js';
+import { providerInfo, withDefaults, type ClusterRequest } from '../../domain/cluster.js';
 import type { AcceptGate } from '../accept-gate.js';
 import type { ClusterGateway } from '../cluster-gateway.js';
 import { kwokVersionProblem } from '../../adapters/providers/kwok/versions.js';
 import { HttpError, invalid } from '../errors.js';
 import { kubeconfigAnswer } from '../kubeconfig.js';
+import { checkSecret } from '../secret-reference.js';
 import { PageQuery, pageRequest, type Cursors } from '../pagination.js';
 import type { Routes } from '../route-table.js';
 import { ClusterCreate, ClusterListQuery, ClusterPatch, dnsLabel, ForceQuery, NodePool, NodePoolUpdate } from '../schemas.js';
@@ -155,12 +155,6 @@ export function clusterRoutes(routes: Routes, clusters: ClusterGateway, access: 
 }
 
 /** A cluster may name only secrets of its org, each of the type its field takes. */
-async function checkSecret(secrets: SecretStore, org: string, id: string, path: Problem['path'], wanted: SecretType | undefined, what: string): Promise<void> {
-  const secret = await secrets.get(org, id);
-  if (!secret) throw invalid([{ path, message: `no secret '${id}' in this organization` }]);
-  if (secret.type !== wanted) throw invalid([{ path, message: `secret '${secret.name}' holds ${secret.type} credentials; ${what} needs ${wanted ?? 'none'}` }]);
-}
-
 /** KWOK runs only the releases built for it: another version is a 400 now rather than a failed operation later. */
 function refuseUnbuiltKwokVersion(version: string): void {
   const problem = kwokVersionProblem(version);

@@ -44,12 +44,17 @@ export class GkeClientFactory {
     private readonly options: GkeClientOptions = {},
   ) {}
 
-  async forCluster(ref: ClusterRef): Promise<GkeClient> {
-    const key = (await this.credentials(ref, 'gcp'))?.serviceAccountKey;
+  forCluster(ref: ClusterRef): Promise<GkeClient> {
+    return this.forAccount(ref, `cluster ${ref.org}/${ref.name}`);
+  }
+
+  /** The client of the org's gcp secret `secretId` names; `who` names the asker in the refusal when there is no project. */
+  async forAccount(account: Pick<ClusterRef, 'org' | 'secretId'>, who: string): Promise<GkeClient> {
+    const key = (await this.credentials(account, 'gcp'))?.serviceAccountKey;
     // Without a key: Application Default Credentials, whose project is not always known, so it is named.
     const project = key?.project_id ?? process.env.GOOGLE_CLOUD_PROJECT ?? process.env.GCLOUD_PROJECT;
     if (!project) {
-      throw rejected(`cluster ${ref.org}/${ref.name} names no gcp secret with a project_id, and GOOGLE_CLOUD_PROJECT is not set`);
+      throw rejected(`${who} names no gcp secret with a project_id, and GOOGLE_CLOUD_PROJECT is not set`);
     }
     const cacheKey = createHash('sha256')
       .update(JSON.stringify([project, key?.client_email, key?.private_key]))

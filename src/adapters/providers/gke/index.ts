@@ -3,7 +3,8 @@ import { ApplicationFailure } from '@temporalio/activity';
 import type { ClusterRef, NodePoolSpec } from '../../../domain/cluster.js';
 import { FailureType } from '../../../domain/problems.js';
 import { cloudStep } from '../cloud-step.js';
-import type { ProviderActivities } from '../provider.js';
+import type { OfferedVersion } from '../../../domain/kubernetes-versions.js';
+import type { ProviderActivities, VersionsQuery } from '../provider.js';
 import type { CredentialResolver } from '../../secrets/credentials.js';
 import { GkeClientFactory, type GkeAuthClient } from './client.js';
 import { adoptionProblem, CLUSTER_SERVING, CLUSTER_STARTING, clusterResource, notOurs, statusMessage, versionMatches } from './clusters.js';
@@ -11,6 +12,7 @@ import { asFailure, isAlreadyExists, isNotFound, rejected } from './errors.js';
 import { gkeKubeconfig } from './kubeconfig.js';
 import { GkeNames } from './names.js';
 import { autoscaling, fixedDifferences, gkeTaints, nodePool, perZone, reportedCount, sameAutoscaling, sameLabels, sameTaints, SURGE_UPGRADE, SYSTEM_POOL } from './node-pools.js';
+import { gkeOfferedVersions } from './server-config.js';
 import { GkeSession, type GkeProgress, type GkeTiming } from './session.js';
 
 type Cluster = protos.google.container.v1.ICluster;
@@ -81,7 +83,20 @@ export class GkeProvider {
       deleteControlPlane: (ref) => this.step(ref, `delete GKE cluster ${ref.name}`, (s) => this.deleteCluster(s, ref)),
       upgradeControlPlane: (ref, version) => this.step(ref, `upgrade GKE cluster ${ref.name} to ${version}`, (s) => this.upgradeMaster(s, ref, version)),
       upgradeNodePool: (ref, pool, version) => this.step(ref, `upgrade node pool ${pool.name} to ${version}`, (s) => this.upgradePool(s, ref, pool, version)),
+      kubernetesVersions: (query) => this.offeredVersions(query),
     };
+  }
+
+  /** GKE's server config of the location: the control-plane versions it takes there. */
+  private async offeredVersions(query: VersionsQuery): Promise<OfferedVersion[]> {
+    const action = `read the GKE versions of ${query.region}`;
+    try {
+      const { client, project } = await this.clients.forAccount(query, `GET /kubernetes-versions of org ${query.org}`);
+      const [config] = await client.getServerConfig({ name: `projects/${project}/locations/${query.region}` });
+      return gkeOfferedVersions(config);
+    } catch (err) {
+      throw asFailure(err, action);
+    }
   }
 
   /** One activity attempt: first finishes waiting on what an earlier attempt started; Google's errors as failures. */
