@@ -373,12 +373,12 @@ export const InstanceTypeQuery = z.strictObject({
 });
 
 /** The providers whose adapters list their versions so far (ProviderActivities.kubernetesVersions). */
-export const VERSION_LISTING_PROVIDERS = ['gke', 'kwok', 'sim'] as const;
+export const VERSION_LISTING_PROVIDERS = ['aks', 'gke', 'kwok', 'sim'] as const;
 
 export const KubernetesVersionsQuery = z.strictObject({
-  provider: z.enum(VERSION_LISTING_PROVIDERS).meta({ description: 'gke, kwok or sim; the lists of eks and aks are not served yet' }),
+  provider: z.enum(VERSION_LISTING_PROVIDERS).meta({ description: 'aks, gke, kwok or sim; the list of eks is not served yet' }),
   region: regionName.optional().meta({ description: "default: the provider's default region" }),
-  secretId: secretId.optional().meta({ description: "gke: a gcp secret of the org to read the list with (its project's list); default: the worker's Application Default Credentials" }),
+  secretId: secretId.optional().meta({ description: "gke, aks: the org's secret of the provider's type (gcp, azure) to read the list with (its project's or subscription's list); default: the worker's default credentials" }),
 });
 
 const amount = (max: number) => z.number().min(0).max(max);

@@ -463,3 +463,31 @@ describe('AKS adapter (fake ARM)', () => {
     inventory: async (r) => server.inventory(resourceGroupName(r), r.name),
   }));
 });
+
+describe('AKS versions (ManagedClusters_ListKubernetesVersions)', () => {
+  let server: FakeArm;
+  let aks: ProviderActivities;
+  beforeAll(async () => {
+    server = await FakeArm.start({ containerServiceApiVersion: SDK_API_VERSION, resourcesApiVersion: RESOURCES_API_VERSION });
+    aks = provider(server, { maxRetries: 0 }).activities();
+  });
+  afterAll(() => server?.stop());
+  afterEach(() => expect(server.violations).toEqual([]));
+
+  it("lists the location's minors, preview ones left out, with the subscription of the secret the query names", async () => {
+    resolved.length = 0;
+    const { result } = await run(aks.kubernetesVersions!, { org: 'acme', region: 'westeurope', secretId: 'sec-0123456789abcdef' });
+    // Azure's example: 1.23, 1.24 (default), 1.25 and 1.26 in preview.
+    expect(result).toEqual([{ version: '1.23' }, { version: '1.24', default: true }, { version: '1.25' }]);
+    expect(resolved).toEqual([{ ref: { org: 'acme', region: 'westeurope', secretId: 'sec-0123456789abcdef' }, type: 'azure' }]);
+    const read = server.requests.filter((r) => r.operationId === 'ManagedClusters_ListKubernetesVersions');
+    expect(read.map((r) => [r.method, r.path])).toEqual([['GET', `/subscriptions/${SUBSCRIPTION}/providers/Microsoft.ContainerService/locations/westeurope/kubernetesVersions`]]);
+  });
+
+  it('fails without retries for a location AKS does not have', async () => {
+    const err = await failure(run(aks.kubernetesVersions!, { org: 'acme', region: 'mars' }));
+    expect(err.nonRetryable).toBe(true);
+    expect(err.type).toBe(FailureType.nonRetryableCloud);
+    expect(err.message).toContain("location 'mars' is not available");
+  });
+});

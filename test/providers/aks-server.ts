@@ -280,6 +280,15 @@ export class FakeArm {
         p.provisioningState = 'Deleting';
         return this.accepted(res, match.params.subscriptionId!, () => this.pools.delete(poolKey));
       }
+      case 'ManagedClusters_ListKubernetesVersions': {
+        const location = match.params.location!;
+        if (!LOCATIONS.has(location)) {
+          return send(res, 400, {
+            error: { code: 'LocationNotAvailableForResourceType', message: `The provided location '${location}' is not available for resource type 'Microsoft.ContainerService/locations/kubernetesVersions'.` },
+          });
+        }
+        return send(res, 200, { values: this.options.kubernetesVersions.map(offeredVersion) });
+      }
       default:
         return this.violation(res, request, [`the fake does not serve ${match.operationId}`]);
     }
@@ -429,6 +438,15 @@ export class FakeArm {
     }
     return undefined;
   }
+}
+
+/** Locations the fake AKS has; `location1` is the one of Azure's own examples. */
+const LOCATIONS = new Set(['eastus', 'eastus2', 'westus2', 'westeurope', 'northeurope', 'location1']);
+
+/** A minor as KubernetesVersions_List answers it: the example's entry when it has one, else one patch with no upgrades. */
+function offeredVersion(minor: string): unknown {
+  const listed = (example('KubernetesVersions_List').responses['200'].body.values as { version: string }[]).find((v) => v.version === minor);
+  return listed ?? { version: minor, capabilities: { supportPlan: ['KubernetesOfficial'] }, patchVersions: { [`${minor}.1`]: { upgrades: [] } } };
 }
 
 export function readBody(req: IncomingMessage): Promise<string> {

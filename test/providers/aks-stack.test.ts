@@ -124,3 +124,37 @@ describe('AKS through the API, with a stored client secret', () => {
     await settled(stack, 'aks-badsecret', 'DELETED');
   });
 });
+
+describe('GET /kubernetes-versions?provider=aks, read with a stored client secret', () => {
+  const fields = (res: { body: any }) => (res.body.error.details as { field: string }[]).map((d) => d.field);
+
+  it("lists the subscription's minors in the region, read with the token of the secret the query names", async () => {
+    const secretId = await storeSecret('azure-versions', app.clientSecret);
+    const res = await stack.api('GET', `${base}/kubernetes-versions?provider=aks&region=westeurope&secretId=${secretId}`);
+    expect(res.status).toBe(200);
+    // Azure's KubernetesVersions_List example, 1.26 (in preview) left out.
+    expect(res.body).toEqual({
+      provider: 'aks',
+      region: 'westeurope',
+      versions: [
+        { version: '1.23', upgradesTo: ['1.24'] },
+        { version: '1.24', default: true, upgradesTo: ['1.25'] },
+        { version: '1.25', upgradesTo: [] },
+      ],
+    });
+    const read = arm.requests.filter((r) => r.operationId === 'ManagedClusters_ListKubernetesVersions');
+    expect(read.map((r) => r.path)).toEqual([`/subscriptions/${SUBSCRIPTION}/providers/Microsoft.ContainerService/locations/westeurope/kubernetesVersions`]);
+    expect(entra.issued().map((token) => `Bearer ${token}`)).toContain(read[0]!.authorization);
+  });
+
+  it('refuses a secretId that is not an azure secret of the org, and a region AKS does not have, naming the field', async () => {
+    const secretId = await storeSecret('azure-versions-region', app.clientSecret);
+    for (const [query, field] of [
+      ['secretId=sec-0000000000000000', 'secretId'],
+      [`secretId=${secretId}&region=mars`, 'region'],
+    ]) {
+      const res = await stack.api('GET', `${base}/kubernetes-versions?provider=aks&${query}`);
+      expect([query, res.status, fields(res)]).toEqual([query, 400, [field]]);
+    }
+  });
+});

@@ -1,4 +1,5 @@
 import { isOffered, withUpgradePaths } from '../../src/domain/kubernetes-versions.js';
+import { aksOfferedVersions } from '../../src/adapters/providers/aks/versions.js';
 import { gkeOfferedVersions } from '../../src/adapters/providers/gke/server-config.js';
 
 // What GET /kubernetes-versions shows of the upgrade rule: a later patch or the next minor, never further, never down.
@@ -45,5 +46,19 @@ describe('gkeOfferedVersions', () => {
 
   it('offers nothing when GKE lists nothing', () => {
     expect(gkeOfferedVersions({})).toEqual([]);
+  });
+});
+
+// AKS lists minors with their patches; preview minors need a registered preview feature.
+describe('aksOfferedVersions', () => {
+  it('gives the minors oldest first, the default marked, preview ones left out', () => {
+    const offered = aksOfferedVersions({
+      values: [
+        { version: '1.35', isPreview: true, patchVersions: { '1.35.0': { upgrades: [] } } },
+        { version: '1.34', isDefault: true, patchVersions: { '1.34.2': { upgrades: ['1.35.0'] } } },
+        { version: '1.33', patchVersions: { '1.33.5': { upgrades: ['1.34.2'] } } },
+      ],
+    });
+    expect(offered).toEqual([{ version: '1.33' }, { version: '1.34', default: true }]);
   });
 });

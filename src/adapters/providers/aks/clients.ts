@@ -52,12 +52,17 @@ export class AzureClientFactory {
     private readonly options: AzureClientOptions = {},
   ) {}
 
-  async forCluster(ref: ClusterRef): Promise<AzureClients> {
-    const secret = await this.credentials(ref, 'azure');
+  forCluster(ref: ClusterRef): Promise<AzureClients> {
+    return this.forAccount(ref, `cluster ${ref.org}/${ref.name}`);
+  }
+
+  /** The clients of the org's azure secret `secretId` names; `who` names the asker in the refusal when there is no subscription. */
+  async forAccount(account: Pick<ClusterRef, 'org' | 'secretId'>, who: string): Promise<AzureClients> {
+    const secret = await this.credentials(account, 'azure');
     const subscriptionId = secret?.subscriptionId ?? process.env.AZURE_SUBSCRIPTION_ID;
     if (!subscriptionId) {
       throw ApplicationFailure.create({
-        message: `cluster ${ref.org}/${ref.name} names no azure secret with a subscriptionId, and AZURE_SUBSCRIPTION_ID is not set`,
+        message: `${who} names no azure secret with a subscriptionId, and AZURE_SUBSCRIPTION_ID is not set`,
         type: FailureType.nonRetryableCloud,
         nonRetryable: true,
       });

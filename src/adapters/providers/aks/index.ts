@@ -10,6 +10,7 @@ import { azureActivity } from './operations.js';
 import { withoutValues } from './errors.js';
 import { deleteResourceGroup, ensureResourceGroup } from './resource-group.js';
 import { upgradeAgentPool, upgradeManagedCluster } from './upgrades.js';
+import { aksOfferedVersions } from './versions.js';
 
 export { agentPoolName, resourceGroupName, SYSTEM_POOL } from './names.js';
 
@@ -56,6 +57,11 @@ export class AksProvider {
       deleteNetwork: (ref) => this.step(ref, (ctx) => deleteResourceGroup(ctx, ref)),
       upgradeControlPlane: (ref, version) => this.step(ref, (ctx) => this.withProxySecrets(ref, (secrets) => upgradeManagedCluster(ctx, ref, version, secrets))),
       upgradeNodePool: (ref, pool, version, drain) => this.step(ref, (ctx) => upgradeAgentPool(ctx, ref, pool, version, drain)),
+      kubernetesVersions: (query) =>
+        azureActivity(async () => {
+          const { containers } = await this.clients.forAccount(query, `GET /kubernetes-versions of org ${query.org}`);
+          return aksOfferedVersions(await containers.managedClusters.listKubernetesVersions(query.region));
+        }),
     };
   }
 
