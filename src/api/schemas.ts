@@ -372,13 +372,13 @@ export const InstanceTypeQuery = z.strictObject({
   arch: z.enum(ARCHES).optional(),
 });
 
-/** The providers whose adapters list their versions so far (ProviderActivities.kubernetesVersions). */
-export const VERSION_LISTING_PROVIDERS = ['aks', 'gke', 'kwok', 'sim'] as const;
+/** The providers whose adapters list their versions (ProviderActivities.kubernetesVersions): all but imported clusters'. */
+export const VERSION_LISTING_PROVIDERS = ['eks', 'gke', 'aks', 'kwok', 'sim'] as const;
 
 export const KubernetesVersionsQuery = z.strictObject({
-  provider: z.enum(VERSION_LISTING_PROVIDERS).meta({ description: 'aks, gke, kwok or sim; the list of eks is not served yet' }),
+  provider: z.enum(VERSION_LISTING_PROVIDERS).meta({ description: 'eks, gke, aks, kwok or sim' }),
   region: regionName.optional().meta({ description: "default: the provider's default region" }),
-  secretId: secretId.optional().meta({ description: "gke, aks: the org's secret of the provider's type (gcp, azure) to read the list with (its project's or subscription's list); default: the worker's default credentials" }),
+  secretId: secretId.optional().meta({ description: "eks, gke, aks: the org's secret of the provider's type (aws, gcp, azure) to read the list with (its account's, project's or subscription's list); default: the worker's default credentials" }),
 });
 
 const amount = (max: number) => z.number().min(0).max(max);

@@ -60,7 +60,9 @@ describe('GET /kubernetes-versions', () => {
     for (const [query, field] of [
       ['', 'provider'],
       ['provider=nope', 'provider'],
-      ['provider=eks', 'provider'],
+      ['provider=imported', 'provider'],
+      ['provider=eks&secretId=sec-0000000000000000', 'secretId'],
+      ['provider=sim&secretId=sec-0000000000000000', 'secretId'],
       ['provider=sim&region=EU%20West', 'region'],
       ['provider=sim&region=', 'region'],
       ['provider=sim&extra=1', 'extra'],

@@ -8,10 +8,10 @@ import { toolPaths } from '../../src/toolchain.js';
 /**
  * Workers for every provider GET /kubernetes-versions lists, for stacks that make no KWOK
  * cluster and reach no cloud (without a worker the request waits out its timeout): kwok gets
- * the sim's activities with the KWOK adapter's own version list; gke and aks get the sim's activities,
- * whose list stands in for theirs (test/providers/gke-stack.test.ts and aks-stack.test.ts read those through the fakes).
+ * the sim's activities with the KWOK adapter's own version list; eks, gke and aks get the sim's activities,
+ * whose list stands in for theirs (the gke and aks stack tests and eks-upgrade-contract read those).
  */
 export function versionListingWorkers(sim: SimCloud) {
   const kwok = new KwokProvider(toolPaths(), mkdtempSync(join(process.env.FLOTILLA_TEST_DIR ?? tmpdir(), 'kwok-versions-')));
-  return { kwok: { ...sim.activities(), kubernetesVersions: kwok.activities().kubernetesVersions }, gke: sim.activities(), aks: sim.activities() };
+  return { kwok: { ...sim.activities(), kubernetesVersions: kwok.activities().kubernetesVersions }, eks: sim.activities(), gke: sim.activities(), aks: sim.activities() };
 }

@@ -30,7 +30,7 @@ export interface ProviderActivities {
    * `drain.timeoutSeconds`), then removed. Nothing to do when every node is at `version`. Returns the node count now.
    */
   upgradeNodePool(cluster: ClusterRef, pool: NodePoolSpec, version: string, drain: DrainOptions): Promise<number>;
-  /** The versions the provider offers in a region (GET /kubernetes-versions); eks does not list its own yet. */
+  /** The versions the provider offers in a region (GET /kubernetes-versions); imported clusters have none to offer. */
   kubernetesVersions?(query: VersionsQuery): Promise<OfferedVersion[]>;
 }
 

@@ -14,7 +14,7 @@ export function kubernetesVersionsRoutes(routes: Routes, versions: VersionsGatew
       description:
         'Each version with `upgradesTo`: the offered versions a cluster at it may be upgraded to with PATCH /clusters/{name}, a later patch or the next minor (one minor at a time, never down). ' +
         '`default` marks the version a create that names none gets. A create or upgrade of a KWOK cluster at a version not listed is a 400. ' +
-        "GKE's and AKS's lists are those of the project or subscription of the secret `secretId` names, else of the worker's default credentials.",
+        "The lists of EKS, GKE and AKS are those of the account, project or subscription of the secret `secretId` names, else of the worker's default credentials.",
       query: KubernetesVersionsQuery,
       responses: { 200: '{ provider, region, versions: [{ version, default?, upgradesTo: [version] }] }' },
       errors: [503],

@@ -19,21 +19,22 @@ export interface AwsClientOptions {
 }
 
 /**
- * SDK clients for a cluster's region, with the credentials its secret holds
- * (assuming `roleArn` when given) or the SDK's default chain. The SDK retries
- * throttling and 5xx itself before Temporal's retry policy takes over.
+ * SDK clients for a region, with the credentials the secret `secretId` names
+ * holds (assuming `roleArn` when given, in a session named `sessionName`) or
+ * the SDK's default chain. The SDK retries throttling and 5xx itself before
+ * Temporal's retry policy takes over.
  */
-export async function awsClients(ref: ClusterRef, options: AwsClientOptions): Promise<AwsClients> {
-  const secret = await options.credentials(ref, 'aws');
+export async function awsClients(account: Pick<ClusterRef, 'org' | 'secretId' | 'region'>, sessionName: string, options: AwsClientOptions): Promise<AwsClients> {
+  const secret = await options.credentials(account, 'aws');
   let credentials: AwsCredentialIdentity | undefined = secret && {
     accessKeyId: secret.accessKeyId,
     secretAccessKey: secret.secretAccessKey,
     ...(secret.sessionToken ? { sessionToken: secret.sessionToken } : {}),
   };
-  const common = { region: ref.region, maxAttempts: 5, ...(options.endpoint ? { endpoint: options.endpoint } : {}) };
+  const common = { region: account.region, maxAttempts: 5, ...(options.endpoint ? { endpoint: options.endpoint } : {}) };
   if (secret?.roleArn) {
     const sts = new STSClient({ ...common, ...(credentials ? { credentials } : {}) });
-    const assumed = await sts.send(new AssumeRoleCommand({ RoleArn: secret.roleArn, RoleSessionName: `flotilla-${ref.org}-${ref.name}`.slice(0, 64) }));
+    const assumed = await sts.send(new AssumeRoleCommand({ RoleArn: secret.roleArn, RoleSessionName: sessionName.slice(0, 64) }));
     const c = assumed.Credentials!;
     credentials = { accessKeyId: c.AccessKeyId!, secretAccessKey: c.SecretAccessKey!, sessionToken: c.SessionToken! };
   }

@@ -1,4 +1,5 @@
 import {
+  type ClusterVersionInformation,
   CreateClusterCommand,
   CreateNodegroupCommand,
   DeleteClusterCommand,
@@ -17,10 +18,10 @@ import {
 import { ApplicationFailure } from '@temporalio/activity';
 import { stringify } from 'yaml';
 import type { ClusterRef, NodePoolSpec } from '../../../domain/cluster.js';
-import { sameVersion } from '../../../domain/kubernetes-versions.js';
+import { sameVersion, type OfferedVersion } from '../../../domain/kubernetes-versions.js';
 import { FailureType } from '../../../domain/problems.js';
 import { cloudStep, type CloudStep } from '../cloud-step.js';
-import type { NetworkRefs, ProviderActivities } from '../provider.js';
+import type { NetworkRefs, ProviderActivities, VersionsQuery } from '../provider.js';
 import { requestToken } from '../request-token.js';
 import { awsClients, type AwsClientOptions, type AwsClients } from './clients.js';
 import { awsFailure, deleted, isNotFound } from './errors.js';
@@ -29,6 +30,7 @@ import { autoscalerTagChanges, labelAndTaintChanges, sameScaling, scalingConfig,
 import { deleteRole, ensureRole } from './roles.js';
 import { autoscalerTags, CLUSTER_TAG, clusterTag, eksName } from './tags.js';
 import { clusterVersionRequest, nodegroupVersionRequest } from './upgrades.js';
+import { clusterVersionsRequest, eksOfferedVersions } from './versions.js';
 
 /** What an EKS step records while it waits: informational, for the Web UI's heartbeat details. */
 interface Waiting {
@@ -197,6 +199,8 @@ export class EksProvider {
           if (!ref.eks?.clusterRoleArn) await deleteRole(clients.iam, ref, 'cluster');
           await deleteNetwork(clients.ec2, ref);
         }),
+
+      kubernetesVersions: (query) => this.offeredVersions(query).catch((err: unknown) => Promise.reject(awsFailure(err))),
     };
   }
 
@@ -288,6 +292,19 @@ export class EksProvider {
   }
 
   private clients(ref: ClusterRef): Promise<AwsClients> {
-    return awsClients(ref, this.options);
+    return awsClients(ref, `flotilla-${ref.org}-${ref.name}`, this.options);
+  }
+
+  /** EKS's versions for new clusters in the region, every page. */
+  private async offeredVersions(query: VersionsQuery): Promise<OfferedVersion[]> {
+    const { eks } = await awsClients(query, `flotilla-${query.org}-versions`, this.options);
+    const listed: ClusterVersionInformation[] = [];
+    let nextToken: string | undefined;
+    do {
+      const page = await eks.send(clusterVersionsRequest(nextToken));
+      listed.push(...(page.clusterVersions ?? []));
+      nextToken = page.nextToken;
+    } while (nextToken);
+    return eksOfferedVersions(listed);
   }
 }
