@@ -18,15 +18,20 @@ const NO_PROMISE_HOOKS = fileURLToPath(new URL('./no-promise-hooks.cjs', import.
  * instead (src/workflows/steps.ts). Errors' stack traces are kept.
  */
 export async function withoutStackTraceHook<T>(create: () => Promise<T>): Promise<T> {
-  const { Worker } = workerThreads;
-  workerThreads.Worker = class extends Worker {
-    constructor(filename: string | URL, options?: workerThreads.WorkerOptions) {
-      super(filename, { ...options, execArgv: [...(options?.execArgv ?? process.execArgv), '--require', NO_PROMISE_HOOKS] });
-    }
-  };
+  // Workers may be created at once (several per task queue): the class is swapped by the first and put back by the last.
+  if (creating++ === 0) workerThreads.Worker = WorkerWithoutPromiseHooks;
   try {
     return await create();
   } finally {
-    workerThreads.Worker = Worker;
+    if (--creating === 0) workerThreads.Worker = SdkWorker;
+  }
+}
+
+const SdkWorker = workerThreads.Worker;
+let creating = 0;
+
+class WorkerWithoutPromiseHooks extends SdkWorker {
+  constructor(filename: string | URL, options?: workerThreads.WorkerOptions) {
+    super(filename, { ...options, execArgv: [...(options?.execArgv ?? process.execArgv), '--require', NO_PROMISE_HOOKS] });
   }
 }
