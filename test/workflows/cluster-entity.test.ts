@@ -1,4 +1,4 @@
-import { WorkflowUpdateFailedError, type WorkflowHandle, type WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
+import { WorkflowUpdateFailedError, type WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { SimCloud } from '../../src/adapters/providers/sim/index.js';
 import type { ClusterState } from '../../src/domain/cluster-state.js';
@@ -13,6 +13,7 @@ import {
   removeNodePoolUpdate,
   updateNodePoolUpdate,
 } from '../../src/workflows/messages.js';
+import { stateWhen } from '../helpers/cluster-state.js';
 import { eventually, startStack, type Stack } from '../helpers/stack.js';
 
 const ORG = 'wf';
@@ -35,14 +36,6 @@ async function startCluster(name: string, historyLimit?: number): Promise<Workfl
   return startEntity(stack.client, clusterEntity({ org: ORG, spec, requestId: `create-${name}`, ...(historyLimit ? { historyLimit } : {}) }));
 }
 
-async function stateWhen(handle: WorkflowHandle, ready: (s: ClusterState) => boolean, what: string): Promise<ClusterState> {
-  // Query the latest run: continue-as-new changes the run ID.
-  const latest = stack.client.workflow.getHandle(handle.workflowId);
-  return eventually(async () => {
-    const state = await latest.query(clusterStateQuery);
-    return ready(state) ? state : undefined;
-  }, what);
-}
 
 const allDone = (s: ClusterState) => s.operations.every((op) => ['SUCCEEDED', 'FAILED', 'CANCELLED'].includes(op.state));
 

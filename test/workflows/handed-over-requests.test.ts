@@ -4,7 +4,8 @@ import type { ClusterState } from '../../src/domain/cluster-state.js';
 import { withDefaults } from '../../src/domain/cluster.js';
 import { handedOverOperationId } from '../../src/domain/ids.js';
 import { clusterEntity, startEntity } from '../../src/temporal/entity-starts.js';
-import { clusterStateQuery, deleteClusterUpdate, updateNodePoolSignal } from '../../src/workflows/messages.js';
+import { deleteClusterUpdate, updateNodePoolSignal } from '../../src/workflows/messages.js';
+import { stateWhen } from '../helpers/cluster-state.js';
 import { eventually, startStack, type Stack } from '../helpers/stack.js';
 
 // PUT /clusters/{name}/nodepools/{pool} reaches the cluster entity as a signal (docs/architecture.md,
@@ -27,12 +28,6 @@ async function runningCluster(name: string): Promise<WorkflowHandle> {
   return handle;
 }
 
-function stateWhen(handle: WorkflowHandle, ready: (s: ClusterState) => boolean, what: string): Promise<ClusterState> {
-  return eventually(async () => {
-    const state = await stack.client.workflow.getHandle(handle.workflowId).query(clusterStateQuery);
-    return ready(state) ? state : undefined;
-  }, what);
-}
 
 const settled = (s: ClusterState) => s.operations.every((op) => ['SUCCEEDED', 'FAILED', 'CANCELLED'].includes(op.state));
 

@@ -5,8 +5,9 @@ import { clusterView, type ClusterState } from '../../src/domain/cluster-state.j
 import { withDefaults } from '../../src/domain/cluster.js';
 import { FailureType } from '../../src/domain/problems.js';
 import { clusterEntity, startEntity } from '../../src/temporal/entity-starts.js';
-import { clusterStateQuery, upgradeClusterUpdate } from '../../src/workflows/messages.js';
-import { eventually, startStack, type Stack } from '../helpers/stack.js';
+import { upgradeClusterUpdate } from '../../src/workflows/messages.js';
+import { stateWhen } from '../helpers/cluster-state.js';
+import { startStack, type Stack } from '../helpers/stack.js';
 
 const ORG = 'upg';
 const sim = new SimCloud({ latencyMs: 20 });
@@ -33,12 +34,6 @@ async function runningCluster(name: string): Promise<WorkflowHandle> {
   return handle;
 }
 
-function stateWhen(handle: WorkflowHandle, ready: (s: ClusterState) => boolean, what: string): Promise<ClusterState> {
-  return eventually(async () => {
-    const state = await handle.query(clusterStateQuery);
-    return ready(state) ? state : undefined;
-  }, what);
-}
 
 const idle = (s: ClusterState) => s.operations.every((op) => ['SUCCEEDED', 'FAILED', 'CANCELLED'].includes(op.state));
 
