@@ -252,8 +252,11 @@ describe('clusters and node pools', () => {
     expect(op.steps.map((s: any) => s.name)).toEqual(['delete node pool web', 'delete node pool gpu', 'delete control plane', 'delete network']);
     await untilStatus('one', 'DELETED');
     expect(sim.resources({ org: 'acme', name: 'one' })).toEqual({ networks: 0, controlPlanes: 0, nodePools: 0 });
-    const live = await stack.api('GET', `${base}/clusters`);
-    expect(live.body.items.map((c: any) => c.name)).not.toContain('one');
+    // The list reads Temporal's visibility store, which follows the entity a moment later.
+    await eventually(async () => {
+      const live = await stack.api('GET', `${base}/clusters`);
+      return live.body.items.some((c: any) => c.name === 'one') ? undefined : true;
+    }, 'no longer listed');
     const deleted = await eventually(async () => {
       const r = await stack.api('GET', `${base}/clusters?status=DELETED`);
       return r.body.items.some((c: any) => c.name === 'one') ? r.body.items : undefined;
