@@ -1,6 +1,5 @@
 import { WorkflowUpdateFailedError, type WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
-import { SimCloud } from '../../src/adapters/providers/sim/index.js';
 import type { ClusterState } from '../../src/domain/cluster-state.js';
 import { withDefaults, type NodePoolSpec } from '../../src/domain/cluster.js';
 import { FailureType } from '../../src/domain/problems.js';
@@ -14,17 +13,12 @@ import {
   updateNodePoolUpdate,
 } from '../../src/workflows/messages.js';
 import { stateWhen } from '../helpers/cluster-state.js';
-import { eventually, startStack, type Stack } from '../helpers/stack.js';
+import { simSuite } from '../helpers/sim-suite.js';
+import { eventually } from '../helpers/stack.js';
 
 const ORG = 'wf';
-const sim = new SimCloud({ latencyMs: 20 });
-let stack: Stack;
-
-beforeAll(async () => {
-  stack = await startStack({ providers: { sim: sim.activities() } });
-});
-afterAll(() => stack?.stop());
-afterEach(() => sim.clear());
+const suite = simSuite();
+const { sim } = suite;
 
 const pools = (): NodePoolSpec[] => [
   { name: 'web', instanceType: 'standard-2', count: 2, minCount: 1, maxCount: 5 },
@@ -33,7 +27,7 @@ const pools = (): NodePoolSpec[] => [
 
 async function startCluster(name: string, historyLimit?: number): Promise<WorkflowHandleWithFirstExecutionRunId<typeof clusterWorkflow>> {
   const spec = withDefaults({ name, provider: 'sim', nodePools: pools() });
-  return startEntity(stack.client, clusterEntity({ org: ORG, spec, requestId: `create-${name}`, ...(historyLimit ? { historyLimit } : {}) }));
+  return startEntity(suite.stack.client, clusterEntity({ org: ORG, spec, requestId: `create-${name}`, ...(historyLimit ? { historyLimit } : {}) }));
 }
 
 
@@ -66,7 +60,7 @@ describe('cluster entity workflow (sim provider, real dev server)', () => {
     expect(sim.resources({ org: ORG, name: 'alpha' })).toEqual({ networks: 1, controlPlanes: 1, nodePools: 2 });
     const found = await eventually(async () => {
       const ids: string[] = [];
-      for await (const wf of stack.client.workflow.list({ query: `FlotillaOrg='${ORG}' AND FlotillaStatus='RUNNING' AND WorkflowId='cluster/wf/alpha'` })) ids.push(wf.workflowId);
+      for await (const wf of suite.stack.client.workflow.list({ query: `FlotillaOrg='${ORG}' AND FlotillaStatus='RUNNING' AND WorkflowId='cluster/wf/alpha'` })) ids.push(wf.workflowId);
       return ids.length ? ids : undefined;
     }, 'visibility');
     expect(found).toEqual(['cluster/wf/alpha']);
@@ -187,11 +181,11 @@ describe('cluster entity workflow (sim provider, real dev server)', () => {
     // Update-with-start delivers the change in the entity's first workflow task, before the provision starts
     // (as a change sent right after the start does when the worker is slow to pick the workflow up).
     const spec = withDefaults({ name: 'early', provider: 'sim', nodePools: pools() });
-    await stack.client.workflow.executeUpdateWithStart(addNodePoolUpdate, {
+    await suite.stack.client.workflow.executeUpdateWithStart(addNodePoolUpdate, {
       args: [{ requestId: 'add-gpu', pool: { name: 'gpu', instanceType: 'gpu-8', count: 1 } }],
       startWorkflowOperation: withStart(clusterEntity({ org: ORG, spec, requestId: 'create-early' })),
     });
-    const handle = stack.client.workflow.getHandle('cluster/wf/early');
+    const handle = suite.stack.client.workflow.getHandle('cluster/wf/early');
     await handle.executeUpdate(removeNodePoolUpdate, { args: [{ requestId: 'remove-batch', pool: 'batch' }] });
     const state = await stateWhen(handle, (s) => s.status === 'RUNNING' && allDone(s), 'RUNNING, idle');
     expect(state.operations.map((op) => [op.type, op.state])).toEqual([
@@ -228,18 +222,18 @@ describe('cluster entity workflow (sim provider, real dev server)', () => {
     await stateWhen(handle, (s) => s.status === 'RUNNING', 'RUNNING');
     for (let count = 1; count <= 5; count++) {
       const requestId = `scale-${count}`;
-      await stack.client.workflow
+      await suite.stack.client.workflow
         .getHandle(handle.workflowId)
         .executeUpdate(updateNodePoolUpdate, { args: [{ requestId, pool: 'web', changes: { count } }], updateId: requestId });
       await stateWhen(handle, allDone, `scale ${count}`);
     }
-    const latest = await stack.client.workflow.getHandle(handle.workflowId).describe();
+    const latest = await suite.stack.client.workflow.getHandle(handle.workflowId).describe();
     expect(latest.runId).not.toBe(handle.firstExecutionRunId);
     const state = await stateWhen(handle, allDone, 'final');
     expect(state.currentCounts.web).toBe(5);
     expect(state.operations.filter((op) => op.type === 'updateNodePool')).toHaveLength(5);
     // A retry of a request made before continue-as-new still maps to its operation.
-    const retried = await stack.client.workflow
+    const retried = await suite.stack.client.workflow
       .getHandle(handle.workflowId)
       .executeUpdate(updateNodePoolUpdate, { args: [{ requestId: 'scale-1', pool: 'web', changes: { count: 1 } }], updateId: 'scale-1' });
     expect(retried.state).toBe('SUCCEEDED');

@@ -1,39 +1,26 @@
-import type { WorkflowHandle } from '@temporalio/client';
-import { SimCloud } from '../../src/adapters/providers/sim/index.js';
 import type { ClusterState } from '../../src/domain/cluster-state.js';
 import { withDefaults } from '../../src/domain/cluster.js';
 import { handedOverOperationId } from '../../src/domain/ids.js';
-import { clusterEntity, startEntity } from '../../src/temporal/entity-starts.js';
 import { deleteClusterUpdate, updateNodePoolSignal } from '../../src/workflows/messages.js';
 import { stateWhen } from '../helpers/cluster-state.js';
-import { eventually, startStack, type Stack } from '../helpers/stack.js';
+import { runningCluster, simSuite } from '../helpers/sim-suite.js';
+import { eventually } from '../helpers/stack.js';
 
 // PUT /clusters/{name}/nodepools/{pool} reaches the cluster entity as a signal (docs/architecture.md,
 // decision 2): the entity checks it, queues it or records it FAILED with the reason, under the ID
 // the API answered with.
 const ORG = 'handover';
-const sim = new SimCloud({ latencyMs: 20 });
-let stack: Stack;
+const suite = simSuite();
+const { sim } = suite;
 
-beforeAll(async () => {
-  stack = await startStack({ providers: { sim: sim.activities() } });
-});
-afterAll(() => stack?.stop());
-afterEach(() => sim.clear());
-
-async function runningCluster(name: string): Promise<WorkflowHandle> {
-  const spec = withDefaults({ name, provider: 'sim', nodePools: [{ name: 'web', instanceType: 'standard-2', count: 2, minCount: 1, maxCount: 5 }] });
-  const handle = await startEntity(stack.client, clusterEntity({ org: ORG, spec, requestId: `create-${name}` }));
-  await stateWhen(handle, (s) => s.status === 'RUNNING', 'RUNNING');
-  return handle;
-}
-
+const started = (name: string) =>
+  runningCluster(suite.stack, ORG, withDefaults({ name, provider: 'sim', nodePools: [{ name: 'web', instanceType: 'standard-2', count: 2, minCount: 1, maxCount: 5 }] }));
 
 const settled = (s: ClusterState) => s.operations.every((op) => ['SUCCEEDED', 'FAILED', 'CANCELLED'].includes(op.state));
 
 describe('node pool changes handed over by signal (sim provider, real dev server)', () => {
   it('queues and runs the change under the operation ID made from the request ID, once for a retried request', async () => {
-    const handle = await runningCluster('sig-a');
+    const handle = await started('sig-a');
     const before = sim.calls.get('updateNodePool') ?? 0;
     const request = { requestId: 'scale-web-4', pool: 'web', changes: { count: 4 } };
     await handle.signal(updateNodePoolSignal, request);
@@ -52,7 +39,7 @@ describe('node pool changes handed over by signal (sim provider, real dev server
   });
 
   it('records a request it refuses as a FAILED operation with the reason, and runs nothing for it', async () => {
-    const handle = await runningCluster('sig-b');
+    const handle = await started('sig-b');
     const before = sim.calls.get('updateNodePool') ?? 0;
     await handle.signal(updateNodePoolSignal, { requestId: 'too-many', pool: 'web', changes: { count: 9 } });
     await handle.signal(updateNodePoolSignal, { requestId: 'no-pool', pool: 'nope', changes: { count: 1 } });
@@ -70,7 +57,7 @@ describe('node pool changes handed over by signal (sim provider, real dev server
   });
 
   it('refuses a change that arrives behind a queued delete, which the memo the API checks does not show', async () => {
-    const handle = await runningCluster('sig-c');
+    const handle = await started('sig-c');
     // A change stuck in the cloud keeps the plain delete queued when the handed-over one arrives.
     sim.inject('updateNodePool', { kind: 'hang' });
     await handle.signal(updateNodePoolSignal, { requestId: 'stuck', pool: 'web', changes: { count: 3 } });

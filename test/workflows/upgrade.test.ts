@@ -1,39 +1,30 @@
 import { WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
-import { SimCloud } from '../../src/adapters/providers/sim/index.js';
 import { clusterView, type ClusterState } from '../../src/domain/cluster-state.js';
 import { withDefaults } from '../../src/domain/cluster.js';
 import { FailureType } from '../../src/domain/problems.js';
-import { clusterEntity, startEntity } from '../../src/temporal/entity-starts.js';
 import { upgradeClusterUpdate } from '../../src/workflows/messages.js';
 import { stateWhen } from '../helpers/cluster-state.js';
-import { startStack, type Stack } from '../helpers/stack.js';
+import { runningCluster, simSuite } from '../helpers/sim-suite.js';
 
 const ORG = 'upg';
-const sim = new SimCloud({ latencyMs: 20 });
-let stack: Stack;
+const suite = simSuite();
+const { sim } = suite;
 
-beforeAll(async () => {
-  stack = await startStack({ providers: { sim: sim.activities() } });
-});
-afterAll(() => stack?.stop());
-afterEach(() => sim.clear());
-
-async function runningCluster(name: string): Promise<WorkflowHandle> {
-  const spec = withDefaults({
-    name,
-    provider: 'sim',
-    kubernetesVersion: '1.35',
-    nodePools: [
-      { name: 'web', instanceType: 'standard-2', count: 2 },
-      { name: 'batch', instanceType: 'standard-4', count: 1 },
-    ],
-  });
-  const handle = await startEntity(stack.client, clusterEntity({ org: ORG, spec, requestId: `create-${name}` }));
-  await stateWhen(handle, (s) => s.status === 'RUNNING', 'RUNNING');
-  return handle;
-}
-
+const started = (name: string) =>
+  runningCluster(
+    suite.stack,
+    ORG,
+    withDefaults({
+      name,
+      provider: 'sim',
+      kubernetesVersion: '1.35',
+      nodePools: [
+        { name: 'web', instanceType: 'standard-2', count: 2 },
+        { name: 'batch', instanceType: 'standard-4', count: 1 },
+      ],
+    }),
+  );
 
 const idle = (s: ClusterState) => s.operations.every((op) => ['SUCCEEDED', 'FAILED', 'CANCELLED'].includes(op.state));
 
@@ -62,7 +53,7 @@ function cloudVersions(name: string): Record<string, string | undefined> {
 
 describe('cluster upgrades (sim provider, real dev server)', () => {
   it('upgrades the control plane, then each pool in turn, each a step; the cluster and its pools report the new version', async () => {
-    const handle = await runningCluster('up-ok');
+    const handle = await started('up-ok');
     const accepted = await upgrade(handle, 'up-1', '1.36');
     expect(accepted).toMatchObject({ type: 'upgrade', state: 'QUEUED', workflowId: `cluster/${ORG}/up-ok/upgrade/up-1` });
     const state = await stateWhen(handle, (s) => idle(s) && s.operations.length === 2, 'upgrade done');
@@ -84,7 +75,7 @@ describe('cluster upgrades (sim provider, real dev server)', () => {
   });
 
   it('refuses a skipped minor and a downgrade (invalid, naming kubernetesVersion) and the same version (conflict), writing nothing to history', async () => {
-    const handle = await runningCluster('up-refused');
+    const handle = await started('up-refused');
     const skip = await rejection(upgrade(handle, 'skip', '1.37'));
     expect(skip.type).toBe(FailureType.invalid);
     expect(skip.details?.[0]).toEqual([{ path: ['kubernetesVersion'], message: expect.stringMatching(/skips a minor: upgrade one minor at a time, to 1\.36 first/) }]);
@@ -99,7 +90,7 @@ describe('cluster upgrades (sim provider, real dev server)', () => {
   });
 
   it('a pool that fails leaves the cluster WARNING, the operation FAILED where it stopped, versions as far as they got; the same version again finishes it', async () => {
-    const handle = await runningCluster('up-fail');
+    const handle = await started('up-fail');
     sim.inject('upgradeNodePool', { kind: 'reject', pool: 'batch', message: 'PodEvictionFailure: Reached max retries while trying to evict pods (simulated)' });
     await upgrade(handle, 'up-1', '1.36');
     const failed = await stateWhen(handle, (s) => idle(s) && s.operations.length === 2, 'upgrade failed');
