@@ -124,21 +124,11 @@ export function withDefaults(request: ClusterRequest): ClusterSpec {
 export const CLUSTER_STATUSES = ['CREATING', 'RUNNING', 'UPDATING', 'DELETING', 'DELETED', 'ERROR', 'WARNING'] as const;
 export type ClusterStatus = (typeof CLUSTER_STATUSES)[number];
 
-/** What a provider activity needs to find a cluster: no secrets, only references. */
-export interface ClusterRef {
-  org: string;
-  name: string;
-  provider: ProviderName;
-  region: string;
-  kubernetesVersion: string;
-  secretId?: string;
-  eks?: EksOptions;
-  flavor?: Cloud;
-  /** References only: the proxy's CA is a secret ID, read by the activity that needs it. */
-  network?: ClusterNetwork;
-  /** The tenant's labels: selector groups, selector overrides and `${cluster.labels.<key>}` read them. */
-  labels?: Record<string, string>;
-}
+/**
+ * What a provider activity needs to find a cluster: its spec without the node pools. No secrets, only
+ * references (the proxy's CA and credentials are secret IDs, read by the activity that needs them).
+ */
+export type ClusterRef = Omit<ClusterSpec, 'nodePools'> & { org: string };
 
 /** What activities need of a cluster, from its spec or its view (whose labels include the flotilla.io/ ones, left out here). */
 export function clusterRef(org: string, spec: Omit<ClusterSpec, 'nodePools'>): ClusterRef {

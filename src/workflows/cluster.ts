@@ -25,7 +25,8 @@ import { FailureType, type Problem } from '../domain/problems.js';
 import { applyNodePoolChanges, MAX_NODE_POOLS, nodePoolProblems } from '../domain/validation.js';
 import { changeRefusal, describeRefusal, nodePoolUpdateRefusal, type ClusterFacts, type Refusal } from '../domain/change-refusals.js';
 import { deleteClusterWorkflow } from './delete.js';
-import { OperationLedger, runEntity } from './entity.js';
+import { now, OperationLedger, runEntity } from './entity.js';
+import { refused } from './refused.js';
 import {
   addNodePoolUpdate,
   clusterGroupSignal,
@@ -82,12 +83,8 @@ export async function clusterWorkflow(input: ClusterWorkflowInput): Promise<Clus
   return new ClusterEntity(input).run();
 }
 
-function now(): string {
-  return new Date().toISOString();
-}
-
 function reject(type: FailureType, message: string, problems: Problem[] = []): never {
-  throw ApplicationFailure.create({ type, message, details: problems.length ? [problems] : [], nonRetryable: true });
+  throw refused(type, message, problems);
 }
 
 function rejectIf(refusal: Refusal | undefined): void {

@@ -57,7 +57,8 @@ import {
   type EditDeploymentRequest,
   syncDeploymentUpdate,
 } from './messages.js';
-import { OperationLedger, runEntity } from './entity.js';
+import { now, OperationLedger, runEntity } from './entity.js';
+import { refused } from './refused.js';
 import { reportMetrics } from './metrics.js';
 import { failureOfType, rootMessage } from '../domain/failures.js';
 
@@ -101,12 +102,8 @@ export async function deploymentWorkflow(input: DeploymentWorkflowInput): Promis
   return new DeploymentEntity(input).run();
 }
 
-function now(): string {
-  return new Date().toISOString();
-}
-
 function conflict(message: string): ApplicationFailure {
-  return ApplicationFailure.create({ type: FailureType.conflict, message, nonRetryable: true });
+  return refused(FailureType.conflict, message);
 }
 
 class DeploymentEntity {
@@ -181,7 +178,7 @@ class DeploymentEntity {
           // Merged with reuseValues, values each within the API's limits may together grow past them.
           const problems = specValuesProblems(this.edited(request));
           if (problems.length) {
-            throw ApplicationFailure.create({ type: FailureType.invalid, message: 'the merged values are not valid', details: [problems], nonRetryable: true });
+            throw refused(FailureType.invalid, 'the merged values are not valid', problems);
           }
         },
       },

@@ -1,6 +1,11 @@
 import { allHandlersFinished, condition } from '@temporalio/workflow';
 import { isFinished, type OperationState } from '../domain/operations.js';
 
+/** The time an entity records: the workflow's clock, which a replay reads the same. */
+export function now(): string {
+  return new Date().toISOString();
+}
+
 /** What every entity's operation has, whatever it does (docs/architecture.md, decision 2). */
 export interface LedgerEntry {
   id: string;

@@ -21,7 +21,8 @@ import { groupView, type GroupOperation, type GroupOperationRequest, type GroupS
 import { clusterWorkflowId, deploymentWorkflowId } from '../domain/ids.js';
 import { isFinished } from '../domain/operations.js';
 import { FailureType, type Problem } from '../domain/problems.js';
-import { OperationLedger, runEntity } from './entity.js';
+import { now, OperationLedger, runEntity } from './entity.js';
+import { refused } from './refused.js';
 import { rootMessage } from '../domain/failures.js';
 import {
   clusterAnnouncedSignal,
@@ -64,10 +65,6 @@ const KEEP_REQUEST_IDS = 200;
  */
 export async function clusterGroupWorkflow(input: GroupWorkflowInput): Promise<GroupView> {
   return new GroupEntity(input).run();
-}
-
-function now(): string {
-  return new Date().toISOString();
 }
 
 class GroupEntity {
@@ -152,10 +149,10 @@ class GroupEntity {
       {
         validator: ({ requestId }) => {
           if (this.queued && this.ledger.known(requestId)) return;
-          if (state.deleting) throw ApplicationFailure.create({ type: FailureType.conflict, message: 'the group is being deleted', nonRetryable: true });
+          if (state.deleting) throw refused(FailureType.conflict, 'the group is being deleted');
           // The create of a selector group comes this way too, with no members, before the group has any.
           if (state.selector && requestId !== (this.input.requestId ?? CREATE_REQUEST_ID)) {
-            throw ApplicationFailure.create({ type: FailureType.conflict, message: 'the members of a selector group follow its selector; they cannot be set', nonRetryable: true });
+            throw refused(FailureType.conflict, 'the members of a selector group follow its selector; they cannot be set');
           }
         },
       },
@@ -174,11 +171,7 @@ class GroupEntity {
         validator: ({ requestId, force }) => {
           if (this.ledger.known(requestId)) return;
           if (state.deployments.length && !force) {
-            throw ApplicationFailure.create({
-              type: FailureType.conflict,
-              message: `the group has deployments (${state.deployments.join(', ')}); delete them first, or delete the group with force=true`,
-              nonRetryable: true,
-            });
+            throw refused(FailureType.conflict, `the group has deployments (${state.deployments.join(', ')}); delete them first, or delete the group with force=true`);
           }
         },
       },

@@ -1,5 +1,6 @@
-import { ApplicationFailure, condition, continueAsNew, allHandlersFinished, setHandler, upsertMemo, workflowInfo } from '@temporalio/workflow';
+import { condition, continueAsNew, allHandlersFinished, setHandler, upsertMemo, workflowInfo } from '@temporalio/workflow';
 import { FailureType } from '../domain/problems.js';
+import { refused } from './refused.js';
 import { MAX_HELM_REPOSITORIES } from '../domain/validation.js';
 import { addHelmRepositoryUpdate, helmRepositoriesQuery } from './messages.js';
 
@@ -22,7 +23,7 @@ export async function helmRepositoriesWorkflow(input: { org: string; repositorie
       validator: ({ name }) => {
         if (name in repositories || Object.keys(repositories).length < MAX_HELM_REPOSITORIES) return;
         const message = `an organization has at most ${MAX_HELM_REPOSITORIES} Helm repositories`;
-        throw ApplicationFailure.create({ type: FailureType.invalid, message, details: [[{ path: ['name'], message }]], nonRetryable: true });
+        throw refused(FailureType.invalid, message, [{ path: ['name'], message }]);
       },
     },
   );

@@ -1,5 +1,6 @@
 import { allHandlersFinished, ApplicationFailure, condition, continueAsNew, setHandler, upsertMemo, workflowInfo } from '@temporalio/workflow';
 import { FailureType } from '../domain/problems.js';
+import { refused } from './refused.js';
 import type { Profile } from '../domain/profiles.js';
 import { MAX_PROFILES } from '../domain/validation.js';
 import { deleteProfileUpdate, profilesQuery, putProfileUpdate } from './messages.js';
@@ -11,8 +12,8 @@ export interface ProfilesWorkflowInput {
   versions?: Record<string, number>;
 }
 
-function refuse(type: string, message: string, path: string): ApplicationFailure {
-  return ApplicationFailure.create({ type, message, details: [[{ path: [path], message }]], nonRetryable: true });
+function refuse(type: FailureType, message: string, path: string): ApplicationFailure {
+  return refused(type, message, [{ path: [path], message }]);
 }
 
 /**
@@ -39,7 +40,7 @@ export async function profilesWorkflow(input: ProfilesWorkflowInput): Promise<vo
     {
       validator: ({ name, mode }) => {
         if (mode === 'create' && profiles.has(name)) throw refuse(FailureType.conflict, `profile '${name}' already exists`, 'name');
-        if (mode === 'replace' && !profiles.has(name)) throw ApplicationFailure.create({ type: FailureType.notFound, message: `profile '${name}' not found`, nonRetryable: true });
+        if (mode === 'replace' && !profiles.has(name)) throw refused(FailureType.notFound, `profile '${name}' not found`);
         if (mode === 'create' && profiles.size >= MAX_PROFILES) throw refuse(FailureType.invalid, `an organization has at most ${MAX_PROFILES} profiles`, 'name');
       },
     },
@@ -54,7 +55,7 @@ export async function profilesWorkflow(input: ProfilesWorkflowInput): Promise<vo
     },
     {
       validator: ({ name }) => {
-        if (!profiles.has(name)) throw ApplicationFailure.create({ type: FailureType.notFound, message: `profile '${name}' not found`, nonRetryable: true });
+        if (!profiles.has(name)) throw refused(FailureType.notFound, `profile '${name}' not found`);
       },
     },
   );
