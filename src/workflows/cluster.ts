@@ -4,16 +4,17 @@ import {
   CancellationScope,
   condition,
   continueAsNew,
-  executeChild,
   isCancellation,
   log,
   patched,
   proxyActivities,
   setCurrentDetails,
   setHandler,
+  startChild,
   upsertMemo,
   upsertSearchAttributes,
   workflowInfo,
+  type ChildWorkflowHandle,
 } from '@temporalio/workflow';
 import { clusterView, summarizeOperation, type ClusterState, type ClusterView, type OperationSummary } from '../domain/cluster-state.js';
 import type { MembershipActivities } from '../activities/membership.js';
@@ -102,7 +103,8 @@ class ClusterEntity {
   private readonly historyLimit: number;
   /** The group the search attribute already holds (carried across continue-as-new). */
   private readonly initialGroup?: string;
-  private running?: { op: Operation; scope: CancellationScope };
+  /** The operation under way; `started` once its child runs, `cancelOnStart` when a forced delete came before that. */
+  private running?: { op: Operation; scope: CancellationScope; started?: boolean; cancelOnStart?: boolean };
   /**
    * What the create asked for, copied before any handler runs: what the provision builds. A change
    * accepted before the provision starts (delivered with the run's first task, as by an
@@ -418,7 +420,7 @@ class ClusterEntity {
     }
     if (force) {
       this.ledger.cancelQueued(() => true, 'superseded by a forced delete', now());
-      this.running?.scope.cancel();
+      this.cancelRunning();
     }
     const op = this.enqueue({ type: 'delete', force }, requestId);
     this.publish();
@@ -526,40 +528,62 @@ class ClusterEntity {
       case 'provision': {
         // A child's arguments are not compared on replay: runs recorded before this replay as they did.
         const created = this.createSpec ?? spec;
-        return executeChild(provisionClusterWorkflow, {
+        return this.child(startChild(provisionClusterWorkflow, {
           ...options,
           args: [{ org, spec: created, ...autoscaler }],
           staticSummary: `Provision ${spec.provider} cluster ${spec.name} with ${created.nodePools.length} node pools`,
-        });
+        }));
       }
       case 'delete':
-        return executeChild(deleteClusterWorkflow, {
+        return this.child(startChild(deleteClusterWorkflow, {
           ...options,
           args: [{ org, spec, force: op.force }],
           staticSummary: `${op.force ? 'Force-delete' : 'Delete'} cluster ${spec.name}`,
-        });
+        }));
       case 'addNodePool':
       case 'updateNodePool': {
         const type = op.type === 'addNodePool' ? 'add' : 'update';
-        return executeChild(nodePoolWorkflow, {
+        return this.child(startChild(nodePoolWorkflow, {
           ...options,
           args: [{ org, spec, action: { type, pool: op.nodePool }, ...autoscaler }],
           staticSummary: `${type} node pool ${op.nodePool.name} (count ${op.nodePool.count})`,
-        });
+        }));
       }
       case 'upgrade':
-        return executeChild(upgradeClusterWorkflow, {
+        return this.child(startChild(upgradeClusterWorkflow, {
           ...options,
           args: [{ org, spec, kubernetesVersion: op.kubernetesVersion }],
           staticSummary: `Upgrade cluster ${spec.name} from Kubernetes ${spec.kubernetesVersion} to ${op.kubernetesVersion}`,
-        });
+        }));
       case 'removeNodePool':
-        return executeChild(nodePoolWorkflow, {
+        return this.child(startChild(nodePoolWorkflow, {
           ...options,
           args: [{ org, spec, action: { type: 'remove', pool: op.nodePool.name }, ...autoscaler }],
           staticSummary: `remove node pool ${op.nodePool.name}`,
-        });
+        }));
     }
+  }
+
+  /**
+   * Runs an operation's child and waits for its result. A forced delete cancels the child only once
+   * it has started: a cancel sent while the start is still in flight can fail on the server
+   * (RequestCancelExternalWorkflowExecutionFailed, the child not there yet) and is never sent again,
+   * which left the child, and the entity waiting for it, stuck.
+   */
+  private async child(start: Promise<ChildWorkflowHandle<(...args: any[]) => Promise<StepsResult>>>): Promise<StepsResult> {
+    const handle = await start;
+    const running = this.running!;
+    running.started = true;
+    if (running.cancelOnStart) running.scope.cancel();
+    return handle.result();
+  }
+
+  /** Cancels the operation under way, for a forced delete; runs recorded before the wait for the child's start cancelled at once. */
+  private cancelRunning(): void {
+    const running = this.running;
+    if (!running) return;
+    if (running.started || !patched('cancel-child-once-started')) running.scope.cancel();
+    else running.cancelOnStart = true;
   }
 
   private pendingDelete(): Extract<Operation, { type: 'delete' }> | undefined {
