@@ -3,6 +3,7 @@
 // at 50 and 100 requests/s (`api`); node pool scale requests (accepts) at the
 // goal's rate and past the API's capacity for them (`accepts`).
 import { noteRestarts, type BenchContext } from './lib/context.js';
+import { watchApi, type ApiView } from './lib/api-view.js';
 import { constantRate } from './lib/load.js';
 import { CpuMeter } from './lib/proc.js';
 import { Section } from './lib/report.js';
@@ -124,6 +125,8 @@ export async function accepts(ctx: BenchContext): Promise<Section> {
   const atRate: Load[] = [];
   const past: Load[] = [];
   const entityTasks: { queue: number[]; run: number[] }[] = [];
+  const atRateViews: ApiView[] = [];
+  const pastViews: ApiView[] = [];
   try {
     ctx.log(`provisioning ${clusters} sim clusters`);
     // Few creates at once: on a loaded machine, 25 at once outlast the create's update deadline.
@@ -138,11 +141,15 @@ export async function accepts(ctx: BenchContext): Promise<Section> {
       if (rep > 0) await waitForClusters(stack, 'api', statusClause('RUNNING'), clusters, 30 * 60_000);
       ctx.log(`accepts run ${rep + 1}/${ctx.repeats}: ${rate}/s for ${seconds} s`);
       const started = Date.now();
+      let view = await watchApi(stack.apiUrl, 'PUT');
       atRate.push(await measureLoad(ctx, 'api', rate, seconds, warmupSeconds, continuing));
+      atRateViews.push(await view());
       sent += Math.round(rate * (seconds + warmupSeconds));
       entityTasks.push(await entityTaskTimes(stack, names.slice(0, Math.min(50, clusters)), started));
       ctx.log(`accepts run ${rep + 1}/${ctx.repeats}: past capacity, ${pastCapacity.rate}/s for ${pastCapacity.seconds} s`);
+      view = await watchApi(stack.apiUrl, 'PUT');
       past.push(await measureLoad(ctx, 'api', pastCapacity.rate, pastCapacity.seconds, 0, continuing));
+      pastViews.push(await view());
       sent += Math.round(pastCapacity.rate * pastCapacity.seconds);
     }
   } finally {
@@ -154,19 +161,26 @@ export async function accepts(ctx: BenchContext): Promise<Section> {
   section.figure(`${name}: p99`, 'ms', atRate.map((r) => r.p99), ctx.smoke ? undefined : 100);
   section.figure(`${name}: unanswered in 10 s`, 'requests', atRate.map((r) => r.unanswered), ctx.smoke ? undefined : 0);
   section.figure(`${name}: answers other than 202`, 'requests', atRate.map((r) => r.errors - r.unanswered));
+  // Where the time went, by who waited (bench/lib/api-view.ts); the API's view includes the warm-up.
+  section.figure(`${name}: 202s the API itself answered within 100 ms`, '%', atRateViews.map((v) => 100 * (v.answers['202']?.within100ms ?? Number.NaN)));
+  section.figure(`${name}: API event loop delay p99`, 'ms', atRateViews.map((v) => v.apiEventLoopP99Ms));
+  section.figure(`${name}: load generator event loop delay p99`, 'ms', atRateViews.map((v) => v.generatorEventLoopP99Ms));
   section.figure(`${name}: entity workflow task wait p99`, 'ms', entityTasks.map((t) => quantile(t.queue, 0.99)));
   section.figure(`${name}: entity workflow task run p99`, 'ms', entityTasks.map((t) => quantile(t.run, 0.99)));
   const pastName = `PUT … @ ${pastCapacity.rate}/s (past capacity)`;
   section.figure(`${pastName}: 429 answers`, 'requests', past.map((r) => r.statuses['429'] ?? 0));
   section.figure(`${pastName}: p99 of the 429 answers`, 'ms', past.map((r) => r.p99ByStatus['429'] ?? Number.NaN), ctx.smoke ? undefined : 100);
   section.figure(`${pastName}: p99 of the 202 answers`, 'ms', past.map((r) => r.p99ByStatus['202'] ?? Number.NaN));
+  section.figure(`${pastName}: 429s the API itself answered within 100 ms`, '%', pastViews.map((v) => 100 * (v.answers['429']?.within100ms ?? Number.NaN)));
+  section.figure(`${pastName}: API event loop delay p99`, 'ms', pastViews.map((v) => v.apiEventLoopP99Ms));
+  section.figure(`${pastName}: load generator event loop delay p99`, 'ms', pastViews.map((v) => v.generatorEventLoopP99Ms));
   section.figure(`${pastName}: unanswered in 10 s`, 'requests', past.map((r) => r.unanswered), ctx.smoke ? undefined : 0);
   section.note(
     `Answers by status: at ${rate}/s ${atRate.map((r) => JSON.stringify(r.statuses)).join(', ')}; past capacity ${past.map((r) => JSON.stringify(r.statuses)).join(', ')}. ` +
       `Achieved rate ${atRate.map((r) => round(r.achievedRate)).join(', ')}/s; API process ${atRate.map((r) => round(100 * r.apiCoreShare)).join(', ')} % of a core. ` +
       `Entity workflow tasks while the ${rate}/s runs lasted (first 50 clusters' histories): median wait ${entityTasks.map((t) => round(quantile(t.queue, 0.5))).join(', ')} ms, median run ${entityTasks.map((t) => round(quantile(t.run, 0.5))).join(', ')} ms.`,
   );
-  Object.assign(section.raw, { atRate, past, entityTasks });
+  Object.assign(section.raw, { atRate, past, entityTasks, atRateViews, pastViews });
   return section;
 }
 
