@@ -1,6 +1,6 @@
 import { SimCloud } from '../../src/adapters/providers/sim/index.js';
 import { clusterStateQuery } from '../../src/workflows/messages.js';
-import { eventually, startStack, TOKENS, type Stack } from '../helpers/stack.js';
+import { eventually, fieldsOf, type Stack, startStack, TOKENS } from '../helpers/stack.js';
 
 const sim = new SimCloud({ latencyMs: 10 });
 let stack: Stack;
@@ -71,7 +71,6 @@ describe('auth and org isolation', () => {
 });
 
 describe('validation', () => {
-  const fields = (res: { body: any }) => res.body.error.details.map((d: { field: string }) => d.field);
 
   it('names every bad field in one 400', async () => {
     const res = await stack.api('POST', `${base}/clusters`, {
@@ -86,7 +85,7 @@ describe('validation', () => {
     });
     expect(res.status).toBe(400);
     expect(res.body.error.code).toBe('invalid_request');
-    expect(fields(res)).toEqual(expect.arrayContaining(['name', 'nodePools[0].instanceType', 'nodePools[0].count', 'nodePools[1].count']));
+    expect(fieldsOf(res)).toEqual(expect.arrayContaining(['name', 'nodePools[0].instanceType', 'nodePools[0].count', 'nodePools[1].count']));
   });
 
   it.each([
@@ -101,18 +100,18 @@ describe('validation', () => {
   ])('rejects %s with a 400 naming the field', async (_what, body, field) => {
     const res = await stack.api('POST', `${base}/clusters`, { body });
     expect(res.status).toBe(400);
-    expect(fields(res)).toContain(field);
+    expect(fieldsOf(res)).toContain(field);
   });
 
   it('rejects malformed JSON, bad query values and bad idempotency keys', async () => {
     const json = await stack.api('POST', `${base}/clusters`, { raw: '{"name": ' });
     expect([json.status, json.body.error.code]).toEqual([400, 'invalid_json']);
     const query = await stack.api('GET', `${base}/clusters?status=SLEEPING`);
-    expect([query.status, fields(query)]).toEqual([400, ['status']]);
+    expect([query.status, fieldsOf(query)]).toEqual([400, ['status']]);
     const key = await stack.api('POST', `${base}/clusters`, { body: cluster('v9'), headers: { 'idempotency-key': 'a/b' } });
-    expect([key.status, fields(key)]).toEqual([400, ['Idempotency-Key']]);
+    expect([key.status, fieldsOf(key)]).toEqual([400, ['Idempotency-Key']]);
     const name = await stack.api('GET', `${base}/clusters/NOT_A_NAME`);
-    expect([name.status, fields(name)]).toEqual([400, ['name']]);
+    expect([name.status, fieldsOf(name)]).toEqual([400, ['name']]);
   });
 
   it('answers unknown routes with a JSON 404', async () => {

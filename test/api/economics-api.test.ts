@@ -2,7 +2,7 @@ import { SimCloud } from '../../src/adapters/providers/sim/index.js';
 import { SEARCH_TIMEOUT_MS } from '../../src/api/recommender.js';
 import { findPrice } from '../../src/domain/catalogue/catalogue.js';
 import { scrape, valueOf } from '../helpers/metrics.js';
-import { eventually, startStack, type Stack } from '../helpers/stack.js';
+import { eventually, fieldsOf, type Stack, startStack } from '../helpers/stack.js';
 
 // The catalogue through the API: instance types with prices, cluster and group
 // costs, the cost gauge, and recommendations that create clusters as they are.
@@ -16,7 +16,6 @@ beforeAll(async () => {
 });
 afterAll(() => stack?.stop());
 
-const fields = (res: { body: any }) => res.body.error.details.map((d: { field: string }) => d.field);
 
 async function untilRunning(name: string): Promise<any> {
   return eventually(async () => {
@@ -48,17 +47,17 @@ describe('GET /instance-types', () => {
   });
 
   it('answers 400 naming the field', async () => {
-    expect(fields(await stack.api('GET', `${base}/instance-types?provider=eks&region=mars-1`))).toEqual(['region']);
-    expect(fields(await stack.api('GET', `${base}/instance-types?provider=kwok`))).toEqual(['provider']);
-    expect(fields(await stack.api('GET', `${base}/instance-types?provider=aks&minCpu=lots`))).toEqual(['minCpu']);
+    expect(fieldsOf(await stack.api('GET', `${base}/instance-types?provider=eks&region=mars-1`))).toEqual(['region']);
+    expect(fieldsOf(await stack.api('GET', `${base}/instance-types?provider=kwok`))).toEqual(['provider']);
+    expect(fieldsOf(await stack.api('GET', `${base}/instance-types?provider=aks&minCpu=lots`))).toEqual(['minCpu']);
   });
 });
 
 describe('instance types of clusters', () => {
   it('refuses a type the provider does not have, in a create and in a new pool, naming the field', async () => {
     const res = await stack.api('POST', `${base}/clusters`, { body: { name: 'bad-type', provider: 'sim', nodePools: [{ name: 'p', instanceType: 'm5.large', count: 1 }] } });
-    expect(fields(res)).toEqual(['nodePools[0].instanceType']);
-    expect(fields(await stack.api('POST', `${base}/clusters`, { body: { name: 'bad-flavor', provider: 'eks', flavor: 'aws', nodePools: [{ name: 'p', instanceType: 'm5.large', count: 1 }] } }))).toEqual(['flavor']);
+    expect(fieldsOf(res)).toEqual(['nodePools[0].instanceType']);
+    expect(fieldsOf(await stack.api('POST', `${base}/clusters`, { body: { name: 'bad-flavor', provider: 'eks', flavor: 'aws', nodePools: [{ name: 'p', instanceType: 'm5.large', count: 1 }] } }))).toEqual(['flavor']);
   });
 
   it("lets a flavored local cluster use its cloud's types, and prices it; without a flavor it is unpriced", async () => {
@@ -76,7 +75,7 @@ describe('instance types of clusters', () => {
     expect((await untilRunning('plain')).cost).toMatchObject({ hourly: 0, priceDate: null, unpriced: ['web'], note: expect.stringMatching(/without a flavor/) });
 
     // A new pool: the flavor's types are known, another cloud's are not.
-    expect(fields(await stack.api('POST', `${base}/clusters/mirror/nodepools`, { body: { name: 'gcp', instanceType: 'n2-standard-4', count: 1 } }))).toEqual(['instanceType']);
+    expect(fieldsOf(await stack.api('POST', `${base}/clusters/mirror/nodepools`, { body: { name: 'gcp', instanceType: 'n2-standard-4', count: 1 } }))).toEqual(['instanceType']);
     expect((await stack.api('POST', `${base}/clusters/mirror/nodepools`, { body: { name: 'big', instanceType: 'm5.2xlarge', count: 1 } })).status).toBe(202);
     const grown = await untilRunning('mirror');
     expect(grown.cost.hourly).toBeCloseTo(3 * findPrice('aws', 'us-east-1', 'm5.xlarge')!.onDemand + findPrice('aws', 'us-east-1', 'm5.2xlarge')!.onDemand, 6);
@@ -115,11 +114,11 @@ describe('POST /recommendations', () => {
   });
 
   it('answers 400 naming the field', async () => {
-    expect(fields(await stack.api('POST', `${base}/recommendations`, { body: { cpu: -1, memoryGiB: 8 } }))).toEqual(['cpu']);
-    expect(fields(await stack.api('POST', `${base}/recommendations`, { body: { cpu: 4, memoryGiB: 8, spotShare: 2 } }))).toEqual(['spotShare']);
-    expect(fields(await stack.api('POST', `${base}/recommendations`, { body: { cpu: 4, memoryGiB: 8, providers: ['kwok'] } }))).toEqual(['providers[0]']);
-    expect(fields(await stack.api('POST', `${base}/recommendations`, { body: { cpu: 4, memoryGiB: 8, regions: ['mars-1'] } }))).toEqual(['regions[0]']);
-    expect(fields(await stack.api('POST', `${base}/recommendations`, { body: { cpu: 4, memoryGiB: 8, minNodes: 5, maxNodes: 2 } }))).toEqual(['minNodes']);
+    expect(fieldsOf(await stack.api('POST', `${base}/recommendations`, { body: { cpu: -1, memoryGiB: 8 } }))).toEqual(['cpu']);
+    expect(fieldsOf(await stack.api('POST', `${base}/recommendations`, { body: { cpu: 4, memoryGiB: 8, spotShare: 2 } }))).toEqual(['spotShare']);
+    expect(fieldsOf(await stack.api('POST', `${base}/recommendations`, { body: { cpu: 4, memoryGiB: 8, providers: ['kwok'] } }))).toEqual(['providers[0]']);
+    expect(fieldsOf(await stack.api('POST', `${base}/recommendations`, { body: { cpu: 4, memoryGiB: 8, regions: ['mars-1'] } }))).toEqual(['regions[0]']);
+    expect(fieldsOf(await stack.api('POST', `${base}/recommendations`, { body: { cpu: 4, memoryGiB: 8, minNodes: 5, maxNodes: 2 } }))).toEqual(['minNodes']);
   });
 
   it('answers 503 for a search past its bound, and searches again after', async () => {

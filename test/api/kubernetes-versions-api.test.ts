@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { KwokProvider } from '../../src/adapters/providers/kwok/index.js';
 import { SimCloud } from '../../src/adapters/providers/sim/index.js';
 import { toolPaths } from '../../src/toolchain.js';
-import { eventually, startStack, type Stack } from '../helpers/stack.js';
+import { eventually, fieldsOf, type Stack, startStack } from '../helpers/stack.js';
 
 // GET /kubernetes-versions through the workflow and each provider's activity on its own task queue; the KWOK version checks of create and upgrade.
 const base = '/api/v1/orgs/acme';
@@ -25,7 +25,6 @@ afterAll(async () => {
   await stack?.stop();
 });
 
-const fields = (res: { body: any }) => (res.body.error.details as { field: string }[]).map((d) => d.field);
 
 describe('GET /kubernetes-versions', () => {
   it('lists sim versions in its default region, each with the versions one upgrade reaches', async () => {
@@ -68,7 +67,7 @@ describe('GET /kubernetes-versions', () => {
       ['provider=sim&extra=1', 'extra'],
     ]) {
       const res = await stack.api('GET', `${base}/kubernetes-versions?${query}`);
-      expect([query, res.status, [...new Set(fields(res))]]).toEqual([query, 400, [field]]);
+      expect([query, res.status, [...new Set(fieldsOf(res))]]).toEqual([query, 400, [field]]);
     }
   });
 });
@@ -78,7 +77,7 @@ describe('KWOK versions on create and upgrade', () => {
 
   it('refuses a create at a version not built for KWOK (400 naming kubernetesVersion)', async () => {
     const res = await stack.api('POST', `${base}/clusters`, { body: { name: 'kv-old', provider: 'kwok', kubernetesVersion: '1.30', nodePools: pools } });
-    expect([res.status, fields(res)]).toEqual([400, ['kubernetesVersion']]);
+    expect([res.status, fieldsOf(res)]).toEqual([400, ['kubernetesVersion']]);
     expect(res.body.error.message).toContain(current);
     expect((await stack.api('GET', `${base}/clusters/kv-old`)).status).toBe(404);
   });
@@ -91,7 +90,7 @@ describe('KWOK versions on create and upgrade', () => {
     // The next minor, which upgradeRefusal allows, but a patch of the current release that is not built.
     const unbuilt = current.replace(/^v/, '').replace(/\.\d+$/, (p) => `.${Number(p.slice(1)) + 1}`);
     const refused = await stack.api('PATCH', `${base}/clusters/kv`, { body: { kubernetesVersion: unbuilt } });
-    expect([refused.status, fields(refused)]).toEqual([400, ['kubernetesVersion']]);
+    expect([refused.status, fieldsOf(refused)]).toEqual([400, ['kubernetesVersion']]);
     const accepted = await stack.api('PATCH', `${base}/clusters/kv`, { body: { kubernetesVersion: current.replace(/^v/, '') } });
     expect(accepted.status).toBe(202);
   });

@@ -1,5 +1,5 @@
 import { SimCloud } from '../../src/adapters/providers/sim/index.js';
-import { eventually, startStack, type Stack } from '../helpers/stack.js';
+import { eventually, fieldsOf, type Stack, startStack } from '../helpers/stack.js';
 
 // Cluster labels through the API: set at create, merged by PATCH, shown in GET, filtered by ?selector=.
 const base = '/api/v1/orgs/acme';
@@ -21,7 +21,7 @@ const names = async (selector: string) => {
   expect(res.status).toBe(200);
   return (res.body.items as { name: string }[]).map((c) => c.name).filter((n) => n.startsWith('lb-')).sort();
 };
-const fields = (res: { body: any }) => [...new Set((res.body.error.details as { field: string }[]).map((d) => d.field))].sort();
+const fields = (res: { body: any }) => [...new Set(fieldsOf(res))].sort();
 
 describe('cluster labels', () => {
   it('refuses bad labels and flotilla.io/ keys at create with a 400 naming the field', async () => {

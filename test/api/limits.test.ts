@@ -6,7 +6,7 @@ import { SimCloud } from '../../src/adapters/providers/sim/index.js';
 import { MAX_BODY_DEPTH } from '../../src/api/body-limits.js';
 import { MAX_HELM_REPOSITORIES, MAX_NODE_POOLS } from '../../src/domain/validation.js';
 import { MAX_VALUES_BYTES, MAX_VALUES_DEPTH } from '../../src/domain/values.js';
-import { eventually, FIXTURE_CHARTS, startStack, TOKENS, type Stack } from '../helpers/stack.js';
+import { eventually, fieldsOf, FIXTURE_CHARTS, type Stack, startStack, TOKENS } from '../helpers/stack.js';
 
 // Limits on what one request may ask for, through the real API on the shared dev server.
 
@@ -20,7 +20,6 @@ mkdirSync(join(outside, 'chart'));
 symlinkSync(join(outside, 'chart'), join(root, 'escape'));
 let stack: Stack;
 
-const fields = (res: { body: any }) => res.body.error.details.map((d: { field: string }) => d.field);
 const pool = (name: string) => ({ name, instanceType: 'standard-2', count: 1 });
 const nested = (levels: number) => {
   let value: unknown = 1;
@@ -44,14 +43,14 @@ describe('request bodies', () => {
   it('refuses a body nested deeper than the limit, naming where', async () => {
     const res = await stack.api('POST', `${base}/clusters`, { body: { name: 'lim-deep', provider: 'sim', nodePools: [pool('a')], eks: nested(MAX_BODY_DEPTH) } });
     expect(res.status).toBe(400);
-    expect(fields(res)).toEqual([`eks${'.a'.repeat(MAX_BODY_DEPTH - 1)}`]);
+    expect(fieldsOf(res)).toEqual([`eks${'.a'.repeat(MAX_BODY_DEPTH - 1)}`]);
     const raw = await stack.api('POST', `${base}/clusters`, { raw: `${'['.repeat(100_000)}${']'.repeat(100_000)}` });
     expect([raw.status, raw.body.error.message]).toEqual([400, expect.stringContaining(`nested deeper than ${MAX_BODY_DEPTH} levels`)]);
   });
 
   it('names an unknown field itself', async () => {
     const res = await stack.api('POST', `${base}/clusters`, { body: { name: 'lim-x', provider: 'sim', nodePools: [{ ...pool('a'), colour: 'blue' }], size: 3 } });
-    expect(fields(res).sort()).toEqual(['nodePools[0].colour', 'size']);
+    expect(fieldsOf(res).sort()).toEqual(['nodePools[0].colour', 'size']);
   });
 });
 
@@ -82,7 +81,7 @@ describe('node pools per cluster', () => {
   it(`refuses more than ${MAX_NODE_POOLS} in a create, and an add past ${MAX_NODE_POOLS} counting the existing ones`, async () => {
     const pools = Array.from({ length: MAX_NODE_POOLS + 1 }, (_, i) => pool(`p${i}`));
     const tooMany = await stack.api('POST', `${base}/clusters`, { body: { name: 'lim-pools', provider: 'sim', nodePools: pools } });
-    expect([tooMany.status, fields(tooMany)]).toEqual([400, ['nodePools']]);
+    expect([tooMany.status, fieldsOf(tooMany)]).toEqual([400, ['nodePools']]);
 
     expect((await stack.api('POST', `${base}/clusters`, { body: { name: 'lim-pools', provider: 'sim', nodePools: pools.slice(0, MAX_NODE_POOLS) } })).status).toBe(202);
     await eventually(async () => ((await stack.api('GET', `${base}/clusters/lim-pools`)).body.status === 'RUNNING' ? true : undefined), 'lim-pools RUNNING');
@@ -105,10 +104,10 @@ describe('Helm values', () => {
 
   it(`refuses a values document over ${MAX_VALUES_BYTES} bytes or nested deeper than ${MAX_VALUES_DEPTH}, naming the document`, async () => {
     const big = await deploy({ values: { blob: 'x'.repeat(MAX_VALUES_BYTES) } });
-    expect([big.status, fields(big)]).toEqual([400, ['values']]);
+    expect([big.status, fieldsOf(big)]).toEqual([400, ['values']]);
     const deep = await deploy({ values: nested(MAX_VALUES_DEPTH + 1) });
     expect(deep.status).toBe(400);
-    expect(fields(deep)[0]).toMatch(/^values(\.a)+$/);
+    expect(fieldsOf(deep)[0]).toMatch(/^values(\.a)+$/);
     expect((await deploy({ values: nested(MAX_VALUES_DEPTH - 1) })).status).toBe(200);
   });
 
@@ -116,7 +115,7 @@ describe('Helm values', () => {
     const res = await stack.api('PUT', `${base}/clustergroups/lim-group/deployments/none`, {
       body: { chart: hello, valueOverrides: { east: { blob: 'é'.repeat(MAX_VALUES_BYTES / 2) } } },
     });
-    expect([res.status, fields(res)]).toEqual([400, ['valueOverrides.east']]);
+    expect([res.status, fieldsOf(res)]).toEqual([400, ['valueOverrides.east']]);
   });
 
   it('refuses an edit whose values, merged with reuseValues, would grow past the limit', async () => {
@@ -125,7 +124,7 @@ describe('Helm values', () => {
     const edit = await stack.api('PUT', `${base}/clustergroups/lim-group/deployments/lim-values`, {
       body: { chart: hello, values: { b: 'y'.repeat(MAX_VALUES_BYTES * 0.6) }, reuseValues: true },
     });
-    expect([edit.status, fields(edit)]).toEqual([400, ['values']]);
+    expect([edit.status, fieldsOf(edit)]).toEqual([400, ['values']]);
     const replace = await stack.api('PUT', `${base}/clustergroups/lim-group/deployments/lim-values`, { body: { chart: hello, values: { b: 'y'.repeat(MAX_VALUES_BYTES * 0.6) } } });
     expect(replace.status).toBe(202);
   });
@@ -147,13 +146,13 @@ describe('chart roots', () => {
   it('accepts a chart under a root; a repository chart must name a registered repository; OCI stays allowed', async () => {
     expect((await stack.api('POST', `${base}/clustergroups/lim-group/deployments`, { body: { chart: hello, dryRun: true } })).status).toBe(200);
     const unknownRepo = await stack.api('POST', `${base}/clustergroups/lim-group/deployments`, { body: { chart: 'lim-nowhere/hello', dryRun: true } });
-    expect([unknownRepo.status, fields(unknownRepo)]).toEqual([400, ['chart']]);
+    expect([unknownRepo.status, fieldsOf(unknownRepo)]).toEqual([400, ['chart']]);
     expect((await stack.api('POST', `${base}/clustergroups/lim-group/deployments`, { body: { chart: 'oci://127.0.0.1:1/charts/hello', dryRun: true } })).status).toBe(200);
   });
 
   it('refuses a version that helm would read as a flag', async () => {
     const res = await stack.api('POST', `${base}/clustergroups/lim-group/deployments`, { body: { chart: hello, version: '--devel', dryRun: true } });
-    expect([res.status, fields(res)]).toEqual([400, ['version']]);
+    expect([res.status, fieldsOf(res)]).toEqual([400, ['version']]);
   });
 });
 
@@ -202,17 +201,17 @@ describe('pagination', () => {
   it('answers a limit out of range or a foreign cursor with a 400 naming it', async () => {
     for (const limit of ['0', '501', 'ten', '-1', '1.5']) {
       const res = await stack.api('GET', `${base}/secrets?limit=${limit}`);
-      expect([limit, res.status, fields(res)]).toEqual([limit, 400, ['limit']]);
+      expect([limit, res.status, fieldsOf(res)]).toEqual([limit, 400, ['limit']]);
     }
     const { nextCursor } = (await stack.api('GET', `${base}/secrets?limit=1`)).body;
     const foreign = await stack.api('GET', `${base}/helm-repositories?cursor=${nextCursor}`);
-    expect([foreign.status, fields(foreign)]).toEqual([400, ['cursor']]);
+    expect([foreign.status, fieldsOf(foreign)]).toEqual([400, ['cursor']]);
     const clustersCursor = (await stack.api('GET', `${base}/clusters?limit=1`)).body.nextCursor;
     const otherFilter = await stack.api('GET', `${base}/clusters?provider=sim&cursor=${clustersCursor}`);
-    expect([otherFilter.status, fields(otherFilter)]).toEqual([400, ['cursor']]);
+    expect([otherFilter.status, fieldsOf(otherFilter)]).toEqual([400, ['cursor']]);
     const forged = Buffer.from(JSON.stringify({ scope: `visibility:FlotillaKind = 'cluster' AND FlotillaOrg = 'acme' AND ExecutionStatus = 'Running'`, token: 'AAAA' })).toString('base64url');
     const garbage = await stack.api('GET', `${base}/clusters?cursor=${forged}`);
-    expect([garbage.status, fields(garbage)]).toEqual([400, ['cursor']]);
+    expect([garbage.status, fieldsOf(garbage)]).toEqual([400, ['cursor']]);
   });
 });
 
@@ -226,7 +225,7 @@ describe('Helm repositories per organization', () => {
       expect((await stack.api('POST', `${org}/helm-repositories`, { token, body: { name: `lim-${i}`, url: 'https://charts.example.com' } })).status).toBe(201);
     }
     const res = await stack.api('POST', `${org}/helm-repositories`, { token, body: { name: 'lim-one-more', url: 'https://charts.example.com' } });
-    expect([res.status, fields(res)]).toEqual([400, ['name']]);
+    expect([res.status, fieldsOf(res)]).toEqual([400, ['name']]);
     // Replacing one that exists is still fine.
     expect((await stack.api('POST', `${org}/helm-repositories`, { token, body: { name: 'lim-0', url: 'https://other.example.com' } })).status).toBe(201);
   });

@@ -1,6 +1,6 @@
 import { SimCloud } from '../../src/adapters/providers/sim/index.js';
 import { MARKED_SECRETS, secretsIn } from '../helpers/secret-markers.js';
-import { eventually, startStack, type Stack } from '../helpers/stack.js';
+import { eventually, fieldsOf, type Stack, startStack } from '../helpers/stack.js';
 
 // `network` on POST /clusters: every bad field a 400 naming it, the settings shown in GET and
 // recorded as flotilla.io/ labels, and no PATCH of them.
@@ -17,7 +17,7 @@ afterAll(async () => {
 
 const create = (name: string, extra: Record<string, unknown>) =>
   stack.api('POST', `${base}/clusters`, { body: { name, provider: 'sim', nodePools: [{ name: 'pool', instanceType: 'standard-2', count: 1 }], ...extra } });
-const fields = (res: { body: any }) => [...new Set((res.body.error.details as { field: string }[]).map((d) => d.field))].sort();
+const fields = (res: { body: any }) => [...new Set(fieldsOf(res))].sort();
 const messages = (res: { body: any }) => (res.body.error.details as { message: string }[]).map((d) => d.message).join('; ');
 
 describe('cluster network', () => {

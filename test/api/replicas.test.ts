@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { eventually, startStack, testSecretStore, type Stack } from '../helpers/stack.js';
+import { eventually, fieldsOf, type Stack, startStack, testSecretStore } from '../helpers/stack.js';
 
 // API replicas behind one load balancer: a list's next page may come from
 // another replica than its first. Two APIs with the run's keys, as every test
@@ -7,7 +7,6 @@ import { eventually, startStack, testSecretStore, type Stack } from '../helpers/
 // replicas share it.
 
 const base = '/api/v1/orgs/acme';
-const fields = (res: { body: any }) => res.body.error.details.map((d: { field: string }) => d.field);
 let one: Stack;
 let two: Stack;
 let stranger: Stack;
@@ -36,7 +35,7 @@ it("takes a cursor of one replica on another with the same keys; one with other 
   expect(onTwo.status).toBe(200);
   expect(onTwo.body.items).toHaveLength(1);
   expect(onTwo.body.items).not.toEqual(first);
-  expect([onStranger.status, fields(onStranger)]).toEqual([400, ['cursor']]);
+  expect([onStranger.status, fieldsOf(onStranger)]).toEqual([400, ['cursor']]);
 });
 
 it("does so for a list from Temporal's visibility store too, whose cursor wraps Temporal's page token", async () => {
@@ -48,5 +47,5 @@ it("does so for a list from Temporal's visibility store too, whose cursor wraps 
   expect(onTwo.status).toBe(200);
   expect(onTwo.body.items).toHaveLength(1);
   expect(onTwo.body.items[0].name).not.toBe(first[0].name);
-  expect([onStranger.status, fields(onStranger)]).toEqual([400, ['cursor']]);
+  expect([onStranger.status, fieldsOf(onStranger)]).toEqual([400, ['cursor']]);
 });

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { SimCloud } from '../../src/adapters/providers/sim/index.js';
-import { eventually, FIXTURE_CHARTS, startStack, type Stack } from '../helpers/stack.js';
+import { eventually, fieldsOf, FIXTURE_CHARTS, type Stack, startStack } from '../helpers/stack.js';
 
 // The rollout part of a deployment's create and edit, through the real API: every bad field a 400 naming its path.
 const base = '/api/v1/orgs/acme';
@@ -8,7 +8,6 @@ const chart = join(FIXTURE_CHARTS, 'hello');
 const deployments = `${base}/clustergroups/ro-group/deployments`;
 let stack: Stack;
 
-const fields = (res: { body: any }) => res.body.error.details.map((d: { field: string }) => d.field);
 const create = (rollout: unknown) => stack.api('POST', deployments, { body: { chart, dryRun: true, rollout } });
 
 beforeAll(async () => {
@@ -45,17 +44,17 @@ describe('rollout in a deployment request', () => {
     ['a wave naming a cluster that is no DNS label', { waves: [{ clusters: ['ro-a'] }, { clusters: ['ro-a', 'Mars!'] }] }, ['rollout.waves[1].clusters[1]']],
   ])('refuses %s, naming the field', async (_what, rollout, expected) => {
     const res = await create(rollout);
-    expect([res.status, fields(res)]).toEqual([400, expected]);
+    expect([res.status, fieldsOf(res)]).toEqual([400, expected]);
   });
 
   it('refuses a bad rollout in an edit too', async () => {
     const res = await stack.api('PUT', `${deployments}/none`, { body: { chart, rollout: { waves: [{ percent: 50 }], onFailure: 'ignore' } } });
-    expect([res.status, fields(res)]).toEqual([400, ['rollout.onFailure']]);
+    expect([res.status, fieldsOf(res)]).toEqual([400, ['rollout.onFailure']]);
   });
 
   it('routes rollout actions by name: an unknown action is a 400, an unknown deployment a 404', async () => {
     const bad = await stack.api('POST', `${deployments}/none/rollout/skip`);
-    expect([bad.status, fields(bad)]).toEqual([400, ['action']]);
+    expect([bad.status, fieldsOf(bad)]).toEqual([400, ['action']]);
     expect((await stack.api('POST', `${deployments}/none/rollout/approve`)).status).toBe(404);
   });
 });

@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { SimCloud } from '../../src/adapters/providers/sim/index.js';
 import { findCatalogueType, providerOfCloud, type CloudProvider } from '../../src/domain/catalogue/catalogue.js';
 import { serveChartRepository } from '../helpers/chart-repository.js';
-import { FIXTURE_CHARTS, startStack, TOKENS, type Stack } from '../helpers/stack.js';
+import { fieldsOf, FIXTURE_CHARTS, type Stack, startStack, TOKENS } from '../helpers/stack.js';
 
 // POST /recommendations for a chart or an existing deployment: the fixture
 // chart test/fixtures/charts/sized rendered by the real helm on the helm task
@@ -36,7 +36,6 @@ afterAll(async () => {
 });
 
 const recommend = (body: object, token?: string) => stack.api('POST', `${base}/recommendations`, { body, ...(token ? { token } : {}) });
-const fields = (res: { body: any }) => res.body.error.details.map((d: { field: string }) => d.field);
 
 /** Each layout holds the pods plus the DaemonSets on every node, on types with room for the largest pod beside them. */
 function expectHolds(items: any[], workload: typeof SIZED_WORKLOAD): void {
@@ -86,35 +85,35 @@ describe('POST /recommendations with a chart', () => {
   });
 
   it('answers 400 naming the field for a chart it may not use, or that does not render', async () => {
-    expect(fields(await recommend({ chart: '/etc' }))).toEqual(['chart']);
-    expect(fields(await recommend({ chart: `${FIXTURE_CHARTS}/../../../src` }))).toEqual(['chart']);
-    expect(fields(await recommend({ chart: 'oci://registry.example.com/charts/sized' }))).toEqual(['chart']);
-    expect(fields(await recommend({ chart: 'nowhere/sized' }))).toEqual(['chart']);
-    expect(fields(await recommend({ chart: 'sizing-charts/sized', version: '9.9.9' }))).toEqual(['chart']);
+    expect(fieldsOf(await recommend({ chart: '/etc' }))).toEqual(['chart']);
+    expect(fieldsOf(await recommend({ chart: `${FIXTURE_CHARTS}/../../../src` }))).toEqual(['chart']);
+    expect(fieldsOf(await recommend({ chart: 'oci://registry.example.com/charts/sized' }))).toEqual(['chart']);
+    expect(fieldsOf(await recommend({ chart: 'nowhere/sized' }))).toEqual(['chart']);
+    expect(fieldsOf(await recommend({ chart: 'sizing-charts/sized', version: '9.9.9' }))).toEqual(['chart']);
     // A registered repository that does not answer: tried again, then the tenant's to look into.
     expect((await stack.api('POST', `${base}/helm-repositories`, { body: { name: 'sizing-dead', url: 'http://127.0.0.1:1/charts' } })).status).toBe(201);
     const dead = await recommend({ chart: 'sizing-dead/sized' });
-    expect([dead.status, fields(dead)]).toEqual([400, ['chart']]);
+    expect([dead.status, fieldsOf(dead)]).toEqual([400, ['chart']]);
     expect(dead.body.error.message).toContain("the chart's repository did not answer");
     // helm refuses to render: a map where the template wants one.
     const broken = await recommend({ chart: SIZED, values: { web: 'not a map' } });
-    expect([broken.status, fields(broken)]).toEqual([400, ['chart']]);
+    expect([broken.status, fieldsOf(broken)]).toEqual([400, ['chart']]);
     // It renders, but a replica count the API server would refuse.
     const odd = await recommend({ chart: SIZED, values: { db: { replicas: 'two' } } });
-    expect([odd.status, fields(odd)]).toEqual([400, ['chart']]);
+    expect([odd.status, fieldsOf(odd)]).toEqual([400, ['chart']]);
     expect(odd.body.error.message).toContain('StatefulSet/sizing-db');
   });
 
   it('answers 400 naming the field for a requirement given twice or not at all', async () => {
-    expect(fields(await recommend({ chart: SIZED, cpu: 4 }))).toEqual(['cpu']);
-    expect(fields(await recommend({ chart: SIZED, deployment: { group: 'g', release: 'r' } }))).toEqual(['deployment']);
-    expect(fields(await recommend({ deployment: { group: 'g', release: 'r' }, version: '1.0.0' }))).toEqual(['version']);
-    expect(fields(await recommend({ memoryGiB: 4 }))).toEqual(['cpu']);
-    expect(fields(await recommend({ cpu: 4, memoryGiB: 4, values: { a: 1 } }))).toEqual(['values']);
-    expect(fields(await recommend({ deployment: { group: 'Not_A_Label', release: 'r' } }))).toEqual(['deployment.group']);
-    expect(fields(await recommend({ deployment: { group: 'g' } }))).toEqual(['deployment.release']);
-    expect(fields(await recommend({ chart: SIZED, regions: ['mars-1'] }))).toEqual(['regions[0]']);
-    expect(fields(await recommend({ chart: '' }))).toEqual(['chart']);
+    expect(fieldsOf(await recommend({ chart: SIZED, cpu: 4 }))).toEqual(['cpu']);
+    expect(fieldsOf(await recommend({ chart: SIZED, deployment: { group: 'g', release: 'r' } }))).toEqual(['deployment']);
+    expect(fieldsOf(await recommend({ deployment: { group: 'g', release: 'r' }, version: '1.0.0' }))).toEqual(['version']);
+    expect(fieldsOf(await recommend({ memoryGiB: 4 }))).toEqual(['cpu']);
+    expect(fieldsOf(await recommend({ cpu: 4, memoryGiB: 4, values: { a: 1 } }))).toEqual(['values']);
+    expect(fieldsOf(await recommend({ deployment: { group: 'Not_A_Label', release: 'r' } }))).toEqual(['deployment.group']);
+    expect(fieldsOf(await recommend({ deployment: { group: 'g' } }))).toEqual(['deployment.release']);
+    expect(fieldsOf(await recommend({ chart: SIZED, regions: ['mars-1'] }))).toEqual(['regions[0]']);
+    expect(fieldsOf(await recommend({ chart: '' }))).toEqual(['chart']);
   });
 });
 

@@ -1,5 +1,5 @@
 import { SimCloud } from '../../src/adapters/providers/sim/index.js';
-import { eventually, startStack, type Stack } from '../helpers/stack.js';
+import { eventually, fieldsOf, type Stack, startStack } from '../helpers/stack.js';
 
 // PATCH /clusters/{name} { kubernetesVersion }: every refusal a 4xx naming the field, an upgrade a 202 whose operation the cluster's GET follows.
 const base = '/api/v1/orgs/acme';
@@ -19,7 +19,6 @@ afterAll(async () => {
 });
 
 const patch = (body: unknown) => stack.api('PATCH', `${base}/clusters/up`, { body });
-const fields = (res: { body: any }) => (res.body.error.details as { field: string }[]).map((d) => d.field);
 const idle = () =>
   eventually(async () => {
     const view = (await stack.api('GET', `${base}/clusters/up`)).body;
@@ -30,16 +29,16 @@ describe('upgrades through the API', () => {
   it('refuses a bad version, a skipped minor, a downgrade and labels with a version (400 naming kubernetesVersion), the same version (409)', async () => {
     for (const version of ['2.0', '1.36-rc', 'latest', 136]) {
       const bad = await patch({ kubernetesVersion: version });
-      expect([bad.status, fields(bad)]).toEqual([400, ['kubernetesVersion']]);
+      expect([bad.status, fieldsOf(bad)]).toEqual([400, ['kubernetesVersion']]);
     }
     const skip = await patch({ kubernetesVersion: '1.37' });
-    expect([skip.status, fields(skip)]).toEqual([400, ['kubernetesVersion']]);
+    expect([skip.status, fieldsOf(skip)]).toEqual([400, ['kubernetesVersion']]);
     expect(skip.body.error.message + JSON.stringify(skip.body.error.details)).toMatch(/one minor at a time, to 1\.36 first/);
     const down = await patch({ kubernetesVersion: '1.34' });
-    expect([down.status, fields(down)]).toEqual([400, ['kubernetesVersion']]);
+    expect([down.status, fieldsOf(down)]).toEqual([400, ['kubernetesVersion']]);
     expect(JSON.stringify(down.body.error.details)).toMatch(/downgrades are not supported/);
     const both = await patch({ kubernetesVersion: '1.36', labels: { tier: 'gold' } });
-    expect([both.status, fields(both)]).toEqual([400, ['kubernetesVersion']]);
+    expect([both.status, fieldsOf(both)]).toEqual([400, ['kubernetesVersion']]);
     expect((await patch({})).status).toBe(400);
     const same = await patch({ kubernetesVersion: '1.35' });
     expect(same.status).toBe(409);

@@ -36,6 +36,11 @@ import type { TenantAccess } from '../../src/adapters/tenant-access.js';
 import { testAccess } from './egress.js';
 import { deriveCursorKeys } from '../../src/api/pagination.js';
 
+/** The fields an error answer names (its details' `field`s), in order. */
+export function fieldsOf(res: { body: any }): string[] {
+  return (res.body.error.details as { field: string }[]).map((d) => d.field);
+}
+
 export interface ApiResponse<T = any> {
   status: number;
   body: T;

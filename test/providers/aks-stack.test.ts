@@ -3,7 +3,7 @@ import { AksProvider, agentPoolName, resourceGroupName } from '../../src/adapter
 import { credentialsFrom } from '../../src/adapters/secrets/credentials.js';
 import { clusterRef, withDefaults } from '../../src/domain/cluster.js';
 import { SECRET_MARKERS } from '../helpers/secret-markers.js';
-import { startStack, testSecretStore, type Stack } from '../helpers/stack.js';
+import { fieldsOf, type Stack, startStack, testSecretStore } from '../helpers/stack.js';
 import { settled, succeeded } from './api-flow.js';
 import { FakeArm } from './aks-server.js';
 import { selfSignedCertificate } from './aks-tls.js';
@@ -126,7 +126,6 @@ describe('AKS through the API, with a stored client secret', () => {
 });
 
 describe('GET /kubernetes-versions?provider=aks, read with a stored client secret', () => {
-  const fields = (res: { body: any }) => (res.body.error.details as { field: string }[]).map((d) => d.field);
 
   it("lists the subscription's minors in the region, read with the token of the secret the query names", async () => {
     const secretId = await storeSecret('azure-versions', app.clientSecret);
@@ -154,7 +153,7 @@ describe('GET /kubernetes-versions?provider=aks, read with a stored client secre
       [`secretId=${secretId}&region=mars`, 'region'],
     ]) {
       const res = await stack.api('GET', `${base}/kubernetes-versions?provider=aks&${query}`);
-      expect([query, res.status, fields(res)]).toEqual([query, 400, [field]]);
+      expect([query, res.status, fieldsOf(res)]).toEqual([query, 400, [field]]);
     }
   });
 });

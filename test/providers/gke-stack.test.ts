@@ -1,7 +1,7 @@
 import { createPublicKey, generateKeyPairSync, randomBytes } from 'node:crypto';
 import { GkeProvider } from '../../src/adapters/providers/gke/index.js';
 import { credentialsFrom } from '../../src/adapters/secrets/credentials.js';
-import { startStack, testSecretStore, type Stack } from '../helpers/stack.js';
+import { fieldsOf, type Stack, startStack, testSecretStore } from '../helpers/stack.js';
 import { settled, succeeded } from './api-flow.js';
 import { FakeGke } from './gke-server.js';
 
@@ -149,7 +149,6 @@ describe('GKE through the API, with a stored service-account key', () => {
 });
 
 describe('GET /kubernetes-versions?provider=gke, read with a stored service-account key', () => {
-  const fields = (res: { body: any }) => (res.body.error.details as { field: string }[]).map((d) => d.field);
 
   it("lists the project's control-plane minors in the region, the request signed with the key the query names", async () => {
     const secretId = await storeKey('gcp-versions', key.json);
@@ -183,7 +182,7 @@ describe('GET /kubernetes-versions?provider=gke, read with a stored service-acco
       [`secretId=${gcp}&region=mars`, 'region'],
     ]) {
       const res = await stack.api('GET', `${base}/kubernetes-versions?provider=gke&${query}`);
-      expect([query, res.status, fields(res)]).toEqual([query, 400, [field]]);
+      expect([query, res.status, fieldsOf(res)]).toEqual([query, 400, [field]]);
     }
   });
 });

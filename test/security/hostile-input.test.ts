@@ -9,7 +9,7 @@ import { credentialsFrom } from '../../src/adapters/secrets/credentials.js';
 import { clusterRef, withDefaults } from '../../src/domain/cluster.js';
 import { FailureType } from '../../src/domain/problems.js';
 import { testAccess, type TestAccess } from '../helpers/egress.js';
-import { eventually, startStack, testHelm, testSecretStore, type Stack } from '../helpers/stack.js';
+import { eventually, fieldsOf, type Stack, startStack, testHelm, testSecretStore } from '../helpers/stack.js';
 
 // Everything a tenant sends is hostile. Each payload below would, if Flotilla
 // ran or read it, create a marker file or block on a named pipe; each must be
@@ -83,7 +83,6 @@ afterEach(() => {
 });
 
 const secret = (name: string, text: string) => stack.api('POST', `${base}/secrets`, { body: { name, type: 'kubeconfig', values: { kubeconfig: text } } });
-const fields = (res: { body: any }) => res.body.error.details.map((d: { field: string }) => d.field);
 
 describe('a kubeconfig is data, never code', () => {
   it.each([
@@ -100,13 +99,13 @@ describe('a kubeconfig is data, never code', () => {
   ])('refuses %s with a 400 naming the field, running and reading nothing', async (_what, cluster, user, field) => {
     const res = await secret('bad', kubeconfig(cluster, user));
     expect(res.status).toBe(400);
-    expect(fields(res)).toContain(`values.kubeconfig.${field}`);
+    expect(fieldsOf(res)).toContain(`values.kubeconfig.${field}`);
     expect(access.connector.dialled).toEqual([]);
   });
 
   it('refuses a server that is not http(s)', async () => {
     const res = await secret('bad', kubeconfig({ server: 'file:///etc/passwd' }, {}));
-    expect([res.status, fields(res)]).toEqual([400, ['values.kubeconfig.clusters[0].cluster.server']]);
+    expect([res.status, fieldsOf(res)]).toEqual([400, ['values.kubeconfig.clusters[0].cluster.server']]);
   });
 });
 
@@ -115,25 +114,25 @@ describe('endpoints from tenants are checked on their resolved addresses before 
 
   it.each(hosts)('a kubeconfig server at %s (%s): 400, nothing dialled', async (host) => {
     const res = await secret('internal', kubeconfig({ server: `https://${host}:6443` }, {}));
-    expect([res.status, fields(res)]).toEqual([400, ['values.kubeconfig.clusters[0].cluster.server']]);
+    expect([res.status, fieldsOf(res)]).toEqual([400, ['values.kubeconfig.clusters[0].cluster.server']]);
     expect(access.connector.dialled).toEqual([]);
   });
 
   it.each(hosts)('a Helm repository at %s (%s): 400, nothing dialled', async (host) => {
     const res = await stack.api('POST', `${base}/helm-repositories`, { body: { name: 'internal', url: `http://${host}:8080/charts` } });
-    expect([res.status, fields(res)]).toEqual([400, ['url']]);
+    expect([res.status, fieldsOf(res)]).toEqual([400, ['url']]);
     expect(access.connector.dialled).toEqual([]);
   });
 
   it.each(hosts)('an oci:// registry at %s (%s): 400, nothing dialled', async (host) => {
     const res = await stack.api('POST', `${base}/clustergroups/hostile/deployments`, { body: { releaseName: 'x', chart: `oci://${host}:5000/charts/hello`, dryRun: true } });
-    expect([res.status, fields(res)]).toEqual([400, ['chart']]);
+    expect([res.status, fieldsOf(res)]).toEqual([400, ['chart']]);
     expect(access.connector.dialled).toEqual([]);
   });
 
   it('a public address passes the check, and the connector is where it would have been dialled', async () => {
     const res = await secret('public', kubeconfig({}, {}));
-    expect([res.status, fields(res)]).toEqual([400, ['values.kubeconfig.clusters[0].cluster.server']]);
+    expect([res.status, fieldsOf(res)]).toEqual([400, ['values.kubeconfig.clusters[0].cluster.server']]);
     // The test connector refused it: this is the one place any connection to a tenant's endpoint is made.
     expect(access.connector.dialled).toEqual(['93.184.215.14:6443']);
     access.connector.dialled.length = 0;
@@ -149,7 +148,7 @@ describe('loopback, allowed as npm start allows it', () => {
     const temporalPort = Number(process.env.TEMPORAL_ADDRESS!.split(':').pop());
     const answer = async (port: number) => {
       const res = await local.api('POST', `${base}/secrets`, { body: { name: 'probe', type: 'kubeconfig', values: { kubeconfig: kubeconfig({ server: `https://127.0.0.1:${port}` }, {}) } } });
-      return { status: res.status, fields: fields(res), message: String(res.body.error.message).replace(`:${port}`, ':PORT') };
+      return { status: res.status, fields: fieldsOf(res), message: String(res.body.error.message).replace(`:${port}`, ':PORT') };
     };
     const closed = await answer(1);
     const open = await answer(temporalPort);
