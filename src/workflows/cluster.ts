@@ -253,11 +253,7 @@ class ClusterEntity {
     setHandler(
       updateNodePoolUpdate,
       ({ requestId, pool, changes }) =>
-        this.known(requestId) ??
-        (() => {
-          const next = applyNodePoolChanges(this.findPool(pool)!, changes);
-          return this.accept({ type: 'updateNodePool', nodePool: next }, requestId, () => this.replacePool(next));
-        })(),
+        this.known(requestId) ?? this.acceptPoolUpdate(requestId, pool, changes),
       {
         validator: ({ requestId, pool, changes }) => {
           if (!this.known(requestId)) rejectIf(nodePoolUpdateRefusal(this.facts(), pool, changes));
@@ -387,6 +383,12 @@ class ClusterEntity {
     return summarizeOperation(op);
   }
 
+  /** Queues a node pool change the entity checked, the pool's desired spec changed at once. */
+  private acceptPoolUpdate(requestId: string, pool: string, changes: UpdateNodePoolRequest['changes'], id?: string): OperationSummary {
+    const next = applyNodePoolChanges(this.findPool(pool)!, changes);
+    return this.accept({ type: 'updateNodePool', nodePool: next }, requestId, () => this.replacePool(next), id);
+  }
+
   /**
    * A PUT handed over by signal: nobody waits for an answer here, so the check the validator makes
    * decides between queueing it and recording it FAILED with the reason, under the ID the API gave.
@@ -396,8 +398,7 @@ class ClusterEntity {
     const id = handedOverOperationId(this.state.spec.name, requestId);
     const refusal = nodePoolUpdateRefusal(this.facts(), pool, changes);
     if (!refusal) {
-      const next = applyNodePoolChanges(this.findPool(pool)!, changes);
-      this.accept({ type: 'updateNodePool', nodePool: next }, requestId, () => this.replacePool(next), id);
+      this.acceptPoolUpdate(requestId, pool, changes, id);
       return;
     }
     // A pool that is not there has no spec: the record names it and what was asked.
